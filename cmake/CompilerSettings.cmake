@@ -1,0 +1,10 @@
+# Warnings and sanitizers for every target of this project (not for consumers).
+add_compile_options(-Wall -Wextra)
+if(PSA_WARNINGS_AS_ERRORS)
+    add_compile_options(-Werror)
+endif()
+if(PSA_SANITIZE)
+    add_compile_options(-fsanitize=${PSA_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    add_link_options(-fsanitize=${PSA_SANITIZE})
+endif()
+add_compile_definitions(QT_USE_QSTRINGBUILDER)

@@ -1,0 +1,33 @@
+#ifndef QATTACHMENTSTATE_H
+#define QATTACHMENTSTATE_H
+
+#include "qpowersyncattachmentsglobal.h"
+
+#include <QtCore/qobject.h>
+#include <QtCore/qstring.h>
+
+#include <optional>
+
+// The states of an attachment row. The integer values are stored in the
+// queue table's `state` column and must never change.
+namespace QAttachmentState {
+Q_NAMESPACE_EXPORT(POWERSYNC_ATTACHMENTS_EXPORT)
+
+enum State {
+    QueuedDownload = 0,
+    QueuedUpload = 1,
+    QueuedDelete = 2,
+    Synced = 3,
+    Archived = 4,
+};
+Q_ENUM_NS(State)
+
+// Returns no value for an integer that names no state: a corrupt row is never
+// silently treated as some default state.
+POWERSYNC_ATTACHMENTS_EXPORT std::optional<State> fromInt(int value);
+POWERSYNC_ATTACHMENTS_EXPORT int toInt(State state);
+// "queuedDownload", "queuedUpload", ... as in the specification.
+POWERSYNC_ATTACHMENTS_EXPORT QString toString(State state);
+} // namespace QAttachmentState
+
+#endif // QATTACHMENTSTATE_H

@@ -1,0 +1,8 @@
+#include "qattachmentremotestorage.h"
+
+QAttachmentRemoteStorage::QAttachmentRemoteStorage(QObject *parent)
+    : QObject(parent)
+{
+}
+
+QAttachmentRemoteStorage::~QAttachmentRemoteStorage() = default;

@@ -1,0 +1,33 @@
+#ifndef TESTSUPPORT_H
+#define TESTSUPPORT_H
+
+#include <QtCore/qstring.h>
+#include <QtSql/qsqldatabase.h>
+#include <QtTest/qtest.h>
+
+namespace TestSupport {
+
+// Opens a fresh SQLite database file under `dir` on a connection of its own
+// name; returns the connection name.
+QString openDatabase(const QString &dir, const QString &connectionName = {});
+// Closes and removes the connection.
+void closeDatabase(const QString &connectionName);
+
+// A free TCP port on 127.0.0.1 (bound and released).
+quint16 freePort();
+
+// Resident memory of this process, from /proc/self/status: current and peak (VmHWM), in bytes.
+qint64 currentRss();
+qint64 peakRss();
+// Resets the peak (writes 5 to /proc/self/clear_refs); false where not permitted.
+bool resetPeakRss();
+
+// Deterministic pseudo-random bytes.
+QByteArray randomBytes(qint64 size, quint32 seed = 1);
+
+} // namespace TestSupport
+
+// Waits (processing events) until `expr` holds, failing the test after `timeoutMs`.
+#define PSA_WAIT(expr, timeoutMs) QTRY_VERIFY_WITH_TIMEOUT(expr, timeoutMs)
+
+#endif // TESTSUPPORT_H
