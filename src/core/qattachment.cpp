@@ -6,8 +6,7 @@ QAttachment::QAttachment(const QString &id, const QString &filename, QAttachment
     : m_id(id)
     , m_filename(filename)
     , m_state(state)
-{
-}
+{ }
 
 bool QAttachment::operator==(const QAttachment &other) const
 {
@@ -21,8 +20,8 @@ QDebug operator<<(QDebug debug, const QAttachment &attachment)
 {
     QDebugStateSaver saver(debug);
     debug.nospace() << "QAttachment(" << attachment.id() << ", "
-                    << QAttachmentState::toString(attachment.state()) << ", "
-                    << attachment.filename() << ", size " << attachment.size()
+                    << QAttachmentState::name(attachment.state()) << ", " << attachment.filename()
+                    << ", size " << attachment.size()
                     << (attachment.hasSynced() ? ", hasSynced" : "") << ')';
     return debug;
 }

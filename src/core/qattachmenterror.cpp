@@ -7,8 +7,7 @@ QAttachmentError::QAttachmentError(Code code, const QString &message, int httpSt
     : m_code(code)
     , m_message(message)
     , m_httpStatus(httpStatus)
-{
-}
+{ }
 
 bool QAttachmentError::isRetryable() const
 {

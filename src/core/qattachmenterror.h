@@ -20,18 +20,18 @@ class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentError
 public:
     enum Code {
         NoError = 0,
-        NotFound,          // the remote object does not exist
-        Unauthorized,      // 401/403, bad signature, expired credentials
-        ClientError,       // other 4xx: the request itself is wrong
-        ServerError,       // 5xx
-        RateLimited,       // 429, 503 SlowDown: retry after a pause
-        Timeout,           // no progress within the transfer timeout, or 408
-        NetworkError,      // connection refused, reset, host not found, ...
-        ProtocolError,     // the peer did not speak valid HTTP, or sent a short body
-        Cancelled,         // aborted by the queue or the app
+        NotFound, // the remote object does not exist
+        Unauthorized, // 401/403, bad signature, expired credentials
+        ClientError, // other 4xx: the request itself is wrong
+        ServerError, // 5xx
+        RateLimited, // 429, 503 SlowDown: retry after a pause
+        Timeout, // no progress within the transfer timeout, or 408
+        NetworkError, // connection refused, reset, host not found, ...
+        ProtocolError, // the peer did not speak valid HTTP, or sent a short body
+        Cancelled, // aborted by the queue or the app
         LocalStorageError, // reading or writing the local file failed
-        DatabaseError,     // the queue table could not be read or written
-        InvalidInput,      // bad id, filename, table name or argument
+        DatabaseError, // the queue table could not be read or written
+        InvalidInput, // bad id, filename, table name or argument
     };
     Q_ENUM(Code)
 

@@ -6,8 +6,7 @@ QAttachmentErrorHandler::~QAttachmentErrorHandler() = default;
 
 QFunctionAttachmentErrorHandler::QFunctionAttachmentErrorHandler(Function function)
     : m_function(std::move(function))
-{
-}
+{ }
 
 bool QFunctionAttachmentErrorHandler::onUploadError(const QAttachment &attachment,
                                                     const QAttachmentError &error)

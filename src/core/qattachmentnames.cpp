@@ -19,7 +19,8 @@ QString problemWith(const QString &name, const QString &what)
     if (name.contains(QLatin1String("..")))
         return QStringLiteral("the %1 \"%2\" contains \"..\"").arg(what, name);
     if (name.at(0) == QLatin1Char('.'))
-        return QStringLiteral("the %1 \"%2\" starts with a dot (hidden files are reserved)").arg(what, name);
+        return QStringLiteral("the %1 \"%2\" starts with a dot (hidden files are reserved)")
+            .arg(what, name);
     if (name.size() >= 2 && name.at(1) == QLatin1Char(':'))
         return QStringLiteral("the %1 \"%2\" looks like an absolute path").arg(what, name);
     return {};
@@ -28,7 +29,8 @@ QString problemWith(const QString &name, const QString &what)
 QString problemWithExtension(const QString &extension)
 {
     if (extension.startsWith(QLatin1Char('.')))
-        return QStringLiteral("the file extension \"%1\" must be given without a leading dot").arg(extension);
+        return QStringLiteral("the file extension \"%1\" must be given without a leading dot")
+            .arg(extension);
     return problemWith(extension, QStringLiteral("file extension"));
 }
 

@@ -1,5 +1,831 @@
 #include "qattachmentqueue.h"
 #include "qattachmentqueue_p.h"
 
-QAttachmentQueue::QAttachmentQueue(QObject *parent) : QObject(parent), d_ptr(new QAttachmentQueuePrivate) {}
-QAttachmentQueue::~QAttachmentQueue() = default;
+#include "qattachmenterrorhandler.h"
+#include "qattachmentlocalstorage.h"
+#include "qattachmentlogging_p.h"
+#include "qattachmentnames_p.h"
+#include "qattachmentremotestorage.h"
+#include "qfilesystemattachmentstorage.h"
+
+#include <QtCore/qbuffer.h>
+#include <QtCore/qdatetime.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
+#include <QtCore/quuid.h>
+#include <QtNetwork/qnetworkinformation.h>
+#include <QtSql/qsqlerror.h>
+#include <QtSql/qsqlquery.h>
+
+namespace {
+
+template<typename T>
+bool assign(T &member, const T &value)
+{
+    if (member == value)
+        return false;
+    member = value;
+    return true;
+}
+
+QAttachment failSave(QString *errorString, const QString &message)
+{
+    qCWarning(lcQueue) << "saveFile:" << message;
+    if (errorString)
+        *errorString = message;
+    return {};
+}
+
+bool failWith(QString *errorString, const QString &message)
+{
+    if (errorString)
+        *errorString = message;
+    return false;
+}
+
+} // namespace
+
+QAttachmentQueue::QAttachmentQueue(QObject *parent)
+    : QObject(parent)
+    , d_ptr(new QAttachmentQueuePrivate(this))
+{ }
+
+QAttachmentQueue::~QAttachmentQueue()
+{
+    Q_D(QAttachmentQueue);
+    d->abortAll();
+    d->unsubscribeWatchTables();
+}
+
+QString QAttachmentQueue::connectionName() const
+{
+    return d_func()->connectionName;
+}
+
+void QAttachmentQueue::setConnectionName(const QString &name)
+{
+    Q_D(QAttachmentQueue);
+    if (name == d->connectionName)
+        return;
+    const bool wasSyncing = d->syncing;
+    stopSyncing();
+    d->connectionName = name;
+    d->invalidateReady();
+    emit connectionNameChanged();
+    if (wasSyncing)
+        startSync();
+}
+
+QString QAttachmentQueue::tableName() const
+{
+    return d_func()->table.name();
+}
+
+void QAttachmentQueue::setTableName(const QString &name)
+{
+    Q_D(QAttachmentQueue);
+    if (name == d->table.name())
+        return;
+    QAttachmentQueueTable table = d->table;
+    table.setName(name);
+    setTable(table);
+}
+
+QAttachmentQueueTable QAttachmentQueue::table() const
+{
+    return d_func()->table;
+}
+
+void QAttachmentQueue::setTable(const QAttachmentQueueTable &table)
+{
+    Q_D(QAttachmentQueue);
+    const bool nameChanged = table.name() != d->table.name();
+    const bool wasSyncing = d->syncing;
+    stopSyncing();
+    d->table = table;
+    d->invalidateReady();
+    if (nameChanged)
+        emit tableNameChanged();
+    if (wasSyncing)
+        startSync();
+}
+
+QString QAttachmentQueue::localDirectory() const
+{
+    return d_func()->localDirectory;
+}
+
+void QAttachmentQueue::setLocalDirectory(const QString &path)
+{
+    Q_D(QAttachmentQueue);
+    if (path == d->localDirectory)
+        return;
+    const bool wasSyncing = d->syncing;
+    stopSyncing();
+    d->localDirectory = path;
+    d->externalStorage = nullptr;
+    d->ownedStorage.reset(path.isEmpty() ? nullptr : new QFileSystemAttachmentStorage(path));
+    d->invalidateReady();
+    emit localDirectoryChanged();
+    if (wasSyncing)
+        startSync();
+}
+
+QAttachmentLocalStorage *QAttachmentQueue::localStorage() const
+{
+    return d_func()->storage();
+}
+
+void QAttachmentQueue::setLocalStorage(QAttachmentLocalStorage *storage)
+{
+    Q_D(QAttachmentQueue);
+    if (storage == d->storage())
+        return;
+    const bool wasSyncing = d->syncing;
+    stopSyncing();
+    d->externalStorage = storage;
+    d->ownedStorage.reset();
+    const bool dirChanged = !d->localDirectory.isEmpty();
+    d->localDirectory.clear();
+    d->invalidateReady();
+    if (dirChanged)
+        emit localDirectoryChanged();
+    if (wasSyncing)
+        startSync();
+}
+
+QAttachmentRemoteStorage *QAttachmentQueue::remoteStorage() const
+{
+    return d_func()->remote;
+}
+
+void QAttachmentQueue::setRemoteStorage(QAttachmentRemoteStorage *storage)
+{
+    Q_D(QAttachmentQueue);
+    if (storage == d->remote)
+        return;
+    const bool wasSyncing = d->syncing;
+    stopSyncing();
+    if (d->remote)
+        disconnect(d->remote, nullptr, this, nullptr);
+    d->remote = storage;
+    if (storage) {
+        // New credentials or settings may fix what retries could not.
+        connect(storage, &QAttachmentRemoteStorage::configurationChanged, this, [d] {
+            d->clearRetries(true);
+            d->schedulePump();
+        });
+        connect(storage, &QObject::destroyed, this, [this, d] {
+            stopSyncing();
+            d->remote = nullptr;
+            emit remoteStorageChanged();
+        });
+    }
+    d->clearRetries(true);
+    emit remoteStorageChanged();
+    if (wasSyncing && storage)
+        startSync();
+}
+
+QAttachmentErrorHandler *QAttachmentQueue::errorHandler() const
+{
+    return d_func()->errorHandler;
+}
+
+void QAttachmentQueue::setErrorHandler(QAttachmentErrorHandler *handler)
+{
+    d_func()->errorHandler = handler;
+}
+
+int QAttachmentQueue::syncInterval() const
+{
+    return d_func()->syncInterval;
+}
+
+void QAttachmentQueue::setSyncInterval(int msecs)
+{
+    Q_D(QAttachmentQueue);
+    if (!assign(d->syncInterval, qMax(0, msecs)))
+        return;
+    d->periodicTimer.stop();
+    if (d->syncing && d->syncInterval > 0)
+        d->periodicTimer.start(d->syncInterval);
+    emit syncIntervalChanged();
+}
+
+int QAttachmentQueue::archivedCacheLimit() const
+{
+    return d_func()->archivedCacheLimit;
+}
+
+void QAttachmentQueue::setArchivedCacheLimit(int limit)
+{
+    Q_D(QAttachmentQueue);
+    if (!assign(d->archivedCacheLimit, qMax(0, limit)))
+        return;
+    emit archivedCacheLimitChanged();
+    if (d->syncing)
+        expireCache();
+}
+
+bool QAttachmentQueue::downloadAttachments() const
+{
+    return d_func()->downloadAttachments;
+}
+
+void QAttachmentQueue::setDownloadAttachments(bool download)
+{
+    Q_D(QAttachmentQueue);
+    if (!assign(d->downloadAttachments, download))
+        return;
+    emit downloadAttachmentsChanged();
+    if (d->syncing)
+        d->reconcile();
+}
+
+int QAttachmentQueue::maxConcurrentTransfers() const
+{
+    return d_func()->maxConcurrentTransfers;
+}
+
+void QAttachmentQueue::setMaxConcurrentTransfers(int count)
+{
+    Q_D(QAttachmentQueue);
+    if (!assign(d->maxConcurrentTransfers, qMax(1, count)))
+        return;
+    emit maxConcurrentTransfersChanged();
+    d->schedulePump();
+}
+
+int QAttachmentQueue::maxAttempts() const
+{
+    return d_func()->maxAttempts;
+}
+
+void QAttachmentQueue::setMaxAttempts(int attempts)
+{
+    Q_D(QAttachmentQueue);
+    if (assign(d->maxAttempts, qMax(0, attempts)))
+        emit maxAttemptsChanged();
+}
+
+int QAttachmentQueue::retryDelay() const
+{
+    return d_func()->retryDelay;
+}
+
+void QAttachmentQueue::setRetryDelay(int msecs)
+{
+    Q_D(QAttachmentQueue);
+    if (assign(d->retryDelay, qMax(0, msecs)))
+        emit retryDelayChanged();
+}
+
+int QAttachmentQueue::maxRetryDelay() const
+{
+    return d_func()->maxRetryDelay;
+}
+
+void QAttachmentQueue::setMaxRetryDelay(int msecs)
+{
+    Q_D(QAttachmentQueue);
+    if (assign(d->maxRetryDelay, qMax(0, msecs)))
+        emit maxRetryDelayChanged();
+}
+
+bool QAttachmentQueue::isOnline() const
+{
+    return d_func()->online;
+}
+
+void QAttachmentQueue::setOnline(bool online)
+{
+    Q_D(QAttachmentQueue);
+    if (!assign(d->online, online))
+        return;
+    qCDebug(lcQueue) << "online:" << online;
+    if (online) {
+        // Failures while offline say nothing about the server: try again now.
+        d->clearRetries(false);
+        d->schedulePump();
+    }
+    d->updateIdle();
+    emit onlineChanged();
+}
+
+QString QAttachmentQueue::watchQuery() const
+{
+    return d_func()->watchQuery;
+}
+
+void QAttachmentQueue::setWatchQuery(const QString &sql)
+{
+    Q_D(QAttachmentQueue);
+    if (!assign(d->watchQuery, sql))
+        return;
+    emit watchQueryChanged();
+    if (d->watchQuery.isEmpty())
+        return;
+    if (d->syncing)
+        refreshWatchQuery();
+}
+
+QStringList QAttachmentQueue::watchTables() const
+{
+    return d_func()->watchTables;
+}
+
+void QAttachmentQueue::setWatchTables(const QStringList &tables)
+{
+    Q_D(QAttachmentQueue);
+    if (!assign(d->watchTables, tables))
+        return;
+    if (d->syncing) {
+        d->unsubscribeWatchTables();
+        d->subscribeWatchTables();
+    }
+    emit watchTablesChanged();
+}
+
+QString QAttachmentQueue::defaultFileExtension() const
+{
+    return d_func()->defaultFileExtension;
+}
+
+void QAttachmentQueue::setDefaultFileExtension(const QString &extension)
+{
+    Q_D(QAttachmentQueue);
+    if (assign(d->defaultFileExtension, extension))
+        emit defaultFileExtensionChanged();
+}
+
+bool QAttachmentQueue::isSyncing() const
+{
+    return d_func()->syncing;
+}
+
+bool QAttachmentQueue::isIdle() const
+{
+    return d_func()->idle;
+}
+
+int QAttachmentQueue::pendingUploads() const
+{
+    return d_func()->pendingUploads;
+}
+
+int QAttachmentQueue::pendingDownloads() const
+{
+    return d_func()->pendingDownloads;
+}
+
+int QAttachmentQueue::pendingDeletes() const
+{
+    return d_func()->pendingDeletes;
+}
+
+int QAttachmentQueue::activeTransfers() const
+{
+    return int(d_func()->jobs.size());
+}
+
+QAttachment QAttachmentQueue::saveFile(const QByteArray &data, const QString &mediaType,
+                                       const QString &fileExtension, const UpdateHook &updateHook,
+                                       const QString &metaData, QString *errorString)
+{
+    QBuffer buffer;
+    buffer.setData(data);
+    buffer.open(QIODevice::ReadOnly);
+    return saveFile(&buffer, mediaType, fileExtension, updateHook, metaData, errorString);
+}
+
+QAttachment QAttachmentQueue::saveFile(QIODevice *data, const QString &mediaType,
+                                       const QString &fileExtension, const UpdateHook &updateHook,
+                                       const QString &metaData, QString *errorString)
+{
+    Q_D(QAttachmentQueue);
+    if (!data || !data->isOpen() || !data->isReadable())
+        return failSave(errorString, QStringLiteral("the data device is not open for reading"));
+    QString problem;
+    if (!d->ensureReady(&problem))
+        return failSave(errorString, problem);
+
+    const QString id = generateAttachmentId();
+    problem = QAttachmentNames::problemWith(id, QStringLiteral("attachment id"));
+    if (!problem.isEmpty())
+        return failSave(errorString, problem);
+    QString extension = fileExtension;
+    if (extension.isEmpty())
+        extension = d->defaultFileExtension;
+    if (extension.isEmpty())
+        extension = QStringLiteral("dat");
+    problem = QAttachmentNames::problemWithExtension(extension);
+    if (!problem.isEmpty())
+        return failSave(errorString, problem);
+    const QString filename = resolveNewAttachmentFilename(id, extension);
+    problem = QAttachmentNames::problemWith(filename, QStringLiteral("filename"));
+    if (!problem.isEmpty())
+        return failSave(errorString, problem);
+
+    // The file first: a row must never point at a file that is not there.
+    QAttachmentLocalStorage *storage = d->storage();
+    const qint64 size = storage->save(filename, data, &problem);
+    if (size < 0)
+        return failSave(errorString, QStringLiteral("cannot store %1: %2").arg(filename, problem));
+
+    QAttachment attachment(id, filename, QAttachmentState::QueuedUpload);
+    attachment.setLocalUri(filename);
+    attachment.setMediaType(mediaType);
+    attachment.setSize(size);
+    attachment.setMetaData(metaData);
+    attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
+
+    bool own = false;
+    bool ok = d->beginWrite(&own, &problem);
+    if (ok) {
+        QSqlQuery insert(d->database());
+        ok = d->exec(insert,
+                     QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                         .arg(d->t()),
+                     {id, filename, filename, attachment.timestamp(), size,
+                      mediaType.isNull() ? QVariant() : QVariant(mediaType),
+                      QAttachmentState::toInt(attachment.state()), 0,
+                      metaData.isNull() ? QVariant() : QVariant(metaData)},
+                     &problem);
+        if (ok && updateHook) {
+            QAttachmentTransaction tx(d->database());
+            const bool hookOk = updateHook(tx, attachment);
+            if (tx.hasError()) {
+                ok = false;
+                problem = tx.errorString();
+            } else if (!hookOk) {
+                ok = false;
+                problem = QStringLiteral("the update hook declined");
+            }
+        }
+        QString endProblem;
+        if (!d->endWrite(own, ok, &endProblem) && ok) {
+            ok = false;
+            problem = endProblem;
+        }
+    }
+    if (!ok) {
+        storage->remove(filename);
+        return failSave(errorString, QStringLiteral("nothing saved: %1").arg(problem));
+    }
+    qCDebug(lcQueue) << "saved" << attachment;
+    d->pending.append(attachment);
+    d->emitChanged(attachment);
+    d->scheduleCounts();
+    d->schedulePump();
+    return attachment;
+}
+
+QAttachment QAttachmentQueue::saveFileFromPath(const QString &sourcePath, const QString &mediaType,
+                                               const QString &fileExtension,
+                                               const UpdateHook &updateHook,
+                                               const QString &metaData, QString *errorString)
+{
+    QFile file(sourcePath);
+    if (!file.open(QIODevice::ReadOnly))
+        return failSave(errorString,
+                        QStringLiteral("cannot read %1: %2").arg(sourcePath, file.errorString()));
+    QString extension = fileExtension;
+    if (extension.isEmpty())
+        extension = QFileInfo(sourcePath).suffix();
+    return saveFile(&file, mediaType, extension, updateHook, metaData, errorString);
+}
+
+bool QAttachmentQueue::deleteFile(const QString &id, const UpdateHook &updateHook,
+                                  QString *errorString)
+{
+    Q_D(QAttachmentQueue);
+    QString problem = QAttachmentNames::problemWith(id, QStringLiteral("attachment id"));
+    if (!problem.isEmpty())
+        return failWith(errorString, problem);
+    if (!d->ensureReady(&problem))
+        return failWith(errorString, problem);
+    std::optional<QAttachment> row = d->readRow(id, &problem);
+    if (!row)
+        return failWith(errorString, problem);
+    if (!row->isValid())
+        return failWith(errorString, QStringLiteral("no attachment with id \"%1\"").arg(id));
+
+    QAttachment attachment = *row;
+    attachment.setState(QAttachmentState::QueuedDelete);
+    attachment.setHasSynced(false);
+    attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
+
+    bool own = false;
+    bool ok = d->beginWrite(&own, &problem);
+    if (ok) {
+        QSqlQuery update(d->database());
+        ok = d->exec(
+            update,
+            QStringLiteral("UPDATE %1 SET state = ?, has_synced = 0, timestamp = ? "
+                           "WHERE id = ?")
+                .arg(d->t()),
+            {QAttachmentState::toInt(QAttachmentState::QueuedDelete), attachment.timestamp(), id},
+            &problem);
+        if (ok && updateHook) {
+            QAttachmentTransaction tx(d->database());
+            const bool hookOk = updateHook(tx, attachment);
+            if (tx.hasError()) {
+                ok = false;
+                problem = tx.errorString();
+            } else if (!hookOk) {
+                ok = false;
+                problem = QStringLiteral("the update hook declined");
+            }
+        }
+        QString endProblem;
+        if (!d->endWrite(own, ok, &endProblem) && ok) {
+            ok = false;
+            problem = endProblem;
+        }
+    }
+    if (!ok)
+        return failWith(errorString, QStringLiteral("nothing deleted: %1").arg(problem));
+
+    // The delete wins over an upload or download of the same attachment.
+    d->abortJobIfStale(id, QAttachmentState::QueuedDelete);
+    d->retries.remove(id);
+    d->pendingDirty = true;
+    d->emitChanged(attachment);
+    d->scheduleCounts();
+    d->schedulePump();
+    return true;
+}
+
+QAttachment QAttachmentQueue::attachment(const QString &id) const
+{
+    Q_D(const QAttachmentQueue);
+    if (!const_cast<QAttachmentQueuePrivate *>(d)->ensureReady(nullptr))
+        return {};
+    return d->readRow(id, nullptr).value_or(QAttachment());
+}
+
+QList<QAttachment> QAttachmentQueue::attachments() const
+{
+    Q_D(const QAttachmentQueue);
+    QList<QAttachment> result;
+    if (!const_cast<QAttachmentQueuePrivate *>(d)->ensureReady(nullptr))
+        return result;
+    QSqlQuery query(d->database());
+    query.setForwardOnly(true);
+    QString problem;
+    if (!d->exec(query,
+                 QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 ORDER BY rowid").arg(d->t()),
+                 {}, &problem)) {
+        const_cast<QAttachmentQueuePrivate *>(d)->reportError(QAttachmentError::DatabaseError,
+                                                              problem);
+        return result;
+    }
+    while (query.next())
+        result.append(QAttachmentQueuePrivate::rowFromQuery(query));
+    return result;
+}
+
+QUrl QAttachmentQueue::localUrl(const QAttachment &attachment) const
+{
+    Q_D(const QAttachmentQueue);
+    QAttachmentLocalStorage *storage = d->storage();
+    if (!storage || attachment.localUri().isEmpty() || !storage->exists(attachment.localUri()))
+        return {};
+    return storage->url(attachment.localUri());
+}
+
+QUrl QAttachmentQueue::localUrl(const QString &id) const
+{
+    return localUrl(attachment(id));
+}
+
+QAttachmentError QAttachmentQueue::lastError(const QString &id) const
+{
+    return d_func()->retries.value(id).error;
+}
+
+std::pair<qint64, qint64> QAttachmentQueue::transferProgressOf(const QString &id) const
+{
+    QAttachmentJob *job = d_func()->jobs.value(id);
+    if (!job || !job->transfer)
+        return {-1, -1};
+    return {job->transfer->bytesDone(), job->transfer->bytesTotal()};
+}
+
+QString QAttachmentQueue::resolveNewAttachmentFilename(const QString &id,
+                                                       const QString &fileExtension) const
+{
+    const QString extension = fileExtension.isEmpty() ? QStringLiteral("dat") : fileExtension;
+    return id + QLatin1Char('.') + extension;
+}
+
+QString QAttachmentQueue::generateAttachmentId() const
+{
+    return QUuid::createUuid().toString(QUuid::WithoutBraces);
+}
+
+bool QAttachmentQueue::isValidName(const QString &name, QString *errorString)
+{
+    const QString problem = QAttachmentNames::problemWith(name, QStringLiteral("name"));
+    if (errorString)
+        *errorString = problem;
+    return problem.isEmpty();
+}
+
+bool QAttachmentQueue::startSync()
+{
+    Q_D(QAttachmentQueue);
+    if (d->syncing)
+        return true;
+    if (!d->remote) {
+        d->reportError(QAttachmentError::InvalidInput,
+                       QStringLiteral("startSync: no remote storage is set"));
+        return false;
+    }
+    QString problem;
+    if (!d->ensureReady(&problem))
+        return false;
+
+    // A hint only: in containers the backends often report nothing useful.
+    static bool networkInformationTried = false;
+    if (!networkInformationTried) {
+        networkInformationTried = true;
+        QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability);
+    }
+    QNetworkInformation *info = QNetworkInformation::instance();
+    if (info && !d->networkConnection) {
+        d->networkConnection = connect(
+            info, &QNetworkInformation::reachabilityChanged, this,
+            [d](QNetworkInformation::Reachability reachability) {
+                if (reachability == QNetworkInformation::Reachability::Online && d->syncing) {
+                    d->clearRetries(false);
+                    d->schedulePump();
+                }
+            });
+    }
+
+    d->verifyLocalFiles();
+    d->restoreAllWatched = true;
+    d->setSyncing(true);
+    d->subscribeWatchTables();
+    d->pendingDirty = true;
+    if (!d->watchQuery.isEmpty())
+        d->runWatchQuery(nullptr);
+    d->reconcile();
+    expireCache();
+    if (d->syncInterval > 0)
+        d->periodicTimer.start(d->syncInterval);
+    d->pump();
+    d->updateCounts();
+    return true;
+}
+
+void QAttachmentQueue::stopSyncing()
+{
+    Q_D(QAttachmentQueue);
+    d->periodicTimer.stop();
+    d->retryTimer.stop();
+    d->pumpTimer.stop();
+    d->watchTimer.stop();
+    d->unsubscribeWatchTables();
+    d->abortAll();
+    d->flushCompletions();
+    d->setSyncing(false);
+    d->updateIdle();
+}
+
+void QAttachmentQueue::close()
+{
+    Q_D(QAttachmentQueue);
+    stopSyncing();
+    d->retries.clear();
+    d->pending.clear();
+    d->pendingDirty = true;
+    d->invalidateReady();
+}
+
+void QAttachmentQueue::triggerSync()
+{
+    Q_D(QAttachmentQueue);
+    if (!d->syncing)
+        return;
+    if (!d->watchQuery.isEmpty())
+        d->runWatchQuery(nullptr);
+    d->reconcile();
+    expireCache();
+    d->pendingDirty = true;
+    d->schedulePump();
+}
+
+void QAttachmentQueue::retryFailed()
+{
+    Q_D(QAttachmentQueue);
+    d->clearRetries(true);
+    triggerSync();
+}
+
+void QAttachmentQueue::refreshWatchQuery()
+{
+    Q_D(QAttachmentQueue);
+    if (!d->syncing || d->watchQuery.isEmpty())
+        return;
+    if (d->runWatchQuery(nullptr))
+        d->reconcile();
+}
+
+void QAttachmentQueue::setWatchedAttachments(const QList<QWatchedAttachmentItem> &items)
+{
+    Q_D(QAttachmentQueue);
+    d->watched = items;
+    if (d->syncing)
+        d->reconcile();
+}
+
+int QAttachmentQueue::expireCache()
+{
+    Q_D(QAttachmentQueue);
+    QString problem;
+    if (!d->ensureReady(&problem))
+        return -1;
+    const QSqlDatabase db = d->database();
+    // Everything past the newest `archivedCacheLimit` archived rows, in one
+    // query: the loop below ends because it walks a finished result.
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    if (!d->exec(query,
+                 QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state = ? "
+                                "ORDER BY timestamp DESC, rowid DESC LIMIT -1 OFFSET ?")
+                     .arg(d->t()),
+                 {QAttachmentState::toInt(QAttachmentState::Archived), d->archivedCacheLimit},
+                 &problem)) {
+        d->reportError(QAttachmentError::DatabaseError, problem);
+        return -1;
+    }
+    QList<QAttachment> expired;
+    while (query.next())
+        expired.append(QAttachmentQueuePrivate::rowFromQuery(query));
+    query.finish();
+    if (expired.isEmpty())
+        return 0;
+
+    bool own = false;
+    if (!d->beginWrite(&own, &problem)) {
+        d->reportError(QAttachmentError::DatabaseError, problem);
+        return -1;
+    }
+    QSqlQuery remove(db);
+    remove.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(d->t()));
+    bool ok = true;
+    for (const QAttachment &row : std::as_const(expired)) {
+        remove.addBindValue(row.id());
+        remove.addBindValue(QAttachmentState::toInt(QAttachmentState::Archived));
+        if (!remove.exec()) {
+            ok = false;
+            problem = remove.lastError().text();
+            break;
+        }
+    }
+    if (!d->endWrite(own, ok, &problem) || !ok) {
+        d->reportError(QAttachmentError::DatabaseError,
+                       QStringLiteral("expiring archived attachments failed: %1").arg(problem));
+        return -1;
+    }
+    // Rows first, files after: a crash in between leaves a stray file, never
+    // a row whose file is gone.
+    QAttachmentLocalStorage *storage = d->storage();
+    for (const QAttachment &row : std::as_const(expired)) {
+        storage->remove(d->localName(row));
+        storage->removePartial(row.filename());
+        d->retries.remove(row.id());
+        emit attachmentRemoved(row.id());
+    }
+    qCDebug(lcQueue) << "expired" << expired.size() << "archived attachments";
+    return int(expired.size());
+}
+
+bool QAttachmentQueue::clearQueue()
+{
+    Q_D(QAttachmentQueue);
+    QString problem;
+    if (!d->ensureReady(&problem))
+        return false;
+    d->abortAll();
+    const QList<QAttachment> rows = attachments();
+    QSqlQuery query(d->database());
+    if (!d->exec(query, QStringLiteral("DELETE FROM %1").arg(d->t()), {}, &problem)) {
+        d->reportError(QAttachmentError::DatabaseError, problem);
+        return false;
+    }
+    if (!d->storage()->clear(&problem))
+        d->reportError(QAttachmentError::LocalStorageError, problem);
+    d->retries.clear();
+    d->pending.clear();
+    d->pendingDirty = true;
+    for (const QAttachment &row : rows)
+        emit attachmentRemoved(row.id());
+    d->updateCounts();
+    d->updateIdle();
+    return problem.isEmpty();
+}

@@ -34,21 +34,30 @@ class QIODevice;
 class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentQueue : public QObject
 {
     Q_OBJECT
-    Q_PROPERTY(QString connectionName READ connectionName WRITE setConnectionName NOTIFY connectionNameChanged)
+    Q_PROPERTY(QString connectionName READ connectionName WRITE setConnectionName NOTIFY
+                   connectionNameChanged)
     Q_PROPERTY(QString tableName READ tableName WRITE setTableName NOTIFY tableNameChanged)
-    Q_PROPERTY(QString localDirectory READ localDirectory WRITE setLocalDirectory NOTIFY localDirectoryChanged)
-    Q_PROPERTY(QAttachmentRemoteStorage *remoteStorage READ remoteStorage WRITE setRemoteStorage NOTIFY remoteStorageChanged)
+    Q_PROPERTY(QString localDirectory READ localDirectory WRITE setLocalDirectory NOTIFY
+                   localDirectoryChanged)
+    Q_PROPERTY(QAttachmentRemoteStorage *remoteStorage READ remoteStorage WRITE setRemoteStorage
+                   NOTIFY remoteStorageChanged)
     Q_PROPERTY(int syncInterval READ syncInterval WRITE setSyncInterval NOTIFY syncIntervalChanged)
-    Q_PROPERTY(int archivedCacheLimit READ archivedCacheLimit WRITE setArchivedCacheLimit NOTIFY archivedCacheLimitChanged)
-    Q_PROPERTY(bool downloadAttachments READ downloadAttachments WRITE setDownloadAttachments NOTIFY downloadAttachmentsChanged)
-    Q_PROPERTY(int maxConcurrentTransfers READ maxConcurrentTransfers WRITE setMaxConcurrentTransfers NOTIFY maxConcurrentTransfersChanged)
+    Q_PROPERTY(int archivedCacheLimit READ archivedCacheLimit WRITE setArchivedCacheLimit NOTIFY
+                   archivedCacheLimitChanged)
+    Q_PROPERTY(bool downloadAttachments READ downloadAttachments WRITE setDownloadAttachments NOTIFY
+                   downloadAttachmentsChanged)
+    Q_PROPERTY(int maxConcurrentTransfers READ maxConcurrentTransfers WRITE
+                   setMaxConcurrentTransfers NOTIFY maxConcurrentTransfersChanged)
     Q_PROPERTY(int maxAttempts READ maxAttempts WRITE setMaxAttempts NOTIFY maxAttemptsChanged)
     Q_PROPERTY(int retryDelay READ retryDelay WRITE setRetryDelay NOTIFY retryDelayChanged)
-    Q_PROPERTY(int maxRetryDelay READ maxRetryDelay WRITE setMaxRetryDelay NOTIFY maxRetryDelayChanged)
+    Q_PROPERTY(
+        int maxRetryDelay READ maxRetryDelay WRITE setMaxRetryDelay NOTIFY maxRetryDelayChanged)
     Q_PROPERTY(bool online READ isOnline WRITE setOnline NOTIFY onlineChanged)
     Q_PROPERTY(QString watchQuery READ watchQuery WRITE setWatchQuery NOTIFY watchQueryChanged)
-    Q_PROPERTY(QStringList watchTables READ watchTables WRITE setWatchTables NOTIFY watchTablesChanged)
-    Q_PROPERTY(QString defaultFileExtension READ defaultFileExtension WRITE setDefaultFileExtension NOTIFY defaultFileExtensionChanged)
+    Q_PROPERTY(
+        QStringList watchTables READ watchTables WRITE setWatchTables NOTIFY watchTablesChanged)
+    Q_PROPERTY(QString defaultFileExtension READ defaultFileExtension WRITE setDefaultFileExtension
+                   NOTIFY defaultFileExtensionChanged)
     Q_PROPERTY(bool syncing READ isSyncing NOTIFY syncingChanged)
     Q_PROPERTY(bool idle READ isIdle NOTIFY idleChanged)
     Q_PROPERTY(int pendingUploads READ pendingUploads NOTIFY pendingUploadsChanged)

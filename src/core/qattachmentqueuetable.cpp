@@ -19,7 +19,8 @@ bool run(QSqlDatabase &db, const QString &sql, QString *errorString)
 {
     QSqlQuery query(db);
     if (!query.exec(sql))
-        return fail(errorString, QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text()));
+        return fail(errorString,
+                    QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text()));
     return true;
 }
 
@@ -27,8 +28,7 @@ bool run(QSqlDatabase &db, const QString &sql, QString *errorString)
 
 QAttachmentQueueTable::QAttachmentQueueTable(const QString &name)
     : m_name(name)
-{
-}
+{ }
 
 QList<QAttachmentQueueTable::Column> QAttachmentQueueTable::standardColumns()
 {
@@ -54,7 +54,8 @@ bool QAttachmentQueueTable::isValidIdentifier(const QString &name)
 QString QAttachmentQueueTable::validate() const
 {
     if (!isValidIdentifier(m_name))
-        return QStringLiteral("invalid table name \"%1\": use letters, digits and underscores").arg(m_name);
+        return QStringLiteral("invalid table name \"%1\": use letters, digits and underscores")
+            .arg(m_name);
     if (!m_viewName.isEmpty() && !isValidIdentifier(m_viewName))
         return QStringLiteral("invalid view name \"%1\"").arg(m_viewName);
     if (!m_viewName.isEmpty() && m_viewName.compare(m_name, Qt::CaseInsensitive) == 0)
@@ -69,7 +70,8 @@ QString QAttachmentQueueTable::validate() const
         if (columns.contains(column.name.toLower()))
             return QStringLiteral("column \"%1\" is defined twice").arg(column.name);
         if (!typePattern.match(column.type).hasMatch())
-            return QStringLiteral("invalid type \"%1\" for column \"%2\"").arg(column.type, column.name);
+            return QStringLiteral("invalid type \"%1\" for column \"%2\"")
+                .arg(column.type, column.name);
         columns.insert(column.name.toLower());
     }
     for (const Index &index : m_indexes) {
@@ -79,7 +81,8 @@ QString QAttachmentQueueTable::validate() const
             return QStringLiteral("index \"%1\" has no columns").arg(index.name);
         for (const QString &column : index.columns) {
             if (!columns.contains(column.toLower()))
-                return QStringLiteral("index \"%1\" names unknown column \"%2\"").arg(index.name, column);
+                return QStringLiteral("index \"%1\" names unknown column \"%2\"")
+                    .arg(index.name, column);
         }
     }
     return {};
@@ -92,8 +95,9 @@ bool QAttachmentQueueTable::create(const QSqlDatabase &database, QString *errorS
         return fail(errorString, invalid);
     QSqlDatabase db = database;
     if (!db.isOpen())
-        return fail(errorString, QStringLiteral("the database connection \"%1\" is not open")
-                                     .arg(db.connectionName()));
+        return fail(
+            errorString,
+            QStringLiteral("the database connection \"%1\" is not open").arg(db.connectionName()));
 
     QList<Column> columns = standardColumns();
     columns += m_additionalColumns;
@@ -122,16 +126,18 @@ bool QAttachmentQueueTable::create(const QSqlDatabase &database, QString *errorS
         if (existing.contains(column.name.toLower()))
             continue;
         if (!run(db,
-                 QStringLiteral("ALTER TABLE %1 ADD COLUMN %2 %3").arg(m_name, column.name, column.type),
+                 QStringLiteral("ALTER TABLE %1 ADD COLUMN %2 %3")
+                     .arg(m_name, column.name, column.type),
                  errorString))
             return false;
     }
 
     // The queue looks rows up by state (pending work, counts, archive order).
-    if (!run(db,
-             QStringLiteral("CREATE INDEX IF NOT EXISTS %1_state_timestamp ON %1 (state, timestamp)")
-                 .arg(m_name),
-             errorString))
+    if (!run(
+            db,
+            QStringLiteral("CREATE INDEX IF NOT EXISTS %1_state_timestamp ON %1 (state, timestamp)")
+                .arg(m_name),
+            errorString))
         return false;
     for (const Index &index : m_indexes) {
         if (!run(db,
@@ -141,7 +147,9 @@ bool QAttachmentQueueTable::create(const QSqlDatabase &database, QString *errorS
             return false;
     }
     if (!m_viewName.isEmpty()
-        && !run(db, QStringLiteral("CREATE VIEW IF NOT EXISTS %1 AS SELECT * FROM %2").arg(m_viewName, m_name),
+        && !run(db,
+                QStringLiteral("CREATE VIEW IF NOT EXISTS %1 AS SELECT * FROM %2")
+                    .arg(m_viewName, m_name),
                 errorString))
         return false;
     return true;

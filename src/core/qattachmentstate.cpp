@@ -2,10 +2,14 @@
 
 namespace QAttachmentState {
 
-std::optional<State> fromInt(int value)
+std::optional<State> fromInt(int value, QString *errorString)
 {
-    if (value < QueuedDownload || value > Archived)
+    if (value < QueuedDownload || value > Archived) {
+        if (errorString)
+            *errorString
+                = QStringLiteral("%1 is not an attachment state (valid: 0 to 4)").arg(value);
         return std::nullopt;
+    }
     return static_cast<State>(value);
 }
 
@@ -14,7 +18,7 @@ int toInt(State state)
     return static_cast<int>(state);
 }
 
-QString toString(State state)
+QString name(State state)
 {
     switch (state) {
     case QueuedDownload:

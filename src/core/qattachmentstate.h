@@ -22,12 +22,14 @@ enum State {
 };
 Q_ENUM_NS(State)
 
-// Returns no value for an integer that names no state: a corrupt row is never
-// silently treated as some default state.
-POWERSYNC_ATTACHMENTS_EXPORT std::optional<State> fromInt(int value);
+// Returns no value (and says why in `errorString`) for an integer that names
+// no state: a corrupt row is never silently treated as some default state.
+POWERSYNC_ATTACHMENTS_EXPORT std::optional<State> fromInt(int value,
+                                                          QString *errorString = nullptr);
 POWERSYNC_ATTACHMENTS_EXPORT int toInt(State state);
-// "queuedDownload", "queuedUpload", ... as in the specification.
-POWERSYNC_ATTACHMENTS_EXPORT QString toString(State state);
+// "queuedDownload", "queuedUpload", ... as in the specification. (Not named
+// toString: Qt Test finds that name by lookup and expects a char *.)
+POWERSYNC_ATTACHMENTS_EXPORT QString name(State state);
 } // namespace QAttachmentState
 
 #endif // QATTACHMENTSTATE_H

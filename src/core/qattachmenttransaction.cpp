@@ -4,8 +4,7 @@
 
 QAttachmentTransaction::QAttachmentTransaction(const QSqlDatabase &database)
     : m_database(database)
-{
-}
+{ }
 
 QSqlQuery QAttachmentTransaction::execute(const QString &sql, const QVariantList &parameters)
 {

@@ -6,8 +6,7 @@ QWatchedAttachmentItem::QWatchedAttachmentItem(const QString &id, const QString 
     , m_fileExtension(fileExtension)
     , m_filename(filename)
     , m_metaData(metaData)
-{
-}
+{ }
 
 bool QWatchedAttachmentItem::isValid() const
 {

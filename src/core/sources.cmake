@@ -20,6 +20,9 @@ target_sources(PowerSyncAttachments PRIVATE
     ${_dir}/qattachmenttransaction.cpp
     ${_dir}/qattachmentqueue.cpp
     ${_dir}/qattachmentqueue_p.h
+    ${_dir}/qattachmentqueueprivate.cpp
+    ${_dir}/qattachmentreconciler.cpp
+    ${_dir}/qattachmentscheduler.cpp
     ${_dir}/qattachmentnames_p.h
     ${_dir}/qattachmentnames.cpp
     ${_dir}/qattachmentlogging_p.h

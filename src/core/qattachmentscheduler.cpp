@@ -1,0 +1,452 @@
+// Runs the transfers: up to maxConcurrentTransfers at once, results written
+// in batches, each only if its row is still in the state the transfer started
+// from, failures retried with backoff or handed to the error handler.
+
+#include "qattachmentqueue_p.h"
+
+#include "qattachmenterrorhandler.h"
+#include "qattachmentlocalstorage.h"
+#include "qattachmentlogging_p.h"
+#include "qattachmentremotestorage.h"
+
+#include <QtCore/qdatetime.h>
+#include <QtCore/qrandom.h>
+#include <QtSql/qsqlerror.h>
+#include <QtSql/qsqlquery.h>
+
+#include <functional>
+
+using State = QAttachmentState::State;
+using Kind = QAttachmentTransfer::Kind;
+
+namespace {
+
+std::optional<Kind> kindFor(State state)
+{
+    switch (state) {
+    case State::QueuedUpload:
+        return Kind::Upload;
+    case State::QueuedDownload:
+        return Kind::Download;
+    case State::QueuedDelete:
+        return Kind::Delete;
+    default:
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
+void QAttachmentQueuePrivate::schedulePump()
+{
+    if (!syncing)
+        return;
+    pumpTimer.start();
+    updateIdle();
+}
+
+void QAttachmentQueuePrivate::pump()
+{
+    pumpTimer.stop();
+    if (!syncing || !online || !remote || !ready) {
+        updateIdle();
+        return;
+    }
+    if (pendingDirty) {
+        QSqlQuery query(database());
+        query.setForwardOnly(true);
+        QString problem;
+        if (!exec(query,
+                  QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state IN (?, ?, ?) "
+                                 "ORDER BY timestamp, rowid")
+                      .arg(t()),
+                  {QAttachmentState::toInt(State::QueuedDownload),
+                   QAttachmentState::toInt(State::QueuedUpload),
+                   QAttachmentState::toInt(State::QueuedDelete)},
+                  &problem)) {
+            reportError(QAttachmentError::DatabaseError, problem);
+            return;
+        }
+        pending.clear();
+        while (query.next())
+            pending.append(rowFromQuery(query));
+        pendingDirty = false;
+    }
+
+    const qint64 now = clock.elapsed();
+    qint64 nextDue = -1;
+    QList<QAttachment> remaining;
+    QList<QAttachment> toStart;
+    qsizetype freeSlots = maxConcurrentTransfers - jobs.size();
+    for (const QAttachment &row : std::as_const(pending)) {
+        if (row.state() == State::QueuedDownload && !downloadAttachments) {
+            remaining.append(row);
+            continue;
+        }
+        if (jobs.contains(row.id())) {
+            remaining.append(row);
+            continue;
+        }
+        const auto retry = retries.constFind(row.id());
+        if (retry != retries.cend()) {
+            if (retry->parked) {
+                remaining.append(row);
+                continue;
+            }
+            if (retry->notBefore > now) {
+                nextDue = nextDue < 0 ? retry->notBefore : qMin(nextDue, retry->notBefore);
+                remaining.append(row);
+                continue;
+            }
+        }
+        if (freeSlots <= 0) {
+            remaining.append(row);
+            continue;
+        }
+        --freeSlots;
+        toStart.append(row);
+    }
+    pending = std::move(remaining);
+    for (const QAttachment &row : std::as_const(toStart))
+        startJob(row);
+    if (nextDue >= 0)
+        retryTimer.start(int(qMax<qint64>(0, nextDue - now)));
+    updateIdle();
+}
+
+void QAttachmentQueuePrivate::startJob(const QAttachment &row)
+{
+    Q_Q(QAttachmentQueue);
+    const std::optional<Kind> kind = kindFor(row.state());
+    if (!kind)
+        return;
+    QAttachmentLocalStorage *files = storage();
+    QString problem;
+    std::unique_ptr<QIODevice> device;
+    if (*kind == Kind::Upload) {
+        device = files->openForReading(localName(row), &problem);
+    } else if (*kind == Kind::Download) {
+        device = files->openPartial(row.filename(), &problem);
+    }
+    auto *job = new QAttachmentJob;
+    job->attachment = row;
+    job->kind = *kind;
+    job->startState = row.state();
+    job->device = std::move(device);
+    jobs.insert(row.id(), job);
+
+    if (*kind != Kind::Delete && !job->device) {
+        // Failing through the normal path lets the error handler decide.
+        job->localError
+            = QAttachmentError(QAttachmentError::LocalStorageError,
+                               QStringLiteral("local file of %1: %2").arg(row.id(), problem));
+        finishedJobs.append(job);
+        flushTimer.start();
+        emit q->activeTransfersChanged();
+        return;
+    }
+
+    switch (*kind) {
+    case Kind::Upload:
+        job->transfer = remote->upload(row, job->device.get());
+        break;
+    case Kind::Download:
+        job->transfer = remote->download(row, job->device.get());
+        break;
+    case Kind::Delete:
+        job->transfer = remote->remove(row);
+        break;
+    }
+    if (!job->transfer) {
+        job->localError
+            = QAttachmentError(QAttachmentError::InvalidInput,
+                               QStringLiteral("the remote storage started no transfer"));
+        finishedJobs.append(job);
+        flushTimer.start();
+        emit q->activeTransfersChanged();
+        return;
+    }
+    qCDebug(lcTransfer) << "start" << *kind << row.id();
+    const QString id = row.id();
+    QObject::connect(job->transfer, &QAttachmentTransfer::progress, q,
+                     [q, id, k = *kind](qint64 done, qint64 total) {
+                         emit q->transferProgress(id, k, done, total);
+                     });
+    QObject::connect(job->transfer, &QAttachmentTransfer::finished, q,
+                     [this, job] { onJobFinished(job); });
+    emit q->activeTransfersChanged();
+    emit q->transferStarted(id, *kind);
+}
+
+void QAttachmentQueuePrivate::onJobFinished(QAttachmentJob *job)
+{
+    if (job->abandoned)
+        return;
+    finishedJobs.append(job);
+    // Results that arrive together are written in one transaction.
+    flushTimer.start();
+}
+
+void QAttachmentQueuePrivate::flushCompletions()
+{
+    Q_Q(QAttachmentQueue);
+    flushTimer.stop();
+    if (finishedJobs.isEmpty())
+        return;
+    const QList<QAttachmentJob *> batch = std::exchange(finishedJobs, {});
+    QList<std::function<void()>> after;
+    QString problem;
+    bool own = false;
+    const bool began = beginWrite(&own, &problem);
+    bool ok = began;
+    for (QAttachmentJob *job : batch) {
+        if (ok && !completeJob(job, &after)) {
+            ok = false;
+            problem = database().lastError().text();
+        }
+    }
+    if (began && !endWrite(own, ok, &problem))
+        ok = false;
+    if (!ok) {
+        // Nothing of the batch was recorded: its rows keep their state and
+        // run again after a pause.
+        reportError(QAttachmentError::DatabaseError,
+                    QStringLiteral("recording finished transfers failed: %1").arg(problem));
+        for (QAttachmentJob *job : batch) {
+            Retry &retry = retries[job->attachment.id()];
+            retry.notBefore = clock.elapsed() + retryDelay;
+            retry.error = QAttachmentError(QAttachmentError::DatabaseError, problem);
+        }
+        after.clear();
+    }
+    for (QAttachmentJob *job : batch) {
+        jobs.remove(job->attachment.id());
+        releaseJob(job);
+    }
+    pendingDirty = pendingDirty || !ok;
+    for (const auto &step : std::as_const(after))
+        step();
+    emit q->activeTransfersChanged();
+    scheduleCounts();
+    pump();
+}
+
+bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::function<void()>> *after)
+{
+    Q_Q(QAttachmentQueue);
+    QAttachment row = job->attachment;
+    const QString id = row.id();
+    QSqlQuery query(database());
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    QAttachmentError error = job->localError;
+    if (!error.isError() && job->transfer)
+        error = job->transfer->error();
+
+    if (!error.isError() && job->kind == Kind::Download) {
+        // Complete on disk under its final name before the row says synced.
+        const qint64 length = job->device->pos();
+        job->device.reset();
+        QString problem;
+        if (!storage()->commitPartial(row.filename(), length, &problem))
+            error = QAttachmentError(QAttachmentError::LocalStorageError,
+                                     QStringLiteral("cannot keep the download: %1").arg(problem));
+        row.setSize(length);
+    }
+
+    if (!error.isError()) {
+        QString problem;
+        const int startState = QAttachmentState::toInt(job->startState);
+        switch (job->kind) {
+        case Kind::Upload:
+            row.setState(State::Synced);
+            row.setHasSynced(true);
+            row.setTimestamp(now);
+            if (!exec(query,
+                      QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, timestamp = ? "
+                                     "WHERE id = ? AND state = ?")
+                          .arg(t()),
+                      {QAttachmentState::toInt(State::Synced), now, id, startState}, &problem))
+                return false;
+            break;
+        case Kind::Download:
+            row.setState(State::Synced);
+            row.setHasSynced(true);
+            row.setLocalUri(row.filename());
+            row.setTimestamp(now);
+            if (!exec(query,
+                      QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, local_uri = ?, "
+                                     "size = ?, timestamp = ? WHERE id = ? AND state = ?")
+                          .arg(t()),
+                      {QAttachmentState::toInt(State::Synced), row.localUri(), row.size(), now, id,
+                       startState},
+                      &problem))
+                return false;
+            break;
+        case Kind::Delete:
+            if (!exec(query, QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(t()),
+                      {id, startState}, &problem))
+                return false;
+            break;
+        }
+        const bool applied = query.numRowsAffected() > 0;
+        retries.remove(id);
+        qCDebug(lcTransfer) << "done" << job->kind << id
+                            << (applied ? "" : "(row changed meanwhile)");
+        if (job->kind == Kind::Upload) {
+            if (applied)
+                after->append([this, q, row] {
+                    emitChanged(row);
+                    emit q->uploadFinished(row);
+                });
+        } else if (job->kind == Kind::Download) {
+            if (applied) {
+                after->append([this, q, row] {
+                    emitChanged(row);
+                    emit q->downloadFinished(row);
+                });
+            } else {
+                // Unreferenced or deleted meanwhile: the file belongs to no row.
+                after->append([this, id, name = row.filename()] {
+                    const std::optional<QAttachment> now = readRow(id, nullptr);
+                    if (!now || now->localUri() != name)
+                        storage()->remove(name);
+                });
+            }
+        } else if (applied) {
+            after->append([this, q, row] {
+                storage()->remove(localName(row));
+                storage()->removePartial(row.filename());
+                emit q->deleteFinished(row.id());
+                emit q->attachmentRemoved(row.id());
+            });
+        }
+        return true;
+    }
+
+    if (error.code() == QAttachmentError::Cancelled && job->abandoned)
+        return true;
+    const qint64 delay = decideFailure(job, error);
+    const bool willRetry = delay >= 0;
+    qCDebug(lcTransfer) << "failed" << job->kind << id << error << "retry:" << willRetry;
+    if (delay == -2) {
+        // Given up: archived, so that the row stops being worked on; a
+        // download's partial file goes with it.
+        row.setState(State::Archived);
+        row.setTimestamp(now);
+        QString problem;
+        if (!exec(
+                query,
+                QStringLiteral("UPDATE %1 SET state = ?, timestamp = ? WHERE id = ? AND state = ?")
+                    .arg(t()),
+                {QAttachmentState::toInt(State::Archived), now, id,
+                 QAttachmentState::toInt(job->startState)},
+                &problem))
+            return false;
+        const bool applied = query.numRowsAffected() > 0;
+        retries.remove(id);
+        after->append([this, q, row, error, applied, kind = job->kind] {
+            if (kind == Kind::Download)
+                storage()->removePartial(row.filename());
+            emit q->transferFailed(row.id(), kind, error, false);
+            if (applied)
+                emitChanged(row);
+        });
+        return true;
+    }
+    pending.append(job->attachment); // waits for its backoff, or for retryFailed()
+    after->append([q, id, error, willRetry, kind = job->kind] {
+        emit q->transferFailed(id, kind, error, willRetry);
+    });
+    return true;
+}
+
+qint64 QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttachmentError &error)
+{
+    Retry &retry = retries[job->attachment.id()];
+    retry.error = error;
+    ++retry.attempts;
+    const bool exhausted = maxAttempts > 0 && retry.attempts >= maxAttempts;
+    bool retryIt = error.isRetryable();
+    if (errorHandler && (maxAttempts == 0 || exhausted || !error.isRetryable())) {
+        switch (job->kind) {
+        case Kind::Upload:
+            retryIt = errorHandler->onUploadError(job->attachment, error);
+            break;
+        case Kind::Download:
+            retryIt = errorHandler->onDownloadError(job->attachment, error);
+            break;
+        case Kind::Delete:
+            retryIt = errorHandler->onDeleteError(job->attachment, error);
+            break;
+        }
+        if (!retryIt)
+            return -2;
+    } else if (exhausted) {
+        return -2;
+    } else if (!retryIt) {
+        // Not worth a blind retry: waits for retryFailed(), new settings of
+        // the remote storage, or the next start.
+        retry.parked = true;
+        return -1;
+    }
+    qint64 delay = retryDelay;
+    for (int i = 1; i < retry.attempts && delay < maxRetryDelay; ++i)
+        delay *= 2;
+    delay = qMin<qint64>(delay, maxRetryDelay);
+    // Jitter spreads retries of many attachments that failed together.
+    delay = delay / 2 + qint64(QRandomGenerator::global()->bounded(double(delay / 2 + 1)));
+    if (error.retryAfterMs() > delay)
+        delay = error.retryAfterMs();
+    retry.parked = false;
+    retry.notBefore = clock.elapsed() + delay;
+    return delay;
+}
+
+void QAttachmentQueuePrivate::abortJob(const QString &id)
+{
+    Q_Q(QAttachmentQueue);
+    QAttachmentJob *job = jobs.take(id);
+    if (!job)
+        return;
+    finishedJobs.removeAll(job);
+    job->abandoned = true;
+    if (job->transfer) {
+        QObject::disconnect(job->transfer, nullptr, q, nullptr);
+        job->transfer->abort();
+    }
+    releaseJob(job);
+    emit q->activeTransfersChanged();
+}
+
+void QAttachmentQueuePrivate::abortJobIfStale(const QString &id, State newState)
+{
+    QAttachmentJob *job = jobs.value(id);
+    if (job && job->startState != newState) {
+        qCDebug(lcTransfer) << "abort" << job->kind << id << "- its row changed";
+        abortJob(id);
+    }
+}
+
+void QAttachmentQueuePrivate::abortAll()
+{
+    const QStringList ids = jobs.keys();
+    for (const QString &id : ids)
+        abortJob(id);
+}
+
+void QAttachmentQueuePrivate::releaseJob(QAttachmentJob *job)
+{
+    // deleteLater: the transfer may be inside one of its own signals.
+    job->deleteLater();
+}
+
+void QAttachmentQueuePrivate::clearRetries(bool includeParked)
+{
+    for (auto it = retries.begin(); it != retries.end();) {
+        if (it->parked && !includeParked) {
+            ++it;
+            continue;
+        }
+        it = retries.erase(it);
+    }
+}
