@@ -49,6 +49,7 @@ public:
     // of what was already received (0 for a new partial file).
     virtual std::unique_ptr<QIODevice> openPartial(const QString &name,
                                                    QString *errorString = nullptr) = 0;
+    // Bytes received so far; 0 when there is no partial file.
     virtual qint64 partialSize(const QString &name) const = 0;
     // Truncates the partial file to `size` bytes and renames it to `name`.
     virtual bool commitPartial(const QString &name, qint64 size, QString *errorString = nullptr) = 0;
