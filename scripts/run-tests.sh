@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs what the tests need, builds everything and runs the whole test
+# suite (unit, QML, HTTP against nginx and the embedded server, faults, S3
+# against s3rver, install of the package into a consumer project).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${PSA_BUILD_DIR:-$root/build}
+"$root/scripts/install-deps.sh"
+if [ -f "$root/tests/s3rver/package.json" ]; then
+    npm ci --prefix "$root/tests/s3rver" --no-audit --no-fund --loglevel=error
+fi
+PSA_BUILD_DIR=$build "$root/scripts/build.sh"
+cd "$build"
+ctest --output-on-failure --timeout 600 -j 2 "$@"
