@@ -172,7 +172,7 @@ void QAttachmentQueue::setRemoteStorage(QAttachmentRemoteStorage *storage)
     if (storage) {
         // New credentials or settings may fix what retries could not.
         connect(storage, &QAttachmentRemoteStorage::configurationChanged, this, [d] {
-            d->clearRetries(true);
+            d->clearRetries();
             d->schedulePump();
         });
         connect(storage, &QObject::destroyed, this, [this, d] {
@@ -181,7 +181,7 @@ void QAttachmentQueue::setRemoteStorage(QAttachmentRemoteStorage *storage)
             emit remoteStorageChanged();
         });
     }
-    d->clearRetries(true);
+    d->clearRetries();
     emit remoteStorageChanged();
     if (wasSyncing && storage)
         startSync();
@@ -306,7 +306,7 @@ void QAttachmentQueue::setOnline(bool online)
     qCDebug(lcQueue) << "online:" << online;
     if (online) {
         // Failures while offline say nothing about the server: try again now.
-        d->clearRetries(false);
+        d->clearRetries();
         d->schedulePump();
     }
     d->updateIdle();
@@ -660,7 +660,7 @@ bool QAttachmentQueue::startSync()
             info, &QNetworkInformation::reachabilityChanged, this,
             [d](QNetworkInformation::Reachability reachability) {
                 if (reachability == QNetworkInformation::Reachability::Online && d->syncing) {
-                    d->clearRetries(false);
+                    d->clearRetries();
                     d->schedulePump();
                 }
             });
@@ -722,7 +722,7 @@ void QAttachmentQueue::triggerSync()
 void QAttachmentQueue::retryFailed()
 {
     Q_D(QAttachmentQueue);
-    d->clearRetries(true);
+    d->clearRetries();
     triggerSync();
 }
 

@@ -83,14 +83,13 @@ public:
     void onJobFinished(QAttachmentJob *job);
     void flushCompletions();
     bool completeJob(QAttachmentJob *job, QList<std::function<void()>> *after);
-    // What to do after a failure: the retry delay, or a negative value for
-    // "park" (-1: wait for retryFailed()) or "give up" (-2: archive).
+    // What to do after a failure: the retry delay, or -2 for "give up" (archive).
     qint64 decideFailure(QAttachmentJob *job, const QAttachmentError &error);
     void abortJob(const QString &id);
     void abortJobIfStale(const QString &id, QAttachmentState::State newState);
     void abortAll();
     void releaseJob(QAttachmentJob *job);
-    void clearRetries(bool includeParked);
+    void clearRetries();
 
     // --- bookkeeping ----------------------------------------------------------
     void scheduleCounts();
@@ -150,7 +149,6 @@ public:
     {
         int attempts = 0;
         qint64 notBefore = 0; // on `clock`
-        bool parked = false;
         QAttachmentError error;
     };
     QHash<QString, Retry> retries;

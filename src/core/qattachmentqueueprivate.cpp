@@ -313,7 +313,7 @@ void QAttachmentQueuePrivate::updateIdle()
             if (!now)
                 break;
             const auto retry = retries.constFind(row.id());
-            if (retry == retries.cend() || (!retry->parked && retry->notBefore <= clock.elapsed()))
+            if (retry == retries.cend() || retry->notBefore <= clock.elapsed())
                 now = false;
         }
     }

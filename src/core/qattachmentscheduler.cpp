@@ -89,10 +89,6 @@ void QAttachmentQueuePrivate::pump()
         }
         const auto retry = retries.constFind(row.id());
         if (retry != retries.cend()) {
-            if (retry->parked) {
-                remaining.append(row);
-                continue;
-            }
             if (retry->notBefore > now) {
                 nextDue = nextDue < 0 ? retry->notBefore : qMin(nextDue, retry->notBefore);
                 remaining.append(row);
@@ -353,7 +349,7 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
         });
         return true;
     }
-    pending.append(job->attachment); // waits for its backoff, or for retryFailed()
+    pending.append(job->attachment); // waits for its backoff
     after->append([q, id, error, willRetry, kind = job->kind] {
         emit q->transferFailed(id, kind, error, willRetry);
     });
@@ -367,7 +363,8 @@ qint64 QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttach
     ++retry.attempts;
     const bool exhausted = maxAttempts > 0 && retry.attempts >= maxAttempts;
     bool retryIt = error.isRetryable();
-    if (errorHandler && (maxAttempts == 0 || exhausted || !error.isRetryable())) {
+    const bool askHandler = errorHandler && (maxAttempts == 0 || exhausted || !error.isRetryable());
+    if (askHandler) {
         switch (job->kind) {
         case Kind::Upload:
             retryIt = errorHandler->onUploadError(job->attachment, error);
@@ -383,11 +380,12 @@ qint64 QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttach
             return -2;
     } else if (exhausted) {
         return -2;
-    } else if (!retryIt) {
-        // Not worth a blind retry: waits for retryFailed(), new settings of
-        // the remote storage, or the next start.
-        retry.parked = true;
-        return -1;
+    }
+    if (!error.isRetryable() && !askHandler) {
+        // Not worth a quick retry (404, 401, other 4xx): try again only after
+        // the longest pause, or at once on retryFailed() or new settings.
+        retry.notBefore = clock.elapsed() + maxRetryDelay;
+        return maxRetryDelay;
     }
     qint64 delay = retryDelay;
     for (int i = 1; i < retry.attempts && delay < maxRetryDelay; ++i)
@@ -397,7 +395,6 @@ qint64 QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttach
     delay = delay / 2 + qint64(QRandomGenerator::global()->bounded(double(delay / 2 + 1)));
     if (error.retryAfterMs() > delay)
         delay = error.retryAfterMs();
-    retry.parked = false;
     retry.notBefore = clock.elapsed() + delay;
     return delay;
 }
@@ -440,13 +437,9 @@ void QAttachmentQueuePrivate::releaseJob(QAttachmentJob *job)
     job->deleteLater();
 }
 
-void QAttachmentQueuePrivate::clearRetries(bool includeParked)
+void QAttachmentQueuePrivate::clearRetries()
 {
-    for (auto it = retries.begin(); it != retries.end();) {
-        if (it->parked && !includeParked) {
-            ++it;
-            continue;
-        }
-        it = retries.erase(it);
-    }
+    // The attempt counts stay: maxAttempts still applies.
+    for (Retry &retry : retries)
+        retry.notBefore = 0;
 }

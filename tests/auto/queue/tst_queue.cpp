@@ -345,6 +345,7 @@ private Q_SLOTS:
 
     void failedDownloadLeavesNoFileAndNoSyncedRow()
     {
+        m_queue->setMaxRetryDelay(60000);
         // Not on the server: NotFound is not retried blindly.
         QVERIFY(m_queue->startSync());
         m_queue->setWatchedAttachments(
@@ -680,8 +681,9 @@ private Q_SLOTS:
         QVERIFY(!m_queue->lastError(saved.id()).isError()); // reset on success
     }
 
-    void nonRetryableFailureWaitsForRetryFailed()
+    void nonRetryableFailureWaitsTheLongestPause()
     {
+        m_queue->setMaxRetryDelay(60000);
         m_remote->failNext(
             Kind::Upload,
             QAttachmentError(QAttachmentError::ClientError, QStringLiteral("bad"), 400));
@@ -689,7 +691,7 @@ private Q_SLOTS:
         QVERIFY(m_queue->startSync());
         const QAttachment saved = m_queue->saveFile("x", {}, QStringLiteral("txt"));
         QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
-        QCOMPARE(failed.first().at(3).toBool(), false);
+        QCOMPARE(failed.first().at(3).toBool(), true); // retried, but not soon
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 5000);
         QCOMPARE(stateOf(saved.id()), State::QueuedUpload);
         QCOMPARE(m_remote->started(Kind::Upload), 1);
@@ -697,8 +699,21 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(saved.id()), State::Synced, 5000);
     }
 
-    void configurationChangeRetriesParkedFailures()
+    void nonRetryableFailureIsRetriedEventually()
     {
+        m_remote->failNext(
+            Kind::Upload,
+            QAttachmentError(QAttachmentError::NotFound, QStringLiteral("gone"), 404));
+        QVERIFY(m_queue->startSync());
+        const QAttachment saved = m_queue->saveFile("x", {}, QStringLiteral("txt"));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(saved.id()), State::Synced,
+                                  5000); // after maxRetryDelay (200 ms)
+        QCOMPARE(m_remote->started(Kind::Upload), 2);
+    }
+
+    void configurationChangeRetriesAtOnce()
+    {
+        m_queue->setMaxRetryDelay(60000);
         m_remote->failNext(
             Kind::Upload,
             QAttachmentError(QAttachmentError::Unauthorized, QStringLiteral("401"), 401));
