@@ -1060,6 +1060,33 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(saved.id()), State::Synced, 5000);
     }
 
+    void nothingWaitsForTransfersInFlight()
+    {
+        // Transfers that never finish block neither saves, deletes nor stop.
+        m_remote->setHold(true);
+        QVERIFY(m_queue->startSync());
+        for (int i = 0; i < 6; ++i)
+            m_queue->saveFile(QByteArray::number(i), {}, QStringLiteral("txt"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_remote->running(), 6, 5000);
+        const QAttachment more = m_queue->saveFile("more", {}, QStringLiteral("txt"));
+        QVERIFY(more.isValid());
+        QVERIFY(m_queue->deleteFile(more.id()));
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 7);
+        m_queue->stopSyncing();
+        QCOMPARE(m_queue->activeTransfers(), 0);
+    }
+
+    void watchedListCanComeFromAQueuedSignal()
+    {
+        m_remote->objects.insert(QStringLiteral("q.bin"), "q");
+        QVERIFY(m_queue->startSync());
+        QMetaObject::invokeMethod(
+            m_queue, "setWatchedAttachments", Qt::QueuedConnection,
+            Q_ARG(QList<QWatchedAttachmentItem>,
+                  {QWatchedAttachmentItem(QStringLiteral("q"), QStringLiteral("bin"))}));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("q")), State::Synced, 5000);
+    }
+
     void stoppedQueueDoesNotReconcileOrTransfer()
     {
         QVERIFY(m_queue->startSync());
