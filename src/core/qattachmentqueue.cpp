@@ -440,36 +440,14 @@ QAttachment QAttachmentQueue::saveFile(QIODevice *data, const QString &mediaType
     attachment.setMetaData(metaData);
     attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
 
-    bool own = false;
-    bool ok = d->beginWrite(&own, &problem);
-    if (ok) {
-        QSqlQuery insert(d->database());
-        ok = d->exec(insert,
-                     QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                         .arg(d->t()),
-                     {id, filename, filename, attachment.timestamp(), size,
-                      mediaType.isNull() ? QVariant() : QVariant(mediaType),
-                      QAttachmentState::toInt(attachment.state()), 0,
-                      metaData.isNull() ? QVariant() : QVariant(metaData)},
-                     &problem);
-        if (ok && updateHook) {
-            QAttachmentTransaction tx(d->database());
-            const bool hookOk = updateHook(tx, attachment);
-            if (tx.hasError()) {
-                ok = false;
-                problem = tx.errorString();
-            } else if (!hookOk) {
-                ok = false;
-                problem = QStringLiteral("the update hook declined");
-            }
-        }
-        QString endProblem;
-        if (!d->endWrite(own, ok, &endProblem) && ok) {
-            ok = false;
-            problem = endProblem;
-        }
-    }
+    bool ok = d->writeWithHook(
+        QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .arg(d->t()),
+        {id, filename, filename, attachment.timestamp(), size,
+         mediaType.isNull() ? QVariant() : QVariant(mediaType),
+         QAttachmentState::toInt(attachment.state()), 0,
+         metaData.isNull() ? QVariant() : QVariant(metaData)},
+        updateHook, attachment, &problem);
     if (!ok) {
         storage->remove(filename);
         return failSave(errorString, QStringLiteral("nothing saved: %1").arg(problem));
@@ -517,34 +495,11 @@ bool QAttachmentQueue::deleteFile(const QString &id, const UpdateHook &updateHoo
     attachment.setHasSynced(false);
     attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
 
-    bool own = false;
-    bool ok = d->beginWrite(&own, &problem);
-    if (ok) {
-        QSqlQuery update(d->database());
-        ok = d->exec(
-            update,
-            QStringLiteral("UPDATE %1 SET state = ?, has_synced = 0, timestamp = ? "
-                           "WHERE id = ?")
-                .arg(d->t()),
-            {QAttachmentState::toInt(QAttachmentState::QueuedDelete), attachment.timestamp(), id},
-            &problem);
-        if (ok && updateHook) {
-            QAttachmentTransaction tx(d->database());
-            const bool hookOk = updateHook(tx, attachment);
-            if (tx.hasError()) {
-                ok = false;
-                problem = tx.errorString();
-            } else if (!hookOk) {
-                ok = false;
-                problem = QStringLiteral("the update hook declined");
-            }
-        }
-        QString endProblem;
-        if (!d->endWrite(own, ok, &endProblem) && ok) {
-            ok = false;
-            problem = endProblem;
-        }
-    }
+    const bool ok = d->writeWithHook(
+        QStringLiteral("UPDATE %1 SET state = ?, has_synced = 0, timestamp = ? WHERE id = ?")
+            .arg(d->t()),
+        {QAttachmentState::toInt(QAttachmentState::QueuedDelete), attachment.timestamp(), id},
+        updateHook, attachment, &problem);
     if (!ok)
         return failWith(errorString, QStringLiteral("nothing deleted: %1").arg(problem));
 

@@ -62,6 +62,10 @@ public:
               QString *errorString) const;
     bool beginWrite(bool *ownTransaction, QString *errorString);
     bool endWrite(bool ownTransaction, bool commit, QString *errorString);
+    // One statement and the app's update hook in one transaction.
+    bool writeWithHook(const QString &sql, const QVariantList &params,
+                       const QAttachmentQueue::UpdateHook &hook, const QAttachment &attachment,
+                       QString *errorString);
     void reportError(QAttachmentError::Code code, const QString &message);
 
     // --- local files ------------------------------------------------------

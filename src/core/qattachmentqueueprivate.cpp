@@ -170,6 +170,28 @@ bool QAttachmentQueuePrivate::endWrite(bool ownTransaction, bool commit, QString
     return false;
 }
 
+bool QAttachmentQueuePrivate::writeWithHook(const QString &sql, const QVariantList &params,
+                                            const QAttachmentQueue::UpdateHook &hook,
+                                            const QAttachment &attachment, QString *errorString)
+{
+    bool own = false;
+    if (!beginWrite(&own, errorString))
+        return false;
+    QSqlQuery query(database());
+    bool ok = exec(query, sql, params, errorString);
+    if (ok && hook) {
+        QAttachmentTransaction tx(database());
+        const bool accepted = hook(tx, attachment);
+        if (tx.hasError() || !accepted) {
+            ok = false;
+            if (errorString)
+                *errorString
+                    = tx.hasError() ? tx.errorString() : QStringLiteral("the update hook declined");
+        }
+    }
+    return endWrite(own, ok, errorString) && ok;
+}
+
 void QAttachmentQueuePrivate::reportError(QAttachmentError::Code code, const QString &message)
 {
     Q_Q(QAttachmentQueue);
