@@ -1,0 +1,98 @@
+#include "qhttpoperation_p.h"
+
+#include "qattachmentlogging_p.h"
+
+#include <QtCore/qiodevice.h>
+#include <QtCore/qpointer.h>
+
+QHttpOperation::QHttpOperation(Kind kind, QNetworkAccessManager *manager, QObject *parent)
+    : QAttachmentTransfer(kind, parent)
+    , m_manager(manager)
+{ }
+
+QHttpOperation::~QHttpOperation()
+{
+    if (m_exchange) {
+        disconnect(m_exchange, nullptr, this, nullptr);
+        m_exchange->abort();
+    }
+}
+
+void QHttpOperation::setDevice(QIODevice *device)
+{
+    m_device = device;
+    m_devicePos = device ? device->pos() : 0;
+}
+
+void QHttpOperation::start()
+{
+    QMetaObject::invokeMethod(
+        this, [this] { prepare(false); }, Qt::QueuedConnection);
+}
+
+void QHttpOperation::prepare(bool afterUnauthorized)
+{
+    if (isCompleting())
+        return;
+    if (!m_prepare) {
+        finishWithError(QAttachmentError(QAttachmentError::InvalidInput,
+                                         QStringLiteral("the storage is not configured")));
+        return;
+    }
+    const int generation = ++m_generation;
+    QPointer<QHttpOperation> self(this);
+    m_prepare(
+        afterUnauthorized,
+        [self, generation](const QHttpTransfer::Request &request, const QAttachmentError &error) {
+            if (!self || self->isCompleting() || self->m_generation != generation)
+                return;
+            ++self->m_generation; // a second answer is ignored
+            if (error.isError())
+                self->finishWithError(error);
+            else
+                self->run(request);
+        });
+}
+
+void QHttpOperation::run(const QHttpTransfer::Request &request)
+{
+    if (m_exchange) {
+        disconnect(m_exchange, nullptr, this, nullptr);
+        m_exchange->deleteLater();
+    }
+    m_exchange = new QHttpTransfer(kind(), m_manager, this);
+    connect(m_exchange, &QAttachmentTransfer::progress, this,
+            [this](qint64 done, qint64 total) { setProgress(done, total); });
+    connect(m_exchange, &QAttachmentTransfer::finished, this, &QHttpOperation::onExchangeFinished);
+    m_exchange->start(request);
+}
+
+void QHttpOperation::onExchangeFinished()
+{
+    QHttpTransfer *exchange = m_exchange;
+    const QAttachmentError error = exchange->error();
+    if (error.code() == QAttachmentError::Unauthorized && m_retryOnUnauthorized && !m_retried) {
+        m_retried = true;
+        if (m_device && m_device->pos() != m_devicePos && !m_device->seek(m_devicePos)) {
+            finishWithError(QAttachmentError(QAttachmentError::LocalStorageError,
+                                             QStringLiteral("cannot rewind the local file")));
+            return;
+        }
+        qCDebug(lcHttp) << "unauthorized, asking for fresh credentials once";
+        prepare(true);
+        return;
+    }
+    if (error.isError())
+        finishWithError(error);
+    else
+        finishSuccess();
+}
+
+void QHttpOperation::abortTransfer()
+{
+    ++m_generation;
+    if (m_exchange) {
+        disconnect(m_exchange, nullptr, this, nullptr);
+        m_exchange->abort();
+    }
+}

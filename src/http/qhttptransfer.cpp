@@ -1,0 +1,613 @@
+#include "qhttptransfer_p.h"
+
+#include "qattachmentlogging_p.h"
+
+#include <QtCore/qdatetime.h>
+#include <QtCore/qiodevice.h>
+#include <QtCore/qlocale.h>
+#include <QtCore/qtimer.h>
+#include <QtNetwork/qnetworkaccessmanager.h>
+#include <QtNetwork/qnetworkreply.h>
+
+namespace {
+
+constexpr qint64 ReadBufferSize = 256 * 1024;
+constexpr qint64 CopyChunkSize = 64 * 1024;
+constexpr int MessageBodyLimit = 300;
+
+// A window [start, start + length) of another random-access device. QNAM
+// sends a device until its end, so a body that is only part of a file (a
+// multipart chunk, a bodySize shorter than the rest) is handed over as a
+// slice; being non-sequential it also lets QNAM rewind when it resends a
+// request on a fresh connection.
+class BodySlice : public QIODevice
+{
+public:
+    BodySlice(QIODevice *source, qint64 start, qint64 length, QObject *parent)
+        : QIODevice(parent)
+        , m_source(source)
+        , m_start(start)
+        , m_length(length)
+    { }
+
+    bool isSequential() const override { return false; }
+    qint64 size() const override { return m_length; }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        const qint64 n = qMin(maxSize, m_length - pos());
+        if (n <= 0)
+            return 0;
+        if (m_source->pos() != m_start + pos() && !m_source->seek(m_start + pos()))
+            return -1;
+        return m_source->read(data, n);
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QIODevice *m_source;
+    qint64 m_start;
+    qint64 m_length;
+};
+
+bool isTransportError(QNetworkReply::NetworkError error)
+{
+    // Codes below 200 are connection and proxy failures; 301 and 399 mean the
+    // peer could not be spoken to in HTTP at all. Everything else in 200..499
+    // is Qt's translation of an HTTP status, which is handled from the status.
+    return (error > QNetworkReply::NoError && error < QNetworkReply::ContentAccessDenied)
+        || error == QNetworkReply::ProtocolUnknownError || error == QNetworkReply::ProtocolFailure;
+}
+
+QString bodySnippet(const QByteArray &body)
+{
+    QString text = QString::fromUtf8(body.left(MessageBodyLimit * 2)).simplified();
+    if (text.size() > MessageBodyLimit)
+        text = text.left(MessageBodyLimit) + QStringLiteral("...");
+    return text;
+}
+
+// Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+qint64 parseRetryAfter(const QByteArray &value)
+{
+    const QByteArray trimmed = value.trimmed();
+    if (trimmed.isEmpty())
+        return -1;
+    bool ok = false;
+    const qint64 seconds = trimmed.toLongLong(&ok);
+    if (ok)
+        return seconds < 0 ? -1 : seconds * 1000;
+    const QString text = QString::fromLatin1(trimmed);
+    QDateTime when
+        = QLocale::c().toDateTime(text, QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"));
+    if (!when.isValid())
+        when = QDateTime::fromString(text, Qt::RFC2822Date);
+    if (!when.isValid())
+        return -1;
+    when.setTimeSpec(Qt::UTC);
+    return qMax<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(when));
+}
+
+// "bytes 100-199/200" → 100; -1 when absent or malformed.
+qint64 contentRangeStart(const QByteArray &value)
+{
+    const QByteArray v = value.trimmed();
+    if (!v.startsWith("bytes "))
+        return -1;
+    const int dash = v.indexOf('-');
+    if (dash < 0)
+        return -1;
+    bool ok = false;
+    const qint64 start = v.mid(6, dash - 6).trimmed().toLongLong(&ok);
+    return ok ? start : -1;
+}
+
+} // namespace
+
+class QHttpTransfer::Private
+{
+public:
+    explicit Private(QHttpTransfer *q)
+        : q(q)
+    { }
+
+    void send();
+    void detachReply();
+    void onMetaDataChanged();
+    void onReadyRead();
+    void onFinished();
+    void onTimeout();
+    void touch();
+    void fail(const QAttachmentError &error);
+    QAttachmentError statusError();
+    void keep(const QByteArray &data);
+
+    QHttpTransfer *q;
+    QNetworkAccessManager *manager = nullptr;
+    Request request;
+    ErrorParser errorParser;
+    QPointer<QNetworkReply> reply;
+    QTimer timer;
+    BodySlice *slice = nullptr;
+
+    // State of the current response.
+    bool responseStarted = false;
+    bool bodyToSink = false; // a success body streamed into the sink
+    int status = 0;
+    qint64 offset = 0; // where this response's body starts in the resource
+    qint64 announced = -1; // Content-Length of this response
+    qint64 received = 0; // body bytes of this response seen so far
+    qint64 sendTotal = -1; // request body length, -1 when unknown
+    QByteArray kept;
+    QList<QNetworkReply::RawHeaderPair> headers;
+    bool restartedFromZero = false;
+};
+
+void QHttpTransfer::Private::touch()
+{
+    if (request.transferTimeoutMs > 0)
+        timer.start(request.transferTimeoutMs);
+}
+
+void QHttpTransfer::Private::send()
+{
+    responseStarted = false;
+    bodyToSink = false;
+    status = 0;
+    announced = -1;
+    received = 0;
+    kept.clear();
+    headers.clear();
+
+    QNetworkRequest req = request.request;
+    // Compressed transfer would hide the real length and break resuming.
+    req.setRawHeader("Accept-Encoding", "identity");
+    const bool follow = request.followRedirects && q->kind() != Upload;
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                     follow ? QNetworkRequest::NoLessSafeRedirectPolicy
+                            : QNetworkRequest::ManualRedirectPolicy);
+    req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    req.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
+    if (request.sink && request.resumeFrom > 0)
+        req.setRawHeader("Range", "bytes=" + QByteArray::number(request.resumeFrom) + '-');
+    // Qt 6.4 ignores the reply's read buffer limit over HTTP/2: with a sink
+    // slower than the network the whole body piles up in memory (measured:
+    // 233 MiB for a 128 MiB file). HTTP/1.1 keeps it bounded. A caller that
+    // sets the attribute itself decides.
+    if (request.sink && !req.attribute(QNetworkRequest::Http2AllowedAttribute).isValid())
+        req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+
+    const QByteArray method = request.method.trimmed().toUpper();
+    QIODevice *device = nullptr;
+    qint64 bodyTotal = -1;
+    if (request.body) {
+        QIODevice *body = request.body;
+        if (!body->isSequential()) {
+            const qint64 remaining = qMax<qint64>(0, body->size() - body->pos());
+            bodyTotal = request.bodySize >= 0 ? qMin(request.bodySize, remaining) : remaining;
+            if (request.bodySize > remaining) {
+                fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                      QStringLiteral("request body has %1 bytes, %2 expected")
+                                          .arg(remaining)
+                                          .arg(request.bodySize)));
+                return;
+            }
+            if (!slice) {
+                slice = new BodySlice(body, body->pos(), bodyTotal, q);
+                slice->open(QIODevice::ReadOnly | QIODevice::Unbuffered);
+            } else {
+                slice->seek(0);
+            }
+            device = slice;
+        } else {
+            // A sequential device is only streamed by QNAM when its length is
+            // announced; without one QNAM reads it whole first.
+            bodyTotal = request.bodySize;
+            device = body;
+        }
+        if (bodyTotal >= 0)
+            req.setHeader(QNetworkRequest::ContentLengthHeader, bodyTotal);
+        // Qt would label a POST body as a form otherwise.
+        if (method == "POST" && !req.header(QNetworkRequest::ContentTypeHeader).isValid()
+            && !req.hasRawHeader("Content-Type"))
+            req.setHeader(QNetworkRequest::ContentTypeHeader,
+                          QByteArrayLiteral("application/octet-stream"));
+    } else if (method == "PUT" || method == "POST") {
+        req.setHeader(QNetworkRequest::ContentLengthHeader, 0);
+    }
+
+    sendTotal = bodyTotal;
+    QNetworkReply *r = nullptr;
+    if (method == "GET" && !device)
+        r = manager->get(req);
+    else if (method == "HEAD" && !device)
+        r = manager->head(req);
+    else if (method == "DELETE" && !device)
+        r = manager->deleteResource(req);
+    else if (method == "PUT")
+        r = device ? manager->put(req, device) : manager->put(req, QByteArray());
+    else if (method == "POST")
+        r = device ? manager->post(req, device) : manager->post(req, QByteArray());
+    else
+        r = manager->sendCustomRequest(req, method, device);
+    reply = r;
+    r->setReadBufferSize(ReadBufferSize);
+    qCDebug(lcHttp) << method << req.url().toDisplayString() << "body" << bodyTotal << "range from"
+                    << (request.sink ? request.resumeFrom : 0);
+
+    QObject::connect(r, &QNetworkReply::metaDataChanged, q, [this] { onMetaDataChanged(); });
+    QObject::connect(r, &QNetworkReply::readyRead, q, [this] { onReadyRead(); });
+    QObject::connect(r, &QNetworkReply::finished, q, [this] { onFinished(); });
+    QObject::connect(r, &QNetworkReply::uploadProgress, q, [this](qint64 sent, qint64 total) {
+        touch();
+        if (q->kind() == Upload)
+            q->setProgress(sent, total);
+    });
+    QObject::connect(r, &QNetworkReply::downloadProgress, q, [this](qint64, qint64) { touch(); });
+    // The manager (and with it the reply) may go away under a running exchange.
+    QObject::connect(r, &QObject::destroyed, q, [this] {
+        timer.stop();
+        reply = nullptr;
+        q->finishWithError(QAttachmentError(QAttachmentError::NetworkError,
+                                            QStringLiteral("the network access manager was "
+                                                           "destroyed during the request")));
+    });
+
+    if (q->kind() == Upload)
+        q->setProgress(0, bodyTotal);
+    else if (q->kind() == Download)
+        q->setProgress(request.sink ? request.resumeFrom : 0, -1);
+    touch();
+}
+
+void QHttpTransfer::Private::detachReply()
+{
+    timer.stop();
+    if (!reply)
+        return;
+    QNetworkReply *r = reply;
+    reply = nullptr;
+    QObject::disconnect(r, nullptr, q, nullptr);
+    // Headers stay readable after the exchange ends.
+    if (headers.isEmpty())
+        headers = r->rawHeaderPairs();
+    // Often called from inside one of the reply's signals, where aborting at
+    // once confuses QNAM: stop it on the next event loop pass instead.
+    QMetaObject::invokeMethod(r, &QNetworkReply::abort, Qt::QueuedConnection);
+    r->deleteLater();
+}
+
+void QHttpTransfer::Private::fail(const QAttachmentError &error)
+{
+    qCDebug(lcHttp) << "exchange failed:" << error;
+    detachReply();
+    q->finishWithError(error);
+}
+
+void QHttpTransfer::Private::onMetaDataChanged()
+{
+    touch();
+    if (responseStarted || !reply)
+        return;
+    const QVariant statusValue = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+    if (!statusValue.isValid())
+        return;
+    const int code = statusValue.toInt();
+    if (code < 200)
+        return; // interim answer; the final one follows
+    responseStarted = true;
+    status = code;
+    headers = reply->rawHeaderPairs();
+    const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+    announced = length.isValid() ? length.toLongLong() : -1;
+    if (!length.isValid() && reply->hasRawHeader("Content-Length")) {
+        // Qt would read such a body up to the end of the connection, taking
+        // whatever arrives for the resource.
+        fail(QAttachmentError(
+            QAttachmentError::ProtocolError,
+            QStringLiteral("malformed Content-Length \"%1\" in the HTTP %2 "
+                           "response")
+                .arg(QString::fromLatin1(reply->rawHeader("Content-Length").left(40)))
+                .arg(code),
+            code));
+        return;
+    }
+
+    if (status == 416 && request.sink && request.resumeFrom > 0 && !restartedFromZero) {
+        // What is stored already does not fit the resource (it changed, or the
+        // partial file is not partial): fetch it whole.
+        qCDebug(lcHttp) << "range not satisfiable, downloading from the start";
+        restartedFromZero = true;
+        request.resumeFrom = 0;
+        detachReply();
+        if (!request.sink->seek(0)) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("cannot rewind the download target")));
+            return;
+        }
+        QMetaObject::invokeMethod(
+            q, [this] { send(); }, Qt::QueuedConnection);
+        return;
+    }
+
+    if (status < 200 || status >= 300 || !request.sink)
+        return;
+
+    const bool http2 = reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool();
+    if (announced < 0 && !http2
+        && !reply->rawHeader("Transfer-Encoding").toLower().contains("chunked")) {
+        // An HTTP/1 body that only ends with the connection cannot be told
+        // apart from one cut short (Qt also ends here when it could not parse
+        // the header block).
+        fail(QAttachmentError(QAttachmentError::ProtocolError,
+                              QStringLiteral("HTTP %1 response has neither a Content-Length nor "
+                                             "chunked encoding; a cut-off body would go unnoticed")
+                                  .arg(code),
+                              code));
+        return;
+    }
+
+    bodyToSink = true;
+    offset = 0;
+    if (request.resumeFrom > 0) {
+        if (status == 206) {
+            const qint64 start = contentRangeStart(reply->rawHeader("Content-Range"));
+            if (start != request.resumeFrom) {
+                fail(QAttachmentError(
+                    QAttachmentError::ProtocolError,
+                    QStringLiteral("server answered the range request from "
+                                   "byte %1 with Content-Range \"%2\"")
+                        .arg(request.resumeFrom)
+                        .arg(QString::fromLatin1(reply->rawHeader("Content-Range"))),
+                    status));
+                return;
+            }
+            offset = request.resumeFrom;
+        } else if (!request.sink->seek(0)) {
+            // The whole resource is coming again.
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("cannot rewind the download target")));
+            return;
+        }
+    }
+    q->setProgress(offset, announced >= 0 ? offset + announced : -1);
+}
+
+void QHttpTransfer::Private::keep(const QByteArray &data)
+{
+    const qint64 room = request.maxKeptBody - kept.size();
+    if (room > 0)
+        kept.append(data.left(room));
+}
+
+void QHttpTransfer::Private::onReadyRead()
+{
+    touch();
+    if (!reply)
+        return;
+    if (!responseStarted)
+        onMetaDataChanged();
+    if (!reply)
+        return;
+    while (reply && reply->bytesAvailable() > 0) {
+        const QByteArray chunk = reply->read(CopyChunkSize);
+        if (chunk.isEmpty())
+            break;
+        received += chunk.size();
+        if (announced >= 0 && received > announced) {
+            fail(QAttachmentError(QAttachmentError::ProtocolError,
+                                  QStringLiteral("response body is longer than the announced "
+                                                 "%1 bytes")
+                                      .arg(announced),
+                                  status));
+            return;
+        }
+        if (!bodyToSink) {
+            if (responseStarted && status >= 200 && status < 300
+                && kept.size() + chunk.size() > request.maxKeptBody) {
+                fail(QAttachmentError(
+                    QAttachmentError::ProtocolError,
+                    QStringLiteral("response body exceeds %1 bytes").arg(request.maxKeptBody),
+                    status));
+                return;
+            }
+            keep(chunk);
+            continue;
+        }
+        if (request.sink->write(chunk) != chunk.size()) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("writing the downloaded data failed: %1")
+                                      .arg(request.sink->errorString())));
+            return;
+        }
+        q->setProgress(offset + received, announced >= 0 ? offset + announced : -1);
+    }
+}
+
+QAttachmentError QHttpTransfer::Private::statusError()
+{
+    const QString reason = reply
+        ? reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString().trimmed()
+        : QString();
+    QAttachmentError error;
+    if (errorParser) {
+        error = errorParser(status, kept);
+    } else {
+        QString message = QStringLiteral("HTTP %1").arg(status);
+        if (!reason.isEmpty())
+            message += QLatin1Char(' ') + reason;
+        if (status >= 300 && status < 400) {
+            const QByteArray location = reply ? reply->rawHeader("Location") : QByteArray();
+            message += q->kind() == Upload
+                ? QStringLiteral(": the server redirected the upload to \"%1\"; uploads do "
+                                 "not follow redirects, point the storage at the final URL")
+                      .arg(QString::fromLatin1(location))
+                : QStringLiteral(": redirected to \"%1\", which is not followed")
+                      .arg(QString::fromLatin1(location));
+        }
+        const QString snippet = bodySnippet(kept);
+        if (!snippet.isEmpty())
+            message += QStringLiteral(": ") + snippet;
+        error = QAttachmentError::fromHttpStatus(status, message);
+    }
+    if (!error.isError())
+        error = QAttachmentError::fromHttpStatus(status);
+    if (error.httpStatus() == 0)
+        error.setHttpStatus(status);
+    if (error.retryAfterMs() < 0 && reply)
+        error.setRetryAfterMs(parseRetryAfter(reply->rawHeader("Retry-After")));
+    return error;
+}
+
+void QHttpTransfer::Private::onFinished()
+{
+    if (!reply)
+        return;
+    timer.stop();
+    if (!responseStarted)
+        onMetaDataChanged();
+    if (!reply)
+        return;
+    onReadyRead();
+    if (!reply)
+        return;
+
+    const QNetworkReply::NetworkError netError = reply->error();
+    if (isTransportError(netError) || !responseStarted) {
+        QAttachmentError::Code code = QAttachmentError::NetworkError;
+        if (netError == QNetworkReply::TimeoutError)
+            code = QAttachmentError::Timeout;
+        else if (netError == QNetworkReply::ProtocolFailure
+                 || netError == QNetworkReply::ProtocolUnknownError
+                 || (netError == QNetworkReply::NoError && !responseStarted))
+            code = QAttachmentError::ProtocolError;
+        QString message = reply->errorString();
+        if (responseStarted && netError == QNetworkReply::RemoteHostClosedError && announced >= 0
+            && received < announced) {
+            // The server ended the connection inside the announced body; Qt
+            // cannot tell a close from a reset here.
+            code = QAttachmentError::ProtocolError;
+            message = QStringLiteral("short body: the connection ended after %1 of the "
+                                     "announced %2 bytes (%3)")
+                          .arg(received)
+                          .arg(announced)
+                          .arg(message);
+        } else if (responseStarted) {
+            message = QStringLiteral("HTTP %1 response broken off after %2 bytes: %3")
+                          .arg(status)
+                          .arg(received)
+                          .arg(message);
+        } else if (netError == QNetworkReply::NoError)
+            message = QStringLiteral("the server sent no valid HTTP response");
+        else if (netError == QNetworkReply::RemoteHostClosedError)
+            message = QStringLiteral("the server closed the connection without a valid HTTP "
+                                     "response (%1)")
+                          .arg(message);
+        fail(QAttachmentError(code, message, status));
+        return;
+    }
+
+    if (status == 404 && request.notFoundIsSuccess) {
+        headers = reply->rawHeaderPairs();
+        detachReply();
+        q->finishSuccess();
+        return;
+    }
+    if (status < 200 || status >= 300) {
+        fail(statusError());
+        return;
+    }
+    if (announced >= 0 && received < announced) {
+        fail(QAttachmentError(QAttachmentError::ProtocolError,
+                              QStringLiteral("short body: the response ended after %1 of the "
+                                             "announced %2 bytes")
+                                  .arg(received)
+                                  .arg(announced),
+                              status));
+        return;
+    }
+    headers = reply->rawHeaderPairs();
+    if (q->kind() == Upload && sendTotal >= 0)
+        q->setProgress(sendTotal, sendTotal);
+    else if (q->kind() == Download)
+        q->setProgress(offset + received, offset + received);
+    else if (q->kind() == Delete)
+        q->setProgress(1, 1);
+    qCDebug(lcHttp) << "exchange done, status" << status << "body" << received;
+    detachReply();
+    q->finishSuccess();
+}
+
+void QHttpTransfer::Private::onTimeout()
+{
+    if (!reply)
+        return;
+    fail(QAttachmentError(QAttachmentError::Timeout,
+                          QStringLiteral("no progress for %1 ms").arg(request.transferTimeoutMs),
+                          status));
+}
+
+QHttpTransfer::QHttpTransfer(Kind kind, QNetworkAccessManager *manager, QObject *parent)
+    : QAttachmentTransfer(kind, parent)
+    , d(std::make_unique<Private>(this))
+{
+    d->manager = manager;
+    d->timer.setSingleShot(true);
+    connect(&d->timer, &QTimer::timeout, this, [this] { d->onTimeout(); });
+}
+
+QHttpTransfer::~QHttpTransfer()
+{
+    d->detachReply();
+}
+
+void QHttpTransfer::setErrorParser(ErrorParser parser)
+{
+    d->errorParser = std::move(parser);
+}
+
+void QHttpTransfer::start(const Request &request)
+{
+    if (d->reply || isCompleting()) {
+        qCWarning(lcHttp, "QHttpTransfer::start: the exchange was already started");
+        return;
+    }
+    d->request = request;
+    if (!d->manager) {
+        d->fail(QAttachmentError(QAttachmentError::InvalidInput,
+                                 QStringLiteral("no network access manager")));
+        return;
+    }
+    if (!request.request.url().isValid()) {
+        d->fail(QAttachmentError(
+            QAttachmentError::InvalidInput,
+            QStringLiteral("invalid URL \"%1\"").arg(request.request.url().toString())));
+        return;
+    }
+    d->send();
+}
+
+int QHttpTransfer::httpStatus() const
+{
+    return d->status;
+}
+
+QByteArray QHttpTransfer::responseBody() const
+{
+    return d->kept;
+}
+
+QByteArray QHttpTransfer::responseHeader(const QByteArray &name) const
+{
+    for (const auto &pair : d->headers) {
+        if (pair.first.compare(name, Qt::CaseInsensitive) == 0)
+            return pair.second;
+    }
+    return {};
+}
+
+void QHttpTransfer::abortTransfer()
+{
+    d->detachReply();
+}

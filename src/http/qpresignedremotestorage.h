@@ -1,0 +1,60 @@
+#ifndef QPRESIGNEDREMOTESTORAGE_H
+#define QPRESIGNEDREMOTESTORAGE_H
+
+#include "qattachmentremotestorage.h"
+#include "qpresignedrequest.h"
+
+#include <functional>
+#include <memory>
+
+class QNetworkAccessManager;
+class QPresignedRemoteStoragePrivate;
+
+// Remote storage reached through requests the app's backend signs: before
+// each upload, download or delete the resolver is asked, asynchronously, for
+// the request to send (usually a short-lived presigned URL). The storage then
+// streams the body with that request; no credentials live in the app.
+//
+// A resolver error fails the transfer with that error. An expired URL shows
+// up as QAttachmentError::Unauthorized; the queue's next attempt asks the
+// resolver again.
+class POWERSYNC_ATTACHMENTS_EXPORT QPresignedRemoteStorage : public QAttachmentRemoteStorage
+{
+    Q_OBJECT
+    Q_PROPERTY(int transferTimeout READ transferTimeout WRITE setTransferTimeout NOTIFY
+                   transferTimeoutChanged)
+
+public:
+    using ResolverCallback
+        = std::function<void(const QPresignedRequest &request, const QAttachmentError &error)>;
+    // Called on this thread; may call `done` at once or later.
+    using Resolver = std::function<void(const QAttachment &attachment,
+                                        QAttachmentTransfer::Kind kind, ResolverCallback done)>;
+
+    explicit QPresignedRemoteStorage(QObject *parent = nullptr);
+    ~QPresignedRemoteStorage() override;
+
+    void setResolver(Resolver resolver);
+    bool hasResolver() const;
+
+    // Milliseconds without any progress after which a request fails with
+    // QAttachmentError::Timeout; default 60000, 0 disables.
+    int transferTimeout() const;
+    void setTransferTimeout(int msecs);
+
+    // Not owned; by default the storage uses one of its own.
+    QNetworkAccessManager *networkAccessManager() const;
+    void setNetworkAccessManager(QNetworkAccessManager *manager);
+
+    QAttachmentTransfer *upload(const QAttachment &attachment, QIODevice *source) override;
+    QAttachmentTransfer *download(const QAttachment &attachment, QIODevice *sink) override;
+    QAttachmentTransfer *remove(const QAttachment &attachment) override;
+
+Q_SIGNALS:
+    void transferTimeoutChanged();
+
+private:
+    std::unique_ptr<QPresignedRemoteStoragePrivate> d;
+};
+
+#endif // QPRESIGNEDREMOTESTORAGE_H

@@ -1,0 +1,795 @@
+// The HTTP engine against the fault server (ranges, error mapping, streaming
+// details), the storages' configuration, and the queue end to end through
+// QHttpRemoteStorage and QPresignedRemoteStorage against nginx WebDAV.
+
+#include <faultserver.h>
+#include <nginxserver.h>
+#include <qattachmentqueue.h>
+#include <qhttpremotestorage.h>
+#include <qhttptransfer_p.h>
+#include <qpresignedremotestorage.h>
+#include <testsupport.h>
+
+#include <QtCore/qbuffer.h>
+#include <QtCore/qdir.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qprocess.h>
+#include <QtCore/qstandardpaths.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtCore/qtimer.h>
+#include <QtNetwork/qnetworkaccessmanager.h>
+#include <QtNetwork/qsslconfiguration.h>
+#include <QtNetwork/qsslkey.h>
+#include <QtNetwork/qsslserver.h>
+#include <QtNetwork/qsslsocket.h>
+#include <QtTest/qsignalspy.h>
+#include <QtTest/qtest.h>
+
+#include <memory>
+
+using State = QAttachmentState::State;
+using Kind = QAttachmentTransfer::Kind;
+using Fault = FaultServer::Fault;
+using Code = QAttachmentError::Code;
+
+namespace {
+
+QByteArray readFile(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+QAttachment attachmentNamed(const QString &id, const QString &filename,
+                            const QString &mediaType = {})
+{
+    QAttachment attachment(id, filename);
+    attachment.setMediaType(mediaType);
+    return attachment;
+}
+
+} // namespace
+
+class tst_Http : public QObject
+{
+    Q_OBJECT
+
+private:
+    QNetworkAccessManager m_manager;
+    std::unique_ptr<FaultServer> m_server;
+
+    // Runs one exchange to its end.
+    std::unique_ptr<QHttpTransfer> exchange(Kind kind, const QHttpTransfer::Request &request)
+    {
+        auto transfer = std::make_unique<QHttpTransfer>(kind, &m_manager);
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        transfer->start(request);
+        if (!finished.wait(10000))
+            qWarning("exchange did not finish");
+        if (finished.count() != 1)
+            qWarning("finished %d times", int(finished.count()));
+        return transfer;
+    }
+    QHttpTransfer::Request get(const QString &path, QIODevice *sink = nullptr)
+    {
+        QHttpTransfer::Request request;
+        request.request.setUrl(m_server->url().resolved(QUrl(path)));
+        request.sink = sink;
+        request.resumeFrom = sink ? sink->pos() : 0;
+        request.transferTimeoutMs = 2000;
+        return request;
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_server = std::make_unique<FaultServer>();
+        QVERIFY(m_server->listen());
+    }
+    void cleanup() { m_server.reset(); }
+
+    // --- QHttpTransfer ---------------------------------------------------------
+
+    void resumesWithRange()
+    {
+        const QByteArray object = TestSupport::randomBytes(100000, 1);
+        m_server->objects().insert(QStringLiteral("/a.bin"), object);
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        sink.write(object.left(30000));
+        QSignalSpy progress(&sink, &QIODevice::bytesWritten);
+
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/a.bin"), &sink));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(transfer->httpStatus(), 206);
+        QCOMPARE(m_server->requests().first().headers.value("range"), "bytes=30000-");
+        QCOMPARE(m_server->requests().first().headers.value("accept-encoding"), "identity");
+        QCOMPARE(sink.pos(), object.size());
+        QCOMPARE(sink.data(), object);
+        QCOMPARE(transfer->bytesDone(), object.size());
+        QCOMPARE(transfer->bytesTotal(), object.size());
+        QCOMPARE(transfer->responseBody(), QByteArray()); // the body went to the sink
+    }
+
+    // A server that ignores Range sends everything again: the sink starts over.
+    void rangeIgnoredStartsOver()
+    {
+        const QByteArray object = TestSupport::randomBytes(50000, 2);
+        m_server->addFault("GET", Fault::answer(200, object));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        sink.write(QByteArray(20000, 'z'));
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/b.bin"), &sink));
+        QVERIFY(!transfer->error().isError());
+        QCOMPARE(transfer->httpStatus(), 200);
+        QCOMPARE(sink.pos(), object.size());
+        QCOMPARE(sink.data(), object);
+    }
+
+    // A partial file that no longer fits (416) is fetched whole.
+    void rangeNotSatisfiableRestarts()
+    {
+        const QByteArray object = "short object";
+        m_server->objects().insert(QStringLiteral("/c.bin"), object);
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        sink.write(QByteArray(5000, 'z'));
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/c.bin"), &sink));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(m_server->requests().size(), 2);
+        QVERIFY(!m_server->requests().at(1).headers.contains("range"));
+        QCOMPARE(sink.pos(), object.size());
+        QCOMPARE(sink.data().left(sink.pos()), object);
+    }
+
+    void wrongContentRangeIsAnError()
+    {
+        m_server->addFault("GET", Fault::answer(206, "xyz", {{"Content-Range", "bytes 0-2/3"}}));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        sink.write("abc");
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/d.bin"), &sink));
+        QCOMPARE(transfer->error().code(), Code::ProtocolError);
+        QVERIFY(transfer->error().message().contains(QStringLiteral("Content-Range")));
+        QCOMPARE(sink.data(), QByteArray("abc"));
+    }
+
+    void chunkedBodyIsAccepted()
+    {
+        m_server->addFault("GET",
+                           Fault::of(Fault::Raw,
+                                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                                     "\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/e.bin"), &sink));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(sink.data(), QByteArray("hello world"));
+    }
+
+    // An error body is kept for the message, never written into the file.
+    void errorBodyStaysOutOfTheSink()
+    {
+        m_server->addFault("GET", Fault::answer(500, "<Error>backend exploded</Error>"));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/f.bin"), &sink));
+        QCOMPARE(transfer->error().code(), Code::ServerError);
+        QCOMPARE(transfer->error().httpStatus(), 500);
+        QVERIFY(transfer->error().message().contains(QStringLiteral("backend exploded")));
+        QVERIFY(transfer->error().message().contains(QStringLiteral("Internal Server Error")));
+        QCOMPARE(transfer->responseBody(), "<Error>backend exploded</Error>");
+        QCOMPARE(sink.size(), 0);
+    }
+
+    void statusMapping_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<int>("code");
+        QTest::newRow("400") << 400 << int(Code::ClientError);
+        QTest::newRow("401") << 401 << int(Code::Unauthorized);
+        QTest::newRow("403") << 403 << int(Code::Unauthorized);
+        QTest::newRow("404") << 404 << int(Code::NotFound);
+        QTest::newRow("408") << 408 << int(Code::Timeout);
+        QTest::newRow("409") << 409 << int(Code::ClientError);
+        QTest::newRow("429") << 429 << int(Code::RateLimited);
+        QTest::newRow("500") << 500 << int(Code::ServerError);
+        QTest::newRow("502") << 502 << int(Code::ServerError);
+        QTest::newRow("302") << 302 << int(Code::ProtocolError);
+    }
+    void statusMapping()
+    {
+        QFETCH(int, status);
+        QFETCH(int, code);
+        m_server->addFault("GET", Fault::answer(status, "why", {{"Location", "/other"}}));
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/g.bin")));
+        QCOMPARE(transfer->error().code(), Code(code));
+        QCOMPARE(transfer->error().httpStatus(), status);
+        QCOMPARE(transfer->httpStatus(), status);
+        QVERIFY(transfer->error().message().contains(QString::number(status)));
+        QCOMPARE(m_server->requests().size(), 1); // nothing followed, nothing resent
+    }
+
+    void customErrorParser()
+    {
+        m_server->addFault("GET", Fault::answer(403, "<Code>SignatureDoesNotMatch</Code>"));
+        auto transfer = std::make_unique<QHttpTransfer>(Kind::Download, &m_manager);
+        QByteArray seenBody;
+        transfer->setErrorParser([&](int status, const QByteArray &body) {
+            seenBody = body;
+            return QAttachmentError(QAttachmentError::Unauthorized,
+                                    QStringLiteral("signature mismatch (%1)").arg(status));
+        });
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        transfer->start(get(QStringLiteral("/h.bin")));
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(seenBody, "<Code>SignatureDoesNotMatch</Code>");
+        QCOMPARE(transfer->error().message(), QStringLiteral("signature mismatch (403)"));
+        QCOMPARE(transfer->error().httpStatus(), 403);
+    }
+
+    void notFoundIsSuccessForDelete()
+    {
+        QHttpTransfer::Request request = get(QStringLiteral("/missing"));
+        request.method = "DELETE";
+        auto strict = exchange(Kind::Delete, request);
+        QCOMPARE(strict->error().code(), Code::NotFound);
+        request.notFoundIsSuccess = true;
+        auto lenient = exchange(Kind::Delete, request);
+        QVERIFY(!lenient->error().isError());
+        QCOMPARE(lenient->httpStatus(), 404);
+    }
+
+    // Only bodySize bytes from the device's position are sent, with their length.
+    void uploadsASliceOfTheDevice()
+    {
+        const QByteArray data = TestSupport::randomBytes(10000, 4);
+        QBuffer body;
+        body.setData(data);
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        QVERIFY(body.seek(1000));
+        QHttpTransfer::Request request = get(QStringLiteral("/slice.bin"));
+        request.method = "PUT";
+        request.body = &body;
+        request.bodySize = 4000;
+        request.request.setRawHeader("X-Extra", "1");
+        auto transfer = exchange(Kind::Upload, request);
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(transfer->httpStatus(), 201);
+        QCOMPARE(m_server->objects().value(QStringLiteral("/slice.bin")), data.mid(1000, 4000));
+        const FaultServer::Request seen = m_server->requests().first();
+        QCOMPARE(seen.headers.value("content-length"), "4000");
+        QCOMPARE(seen.headers.value("x-extra"), "1");
+        QCOMPARE(transfer->bytesDone(), 4000);
+        QCOMPARE(transfer->bytesTotal(), 4000);
+    }
+
+    void emptyUploadSendsZeroLength()
+    {
+        QBuffer body;
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        QHttpTransfer::Request request = get(QStringLiteral("/empty.bin"));
+        request.method = "PUT";
+        request.body = &body;
+        auto transfer = exchange(Kind::Upload, request);
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QVERIFY(m_server->objects().contains(QStringLiteral("/empty.bin")));
+        QCOMPARE(m_server->requests().first().headers.value("content-length"), "0");
+    }
+
+    void responseHeadersAndBody()
+    {
+        m_server->addFault("PUT", Fault::answer(200, "<ok/>", {{"ETag", "\"abc\""}}));
+        QBuffer body;
+        body.setData("x");
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        QHttpTransfer::Request request = get(QStringLiteral("/etag"));
+        request.method = "PUT";
+        request.body = &body;
+        auto transfer = exchange(Kind::Upload, request);
+        QVERIFY(!transfer->error().isError());
+        QCOMPARE(transfer->responseHeader("etag"), "\"abc\"");
+        QCOMPARE(transfer->responseBody(), "<ok/>");
+    }
+
+    void successBodyBeyondLimitIsAnError()
+    {
+        m_server->objects().insert(QStringLiteral("/big"), QByteArray(5000, 'b'));
+        QHttpTransfer::Request request = get(QStringLiteral("/big"));
+        request.maxKeptBody = 1000;
+        auto transfer = exchange(Kind::Download, request);
+        QCOMPARE(transfer->error().code(), Code::ProtocolError);
+        QVERIFY(transfer->responseBody().size() <= 1000);
+    }
+
+    void connectionRefused()
+    {
+        QHttpTransfer::Request request;
+        request.request.setUrl(
+            QUrl(QStringLiteral("http://127.0.0.1:%1/x").arg(TestSupport::freePort())));
+        auto transfer = exchange(Kind::Download, request);
+        QCOMPARE(transfer->error().code(), Code::NetworkError);
+        QVERIFY(!transfer->error().message().isEmpty());
+        QVERIFY(transfer->error().isRetryable());
+    }
+
+    void invalidUrl()
+    {
+        auto transfer = exchange(Kind::Download, QHttpTransfer::Request());
+        QCOMPARE(transfer->error().code(), Code::InvalidInput);
+    }
+
+    void sinkWriteFailure()
+    {
+        m_server->objects().insert(QStringLiteral("/w"), QByteArray(1000, 'w'));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadOnly)); // writes fail
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/w"), &sink));
+        QCOMPARE(transfer->error().code(), Code::LocalStorageError);
+    }
+
+    void abortEndsAsCancelled()
+    {
+        m_server->addFault("GET", Fault::of(Fault::Stall));
+        m_server->objects().insert(QStringLiteral("/s"), QByteArray(100000, 's'));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        QHttpTransfer transfer(Kind::Download, &m_manager);
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        QSignalSpy received(m_server.get(), &FaultServer::requestReceived);
+        transfer.start(get(QStringLiteral("/s"), &sink));
+        QVERIFY(received.wait(5000));
+        PSA_WAIT(transfer.bytesDone() > 0, 5000);
+        transfer.abort();
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer.error().code(), Code::Cancelled);
+        QTest::qWait(0);
+        QCOMPARE(finished.count(), 1);
+    }
+
+    // A certificate nobody vouches for fails the exchange; trusting it makes
+    // the same exchange succeed, so it is the verification that failed.
+    void certificatesAreVerified()
+    {
+        if (!QSslSocket::supportsSsl())
+            QSKIP("no TLS backend");
+        const QString openssl = QStandardPaths::findExecutable(QStringLiteral("openssl"));
+        if (openssl.isEmpty())
+            QSKIP("openssl is not installed");
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString keyPath = dir.filePath(QStringLiteral("key.pem"));
+        const QString certPath = dir.filePath(QStringLiteral("cert.pem"));
+        QProcess generate;
+        generate.start(openssl,
+                       {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                        QStringLiteral("rsa:2048"), QStringLiteral("-nodes"),
+                        QStringLiteral("-keyout"), keyPath, QStringLiteral("-out"), certPath,
+                        QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                        QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
+                        QStringLiteral("subjectAltName=IP:127.0.0.1")});
+        QVERIFY(generate.waitForFinished(60000));
+        QCOMPARE(generate.exitCode(), 0);
+        QFile keyFile(keyPath);
+        QVERIFY(keyFile.open(QIODevice::ReadOnly));
+        const QList<QSslCertificate> certs = QSslCertificate::fromPath(certPath);
+        QCOMPARE(certs.size(), 1);
+
+        QSslConfiguration serverConfig = QSslConfiguration::defaultConfiguration();
+        serverConfig.setLocalCertificate(certs.first());
+        serverConfig.setPrivateKey(QSslKey(&keyFile, QSsl::Rsa));
+        serverConfig.setPeerVerifyMode(QSslSocket::VerifyNone);
+        QSslServer server;
+        server.setSslConfiguration(serverConfig);
+        int httpRequests = 0;
+        connect(&server, &QTcpServer::pendingConnectionAvailable, this, [&] {
+            while (auto *socket = qobject_cast<QSslSocket *>(server.nextPendingConnection())) {
+                connect(socket, &QSslSocket::readyRead, socket, [&httpRequests, socket] {
+                    if (!socket->readAll().contains("\r\n\r\n"))
+                        return;
+                    ++httpRequests;
+                    socket->write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+                });
+                connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
+            }
+        });
+        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(QUrl(QStringLiteral("https://127.0.0.1:%1/").arg(server.serverPort())));
+        const auto download = [&](QAttachmentError *error) {
+            QBuffer sink;
+            sink.open(QIODevice::ReadWrite);
+            std::unique_ptr<QAttachmentTransfer> transfer(
+                storage.download(attachmentNamed(QStringLiteral("t"), QStringLiteral("t")), &sink));
+            QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+            if (!finished.wait(10000))
+                return QByteArray("(timeout)");
+            *error = transfer->error();
+            return sink.data();
+        };
+
+        QAttachmentError error;
+        QCOMPARE(download(&error), QByteArray());
+        QCOMPARE(error.code(), Code::NetworkError);
+        QVERIFY2(
+            error.message().contains(QStringLiteral("SSL"), Qt::CaseInsensitive)
+                || error.message().contains(QStringLiteral("certificate"), Qt::CaseInsensitive),
+            qPrintable(error.message()));
+        QCOMPARE(httpRequests, 0);
+
+        const QSslConfiguration original = QSslConfiguration::defaultConfiguration();
+        QSslConfiguration trusting = original;
+        trusting.addCaCertificates(certs);
+        auto *manager = new QNetworkAccessManager(&storage);
+        QSslConfiguration::setDefaultConfiguration(trusting);
+        storage.setNetworkAccessManager(manager);
+        const QByteArray body = download(&error);
+        QSslConfiguration::setDefaultConfiguration(original);
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QCOMPARE(body, "hello");
+        QCOMPARE(httpRequests, 1);
+    }
+
+    // --- storages' configuration -----------------------------------------------
+
+    void urlTemplate()
+    {
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(QUrl(QStringLiteral("https://files.example.org/base/dir?tenant=7")));
+        const QAttachment a = attachmentNamed(
+            QStringLiteral("id 1/2"), QStringLiteral("päth?#%.jpg"), QStringLiteral("image/jpeg"));
+        QCOMPARE(storage.urlFor(a).toString(QUrl::FullyEncoded),
+                 QStringLiteral("https://files.example.org/base/dir/p%C3%A4th%3F%23%25.jpg"
+                                "?tenant=7"));
+        storage.setPathTemplate(QStringLiteral("/{mediaType}/{id}/{filename}"));
+        QCOMPARE(storage.urlFor(a).toString(QUrl::FullyEncoded),
+                 QStringLiteral("https://files.example.org/base/dir/image%2Fjpeg/id%201%2F2/"
+                                "p%C3%A4th%3F%23%25.jpg?tenant=7"));
+    }
+
+    void settingsNotify()
+    {
+        QHttpRemoteStorage storage;
+        QCOMPARE(storage.pathTemplate(), QStringLiteral("{filename}"));
+        QCOMPARE(storage.uploadMethod(), QStringLiteral("PUT"));
+        QCOMPARE(storage.transferTimeout(), 60000);
+        QSignalSpy changed(&storage, &QAttachmentRemoteStorage::configurationChanged);
+        QSignalSpy base(&storage, &QHttpRemoteStorage::baseUrlChanged);
+        QSignalSpy path(&storage, &QHttpRemoteStorage::pathTemplateChanged);
+        QSignalSpy method(&storage, &QHttpRemoteStorage::uploadMethodChanged);
+        QSignalSpy headers(&storage, &QHttpRemoteStorage::headersChanged);
+        QSignalSpy timeout(&storage, &QHttpRemoteStorage::transferTimeoutChanged);
+        storage.setBaseUrl(QUrl(QStringLiteral("http://127.0.0.1/")));
+        storage.setBaseUrl(QUrl(QStringLiteral("http://127.0.0.1/")));
+        storage.setPathTemplate(QStringLiteral("{id}"));
+        storage.setUploadMethod(QStringLiteral("post"));
+        storage.setHeaders({{QStringLiteral("X-App"), QStringLiteral("demo")}});
+        storage.setTransferTimeout(1000);
+        storage.setTokenProvider(
+            [](bool, QHttpRemoteStorage::TokenCallback done) { done(QStringLiteral("t"), {}); });
+        QCOMPARE(base.count(), 1);
+        QCOMPARE(path.count(), 1);
+        QCOMPARE(method.count(), 1);
+        QCOMPARE(storage.uploadMethod(), QStringLiteral("POST"));
+        QCOMPARE(headers.count(), 1);
+        QCOMPARE(timeout.count(), 1);
+        QCOMPARE(changed.count(), 6);
+
+        QPresignedRemoteStorage presigned;
+        QSignalSpy presignedChanged(&presigned, &QAttachmentRemoteStorage::configurationChanged);
+        presigned.setTransferTimeout(5);
+        presigned.setResolver({});
+        QCOMPARE(presignedChanged.count(), 2);
+    }
+
+    void staticHeadersAndMethod()
+    {
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(m_server->url());
+        storage.setPathTemplate(QStringLiteral("up/{id}"));
+        storage.setUploadMethod(QStringLiteral("POST"));
+        storage.setHeaders({{QStringLiteral("X-Tenant"), 42}});
+        QBuffer body;
+        body.setData("payload");
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage.upload(attachmentNamed(QStringLiteral("i"), QStringLiteral("i.txt"),
+                                           QStringLiteral("text/plain")),
+                           &body));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(5000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        const FaultServer::Request seen = m_server->requests().first();
+        QCOMPARE(seen.method, "POST");
+        QCOMPARE(seen.path, QStringLiteral("/up/i"));
+        QCOMPARE(seen.headers.value("x-tenant"), "42");
+        QCOMPARE(seen.headers.value("content-type"), "text/plain");
+        QVERIFY(!seen.headers.contains("authorization"));
+    }
+
+    void withoutBaseUrlFails()
+    {
+        QHttpRemoteStorage storage;
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage.remove(attachmentNamed(QStringLiteral("x"), QStringLiteral("x"))));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer->error().code(), Code::InvalidInput);
+    }
+
+    // Several requests waiting for a token share one provider call.
+    void tokenRequestsAreShared()
+    {
+        m_server->setRequiredToken("shared");
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(m_server->url());
+        int calls = 0;
+        QHttpRemoteStorage::TokenCallback pending;
+        storage.setTokenProvider([&](bool, QHttpRemoteStorage::TokenCallback done) {
+            ++calls;
+            pending = done;
+        });
+        std::vector<std::unique_ptr<QAttachmentTransfer>> transfers;
+        for (int i = 0; i < 3; ++i)
+            transfers.emplace_back(
+                storage.remove(attachmentNamed(QString::number(i), QStringLiteral("f%1").arg(i))));
+        PSA_WAIT(pending, 5000);
+        QCOMPARE(calls, 1);
+        pending(QStringLiteral("shared"), {});
+        for (auto &t : transfers)
+            PSA_WAIT(t->isFinished(), 5000);
+        for (auto &t : transfers)
+            QVERIFY2(!t->error().isError(), qPrintable(t->error().message()));
+        QCOMPARE(calls, 1);
+        QCOMPARE(m_server->requestCount("DELETE"), 3);
+    }
+
+    // Destroying a transfer while the app still computes its token is safe.
+    void lateTokenAfterAbort()
+    {
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(m_server->url());
+        QHttpRemoteStorage::TokenCallback pending;
+        storage.setTokenProvider(
+            [&](bool, QHttpRemoteStorage::TokenCallback done) { pending = done; });
+        QAttachmentTransfer *transfer
+            = storage.remove(attachmentNamed(QStringLiteral("l"), QStringLiteral("l")));
+        PSA_WAIT(pending, 5000);
+        QSignalSpy finished(transfer, &QAttachmentTransfer::finished);
+        transfer->abort();
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer->error().code(), Code::Cancelled);
+        delete transfer;
+        pending(QStringLiteral("late"), {});
+        // The late token is kept for the next request; the cancelled one never goes out.
+        std::unique_ptr<QAttachmentTransfer> next(
+            storage.remove(attachmentNamed(QStringLiteral("m"), QStringLiteral("m"))));
+        QSignalSpy nextFinished(next.get(), &QAttachmentTransfer::finished);
+        QVERIFY(nextFinished.wait(5000));
+        QCOMPARE(m_server->requests().size(), 1);
+        QCOMPARE(m_server->requests().first().path, QStringLiteral("/m"));
+        QCOMPARE(m_server->requests().first().headers.value("authorization"), "Bearer late");
+    }
+
+    // A manager destroyed under a running exchange ends it instead of leaving it hanging.
+    void managerDestroyedDuringExchange()
+    {
+        m_server->addFault("GET", Fault::of(Fault::Stall));
+        auto *manager = new QNetworkAccessManager;
+        QHttpTransfer transfer(Kind::Download, manager);
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        QSignalSpy received(m_server.get(), &FaultServer::requestReceived);
+        transfer.start(get(QStringLiteral("/gone")));
+        QVERIFY(received.wait(5000));
+        delete manager;
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer.error().code(), Code::NetworkError);
+    }
+
+    void presignedResolverError()
+    {
+        QPresignedRemoteStorage storage;
+        storage.setResolver(
+            [](const QAttachment &, Kind, QPresignedRemoteStorage::ResolverCallback done) {
+                QTimer::singleShot(0, [done] {
+                    done({},
+                         QAttachmentError(QAttachmentError::ServerError,
+                                          QStringLiteral("backend cannot sign")));
+                });
+            });
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage.download(attachmentNamed(QStringLiteral("p"), QStringLiteral("p")), &sink));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer->error().code(), Code::ServerError);
+        QCOMPARE(transfer->error().message(), QStringLiteral("backend cannot sign"));
+
+        QPresignedRemoteStorage unconfigured;
+        std::unique_ptr<QAttachmentTransfer> other(
+            unconfigured.remove(attachmentNamed(QStringLiteral("p"), QStringLiteral("p"))));
+        QSignalSpy otherFinished(other.get(), &QAttachmentTransfer::finished);
+        QVERIFY(otherFinished.wait(5000));
+        QCOMPARE(other->error().code(), Code::InvalidInput);
+    }
+
+    // The method and headers of the presigned request are used as given.
+    void presignedRequestIsUsedAsGiven()
+    {
+        QPresignedRemoteStorage storage;
+        QList<Kind> kinds;
+        storage.setResolver([&](const QAttachment &attachment, Kind kind,
+                                QPresignedRemoteStorage::ResolverCallback done) {
+            kinds.append(kind);
+            QUrl url
+                = m_server->url().resolved(QUrl(QStringLiteral("signed/") + attachment.filename()));
+            url.setQuery(QStringLiteral("X-Signature=abc"));
+            done(QPresignedRequest(url, QStringLiteral("post"),
+                                   {{QStringLiteral("x-amz-meta-id"), attachment.id()}}),
+                 {});
+        });
+        QBuffer body;
+        body.setData("signed body");
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage.upload(attachmentNamed(QStringLiteral("q"), QStringLiteral("q.txt")), &body));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(5000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(kinds, QList<Kind> {Kind::Upload});
+        const FaultServer::Request seen = m_server->requests().first();
+        QCOMPARE(seen.method, "POST");
+        QCOMPARE(seen.path, QStringLiteral("/signed/q.txt"));
+        QCOMPARE(seen.headers.value("x-amz-meta-id"), "q");
+        QCOMPARE(m_server->objects().value(QStringLiteral("/signed/q.txt")), "signed body");
+    }
+
+    // --- the queue against nginx WebDAV ----------------------------------------
+
+    void queueAgainstNginx_data()
+    {
+        QTest::addColumn<bool>("presigned");
+        QTest::newRow("QHttpRemoteStorage") << false;
+        QTest::newRow("QPresignedRemoteStorage") << true;
+    }
+    void queueAgainstNginx()
+    {
+        QFETCH(bool, presigned);
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer nginx;
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString connection = TestSupport::openDatabase(dir.path());
+        const QString files = dir.path() + QStringLiteral("/files");
+
+        std::unique_ptr<QAttachmentRemoteStorage> remote;
+        int resolved = 0;
+        if (presigned) {
+            auto storage = std::make_unique<QPresignedRemoteStorage>();
+            const QUrl base = nginx.url();
+            storage->setResolver([base, &resolved](const QAttachment &attachment, Kind,
+                                                   QPresignedRemoteStorage::ResolverCallback done) {
+                ++resolved;
+                QUrl url = base.resolved(QUrl(QStringLiteral("bucket/") + attachment.filename()));
+                url.setQuery(QStringLiteral("expires=%1&sig=ff").arg(resolved));
+                // Answer later, as a backend would.
+                QTimer::singleShot(1, [url, done] { done(QPresignedRequest(url), {}); });
+            });
+            remote = std::move(storage);
+        } else {
+            auto storage = std::make_unique<QHttpRemoteStorage>();
+            storage->setBaseUrl(nginx.url().resolved(QUrl(QStringLiteral("bucket/"))));
+            remote = std::move(storage);
+        }
+        const QString remoteDir = nginx.rootPath() + QStringLiteral("/bucket/");
+
+        auto queue = std::make_unique<QAttachmentQueue>();
+        queue->setConnectionName(connection);
+        queue->setLocalDirectory(files);
+        queue->setRemoteStorage(remote.get());
+        queue->setSyncInterval(0);
+        queue->setRetryDelay(20);
+        queue->setMaxRetryDelay(200);
+        QList<QAttachmentError> failures;
+        connect(queue.get(), &QAttachmentQueue::transferFailed, this,
+                [&](const QString &, Kind, const QAttachmentError &e, bool) { failures << e; });
+        QVERIFY(queue->startSync());
+
+        // Uploads: many at once, byte-identical on the server.
+        QList<QWatchedAttachmentItem> watched;
+        QHash<QString, QByteArray> uploaded;
+        for (int i = 0; i < 24; ++i) {
+            const QByteArray data = TestSupport::randomBytes(1000 + i * 7919, 100 + i);
+            const QAttachment saved = queue->saveFile(
+                data, QStringLiteral("application/octet-stream"), QStringLiteral("bin"));
+            QVERIFY(saved.isValid());
+            uploaded.insert(saved.id(), data);
+            watched << QWatchedAttachmentItem(saved.id(), QStringLiteral("bin"));
+        }
+        // Downloads: objects that only the server has.
+        QHash<QString, QByteArray> remoteOnly;
+        QDir().mkpath(remoteDir);
+        for (int i = 0; i < 24; ++i) {
+            const QString id = QStringLiteral("server-%1").arg(i);
+            const QByteArray data = TestSupport::randomBytes(500 + i * 10007, 300 + i);
+            QFile file(remoteDir + id + QStringLiteral(".jpg"));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(data);
+            remoteOnly.insert(id, data);
+            watched << QWatchedAttachmentItem(id, QStringLiteral("jpg"));
+        }
+        queue->setWatchedAttachments(watched);
+        const auto allSynced = [&] {
+            for (const QWatchedAttachmentItem &item : watched) {
+                if (queue->attachment(item.id()).state() != State::Synced)
+                    return false;
+            }
+            return true;
+        };
+        PSA_WAIT(allSynced(), 30000);
+        QVERIFY(failures.isEmpty());
+        for (auto it = uploaded.cbegin(); it != uploaded.cend(); ++it)
+            QCOMPARE(readFile(remoteDir + it.key() + QStringLiteral(".bin")), it.value());
+        for (auto it = remoteOnly.cbegin(); it != remoteOnly.cend(); ++it) {
+            const QAttachment row = queue->attachment(it.key());
+            QCOMPARE(readFile(queue->localUrl(row).toLocalFile()), it.value());
+        }
+
+        // Delete: gone on both sides.
+        const QString doomed = uploaded.keys().first();
+        const QString doomedFile = doomed + QStringLiteral(".bin");
+        QSignalSpy deleted(queue.get(), &QAttachmentQueue::deleteFinished);
+        QVERIFY(queue->deleteFile(doomed));
+        QVERIFY(deleted.wait(10000));
+        QVERIFY(!QFile::exists(remoteDir + doomedFile));
+        QVERIFY(!QFile::exists(files + QLatin1Char('/') + doomedFile));
+        QVERIFY(!queue->attachment(doomed).isValid());
+
+        // Archive when no longer referenced, restore when referenced again.
+        const QString kept = uploaded.keys().at(1);
+        const QString downloaded = QStringLiteral("server-3");
+        const auto watchedWithout = [&](const QStringList &ids) {
+            QList<QWatchedAttachmentItem> items;
+            for (const QWatchedAttachmentItem &item : watched) {
+                if (item.id() != doomed && !ids.contains(item.id()))
+                    items << item;
+            }
+            return items;
+        };
+        queue->setWatchedAttachments(watchedWithout({kept}));
+        PSA_WAIT(queue->attachment(kept).state() == State::Archived, 5000);
+        queue->setWatchedAttachments(watchedWithout({}));
+        // It reached the server before: nothing to transfer.
+        QCOMPARE(queue->attachment(kept).state(), State::Synced);
+        QCOMPARE(readFile(queue->localUrl(queue->attachment(kept)).toLocalFile()),
+                 uploaded.value(kept));
+
+        // An archived row beyond the cache limit goes with its local file; once
+        // referenced again it is downloaded anew.
+        queue->setWatchedAttachments(watchedWithout({downloaded}));
+        PSA_WAIT(queue->attachment(downloaded).state() == State::Archived, 5000);
+        const QString downloadedPath = queue->localUrl(queue->attachment(downloaded)).toLocalFile();
+        queue->setArchivedCacheLimit(0); // expires at once while syncing
+        QVERIFY(!queue->attachment(downloaded).isValid());
+        QVERIFY(!QFile::exists(downloadedPath));
+        queue->setWatchedAttachments(watchedWithout({}));
+        PSA_WAIT(queue->attachment(downloaded).state() == State::Synced, 10000);
+        QCOMPARE(readFile(queue->localUrl(queue->attachment(downloaded)).toLocalFile()),
+                 remoteOnly.value(downloaded));
+        QVERIFY(failures.isEmpty());
+        if (presigned)
+            QVERIFY(resolved >= 48 + 1 + 1);
+
+        queue.reset();
+        TestSupport::closeDatabase(connection);
+    }
+};
+
+QTEST_MAIN(tst_Http)
+#include "tst_http.moc"

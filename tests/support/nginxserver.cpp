@@ -1,0 +1,168 @@
+#include "nginxserver.h"
+
+#include "testsupport.h"
+
+#include <QtCore/qdir.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qstandardpaths.h>
+#include <QtNetwork/qtcpsocket.h>
+#include <QtTest/qtest.h>
+
+#include <csignal>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+NginxServer::NginxServer() = default;
+
+NginxServer::~NginxServer()
+{
+    stop();
+}
+
+bool NginxServer::isAvailable()
+{
+    return !QStandardPaths::findExecutable(QStringLiteral("nginx"),
+                                           {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin")})
+                .isEmpty()
+        || !QStandardPaths::findExecutable(QStringLiteral("nginx")).isEmpty();
+}
+
+QUrl NginxServer::url() const
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(m_port));
+}
+
+QString NginxServer::rootPath() const
+{
+    return m_dir.path() + QStringLiteral("/root");
+}
+
+QString NginxServer::errorLog() const
+{
+    QFile file(m_dir.path() + QStringLiteral("/error.log"));
+    return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll()) : QString();
+}
+
+bool NginxServer::start(QString *errorString)
+{
+    if (!m_dir.isValid()) {
+        if (errorString)
+            *errorString = QStringLiteral("no temporary directory");
+        return false;
+    }
+    QDir dir(m_dir.path());
+    for (const char *sub :
+         {"root", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"})
+        dir.mkpath(QString::fromLatin1(sub));
+    // Another process may take the port between probing and nginx binding it.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        bool clash = false;
+        if (startOnce(TestSupport::freePort(), errorString, &clash))
+            return true;
+        if (!clash)
+            return false;
+    }
+    return false;
+}
+
+bool NginxServer::startOnce(quint16 port, QString *errorString, bool *portClash)
+{
+    const QString d = m_dir.path();
+    QString conf;
+    // The master runs as whoever starts the test; as root its workers would
+    // switch to an unprivileged user that cannot write the private temp dir.
+    if (::geteuid() == 0)
+        conf += QStringLiteral("user root;\n");
+    conf += QStringLiteral("worker_processes 1;\n"
+                           "error_log %1/error.log warn;\n"
+                           "events { worker_connections 256; }\n"
+                           "http {\n"
+                           "    access_log %1/access.log;\n"
+                           "    client_body_temp_path %1/tmp/body;\n"
+                           "    proxy_temp_path %1/tmp/proxy;\n"
+                           "    fastcgi_temp_path %1/tmp/fastcgi;\n"
+                           "    uwsgi_temp_path %1/tmp/uwsgi;\n"
+                           "    scgi_temp_path %1/tmp/scgi;\n"
+                           "    sendfile on;\n"
+                           "    server {\n"
+                           "        listen 127.0.0.1:%2;\n"
+                           "        root %1/root;\n"
+                           "        location / {\n"
+                           "            dav_methods PUT DELETE;\n"
+                           "            create_full_put_path on;\n"
+                           "            client_max_body_size 0;\n"
+                           "            dav_access user:rw group:r all:r;\n"
+                           "        }\n"
+                           "    }\n"
+                           "}\n")
+                .arg(d)
+                .arg(port);
+    QFile file(d + QStringLiteral("/nginx.conf"));
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(conf.toUtf8()) < 0) {
+        if (errorString)
+            *errorString = QStringLiteral("cannot write the nginx config");
+        return false;
+    }
+    file.close();
+    QFile::remove(d + QStringLiteral("/error.log"));
+
+    QString program = QStandardPaths::findExecutable(QStringLiteral("nginx"));
+    if (program.isEmpty())
+        program = QStandardPaths::findExecutable(QStringLiteral("nginx"),
+                                                 {QStringLiteral("/usr/sbin")});
+    m_process.setProgram(program);
+    m_process.setArguments({QStringLiteral("-p"), d, QStringLiteral("-c"),
+                            d + QStringLiteral("/nginx.conf"), QStringLiteral("-e"),
+                            d + QStringLiteral("/error.log"), QStringLiteral("-g"),
+                            QStringLiteral("daemon off; pid %1/nginx.pid;").arg(d)});
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+    // A test that crashes must not leave nginx running.
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    m_process.start();
+    if (!m_process.waitForStarted(5000)) {
+        if (errorString)
+            *errorString = QStringLiteral("cannot run nginx: ") + m_process.errorString();
+        return false;
+    }
+
+    // Ready once the port accepts a connection; a failed start ends the process.
+    bool accepted = false;
+    (void)QTest::qWaitFor(
+        [&] {
+            if (m_process.state() != QProcess::Running)
+                return true;
+            QTcpSocket probe;
+            probe.connectToHost(QHostAddress::LocalHost, port);
+            (void)QTest::qWaitFor(
+                [&] {
+                    return probe.state() != QAbstractSocket::ConnectingState
+                        && probe.state() != QAbstractSocket::HostLookupState;
+                },
+                500);
+            accepted = probe.state() == QAbstractSocket::ConnectedState;
+            return accepted;
+        },
+        10000);
+    if (accepted) {
+        m_port = port;
+        return true;
+    }
+    const QString log = errorLog() + QString::fromUtf8(m_process.readAll());
+    *portClash = log.contains(QStringLiteral("Address already in use"));
+    stop();
+    if (errorString)
+        *errorString = QStringLiteral("nginx did not start: ") + log;
+    return false;
+}
+
+void NginxServer::stop()
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return;
+    // SIGTERM: fast shutdown of master and workers.
+    m_process.terminate();
+    if (!m_process.waitForFinished(5000)) {
+        m_process.kill();
+        m_process.waitForFinished(2000);
+    }
+}
