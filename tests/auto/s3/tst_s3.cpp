@@ -1,0 +1,582 @@
+#include "qattachmenterrorhandler.h"
+#include "qattachmentqueue.h"
+#include "qs3remotestorage.h"
+#include "s3rverprocess.h"
+#include "testsupport.h"
+
+#include <QtCore/qbuffer.h>
+#include <QtCore/qcryptographichash.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
+#include <QtCore/qregularexpression.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtCore/qtimer.h>
+#include <QtNetwork/qnetworkaccessmanager.h>
+#include <QtNetwork/qnetworkreply.h>
+#include <QtSql/qsqldatabase.h>
+#include <QtTest/qsignalspy.h>
+#include <QtTest/qtest.h>
+
+#include <memory>
+
+using State = QAttachmentState::State;
+
+namespace {
+
+QByteArray fileSha256(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(&file);
+    return hash.result().toHex();
+}
+
+struct HttpAnswer
+{
+    int status = 0;
+    QByteArray body;
+    QByteArray contentType;
+};
+
+// A plain request through a manager of its own, waiting for the answer.
+HttpAnswer fetch(const QUrl &url, const QByteArray &method = "GET")
+{
+    QNetworkAccessManager manager;
+    QNetworkRequest request(url);
+    QNetworkReply *reply = manager.sendCustomRequest(request, method);
+    QSignalSpy finished(reply, &QNetworkReply::finished);
+    HttpAnswer answer;
+    if (!finished.wait(30000)) {
+        delete reply;
+        return answer;
+    }
+    answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    answer.body = reply->readAll();
+    answer.contentType = reply->rawHeader("Content-Type");
+    delete reply;
+    return answer;
+}
+
+// Waits for `transfer` to finish and returns its error.
+QAttachmentError waitFor(QAttachmentTransfer *transfer, int timeoutMs = 60000)
+{
+    if (!transfer->isFinished()) {
+        QSignalSpy finished(transfer, &QAttachmentTransfer::finished);
+        if (!finished.wait(timeoutMs))
+            return QAttachmentError(QAttachmentError::Timeout, QStringLiteral("test timeout"));
+    }
+    return transfer->error();
+}
+
+// Records the requests the storage sends, and how many part uploads were in
+// flight at once.
+class RecordingManager : public QNetworkAccessManager
+{
+public:
+    QStringList requests; // "METHOD query"
+    int partsInFlight = 0;
+    int maxPartsInFlight = 0;
+
+protected:
+    QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                 QIODevice *outgoingData) override
+    {
+        QNetworkReply *reply = QNetworkAccessManager::createRequest(op, request, outgoingData);
+        const QString query = request.url().query();
+        const QByteArray verb = op == PutOperation ? "PUT"
+            : op == PostOperation                  ? "POST"
+            : op == GetOperation                   ? "GET"
+            : op == DeleteOperation
+            ? "DELETE"
+            : request.attribute(QNetworkRequest::CustomVerbAttribute).toByteArray();
+        requests.append(QString::fromLatin1(verb) + QLatin1Char(' ') + query);
+        if (query.contains(QLatin1String("partNumber="))) {
+            maxPartsInFlight = qMax(maxPartsInFlight, ++partsInFlight);
+            connect(reply, &QNetworkReply::finished, this, [this] { --partsInFlight; });
+        }
+        return reply;
+    }
+};
+
+} // namespace
+
+class tst_S3 : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<S3rverProcess> m_server;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_connection;
+
+    std::unique_ptr<QS3RemoteStorage> makeStorage(const QString &secret
+                                                  = S3rverProcess::secretAccessKey())
+    {
+        auto storage = std::make_unique<QS3RemoteStorage>();
+        storage->setEndpoint(m_server->endpoint());
+        storage->setBucket(m_server->bucket());
+        storage->setKeyPrefix(QStringLiteral("attachments/"));
+        storage->setAccessKeyId(S3rverProcess::accessKeyId());
+        storage->setSecretAccessKey(secret);
+        return storage;
+    }
+    std::unique_ptr<QAttachmentQueue> makeQueue(QS3RemoteStorage *storage, const QString &subdir)
+    {
+        auto queue = std::make_unique<QAttachmentQueue>();
+        queue->setConnectionName(m_connection);
+        queue->setLocalDirectory(m_dir->path() + QLatin1Char('/') + subdir);
+        queue->setRemoteStorage(storage);
+        queue->setSyncInterval(0);
+        queue->setRetryDelay(20);
+        queue->setMaxRetryDelay(200);
+        return queue;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QString why;
+        if (!S3rverProcess::isAvailable(&why))
+            QSKIP(qPrintable(why));
+        m_server = std::make_unique<S3rverProcess>();
+        QString error;
+        QVERIFY2(m_server->start(&error), qPrintable(error));
+    }
+    void cleanupTestCase() { m_server.reset(); }
+
+    void init()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+        m_connection = TestSupport::openDatabase(m_dir->path());
+    }
+    void cleanup()
+    {
+        TestSupport::closeDatabase(m_connection);
+        m_dir.reset();
+    }
+
+    void defaults()
+    {
+        QS3RemoteStorage storage;
+        QCOMPARE(storage.multipartThreshold(), qint64(64) * 1024 * 1024);
+        QCOMPARE(storage.partSize(), qint64(16) * 1024 * 1024);
+        QCOMPARE(storage.region(), QStringLiteral("us-east-1"));
+        QVERIFY(!storage.pathStyle()); // AWS: virtual-hosted buckets
+        QSignalSpy pathStyleChanged(&storage, &QS3RemoteStorage::pathStyleChanged);
+        QSignalSpy configurationChanged(&storage, &QAttachmentRemoteStorage::configurationChanged);
+        storage.setEndpoint(QUrl(QStringLiteral("http://127.0.0.1:9000")));
+        QVERIFY(storage.pathStyle()); // a custom endpoint: bucket in the path
+        QCOMPARE(pathStyleChanged.count(), 1);
+        QCOMPARE(configurationChanged.count(), 1);
+        storage.setBucket(QStringLiteral("b"));
+        storage.setKeyPrefix(QStringLiteral("p/"));
+        QCOMPARE(storage.objectKey(QAttachment(QStringLiteral("id"), QStringLiteral("a b.jpg"))),
+                 QStringLiteral("p/a b.jpg"));
+        QCOMPARE(storage.objectUrl(QStringLiteral("p/a b+é.jpg")).toString(QUrl::FullyEncoded),
+                 QStringLiteral("http://127.0.0.1:9000/b/p/a%20b%2B%C3%A9.jpg"));
+        storage.setPathStyle(false);
+        QCOMPARE(storage.objectUrl(QStringLiteral("k")).toString(QUrl::FullyEncoded),
+                 QStringLiteral("http://b.127.0.0.1:9000/k"));
+
+        QS3RemoteStorage aws;
+        aws.setRegion(QStringLiteral("eu-central-1"));
+        aws.setBucket(QStringLiteral("photos"));
+        QCOMPARE(aws.objectUrl(QStringLiteral("x.png")).toString(),
+                 QStringLiteral("https://photos.s3.eu-central-1.amazonaws.com/x.png"));
+        QVERIFY(aws.presignedUrl(QStringLiteral("x.png"), "GET", 60).isEmpty()); // no credentials
+    }
+
+    // saveFile → the object is in the bucket with the same bytes and type;
+    // watched elsewhere → downloaded; deleteFile → the object is gone.
+    void queueEndToEnd()
+    {
+        auto storage = makeStorage();
+        auto queue = makeQueue(storage.get(), QStringLiteral("a"));
+        QSignalSpy uploaded(queue.get(), &QAttachmentQueue::uploadFinished);
+        QSignalSpy failed(queue.get(), &QAttachmentQueue::transferFailed);
+        const QByteArray data = TestSupport::randomBytes(300 * 1024, 7);
+        QString error;
+        const QAttachment saved = queue->saveFile(data, QStringLiteral("image/png"),
+                                                  QStringLiteral("png"), {}, {}, &error);
+        QVERIFY2(saved.isValid(), qPrintable(error));
+        QVERIFY(queue->startSync());
+        queue->setWatchedAttachments({QWatchedAttachmentItem(saved.id(), QStringLiteral("png"))});
+        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 30000);
+        QCOMPARE(failed.count(), 0);
+        QCOMPARE(queue->attachment(saved.id()).state(), State::Synced);
+
+        const QString key = QStringLiteral("attachments/") + saved.filename();
+        QFile stored(m_server->objectFilePath(key));
+        QVERIFY2(stored.open(QIODevice::ReadOnly), qPrintable(stored.fileName()));
+        QCOMPARE(stored.readAll(), data);
+        // Read back through the S3 API, with a presigned URL the server checks.
+        const HttpAnswer answer = fetch(storage->presignedUrl(key, "GET", 300));
+        QCOMPARE(answer.status, 200);
+        QCOMPARE(answer.body, data);
+        QCOMPARE(answer.contentType, QByteArray("image/png"));
+
+        // A second device (own directory, same database table is not shared:
+        // a table of its own) references the id and downloads it.
+        auto otherStorage = makeStorage();
+        auto other = makeQueue(otherStorage.get(), QStringLiteral("b"));
+        other->setTableName(QStringLiteral("other_queue"));
+        QSignalSpy downloaded(other.get(), &QAttachmentQueue::downloadFinished);
+        QVERIFY(other->startSync());
+        other->setWatchedAttachments({QWatchedAttachmentItem(saved.id(), QStringLiteral("png"))});
+        QTRY_COMPARE_WITH_TIMEOUT(downloaded.count(), 1, 30000);
+        const QUrl local = other->localUrl(saved.id());
+        QFile localFile(local.toLocalFile());
+        QVERIFY(localFile.open(QIODevice::ReadOnly));
+        QCOMPARE(localFile.readAll(), data);
+        QCOMPARE(other->attachment(saved.id()).state(), State::Synced);
+
+        QSignalSpy deleted(queue.get(), &QAttachmentQueue::deleteFinished);
+        QVERIFY(queue->deleteFile(saved.id()));
+        queue->setWatchedAttachments({});
+        QTRY_COMPARE_WITH_TIMEOUT(deleted.count(), 1, 30000);
+        QVERIFY(!QFile::exists(m_server->objectFilePath(key)));
+        const HttpAnswer gone = fetch(storage->presignedUrl(key, "GET", 300));
+        QCOMPARE(gone.status, 404);
+        QVERIFY(gone.body.contains("NoSuchKey"));
+    }
+
+    void deletingAMissingObjectSucceeds()
+    {
+        auto storage = makeStorage();
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage->remove(QAttachment(QStringLiteral("x"), QStringLiteral("never-there.bin"))));
+        const QAttachmentError error = waitFor(transfer.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+    }
+
+    void missingObjectIsNotFound()
+    {
+        auto storage = makeStorage();
+        QBuffer sink;
+        sink.open(QIODevice::ReadWrite);
+        std::unique_ptr<QAttachmentTransfer> transfer(storage->download(
+            QAttachment(QStringLiteral("x"), QStringLiteral("absent.bin")), &sink));
+        const QAttachmentError error = waitFor(transfer.get());
+        QCOMPARE(error.code(), QAttachmentError::NotFound);
+        QCOMPARE(error.httpStatus(), 404);
+        QVERIFY2(error.message().contains(QStringLiteral("NoSuchKey")),
+                 qPrintable(error.message()));
+        QCOMPARE(sink.size(), 0); // the error document is not the file
+    }
+
+    // The server checks signatures: a wrong secret is Unauthorized, handed to
+    // the error handler once, and the upload is given up instead of retried.
+    void wrongSecretIsUnauthorized()
+    {
+        auto storage = makeStorage(QStringLiteral("not-the-secret"));
+        auto queue = makeQueue(storage.get(), QStringLiteral("a"));
+        QList<QAttachmentError> seen;
+        QFunctionAttachmentErrorHandler handler(
+            [&](QAttachmentTransfer::Kind, const QAttachment &, const QAttachmentError &error) {
+                seen.append(error);
+                return false;
+            });
+        queue->setErrorHandler(&handler);
+        QSignalSpy failed(queue.get(), &QAttachmentQueue::transferFailed);
+        const QAttachment saved
+            = queue->saveFile("secret bytes", QStringLiteral("text/plain"), QStringLiteral("txt"));
+        QVERIFY(queue->startSync());
+        queue->setWatchedAttachments({QWatchedAttachmentItem(saved.id(), QStringLiteral("txt"))});
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30000);
+        QCOMPARE(seen.size(), 1);
+        QCOMPARE(seen.first().code(), QAttachmentError::Unauthorized);
+        QVERIFY(!seen.first().isRetryable());
+        QCOMPARE(seen.first().httpStatus(), 403);
+        QVERIFY2(seen.first().message().contains(QStringLiteral("SignatureDoesNotMatch")),
+                 qPrintable(seen.first().message()));
+        const QAttachmentError reported = failed.first().at(2).value<QAttachmentError>();
+        QCOMPARE(reported.code(), QAttachmentError::Unauthorized);
+        QCOMPARE(failed.first().at(3).toBool(), false); // will not retry
+        QTRY_COMPARE_WITH_TIMEOUT(queue->attachment(saved.id()).state(), State::Archived, 5000);
+        QVERIFY(!QFile::exists(
+            m_server->objectFilePath(QStringLiteral("attachments/") + saved.filename())));
+    }
+
+    void unknownAccessKeyIsUnauthorized()
+    {
+        auto storage = makeStorage();
+        storage->setAccessKeyId(QStringLiteral("NOBODY"));
+        QBuffer source;
+        source.setData("x");
+        source.open(QIODevice::ReadOnly);
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage->upload(QAttachment(QStringLiteral("x"), QStringLiteral("x.txt")), &source));
+        const QAttachmentError error = waitFor(transfer.get());
+        QCOMPARE(error.code(), QAttachmentError::Unauthorized);
+        QVERIFY2(error.message().contains(QStringLiteral("InvalidAccessKeyId")),
+                 qPrintable(error.message()));
+    }
+
+    // Temporary credentials: the provider is asked once for the first request,
+    // and again when the server rejects what it gave.
+    void credentialsProviderRefreshesAfterRejection()
+    {
+        auto storage = makeStorage(QString());
+        storage->setAccessKeyId(QString());
+        int calls = 0;
+        storage->setCredentialsProvider([&](QS3RemoteStorage::CredentialsCallback done) {
+            ++calls;
+            // First a secret that has been revoked, then a working one.
+            const QString secret
+                = calls == 1 ? QStringLiteral("revoked") : S3rverProcess::secretAccessKey();
+            QS3Credentials credentials(S3rverProcess::accessKeyId(), secret,
+                                       QStringLiteral("session-token"),
+                                       QDateTime::currentDateTimeUtc().addSecs(3600));
+            // Answer later, as a network round trip would.
+            QTimer::singleShot(0, storage.get(), [done, credentials] { done(credentials, {}); });
+        });
+
+        QBuffer source;
+        source.setData("with temporary credentials");
+        source.open(QIODevice::ReadOnly);
+        const QAttachment attachment(QStringLiteral("t"), QStringLiteral("temporary.txt"));
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(attachment, &source));
+        QAttachmentError error = waitFor(up.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QCOMPARE(calls, 2);
+
+        // The cached credentials serve the next requests.
+        QBuffer sink;
+        sink.open(QIODevice::ReadWrite);
+        std::unique_ptr<QAttachmentTransfer> down(storage->download(attachment, &sink));
+        error = waitFor(down.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QCOMPARE(sink.data(), QByteArray("with temporary credentials"));
+        QCOMPARE(calls, 2);
+
+        // A provider that cannot deliver fails the transfer with its error.
+        storage->setCredentialsProvider([](QS3RemoteStorage::CredentialsCallback done) {
+            done({},
+                 QAttachmentError(QAttachmentError::NetworkError,
+                                  QStringLiteral("token "
+                                                 "service "
+                                                 "down")));
+        });
+        std::unique_ptr<QAttachmentTransfer> third(storage->remove(attachment));
+        error = waitFor(third.get());
+        QCOMPARE(error.code(), QAttachmentError::NetworkError);
+        QCOMPARE(error.message(), QStringLiteral("token service down"));
+    }
+
+    // Keys with spaces, reserved and non-ASCII characters sign and store correctly.
+    void unusualKeys_data()
+    {
+        QTest::addColumn<QString>("prefix");
+        QTest::addColumn<QString>("filename");
+        QTest::newRow("space") << QStringLiteral("attachments/") << QStringLiteral("my photo.jpg");
+        QTest::newRow("non-ascii")
+            << QStringLiteral("fotos/Größe/") << QStringLiteral("çà 写真 😀.jpg");
+        QTest::newRow("reserved") << QStringLiteral("a+b/")
+                                  << QStringLiteral("x=1&y=(2)!$'*,;@ ~.bin");
+    }
+    void unusualKeys()
+    {
+        QFETCH(QString, prefix);
+        QFETCH(QString, filename);
+        auto storage = makeStorage();
+        storage->setKeyPrefix(prefix);
+        const QAttachment attachment(QStringLiteral("k"), filename);
+        const QByteArray data = "bytes of " + filename.toUtf8();
+
+        QBuffer source;
+        source.setData(data);
+        source.open(QIODevice::ReadOnly);
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(attachment, &source));
+        QAttachmentError error = waitFor(up.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QFile stored(m_server->objectFilePath(prefix + filename));
+        QVERIFY2(stored.open(QIODevice::ReadOnly), qPrintable(stored.fileName()));
+        QCOMPARE(stored.readAll(), data);
+
+        QBuffer sink;
+        sink.open(QIODevice::ReadWrite);
+        std::unique_ptr<QAttachmentTransfer> down(storage->download(attachment, &sink));
+        error = waitFor(down.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QCOMPARE(sink.data(), data);
+
+        std::unique_ptr<QAttachmentTransfer> del(storage->remove(attachment));
+        error = waitFor(del.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QVERIFY(!QFile::exists(m_server->objectFilePath(prefix + filename)));
+    }
+
+    // A download that already has the first bytes asks only for the rest.
+    void downloadResumesWithRange()
+    {
+        auto storage = makeStorage();
+        const QAttachment attachment(QStringLiteral("r"), QStringLiteral("resume.bin"));
+        const QByteArray data = TestSupport::randomBytes(200 * 1024, 3);
+        QBuffer source;
+        source.setData(data);
+        source.open(QIODevice::ReadOnly);
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(attachment, &source));
+        QAttachmentError error = waitFor(up.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+
+        // The first 1000 bytes "received earlier" are marked, so a full
+        // download would overwrite them and a ranged one keeps them.
+        QBuffer sink;
+        sink.open(QIODevice::ReadWrite);
+        const QByteArray marker(1000, 'M');
+        sink.write(marker);
+        std::unique_ptr<QAttachmentTransfer> down(storage->download(attachment, &sink));
+        error = waitFor(down.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QCOMPARE(sink.pos(), data.size());
+        QCOMPARE(sink.data(), marker + data.mid(1000));
+        QCOMPARE(down->bytesDone(), data.size());
+    }
+
+    // Above the threshold the file goes up in parts, several at a time, and
+    // comes back whole.
+    void multipartUpload100MiB()
+    {
+        const qint64 size = 100 * 1024 * 1024 + 12345;
+        const QString sourcePath = m_dir->path() + QStringLiteral("/big.bin");
+        {
+            QFile file(sourcePath);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            const QByteArray chunk = TestSupport::randomBytes(1024 * 1024, 11);
+            for (qint64 written = 0; written < size;) {
+                const qint64 n = qMin<qint64>(chunk.size(), size - written);
+                // Vary each mebibyte so misplaced parts cannot go unnoticed.
+                QByteArray block = chunk.left(n);
+                const QByteArray tag = QByteArray::number(written);
+                block.replace(0, tag.size(), tag);
+                QCOMPARE(file.write(block), n);
+                written += n;
+            }
+        }
+        const QByteArray expectedHash = fileSha256(sourcePath);
+
+        auto storage = makeStorage();
+        storage->setPartSize(8 * 1024 * 1024);
+        RecordingManager manager;
+        storage->setNetworkAccessManager(&manager);
+        auto queue = makeQueue(storage.get(), QStringLiteral("a"));
+        QSignalSpy uploaded(queue.get(), &QAttachmentQueue::uploadFinished);
+        QSignalSpy failed(queue.get(), &QAttachmentQueue::transferFailed);
+        qint64 lastProgress = -1;
+        bool progressWentBack = false;
+        connect(queue.get(), &QAttachmentQueue::transferProgress, this,
+                [&](const QString &, QAttachmentTransfer::Kind, qint64 done, qint64) {
+                    progressWentBack = progressWentBack || done < lastProgress;
+                    lastProgress = done;
+                });
+        QString error;
+        const QAttachment saved
+            = queue->saveFileFromPath(sourcePath, QStringLiteral("application/octet-stream"),
+                                      QStringLiteral("bin"), {}, {}, &error);
+        QVERIFY2(saved.isValid(), qPrintable(error));
+        QVERIFY(queue->startSync());
+        queue->setWatchedAttachments({QWatchedAttachmentItem(saved.id(), QStringLiteral("bin"))});
+        QTRY_VERIFY_WITH_TIMEOUT(uploaded.count() == 1 || failed.count() > 0, 240000);
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(failed.first().at(2).value<QAttachmentError>().message()));
+        QCOMPARE(lastProgress, size);
+        QVERIFY(!progressWentBack);
+        // One multipart upload of 13 parts (8 MiB each, the last one shorter),
+        // several in flight at once but never more than maxParallelParts.
+        QCOMPARE(manager.requests.count(QStringLiteral("POST uploads")), 1);
+        QCOMPARE(manager.requests.filter(QStringLiteral("PUT partNumber=")).size(), 13);
+        QCOMPARE(
+            manager.requests.filter(QRegularExpression(QStringLiteral("^POST uploadId="))).size(),
+            1);
+        QVERIFY2(manager.maxPartsInFlight > 1,
+                 qPrintable(QString::number(manager.maxPartsInFlight)));
+        QVERIFY(manager.maxPartsInFlight <= storage->maxParallelParts());
+
+        const QString stored
+            = m_server->objectFilePath(QStringLiteral("attachments/") + saved.filename());
+        QCOMPARE(QFileInfo(stored).size(), size);
+        QCOMPARE(fileSha256(stored), expectedHash);
+
+        // And back, streamed into a file.
+        const QString backPath = m_dir->path() + QStringLiteral("/back.bin");
+        QFile back(backPath);
+        QVERIFY(back.open(QIODevice::ReadWrite));
+        std::unique_ptr<QAttachmentTransfer> down(storage->download(saved, &back));
+        const QAttachmentError downError = waitFor(down.get(), 240000);
+        QVERIFY2(!downError.isError(), qPrintable(downError.message()));
+        back.close();
+        QCOMPARE(fileSha256(backPath), expectedHash);
+    }
+
+    // Below the threshold but with a tiny threshold: the multipart path with
+    // a source that is not a file (parts read from one shared device).
+    void multipartFromBuffer()
+    {
+        auto storage = makeStorage();
+        storage->setMultipartThreshold(1024);
+        storage->setPartSize(1); // raised to the 5 MiB S3 minimum
+        storage->setMaxParallelParts(2);
+        const QByteArray data = TestSupport::randomBytes(12 * 1024 * 1024 + 5, 5);
+        QBuffer source;
+        source.setData(data);
+        source.open(QIODevice::ReadOnly);
+        const QAttachment attachment(QStringLiteral("m"), QStringLiteral("parts.bin"));
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(attachment, &source));
+        const QAttachmentError error = waitFor(up.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QFile stored(m_server->objectFilePath(QStringLiteral("attachments/parts.bin")));
+        QVERIFY(stored.open(QIODevice::ReadOnly));
+        QCOMPARE(QCryptographicHash::hash(stored.readAll(), QCryptographicHash::Sha256),
+                 QCryptographicHash::hash(data, QCryptographicHash::Sha256));
+    }
+
+    void abortStopsTheTransfer()
+    {
+        auto storage = makeStorage();
+        const QByteArray data = TestSupport::randomBytes(4 * 1024 * 1024, 9);
+        QBuffer source;
+        source.setData(data);
+        source.open(QIODevice::ReadOnly);
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(
+            QAttachment(QStringLiteral("a"), QStringLiteral("aborted.bin")), &source));
+        QSignalSpy finished(up.get(), &QAttachmentTransfer::finished);
+        up->abort();
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(up->error().code(), QAttachmentError::Cancelled);
+    }
+
+    void presignedUrlWorksWithoutCredentials()
+    {
+        auto storage = makeStorage();
+        const QString key = QStringLiteral("attachments/presigned ü.txt");
+        const HttpAnswer put = [&] {
+            QNetworkAccessManager manager;
+            QNetworkRequest request(storage->presignedUrl(key, "PUT", 300));
+            QNetworkReply *reply = manager.put(request, QByteArray("via presigned PUT"));
+            QSignalSpy finished(reply, &QNetworkReply::finished);
+            finished.wait(30000);
+            HttpAnswer answer;
+            answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            delete reply;
+            return answer;
+        }();
+        QCOMPARE(put.status, 200);
+        const HttpAnswer get = fetch(storage->presignedUrl(key, "GET", 300));
+        QCOMPARE(get.status, 200);
+        QCOMPARE(get.body, QByteArray("via presigned PUT"));
+
+        // Tampering with the URL breaks the signature.
+        QUrl tampered = storage->presignedUrl(key, "GET", 300);
+        tampered.setPath(tampered.path() + QStringLiteral("x"));
+        QCOMPARE(fetch(tampered).status, 403);
+        // So does using it for another method.
+        QCOMPARE(fetch(storage->presignedUrl(key, "GET", 300), "DELETE").status, 403);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_S3)
+#include "tst_s3.moc"
