@@ -1,0 +1,188 @@
+pragma ComponentBehavior: Bound
+
+import QtQml
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import PowerSync.Attachments
+import Inspection
+
+// One device: its own database, its own attachment folder, its own queue.
+Frame {
+    id: pane
+
+    required property string deviceId
+    required property string deviceName
+    required property string databasePath
+    required property string directory
+    property string serverUrl
+    property bool canEdit: true
+
+    readonly property alias queue: queue
+    readonly property alias checklist: checklist
+    readonly property alias listView: listView
+    readonly property string connectionName: Host.openDatabase(deviceId, databasePath)
+
+    signal message(string line)
+    signal syncDataRequested()
+
+    // Completing an item takes a photo and links it to the item in one
+    // transaction: either both are saved or neither.
+    function completeItem(itemId, title, color) {
+        const photo = Host.generatePhoto(title, color)
+        const saved = queue.saveFile(photo, "image/png", "png", function (tx, attachment) {
+            tx.execute("UPDATE checklists SET photo_id = ?, done = 1 WHERE id = ?",
+                       [attachment.id, itemId])
+        })
+        checklist.refresh()
+        if (!saved.valid) {
+            message(qsTr("%1: could not save the photo: %2").arg(deviceName).arg(queue.errorString))
+            return ""
+        }
+        message(qsTr("%1: photo %2 saved for \"%3\" (%4 bytes)")
+                .arg(deviceName).arg(saved.filename).arg(title).arg(saved.size))
+        return saved.id
+    }
+
+    function removePhoto(itemId, photoId, title) {
+        const ok = queue.deleteFile(photoId, function (tx, attachment) {
+            tx.execute("UPDATE checklists SET photo_id = NULL, done = 0 WHERE id = ?", [itemId])
+        })
+        checklist.refresh()
+        message(ok ? qsTr("%1: photo of \"%2\" removed").arg(deviceName).arg(title)
+                   : qsTr("%1: could not remove the photo: %2").arg(deviceName).arg(queue.errorString))
+        return ok
+    }
+
+    // Stands in for PowerSync's data sync: the other device gets our rows,
+    // and its queue downloads the photos they reference.
+    function shareChecklistWith(other) {
+        if (!checklist.copyTo(other.connectionName)) {
+            message(qsTr("could not copy the checklist"))
+            return
+        }
+        other.checklist.refresh()
+        other.queue.refreshWatchQuery()
+        message(qsTr("%1: checklist data synced (%2 items)").arg(other.deviceName).arg(other.checklist.count))
+    }
+
+    // Delegates whose photo is on screen.
+    function shownPhotos() {
+        let shown = 0
+        for (let i = 0; i < listView.count; ++i) {
+            const item = listView.itemAtIndex(i) as ChecklistDelegate
+            if (item && item.photoShown)
+                ++shown
+        }
+        return shown
+    }
+
+    AttachmentQueue {
+        id: queue
+        connectionName: pane.connectionName
+        localDirectory: pane.directory + "/attachments"
+        remoteStorage: HttpRemoteStorage {
+            baseUrl: pane.serverUrl
+        }
+        watchQuery: "SELECT photo_id AS id, 'png' AS file_extension FROM checklists WHERE photo_id IS NOT NULL"
+        watchTables: ["checklists"]
+        fileExtension: "png"
+        syncInterval: 5000
+        retryDelay: 250
+        maxRetryDelay: 2000
+        running: pane.serverUrl !== ""
+
+        // Ids whose last transfer failed: a retry that fails the same way again is not news.
+        property var failing: ({})
+        function succeeded(id) {
+            delete failing[id]
+        }
+
+        onUploadFinished: attachment => {
+            succeeded(attachment.id)
+            pane.message(qsTr("%1: uploaded %2").arg(pane.deviceName).arg(attachment.filename))
+        }
+        onDownloadFinished: attachment => {
+            succeeded(attachment.id)
+            pane.message(qsTr("%1: downloaded %2").arg(pane.deviceName).arg(attachment.filename))
+        }
+        onDeleteFinished: id => {
+            succeeded(id)
+            pane.message(qsTr("%1: deleted %2 from the server").arg(pane.deviceName).arg(id))
+        }
+        onTransferFailed: (id, kind, error, willRetry) => {
+            if (failing[id] === error.message)
+                return
+            failing[id] = error.message
+            pane.message(qsTr("%1: %2 of %3 failed (%4)%5").arg(pane.deviceName)
+                         .arg(kind === AttachmentTransfer.Upload ? "upload"
+                              : kind === AttachmentTransfer.Download ? "download" : "delete")
+                         .arg(id).arg(error.message).arg(willRetry ? qsTr(", will retry") : ""))
+        }
+    }
+
+    ChecklistModel {
+        id: checklist
+        connectionName: pane.connectionName
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 8
+
+        Label {
+            text: pane.deviceName
+            font.bold: true
+            font.pixelSize: 16
+        }
+        Label {
+            objectName: "statusLine"
+            text: qsTr("%1 items, %2 done · uploads %3 · downloads %4 · deletes %5 pending%6")
+                  .arg(checklist.count).arg(checklist.completed)
+                  .arg(queue.pendingUploads).arg(queue.pendingDownloads).arg(queue.pendingDeletes)
+                  .arg(queue.idle ? qsTr(" · idle") : qsTr(" · syncing"))
+            color: "#424242"
+        }
+
+        ListView {
+            id: listView
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            spacing: 6
+            model: checklist
+            delegate: ChecklistDelegate {
+                width: ListView.view.width
+                queue: pane.queue
+                canEdit: pane.canEdit
+                onCompleteRequested: (itemId, title) => pane.completeItem(itemId, title, Qt.hsla(Math.random(), 0.6, 0.45, 1))
+                onRemoveRequested: (itemId, photoId, title) => pane.removePhoto(itemId, photoId, title)
+            }
+        }
+
+        RowLayout {
+            Layout.fillWidth: true
+            visible: pane.canEdit
+            TextField {
+                id: newTitle
+                Layout.fillWidth: true
+                placeholderText: qsTr("New checklist item")
+                onAccepted: addButton.clicked()
+            }
+            Button {
+                id: addButton
+                text: qsTr("Add")
+                enabled: newTitle.text !== ""
+                onClicked: {
+                    checklist.addItem(newTitle.text)
+                    newTitle.text = ""
+                }
+            }
+        }
+        Button {
+            visible: !pane.canEdit
+            text: qsTr("Sync checklist data")
+            onClicked: pane.syncDataRequested()
+        }
+    }
+}

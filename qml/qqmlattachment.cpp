@@ -1,0 +1,150 @@
+#include "qqmlattachment_p.h"
+
+#include "qqmlattachmentqueue_p.h"
+
+#include <algorithm>
+
+QQmlAttachment::QQmlAttachment(QObject *parent)
+    : QObject(parent)
+{ }
+
+void QQmlAttachment::setQueue(QAttachmentQueue *queue)
+{
+    if (m_queue == queue)
+        return;
+    for (const auto &c : std::as_const(m_connections))
+        disconnect(c);
+    m_connections.clear();
+    m_queue = queue;
+    if (queue) {
+        m_connections << connect(queue, &QAttachmentQueue::attachmentChanged, this,
+                                 [this](const QAttachment &a) {
+                                     if (a.id() == m_id && !m_id.isEmpty())
+                                         update(a);
+                                 });
+        m_connections << connect(queue, &QAttachmentQueue::attachmentRemoved, this,
+                                 [this](const QString &id) {
+                                     if (id == m_id && !m_id.isEmpty())
+                                         update(QAttachment());
+                                 });
+        m_connections << connect(queue, &QAttachmentQueue::transferStarted, this,
+                                 [this](const QString &id) {
+                                     if (id == m_id)
+                                         setProgress(0, -1);
+                                 });
+        m_connections << connect(
+            queue, &QAttachmentQueue::transferProgress, this,
+            [this](const QString &id, QAttachmentTransfer::Kind, qint64 done, qint64 total) {
+                if (id == m_id)
+                    setProgress(done, total);
+            });
+        m_connections << connect(
+            queue, &QAttachmentQueue::transferFailed, this,
+            [this](const QString &id, QAttachmentTransfer::Kind, const QAttachmentError &error) {
+                if (id != m_id)
+                    return;
+                setProgress(-1, -1);
+                setError(error.message());
+            });
+        m_connections << connect(queue, &QAttachmentQueue::syncingChanged, this, [this] {
+            if (m_queue && !m_queue->isSyncing())
+                setProgress(-1, -1);
+        });
+        // Another table (or database, or folder) holds other rows.
+        for (auto signal :
+             {&QAttachmentQueue::localDirectoryChanged, &QAttachmentQueue::connectionNameChanged,
+              &QAttachmentQueue::tableNameChanged})
+            m_connections << connect(queue, signal, this, &QQmlAttachment::refresh);
+        if (auto *declared = qobject_cast<QQmlAttachmentQueue *>(queue)) {
+            m_connections << connect(declared, &QQmlAttachmentQueue::completed, this,
+                                     &QQmlAttachment::refresh);
+        }
+    }
+    refresh();
+    emit queueChanged();
+}
+
+void QQmlAttachment::setAttachmentId(const QString &id)
+{
+    if (m_id == id)
+        return;
+    m_id = id;
+    setProgress(-1, -1);
+    setError({});
+    refresh();
+    emit attachmentIdChanged();
+}
+
+QString QQmlAttachment::stateName() const
+{
+    return m_attachment.isValid() ? QAttachmentState::name(m_attachment.state()) : QString();
+}
+
+qreal QQmlAttachment::progress() const
+{
+    if (m_bytesDone < 0 || m_bytesTotal <= 0)
+        return 0.0;
+    return std::clamp(qreal(m_bytesDone) / qreal(m_bytesTotal), qreal(0), qreal(1));
+}
+
+void QQmlAttachment::classBegin()
+{
+    m_complete = false;
+}
+
+void QQmlAttachment::componentComplete()
+{
+    m_complete = true;
+    refresh();
+}
+
+void QQmlAttachment::refresh()
+{
+    if (!m_complete)
+        return;
+    auto *declared = qobject_cast<QQmlAttachmentQueue *>(m_queue.data());
+    // A queue still being configured has no table to read yet.
+    const bool usable = m_queue && !m_id.isEmpty() && (!declared || declared->isComplete())
+        && (m_queue->localStorage() || !m_queue->localDirectory().isEmpty());
+    update(usable ? m_queue->attachment(m_id) : QAttachment());
+    if (usable) {
+        const auto [done, total] = m_queue->transferProgressOf(m_id);
+        setProgress(done, total);
+    }
+}
+
+void QQmlAttachment::update(const QAttachment &attachment)
+{
+    const bool stateChanged = attachment.state() != m_attachment.state()
+        || attachment.isValid() != m_attachment.isValid();
+    if (attachment != m_attachment) {
+        m_attachment = attachment;
+        emit attachmentChanged();
+    }
+    if (stateChanged) {
+        setProgress(-1, -1);
+        setError({});
+    }
+    const QUrl url = m_queue && attachment.isValid() ? m_queue->localUrl(attachment) : QUrl();
+    if (url != m_localUrl) {
+        m_localUrl = url;
+        emit localUrlChanged();
+    }
+}
+
+void QQmlAttachment::setProgress(qint64 done, qint64 total)
+{
+    if (done == m_bytesDone && total == m_bytesTotal)
+        return;
+    m_bytesDone = done;
+    m_bytesTotal = total;
+    emit progressChanged();
+}
+
+void QQmlAttachment::setError(const QString &error)
+{
+    if (m_error == error)
+        return;
+    m_error = error;
+    emit errorChanged();
+}

@@ -1,0 +1,37 @@
+#ifndef QQMLATTACHMENTMODEL_P_H
+#define QQMLATTACHMENTMODEL_P_H
+
+#include <qattachmentmodel.h>
+#include <qattachmentqueue.h>
+
+#include <QtCore/qpointer.h>
+#include <QtQml/qqml.h>
+#include <QtQml/qqmlparserstatus.h>
+
+// AttachmentModel in QML. Reads its queue once both are fully declared, so
+// that the order of property assignments does not matter.
+class QQmlAttachmentModel : public QAttachmentModel, public QQmlParserStatus
+{
+    Q_OBJECT
+    Q_INTERFACES(QQmlParserStatus)
+    QML_NAMED_ELEMENT(AttachmentModel)
+    Q_PROPERTY(QAttachmentQueue *queue READ pendingQueue WRITE setPendingQueue NOTIFY queueChanged)
+
+public:
+    explicit QQmlAttachmentModel(QObject *parent = nullptr);
+
+    QAttachmentQueue *pendingQueue() const { return m_queue; }
+    void setPendingQueue(QAttachmentQueue *queue);
+
+    void classBegin() override;
+    void componentComplete() override;
+
+private:
+    void attach();
+
+    QPointer<QAttachmentQueue> m_queue;
+    QMetaObject::Connection m_waiting;
+    bool m_complete = true;
+};
+
+#endif // QQMLATTACHMENTMODEL_P_H

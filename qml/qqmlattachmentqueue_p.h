@@ -1,0 +1,103 @@
+#ifndef QQMLATTACHMENTQUEUE_P_H
+#define QQMLATTACHMENTQUEUE_P_H
+
+#include "qqmlattachmentmodel_p.h"
+
+#include <qattachmentqueue.h>
+#include <qattachmenttransaction.h>
+
+#include <QtCore/qpointer.h>
+#include <QtQml/qjsvalue.h>
+#include <QtQml/qqml.h>
+#include <QtQml/qqmlparserstatus.h>
+
+// What a JavaScript update hook receives: execute() runs inside the
+// transaction that writes the attachment row.
+class QQmlAttachmentTransaction : public QObject
+{
+    Q_OBJECT
+    QML_NAMED_ELEMENT(AttachmentTransaction)
+    QML_UNCREATABLE("Passed to the update hook of saveFile() and deleteFile().")
+
+public:
+    explicit QQmlAttachmentTransaction(QAttachmentTransaction *transaction,
+                                       QObject *parent = nullptr);
+
+    // Runs `sql` with positional parameters. Returns the rows of a SELECT as
+    // objects keyed by column name, otherwise the number of rows affected. A
+    // failing statement throws (and the transaction rolls back even if the
+    // hook catches it).
+    Q_INVOKABLE QJSValue execute(const QString &sql, const QVariantList &parameters = {});
+
+    void invalidate() { m_transaction = nullptr; }
+
+private:
+    QAttachmentTransaction *m_transaction;
+};
+
+// AttachmentQueue in QML: QAttachmentQueue with a declarative `running`, a
+// model of its rows and JavaScript-friendly saveFile()/deleteFile().
+class QQmlAttachmentQueue : public QAttachmentQueue, public QQmlParserStatus
+{
+    Q_OBJECT
+    Q_INTERFACES(QQmlParserStatus)
+    QML_NAMED_ELEMENT(AttachmentQueue)
+    Q_PROPERTY(bool running READ isRunning WRITE setRunning NOTIFY runningChanged)
+    Q_PROPERTY(QString fileExtension READ defaultFileExtension WRITE setDefaultFileExtension NOTIFY
+                   defaultFileExtensionChanged)
+    Q_PROPERTY(QAttachmentModel *model READ model CONSTANT)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
+
+public:
+    explicit QQmlAttachmentQueue(QObject *parent = nullptr);
+    ~QQmlAttachmentQueue() override;
+
+    bool isRunning() const { return m_running; }
+    void setRunning(bool running);
+    QAttachmentModel *model() const;
+    // Why the last saveFile()/deleteFile() or start failed; empty after a success.
+    QString errorString() const { return m_errorString; }
+    bool isComplete() const { return m_complete; }
+
+    using QAttachmentQueue::attachment;
+    using QAttachmentQueue::deleteFile;
+    using QAttachmentQueue::localUrl;
+    using QAttachmentQueue::saveFile;
+
+    // `data` is an ArrayBuffer, a string (saved as UTF-8) or a file: URL to
+    // copy. `updateHook(tx, attachment)` runs in the transaction of the new
+    // row: a throw (rethrown to the caller) or `return false` rolls both back.
+    // Returns the new attachment; on failure one whose `valid` is false, with
+    // errorString set.
+    Q_INVOKABLE QAttachment saveFile(const QVariant &data, const QString &mediaType,
+                                     const QString &fileExtension = {},
+                                     const QJSValue &updateHook = {}, const QString &metaData = {});
+    Q_INVOKABLE bool deleteFile(const QString &id, const QJSValue &updateHook);
+    Q_INVOKABLE bool deleteFile(const QString &id);
+    Q_INVOKABLE QAttachment attachment(const QString &id) const;
+    Q_INVOKABLE QUrl localUrl(const QString &id) const;
+    // Items are ids (strings) or objects with id, fileExtension, filename and
+    // metaData: the push alternative to watchQuery.
+    Q_INVOKABLE void watchAttachments(const QVariantList &items);
+
+    void classBegin() override;
+    void componentComplete() override;
+
+Q_SIGNALS:
+    void runningChanged();
+    void errorStringChanged();
+    // The declaration is complete and the queue may be used.
+    void completed();
+
+private:
+    UpdateHook wrapHook(const QJSValue &hook, QJSValue *thrown);
+    void setErrorString(const QString &error);
+    void applyRunning();
+
+    bool m_running = false;
+    bool m_complete = true;
+    QString m_errorString;
+    QQmlAttachmentModel *m_model = nullptr;
+};
+
+#endif // QQMLATTACHMENTQUEUE_P_H

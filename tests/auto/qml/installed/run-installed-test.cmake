@@ -1,0 +1,26 @@
+# Script mode (cmake -P): installs the build into a scratch prefix, then checks
+# `import PowerSync.Attachments` from there alone with qmllint and qmltestrunner.
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+
+function(step)
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "step failed (${result}): ${ARGN}\n${out}\n${err}")
+    endif()
+    message(STATUS "${out}${err}")
+endfunction()
+
+step(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+set(qmldir ${prefix}/${QML_INSTALL_DIR})
+foreach(file qmldir PowerSyncAttachmentsQml.qmltypes libPowerSyncAttachmentsQml.so)
+    if(NOT EXISTS ${qmldir}/PowerSync/Attachments/${file})
+        message(FATAL_ERROR "${file} was not installed in ${qmldir}/PowerSync/Attachments")
+    endif()
+endforeach()
+# The build tree must not be what makes it work.
+set(ENV{QML_IMPORT_PATH} "")
+set(ENV{QML2_IMPORT_PATH} "")
+set(ENV{QT_QPA_PLATFORM} offscreen)
+step(${QMLLINT} -I ${qmldir} ${TEST_FILE})
+step(${QMLTESTRUNNER} -import ${qmldir} -input ${TEST_FILE})

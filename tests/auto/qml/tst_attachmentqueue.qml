@@ -1,0 +1,356 @@
+import QtQuick
+import QtTest
+import PowerSync.Attachments
+import AttachmentsTest
+
+TestCase {
+    id: testCase
+    name: "AttachmentQueue"
+
+    Component {
+        id: queueComponent
+        AttachmentQueue {
+            syncInterval: 0
+            retryDelay: 20
+        }
+    }
+    Component {
+        id: spyComponent
+        SignalSpy {}
+    }
+
+    property string db
+    property var remote
+
+    function createQueue(properties) {
+        db = TestEnv.openDatabase()
+        remote = TestEnv.newRemote()
+        const settings = {
+            connectionName: db,
+            localDirectory: TestEnv.newDirectory(),
+            remoteStorage: remote
+        }
+        for (const key in properties)
+            settings[key] = properties[key]
+        const queue = createTemporaryObject(queueComponent, testCase, settings)
+        verify(queue, "queue created")
+        return queue
+    }
+    function spy(target, signalName) {
+        return createTemporaryObject(spyComponent, testCase, { target: target, signalName: signalName })
+    }
+    function photoOf(itemId) {
+        const rows = TestEnv.query(db, "SELECT photo_id FROM checklists WHERE id = ?", [itemId])
+        return rows.length ? rows[0].photo_id : "<no row>"
+    }
+    function queueRows() {
+        return TestEnv.query(db, "SELECT COUNT(*) AS n FROM attachments_queue")[0].n
+    }
+
+    function test_defaults() {
+        const queue = createTemporaryObject(queueComponent, testCase)
+        compare(queue.running, false)
+        compare(queue.syncing, false)
+        compare(queue.tableName, "attachments_queue")
+        compare(queue.archivedCacheLimit, 100)
+        compare(queue.downloadAttachments, true)
+        compare(queue.fileExtension, "")
+        compare(queue.syncInterval, 0)
+        compare(queue.pendingUploads, 0)
+        compare(queue.pendingDownloads, 0)
+        compare(queue.pendingDeletes, 0)
+        verify(queue.model !== null)
+        compare(queue.model.count, 0)
+    }
+
+    function test_propertiesNotify() {
+        const queue = createQueue({})
+        const extensionSpy = spy(queue, "defaultFileExtensionChanged")
+        queue.fileExtension = "jpg"
+        compare(queue.defaultFileExtension, "jpg")
+        compare(extensionSpy.count, 1)
+        const tablesSpy = spy(queue, "watchTablesChanged")
+        queue.watchTables = ["checklists"]
+        compare(tablesSpy.count, 1)
+        compare(queue.watchTables, ["checklists"])
+        const limitSpy = spy(queue, "archivedCacheLimitChanged")
+        queue.archivedCacheLimit = 5
+        compare(limitSpy.count, 1)
+        const downloadSpy = spy(queue, "downloadAttachmentsChanged")
+        queue.downloadAttachments = false
+        compare(downloadSpy.count, 1)
+        const storageSpy = spy(queue, "remoteStorageChanged")
+        queue.remoteStorage = null
+        compare(storageSpy.count, 1)
+        compare(queue.remoteStorage, null)
+    }
+
+    function test_runningStartsAndStopsSyncing() {
+        const queue = createQueue({ running: true })
+        verify(queue.syncing)
+        const runningSpy = spy(queue, "runningChanged")
+        queue.running = false
+        compare(runningSpy.count, 1)
+        verify(!queue.syncing)
+        queue.running = true
+        verify(queue.syncing)
+        compare(queue.errorString, "")
+    }
+
+    function test_runningFailsWithoutDatabase() {
+        const remote = TestEnv.newRemote() // held here: the queue does not own it
+        const queue = createTemporaryObject(queueComponent, testCase, {
+            connectionName: "no-such-connection", localDirectory: TestEnv.newDirectory(),
+            remoteStorage: remote
+        })
+        ignoreWarning(/.*/)
+        const errors = spy(queue, "errorOccurred")
+        queue.running = true
+        verify(!queue.syncing)
+        verify(errors.count > 0)
+        verify(queue.errorString.indexOf("no-such-connection") >= 0, queue.errorString)
+        verify(queue.running)
+    }
+
+    function test_saveFileHookCommitsBothRows() {
+        const queue = createQueue({})
+        TestEnv.exec(db, "INSERT INTO checklists (id, title) VALUES (1, 'Roof')")
+        let seen = null
+        const saved = queue.saveFile("hello", "text/plain", "txt", function (tx, attachment) {
+            seen = attachment.id
+            tx.execute("UPDATE checklists SET photo_id = ? WHERE id = ?", [attachment.id, 1])
+        })
+        verify(saved.valid)
+        compare(seen, saved.id)
+        compare(photoOf(1), saved.id)
+        compare(queueRows(), 1)
+        compare(saved.state, AttachmentState.QueuedUpload)
+        compare(queue.attachment(saved.id).state, AttachmentState.QueuedUpload)
+        compare(saved.filename, saved.id + ".txt")
+        compare(TestEnv.readFile(queue.localUrl(saved.id)), "hello")
+        compare(queue.errorString, "")
+    }
+
+    function test_hookCanReadInsideTheTransaction() {
+        const queue = createQueue({})
+        TestEnv.exec(db, "INSERT INTO checklists (id, title) VALUES (7, 'Door')")
+        let rows = null
+        queue.saveFile("x", "text/plain", "txt", function (tx, attachment) {
+            compare(tx.execute("UPDATE checklists SET photo_id = ? WHERE id = 7", [attachment.id]), 1)
+            rows = tx.execute("SELECT id, title, photo_id FROM checklists")
+        })
+        compare(rows.length, 1)
+        compare(rows[0].id, 7)
+        compare(rows[0].title, "Door")
+    }
+
+    function test_throwingHookRollsBackBothRows() {
+        const queue = createQueue({})
+        TestEnv.exec(db, "INSERT INTO checklists (id, title) VALUES (1, 'Roof')")
+        let caught = null
+        try {
+            queue.saveFile("hello", "text/plain", "txt", function (tx, attachment) {
+                tx.execute("UPDATE checklists SET photo_id = ? WHERE id = ?", [attachment.id, 1])
+                throw new Error("no photo today")
+            })
+        } catch (e) {
+            caught = e
+        }
+        verify(caught !== null, "the hook's error reaches the caller")
+        compare(caught.message, "no photo today")
+        compare(photoOf(1), null)
+        compare(queueRows(), 0)
+        verify(queue.errorString.indexOf("no photo today") >= 0, queue.errorString)
+    }
+
+    function test_throwingNonErrorValueRollsBack() {
+        const queue = createQueue({})
+        TestEnv.exec(db, "INSERT INTO checklists (id, title) VALUES (1, 'Roof')")
+        let caught = null
+        try {
+            queue.saveFile("hello", "text/plain", "txt", function (tx, attachment) {
+                tx.execute("UPDATE checklists SET photo_id = ? WHERE id = 1", [attachment.id])
+                throw "plain string"
+            })
+        } catch (e) {
+            caught = e
+        }
+        compare(caught, "plain string")
+        compare(photoOf(1), null)
+        compare(queueRows(), 0)
+    }
+
+    function test_hookReturningFalseRollsBack() {
+        const queue = createQueue({})
+        TestEnv.exec(db, "INSERT INTO checklists (id, title) VALUES (1, 'Roof')")
+        const saved = queue.saveFile("hello", "text/plain", "txt", function (tx, attachment) {
+            tx.execute("UPDATE checklists SET photo_id = ? WHERE id = 1", [attachment.id])
+            return false
+        })
+        verify(!saved.valid)
+        compare(photoOf(1), null)
+        compare(queueRows(), 0)
+        verify(queue.errorString !== "")
+    }
+
+    function test_failedStatementRollsBackEvenWhenCaught() {
+        const queue = createQueue({})
+        TestEnv.exec(db, "INSERT INTO checklists (id, title) VALUES (1, 'Roof')")
+        let statementError = null
+        const saved = queue.saveFile("hello", "text/plain", "txt", function (tx, attachment) {
+            tx.execute("UPDATE checklists SET photo_id = ? WHERE id = 1", [attachment.id])
+            try {
+                tx.execute("INSERT INTO no_such_table VALUES (1)")
+            } catch (e) {
+                statementError = e
+            }
+        })
+        verify(statementError !== null)
+        verify(!saved.valid)
+        compare(photoOf(1), null)
+        compare(queueRows(), 0)
+    }
+
+    function test_saveFileFromUrl() {
+        const queue = createQueue({})
+        const url = TestEnv.writeTempFile("note.md", "from a file")
+        const saved = queue.saveFile(url, "text/markdown")
+        verify(saved.valid, queue.errorString)
+        compare(saved.filename, saved.id + ".md")
+        compare(saved.mediaType, "text/markdown")
+        compare(TestEnv.readFile(queue.localUrl(saved.id)), "from a file")
+    }
+
+    function test_saveFileFromArrayBuffer() {
+        const queue = createQueue({})
+        const data = TestEnv.bytes(4096)
+        verify(data instanceof ArrayBuffer)
+        const saved = queue.saveFile(data, "application/octet-stream", "bin", null, "{\"n\":1}")
+        verify(saved.valid, queue.errorString)
+        compare(saved.size, 4096)
+        compare(saved.metaData, "{\"n\":1}")
+    }
+
+    function test_saveFileRejectsOtherData() {
+        const queue = createQueue({})
+        const saved = queue.saveFile({ not: "data" }, "text/plain", "txt")
+        verify(!saved.valid)
+        verify(queue.errorString !== "")
+        compare(queueRows(), 0)
+    }
+
+    function test_savedFileIsUploadedWhileRunning() {
+        const queue = createQueue({ running: true })
+        const uploaded = spy(queue, "uploadFinished")
+        const saved = queue.saveFile("payload", "text/plain", "txt")
+        uploaded.wait(5000)
+        compare(uploaded.signalArguments[0][0].id, saved.id)
+        verify(remote.hasObject(saved.filename))
+        compare(remote.objectText(saved.filename), "payload")
+        tryCompare(queue, "pendingUploads", 0)
+        compare(queue.attachment(saved.id).state, AttachmentState.Synced)
+        compare(queue.attachment(saved.id).hasSynced, true)
+    }
+
+    function test_deleteFileRunsTheHookInTheSameTransaction() {
+        const queue = createQueue({})
+        TestEnv.exec(db, "INSERT INTO checklists (id, title) VALUES (1, 'Roof')")
+        const saved = queue.saveFile("hello", "text/plain", "txt", function (tx, a) {
+            tx.execute("UPDATE checklists SET photo_id = ? WHERE id = 1", [a.id])
+        })
+        verify(queue.deleteFile(saved.id, function (tx, a) {
+            compare(a.id, saved.id)
+            tx.execute("UPDATE checklists SET photo_id = NULL WHERE photo_id = ?", [a.id])
+        }))
+        compare(photoOf(1), null)
+        compare(queue.attachment(saved.id).state, AttachmentState.QueuedDelete)
+
+        const removed = spy(queue, "attachmentRemoved")
+        queue.running = true
+        removed.wait(5000)
+        compare(removed.signalArguments[0][0], saved.id)
+        verify(!queue.attachment(saved.id).valid)
+        verify(!remote.hasObject(saved.filename))
+    }
+
+    function test_deleteFileWithThrowingHookKeepsEverything() {
+        const queue = createQueue({})
+        TestEnv.exec(db, "INSERT INTO checklists (id, title) VALUES (1, 'Roof')")
+        const saved = queue.saveFile("hello", "text/plain", "txt", function (tx, a) {
+            tx.execute("UPDATE checklists SET photo_id = ? WHERE id = 1", [a.id])
+        })
+        let caught = null
+        try {
+            queue.deleteFile(saved.id, function (tx, a) {
+                tx.execute("UPDATE checklists SET photo_id = NULL WHERE id = 1")
+                throw new Error("keep it")
+            })
+        } catch (e) {
+            caught = e
+        }
+        compare(caught.message, "keep it")
+        compare(photoOf(1), saved.id)
+        compare(queue.attachment(saved.id).state, AttachmentState.QueuedUpload)
+    }
+
+    function test_deleteFileWithoutHook() {
+        const queue = createQueue({})
+        const saved = queue.saveFile("hello", "text/plain", "txt")
+        verify(queue.deleteFile(saved.id))
+        compare(queue.attachment(saved.id).state, AttachmentState.QueuedDelete)
+        verify(!queue.deleteFile("unknown-id"))
+        verify(queue.errorString !== "")
+    }
+
+    function test_watchQueryDownloadsReferencedFiles() {
+        const queue = createQueue({
+            watchQuery: "SELECT photo_id AS id FROM checklists WHERE photo_id IS NOT NULL",
+            watchTables: ["checklists"],
+            fileExtension: "jpg",
+            running: true
+        })
+        remote.putObject("p1.jpg", "remote photo")
+        const downloaded = spy(queue, "downloadFinished")
+        TestEnv.exec(db, "INSERT INTO checklists (id, title, photo_id) VALUES (1, 'Roof', 'p1')")
+        queue.refreshWatchQuery()
+        downloaded.wait(5000)
+        const row = queue.attachment("p1")
+        compare(row.state, AttachmentState.Synced)
+        compare(row.filename, "p1.jpg")
+        compare(TestEnv.readFile(queue.localUrl("p1")), "remote photo")
+    }
+
+    function test_watchAttachmentsPushesIds() {
+        const queue = createQueue({ fileExtension: "txt", running: true })
+        remote.putObject("a.txt", "A")
+        remote.putObject("b.pdf", "B")
+        queue.watchAttachments(["a", { id: "b", filename: "b.pdf", metaData: "m" }])
+        tryCompare(queue, "pendingDownloads", 0)
+        tryVerify(function () { return queue.attachment("b").state === AttachmentState.Synced })
+        compare(queue.attachment("a").state, AttachmentState.Synced)
+        compare(queue.attachment("b").metaData, "m")
+        compare(TestEnv.readFile(queue.localUrl("b")), "B")
+    }
+
+    function test_transferSignalsCarryKindAndError() {
+        const queue = createQueue({ fileExtension: "txt", retryDelay: 60000 })
+        remote.putObject("a.txt", "A")
+        remote.failNextDownload("boom")
+        const failed = spy(queue, "transferFailed")
+        const started = spy(queue, "transferStarted")
+        queue.running = true
+        queue.watchAttachments(["a"])
+        failed.wait(5000)
+        const args = failed.signalArguments[0]
+        compare(args[0], "a")
+        compare(args[1], AttachmentTransfer.Download)
+        compare(args[2].message, "boom")
+        compare(args[2].httpStatus, 500)
+        compare(args[2].code, AttachmentError.ServerError)
+        compare(args[3], true)
+        verify(started.count >= 1)
+        compare(started.signalArguments[0][1], AttachmentTransfer.Download)
+        queue.retryFailed()
+        tryVerify(function () { return queue.attachment("a").state === AttachmentState.Synced })
+    }
+}
