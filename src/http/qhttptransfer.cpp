@@ -33,9 +33,20 @@ public:
     bool isSequential() const override { return false; }
     qint64 size() const override { return m_length; }
 
+    // The exchange is over: QNAM may still touch the slice from a queued
+    // start or abort after the transfer (and the caller's device) are gone,
+    // so the slice outlives them, attached to the reply, and reads nothing.
+    void release(QObject *newParent)
+    {
+        m_source = nullptr;
+        setParent(newParent);
+    }
+
 protected:
     qint64 readData(char *data, qint64 maxSize) override
     {
+        if (!m_source)
+            return -1;
         const qint64 n = qMin(maxSize, m_length - pos());
         if (n <= 0)
             return 0;
@@ -130,6 +141,7 @@ public:
     QPointer<QNetworkReply> reply;
     QTimer timer;
     BodySlice *slice = nullptr;
+    qint64 bodyStart = -1; // where the body began in the caller's device
 
     // State of the current response.
     bool responseStarted = false;
@@ -184,7 +196,9 @@ void QHttpTransfer::Private::send()
     if (request.body) {
         QIODevice *body = request.body;
         if (!body->isSequential()) {
-            const qint64 remaining = qMax<qint64>(0, body->size() - body->pos());
+            if (bodyStart < 0)
+                bodyStart = body->pos();
+            const qint64 remaining = qMax<qint64>(0, body->size() - bodyStart);
             bodyTotal = request.bodySize >= 0 ? qMin(request.bodySize, remaining) : remaining;
             if (request.bodySize > remaining) {
                 fail(QAttachmentError(QAttachmentError::LocalStorageError,
@@ -193,12 +207,8 @@ void QHttpTransfer::Private::send()
                                           .arg(request.bodySize)));
                 return;
             }
-            if (!slice) {
-                slice = new BodySlice(body, body->pos(), bodyTotal, q);
-                slice->open(QIODevice::ReadOnly | QIODevice::Unbuffered);
-            } else {
-                slice->seek(0);
-            }
+            slice = new BodySlice(body, bodyStart, bodyTotal, q);
+            slice->open(QIODevice::ReadOnly | QIODevice::Unbuffered);
             device = slice;
         } else {
             // A sequential device is only streamed by QNAM when its length is
@@ -241,7 +251,8 @@ void QHttpTransfer::Private::send()
     QObject::connect(r, &QNetworkReply::finished, q, [this] { onFinished(); });
     QObject::connect(r, &QNetworkReply::uploadProgress, q, [this](qint64 sent, qint64 total) {
         touch();
-        if (q->kind() == Upload)
+        // QNAM reports (0, 0) once the body is out; that is not a step back.
+        if (q->kind() == Upload && total > 0)
             q->setProgress(sent, total);
     });
     QObject::connect(r, &QNetworkReply::downloadProgress, q, [this](qint64, qint64) { touch(); });
@@ -269,6 +280,10 @@ void QHttpTransfer::Private::detachReply()
     QNetworkReply *r = reply;
     reply = nullptr;
     QObject::disconnect(r, nullptr, q, nullptr);
+    if (slice) {
+        slice->release(r);
+        slice = nullptr;
+    }
     // Headers stay readable after the exchange ends.
     if (headers.isEmpty())
         headers = r->rawHeaderPairs();

@@ -264,6 +264,39 @@ private Q_SLOTS:
         QCOMPARE(transfer->bytesTotal(), 4000);
     }
 
+    // The caller may drop a transfer, and the device it was reading, at any
+    // moment after start() or abort(): QNAM's queued work must not reach them.
+    void deletedRightAfterStart_data()
+    {
+        QTest::addColumn<bool>("abortFirst");
+        QTest::newRow("deleted") << false;
+        QTest::newRow("aborted then deleted") << true;
+    }
+    void deletedRightAfterStart()
+    {
+        QFETCH(bool, abortFirst);
+        auto body = std::make_unique<QBuffer>();
+        body->setData(TestSupport::randomBytes(300000, 5));
+        QVERIFY(body->open(QIODevice::ReadOnly));
+        QHttpTransfer::Request request = get(QStringLiteral("/dropped.bin"));
+        request.method = "PUT";
+        request.body = body.get();
+        auto transfer = std::make_unique<QHttpTransfer>(Kind::Upload, &m_manager);
+        transfer->start(request);
+        if (abortFirst)
+            transfer->abort();
+        transfer.reset();
+        body.reset();
+        // A later exchange on the same manager runs normally.
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        m_server->objects().insert(QStringLiteral("/after"), QByteArray(1000, 'a'));
+        auto after = exchange(Kind::Download, get(QStringLiteral("/after"), &sink));
+        QVERIFY2(!after->error().isError(), qPrintable(after->error().message()));
+        QCOMPARE(sink.data(), QByteArray(1000, 'a'));
+        QVERIFY(!m_server->objects().contains(QStringLiteral("/dropped.bin")));
+    }
+
     void emptyUploadSendsZeroLength()
     {
         QBuffer body;
