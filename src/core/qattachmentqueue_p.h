@@ -85,6 +85,7 @@ public:
     void pump();
     void startJob(const QAttachment &row);
     void onJobFinished(QAttachmentJob *job);
+    void startFlush();
     void flushCompletions();
     bool completeJob(QAttachmentJob *job, QList<std::function<void()>> *after);
     // What to do after a failure: the retry delay, or -2 for "give up" (archive).
@@ -163,7 +164,8 @@ public:
     QTimer pumpTimer; // zero-delay: coalesces "start what can start"
     QTimer retryTimer; // fires when the earliest backoff ends
     QTimer flushTimer; // zero-delay: writes finished transfers in one transaction
-    QTimer countsTimer; // zero-delay: recounts pending work
+    QTimer countsTimer; // recounts pending work, at most once per interval
+    QElapsedTimer countsClock; // since the last recount
     QTimer periodicTimer; // syncInterval
     QTimer watchTimer; // zero-delay: re-runs the watch query after table changes
 };

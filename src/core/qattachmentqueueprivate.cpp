@@ -269,7 +269,19 @@ void QAttachmentQueuePrivate::verifyLocalFiles()
 
 void QAttachmentQueuePrivate::scheduleCounts()
 {
-    countsTimer.start();
+    if (countsTimer.isActive())
+        return;
+    // Recounting queries every queued row: while transfers finish back to
+    // back, once per interval keeps it from growing with the queue.
+    constexpr qint64 CountsIntervalMs = 50;
+    const qint64 since = countsClock.isValid() ? countsClock.elapsed() : CountsIntervalMs;
+    countsTimer.start(int(qMax<qint64>(0, CountsIntervalMs - since)));
+}
+
+void QAttachmentQueuePrivate::startFlush()
+{
+    if (!flushTimer.isActive())
+        flushTimer.start();
 }
 
 void QAttachmentQueuePrivate::updateCounts()
@@ -278,6 +290,7 @@ void QAttachmentQueuePrivate::updateCounts()
     countsTimer.stop();
     if (!ready)
         return;
+    countsClock.start();
     QSqlQuery query(database());
     query.setForwardOnly(true);
     QString problem;

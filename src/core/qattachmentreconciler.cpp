@@ -100,7 +100,8 @@ void QAttachmentQueuePrivate::onDatabaseNotification(const QString &tableName)
 {
     // A hint to re-query soon: notifications carry no detail, and a burst of
     // writes should cost one query.
-    if (syncing && subscribedTables.contains(tableName, Qt::CaseInsensitive))
+    if (syncing && subscribedTables.contains(tableName, Qt::CaseInsensitive)
+        && !watchTimer.isActive())
         watchTimer.start();
 }
 

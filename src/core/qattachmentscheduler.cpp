@@ -41,7 +41,10 @@ void QAttachmentQueuePrivate::schedulePump()
 {
     if (!syncing)
         return;
-    pumpTimer.start();
+    // Restarting an active zero-delay timer moves it behind every other one:
+    // an app saving a file per event-loop turn would starve the pump.
+    if (!pumpTimer.isActive())
+        pumpTimer.start();
     updateIdle();
 }
 
@@ -68,41 +71,49 @@ void QAttachmentQueuePrivate::pump()
             return;
         }
         pending.clear();
-        while (query.next())
-            pending.append(rowFromQuery(query));
+        while (query.next()) {
+            QAttachment row = rowFromQuery(query);
+            // Running rows are in `jobs`; a failure puts them back.
+            if (!jobs.contains(row.id()))
+                pending.append(std::move(row));
+        }
         pendingDirty = false;
     }
 
+    // Only the front of the list is looked at: with thousands of rows pending,
+    // walking (and copying) all of them after every finished transfer would
+    // cost more than the transfers.
     const qint64 now = clock.elapsed();
-    qint64 nextDue = -1;
-    QList<QAttachment> remaining;
-    QList<QAttachment> toStart;
     qsizetype freeSlots = maxConcurrentTransfers - jobs.size();
-    for (const QAttachment &row : std::as_const(pending)) {
-        if (row.state() == State::QueuedDownload && !downloadAttachments) {
-            remaining.append(row);
+    QList<QAttachment> toStart;
+    QList<qsizetype> taken;
+    for (qsizetype i = 0; i < pending.size() && freeSlots > 0; ++i) {
+        const QAttachment &row = pending.at(i);
+        if (row.state() == State::QueuedDownload && !downloadAttachments)
             continue;
-        }
         if (jobs.contains(row.id())) {
-            remaining.append(row);
+            taken.append(i); // running: a failure puts it back
             continue;
         }
         const auto retry = retries.constFind(row.id());
-        if (retry != retries.cend()) {
-            if (retry->notBefore > now) {
-                nextDue = nextDue < 0 ? retry->notBefore : qMin(nextDue, retry->notBefore);
-                remaining.append(row);
-                continue;
-            }
-        }
-        if (freeSlots <= 0) {
-            remaining.append(row);
+        if (retry != retries.cend() && retry->notBefore > now)
             continue;
-        }
         --freeSlots;
         toStart.append(row);
+        taken.append(i);
     }
-    pending = std::move(remaining);
+    if (!taken.isEmpty() && taken.last() == taken.size() - 1) {
+        pending.remove(0, taken.size()); // the usual case, cheap at the front
+    } else {
+        for (auto it = taken.crbegin(); it != taken.crend(); ++it)
+            pending.removeAt(*it);
+    }
+    // The earliest end of a backoff; rows that are running wait for nothing.
+    qint64 nextDue = -1;
+    for (auto it = retries.cbegin(); it != retries.cend(); ++it) {
+        if (it->notBefore > now && !jobs.contains(it.key()))
+            nextDue = nextDue < 0 ? it->notBefore : qMin(nextDue, it->notBefore);
+    }
     for (const QAttachment &row : std::as_const(toStart))
         startJob(row);
     if (nextDue >= 0)
@@ -137,7 +148,7 @@ void QAttachmentQueuePrivate::startJob(const QAttachment &row)
             = QAttachmentError(QAttachmentError::LocalStorageError,
                                QStringLiteral("local file of %1: %2").arg(row.id(), problem));
         finishedJobs.append(job);
-        flushTimer.start();
+        startFlush();
         emit q->activeTransfersChanged();
         return;
     }
@@ -158,7 +169,7 @@ void QAttachmentQueuePrivate::startJob(const QAttachment &row)
             = QAttachmentError(QAttachmentError::InvalidInput,
                                QStringLiteral("the remote storage started no transfer"));
         finishedJobs.append(job);
-        flushTimer.start();
+        startFlush();
         emit q->activeTransfersChanged();
         return;
     }
@@ -180,7 +191,7 @@ void QAttachmentQueuePrivate::onJobFinished(QAttachmentJob *job)
         return;
     finishedJobs.append(job);
     // Results that arrive together are written in one transaction.
-    flushTimer.start();
+    startFlush();
 }
 
 void QAttachmentQueuePrivate::flushCompletions()

@@ -11,6 +11,7 @@
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtCore/qtimer.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtTest/qsignalspy.h>
@@ -653,6 +654,50 @@ private Q_SLOTS:
         m_remote->setHold(false);
         QTRY_COMPARE_WITH_TIMEOUT(m_remote->objects.size(), 10, 5000);
         QCOMPARE(m_remote->maxRunning(), 3);
+    }
+
+    // Re-reading the table while transfers run must not queue them again.
+    void runningTransfersAreNotStartedTwice()
+    {
+        m_queue->setMaxConcurrentTransfers(3);
+        m_remote->setHold(true);
+        QVERIFY(m_queue->startSync());
+        for (int i = 0; i < 10; ++i)
+            m_queue->saveFile(QByteArray::number(i), {}, QStringLiteral("txt"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_remote->running(), 3, 5000);
+        m_queue->triggerSync();
+        QTest::qWait(0);
+        m_remote->setHold(false);
+        QTRY_COMPARE_WITH_TIMEOUT(m_remote->objects.size(), 10, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_queue->activeTransfers(), 0, 5000);
+        QCOMPARE(m_remote->started(QAttachmentTransfer::Upload), 10);
+    }
+
+    // An app saving one file per event-loop turn must not hold back the
+    // transfers until it stops.
+    void savesInABurstDoNotStarveTransfers()
+    {
+        QVERIFY(m_queue->startSync());
+        constexpr int Saves = 50;
+        int saved = 0;
+        int savedAtFirstStart = -1;
+        connect(m_queue, &QAttachmentQueue::transferStarted, this, [&] {
+            if (savedAtFirstStart < 0)
+                savedAtFirstStart = saved;
+        });
+        QTimer saver;
+        saver.setInterval(0);
+        connect(&saver, &QTimer::timeout, this, [&] {
+            m_queue->saveFile(QByteArray::number(saved), {}, QStringLiteral("txt"));
+            if (++saved == Saves)
+                saver.stop();
+        });
+        saver.start();
+        QTRY_COMPARE_WITH_TIMEOUT(m_remote->objects.size(), Saves, 5000);
+        QVERIFY(savedAtFirstStart >= 1);
+        QVERIFY2(
+            savedAtFirstStart < Saves / 2,
+            qPrintable(QStringLiteral("first transfer after %1 saves").arg(savedAtFirstStart)));
     }
 
     void defaultAllowsSixTransfers()
