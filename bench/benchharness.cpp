@@ -1,0 +1,504 @@
+#include "benchharness.h"
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qdir.h>
+#include <QtCore/qeventloop.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qtextstream.h>
+#include <QtNetwork/qnetworkaccessmanager.h>
+#include <QtNetwork/qnetworkreply.h>
+#include <QtNetwork/qtcpserver.h>
+#include <QtNetwork/qtcpsocket.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace Bench {
+
+bool Figure::passes() const
+{
+    if (limit <= 0)
+        return false;
+    return better == Higher ? ratio() >= targetRatio : ratio() <= targetRatio;
+}
+
+QString Figure::targetText() const
+{
+    return QStringLiteral("ratio %1 %2")
+        .arg(better == Higher ? QStringLiteral(">=") : QStringLiteral("<="),
+             QString::number(targetRatio));
+}
+
+QString formatNumber(double value)
+{
+    if (std::isnan(value) || std::isinf(value))
+        return QStringLiteral("null");
+    const double magnitude = std::fabs(value);
+    if (magnitude >= 1000)
+        return QString::number(value, 'f', 0);
+    if (magnitude >= 10)
+        return QString::number(value, 'f', 1);
+    return QString::number(value, 'f', 3);
+}
+
+static QString jsonString(const QString &text)
+{
+    QString out = QStringLiteral("\"");
+    for (const QChar c : text) {
+        if (c == QLatin1Char('"') || c == QLatin1Char('\\'))
+            out += QLatin1Char('\\');
+        out += c;
+    }
+    return out + QLatin1Char('"');
+}
+
+void Report::add(const Figure &figure)
+{
+    m_figures.append(figure);
+    // Hand-written so that the fields come in a fixed, readable order.
+    QString line
+        = QStringLiteral("{\"name\":%1,\"project\":%2,\"limit\":%3,\"unit\":%4,\"ratio\":%5")
+              .arg(jsonString(figure.name), formatNumber(figure.project),
+                   formatNumber(figure.limit), jsonString(figure.unit),
+                   formatNumber(figure.ratio()));
+    line += QStringLiteral(",\"limit_source\":%1,\"target\":%2,\"pass\":%3")
+                .arg(jsonString(figure.limitSource), jsonString(figure.targetText()),
+                     figure.passes() ? QStringLiteral("true") : QStringLiteral("false"));
+    for (const auto &[key, value] : figure.extra)
+        line += QStringLiteral(",%1:%2").arg(jsonString(key), formatNumber(value));
+    line += QLatin1Char('}');
+    std::fprintf(stdout, "%s\n", qPrintable(line));
+    std::fflush(stdout);
+}
+
+void Report::fail(const QString &benchmark, const QString &reason)
+{
+    m_failures.append(benchmark + QStringLiteral(": ") + reason);
+    std::fprintf(stdout, "{\"name\":%s,\"error\":%s}\n", qPrintable(jsonString(benchmark)),
+                 qPrintable(jsonString(reason)));
+    std::fflush(stdout);
+}
+
+bool Report::allTargetsMet() const
+{
+    return std::all_of(m_figures.cbegin(), m_figures.cend(),
+                       [](const Figure &figure) { return figure.passes(); });
+}
+
+void Report::printTable() const
+{
+    QTextStream out(stdout);
+    const QStringList header
+        = {QStringLiteral("figure"), QStringLiteral("project"), QStringLiteral("limit"),
+           QStringLiteral("unit"),   QStringLiteral("ratio"),   QStringLiteral("target"),
+           QStringLiteral("result")};
+    QList<QStringList> rows;
+    rows.append(header);
+    for (const Figure &figure : m_figures) {
+        rows.append({figure.name, formatNumber(figure.project),
+                     formatNumber(figure.limit) + QStringLiteral(" (") + figure.limitSource
+                         + QLatin1Char(')'),
+                     figure.unit, formatNumber(figure.ratio()), figure.targetText(),
+                     figure.passes() ? QStringLiteral("ok") : QStringLiteral("MISSED")});
+    }
+    QList<int> widths(header.size(), 0);
+    for (const QStringList &row : std::as_const(rows))
+        for (int i = 0; i < row.size(); ++i)
+            widths[i] = std::max(widths[i], int(row.at(i).size()));
+    out << '\n';
+    for (int r = 0; r < rows.size(); ++r) {
+        for (int i = 0; i < rows.at(r).size(); ++i)
+            out << rows.at(r).at(i).leftJustified(widths.at(i) + 2);
+        out << '\n';
+        if (r == 0) {
+            int total = 0;
+            for (int w : std::as_const(widths))
+                total += w + 2;
+            out << QString(total, QLatin1Char('-')) << '\n';
+        }
+    }
+    for (const QString &failure : m_failures)
+        out << "FAILED " << failure << '\n';
+    out.flush();
+}
+
+// --- nginx ------------------------------------------------------------------
+
+NginxServer::NginxServer() = default;
+
+NginxServer::~NginxServer()
+{
+    stop();
+}
+
+QString NginxServer::documentRoot() const
+{
+    return m_dir.path() + QStringLiteral("/www");
+}
+
+QUrl NginxServer::url(const QString &path) const
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1/%2").arg(m_port).arg(path));
+}
+
+QUrl NginxServer::http2Url(const QString &path) const
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1/%2").arg(m_http2Port).arg(path));
+}
+
+static quint16 freePort()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return server.serverPort();
+}
+
+bool NginxServer::start(QString *errorString)
+{
+    const auto fail = [&](const QString &message) {
+        *errorString = message;
+        return false;
+    };
+    if (!m_dir.isValid())
+        return fail(QStringLiteral("no temporary directory"));
+    const QString dir = m_dir.path();
+    for (const char *sub : {"www", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"})
+        QDir().mkpath(dir + QLatin1Char('/') + QLatin1String(sub));
+    m_port = freePort();
+    m_http2Port = freePort();
+    for (int tries = 0; m_http2Port == m_port && tries < 10; ++tries)
+        m_http2Port = freePort();
+    if (m_port == 0 || m_http2Port == 0 || m_port == m_http2Port)
+        return fail(QStringLiteral("no free port on 127.0.0.1"));
+
+    QString config;
+    QTextStream conf(&config);
+    // Run as root, nginx would hand its workers to "nobody", who cannot enter
+    // the private temp directory.
+    if (::geteuid() == 0)
+        conf << "user root;\n";
+    conf << "worker_processes 1;\n"
+         << "pid " << dir << "/nginx.pid;\n"
+         << "error_log " << dir << "/error.log warn;\n"
+         << "events { worker_connections 1024; }\n"
+         << "http {\n"
+         << "  access_log off;\n"
+         << "  sendfile on;\n"
+         << "  keepalive_requests 1000000;\n"
+         << "  client_body_temp_path " << dir << "/tmp/body;\n"
+         << "  proxy_temp_path " << dir << "/tmp/proxy;\n"
+         << "  fastcgi_temp_path " << dir << "/tmp/fastcgi;\n"
+         << "  uwsgi_temp_path " << dir << "/tmp/uwsgi;\n"
+         << "  scgi_temp_path " << dir << "/tmp/scgi;\n"
+         << "  server {\n"
+         << "    listen 127.0.0.1:" << m_port << ";\n"
+         << "    listen 127.0.0.1:" << m_http2Port << " http2;\n"
+         << "    root " << dir << "/www;\n"
+         << "    location / {\n"
+         << "      dav_methods PUT DELETE;\n"
+         << "      create_full_put_path on;\n"
+         << "      client_max_body_size 0;\n"
+         << "    }\n"
+         << "  }\n"
+         << "}\n";
+    conf.flush();
+    QFile file(dir + QStringLiteral("/nginx.conf"));
+    if (!file.open(QIODevice::WriteOnly) || file.write(config.toUtf8()) < 0)
+        return fail(QStringLiteral("cannot write the nginx config"));
+    file.close();
+
+    m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    m_process.start(QStringLiteral("nginx"),
+                    {QStringLiteral("-p"), dir, QStringLiteral("-e"),
+                     dir + QStringLiteral("/error.log"), QStringLiteral("-c"), file.fileName(),
+                     QStringLiteral("-g"), QStringLiteral("daemon off;")});
+    if (!m_process.waitForStarted(10000))
+        return fail(QStringLiteral("cannot start nginx: %1").arg(m_process.errorString()));
+
+    // Ready when it accepts connections.
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < 10000) {
+        if (m_process.state() != QProcess::Running)
+            return fail(QStringLiteral("nginx exited at start; see %1/error.log").arg(dir));
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_port);
+        if (socket.waitForConnected(200))
+            return true;
+        waitFor([] { return false; }, 20);
+    }
+    return fail(QStringLiteral("nginx did not listen on port %1").arg(m_port));
+}
+
+void NginxServer::stop()
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return;
+    m_process.terminate();
+    if (!m_process.waitForFinished(10000)) {
+        m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+}
+
+// --- child processes ----------------------------------------------------------
+
+int measureChildMain(int argc, char **argv)
+{
+    if (argc < 2) {
+        std::fprintf(stderr, "--measure-child OUTFILE PROGRAM [ARGS...]\n");
+        return 127;
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        return 127;
+    if (pid == 0) {
+        ::execvp(argv[1], argv + 1);
+        std::fprintf(stderr, "cannot run %s: %s\n", argv[1], std::strerror(errno));
+        ::_exit(127);
+    }
+    int status = 0;
+    struct rusage usage;
+    std::memset(&usage, 0, sizeof usage);
+    if (::wait4(pid, &status, 0, &usage) < 0)
+        return 127;
+    if (FILE *out = std::fopen(argv[0], "w")) {
+        std::fprintf(out, "%ld\n", usage.ru_maxrss);
+        std::fclose(out);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+ChildRun runMeasured(const QString &program, const QStringList &arguments, int timeoutMs)
+{
+    ChildRun run;
+    QTemporaryDir dir;
+    const QString rssFile = dir.path() + QStringLiteral("/maxrss");
+    QProcess process;
+    process.setProcessChannelMode(QProcess::SeparateChannels);
+    process.setStandardOutputFile(QProcess::nullDevice());
+    QStringList args = {QStringLiteral("--measure-child"), rssFile, program};
+    args += arguments;
+    QElapsedTimer clock;
+    clock.start();
+    process.start(QCoreApplication::applicationFilePath(), args);
+    if (!process.waitForStarted(10000))
+        return run;
+    run.started = true;
+    waitFor([&] { return process.state() == QProcess::NotRunning; }, timeoutMs);
+    run.seconds = double(clock.nsecsElapsed()) / 1e9;
+    if (process.state() != QProcess::NotRunning) {
+        process.kill();
+        process.waitForFinished(5000);
+        run.exitCode = -2;
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.standardError = process.readAllStandardError();
+    QFile rss(rssFile);
+    if (rss.open(QIODevice::ReadOnly))
+        run.maxRssBytes = rss.readAll().trimmed().toLongLong() * 1024;
+    return run;
+}
+
+double runQnam(const QList<QnamTransfer> &transfers, bool upload, int parallel, int timeoutMs,
+               QString *errorString)
+{
+    QNetworkAccessManager manager;
+    qsizetype next = 0;
+    qsizetype finished = 0;
+    bool failed = false;
+    std::function<void()> startNext = [&] {
+        if (next >= transfers.size() || failed)
+            return;
+        const QnamTransfer &transfer = transfers.at(next++);
+        QNetworkRequest request(transfer.url);
+        request.setRawHeader("Accept-Encoding", "identity");
+        auto *file = new QFile(transfer.path);
+        QNetworkReply *reply = nullptr;
+        if (upload) {
+            if (!file->open(QIODevice::ReadOnly)) {
+                failed = true;
+                *errorString = file->errorString();
+                delete file;
+                return;
+            }
+            request.setHeader(QNetworkRequest::ContentLengthHeader, file->size());
+            reply = manager.put(request, file);
+        } else {
+            if (!file->open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+                failed = true;
+                *errorString = file->errorString();
+                delete file;
+                return;
+            }
+            reply = manager.get(request);
+            reply->setReadBufferSize(256 * 1024);
+            QObject::connect(reply, &QIODevice::readyRead, reply,
+                             [reply, file] { file->write(reply->readAll()); });
+        }
+        file->setParent(reply);
+        QObject::connect(reply, &QNetworkReply::finished, reply, [&, reply, file] {
+            if (!upload)
+                file->write(reply->readAll());
+            if (reply->error() != QNetworkReply::NoError) {
+                failed = true;
+                *errorString = reply->errorString();
+            }
+            reply->deleteLater();
+            ++finished;
+            startNext();
+        });
+    };
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < parallel; ++i)
+        startNext();
+    waitFor([&] { return failed || finished == transfers.size(); }, timeoutMs);
+    const double seconds = double(clock.nsecsElapsed()) / 1e9;
+    if (failed || finished != transfers.size()) {
+        if (errorString->isEmpty())
+            *errorString = QStringLiteral("timed out");
+        return -1;
+    }
+    return seconds;
+}
+
+// --- event loop ---------------------------------------------------------------
+
+void StallProbe::start()
+{
+    m_gapsNs.clear();
+    m_gapsNs.reserve(1 << 20);
+    m_timer.setTimerType(Qt::PreciseTimer);
+    m_timer.setInterval(1);
+    QObject::disconnect(&m_timer, nullptr, this, nullptr);
+    QObject::connect(&m_timer, &QTimer::timeout, this, [this] {
+        const qint64 now = m_clock.nsecsElapsed();
+        m_gapsNs.append(now - m_last);
+        m_last = now;
+    });
+    m_clock.start();
+    m_last = 0;
+    m_timer.start();
+}
+
+void StallProbe::stop()
+{
+    m_timer.stop();
+}
+
+double StallProbe::maxGapMs() const
+{
+    if (m_gapsNs.isEmpty())
+        return 0;
+    return double(*std::max_element(m_gapsNs.cbegin(), m_gapsNs.cend())) / 1e6;
+}
+
+double StallProbe::percentileGapMs(double percentile) const
+{
+    if (m_gapsNs.isEmpty())
+        return 0;
+    QList<qint64> sorted = m_gapsNs;
+    std::sort(sorted.begin(), sorted.end());
+    const qsizetype index
+        = std::min(sorted.size() - 1, qsizetype(std::ceil(percentile / 100.0 * sorted.size())) - 1);
+    return double(sorted.at(std::max<qsizetype>(0, index))) / 1e6;
+}
+
+bool waitFor(const std::function<bool()> &condition, int timeoutMs)
+{
+    if (condition())
+        return true;
+    QEventLoop loop;
+    QElapsedTimer clock;
+    clock.start();
+    // A cheap periodic check; the figures themselves are taken by the signal
+    // handlers, so its interval does not round them.
+    QTimer check;
+    check.setInterval(5);
+    QObject::connect(&check, &QTimer::timeout, &loop, [&] {
+        if (condition() || clock.elapsed() >= timeoutMs)
+            loop.quit();
+    });
+    check.start();
+    loop.exec();
+    return condition();
+}
+
+// --- memory and data ------------------------------------------------------------
+
+qint64 peakRss()
+{
+    QFile file(QStringLiteral("/proc/self/status"));
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
+    }
+    return -1;
+}
+
+bool resetPeakRss()
+{
+    QFile file(QStringLiteral("/proc/self/clear_refs"));
+    return file.open(QIODevice::WriteOnly) && file.write("5") == 1;
+}
+
+static void fillData(char *data, qint64 size, quint64 &state)
+{
+    // xorshift64: fast, and incompressible enough that no layer can cheat.
+    qint64 i = 0;
+    for (; i + 8 <= size; i += 8) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        std::memcpy(data + i, &state, 8);
+    }
+    for (; i < size; ++i) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        data[i] = char(state);
+    }
+}
+
+QByteArray dataBytes(qint64 size, quint64 seed)
+{
+    QByteArray bytes(size, Qt::Uninitialized);
+    quint64 state = seed * 0x9E3779B97F4A7C15ull + 1;
+    fillData(bytes.data(), size, state);
+    return bytes;
+}
+
+bool writeDataFile(const QString &path, qint64 size, quint64 seed, QString *errorString)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        *errorString = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    quint64 state = seed * 0x9E3779B97F4A7C15ull + 1;
+    constexpr qint64 Chunk = 1 << 20;
+    QByteArray buffer(Chunk, Qt::Uninitialized);
+    for (qint64 done = 0; done < size;) {
+        const qint64 n = std::min(Chunk, size - done);
+        fillData(buffer.data(), n, state);
+        if (file.write(buffer.constData(), n) != n) {
+            *errorString = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+            return false;
+        }
+        done += n;
+    }
+    return true;
+}
+
+} // namespace Bench

@@ -1,0 +1,139 @@
+#ifndef BENCHHARNESS_H
+#define BENCHHARNESS_H
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qlist.h>
+#include <QtCore/qobject.h>
+#include <QtCore/qprocess.h>
+#include <QtCore/qstring.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtCore/qtimer.h>
+#include <QtCore/qurl.h>
+
+#include <functional>
+#include <memory>
+
+namespace Bench {
+
+// One measured figure beside the limit it is held to. `limit` is either what
+// curl achieved on the same data or an absolute target; `ratio` is
+// project / limit, and the target says which side of `targetRatio` passes.
+struct Figure
+{
+    enum Better { Higher, Lower };
+
+    QString name;
+    double project = 0;
+    double limit = 0;
+    QString unit;
+    Better better = Lower;
+    double targetRatio = 1.0; // Higher: ratio >= targetRatio; Lower: ratio <= targetRatio
+    QString limitSource; // "curl" or "target"
+    QList<std::pair<QString, double>> extra; // further numbers for the JSON line
+
+    double ratio() const { return limit > 0 ? project / limit : 0; }
+    bool passes() const;
+    QString targetText() const;
+};
+
+// Prints each figure as one JSON line when it is added, and the table at the end.
+class Report
+{
+public:
+    void add(const Figure &figure);
+    void fail(const QString &benchmark, const QString &reason);
+    void printTable() const;
+    bool hasFailures() const { return !m_failures.isEmpty(); }
+    bool allTargetsMet() const;
+
+private:
+    QList<Figure> m_figures;
+    QStringList m_failures;
+};
+
+// nginx with its WebDAV module on 127.0.0.1 and a free port, everything
+// (config, pid, logs, temp files, document root) inside one temp directory.
+class NginxServer
+{
+public:
+    NginxServer();
+    ~NginxServer();
+
+    bool start(QString *errorString);
+    void stop();
+    quint16 port() const { return m_port; }
+    QString documentRoot() const;
+    QUrl url(const QString &path) const;
+    // The same server on a second port that speaks HTTP/2 without TLS.
+    QUrl http2Url(const QString &path) const;
+
+private:
+    QTemporaryDir m_dir;
+    QProcess m_process;
+    quint16 m_port = 0;
+    quint16 m_http2Port = 0;
+};
+
+// A child process run to completion with its wall time and peak resident
+// memory (from wait4(), through this program's --measure-child mode).
+struct ChildRun
+{
+    bool started = false;
+    int exitCode = -1;
+    double seconds = 0;
+    qint64 maxRssBytes = -1;
+    QByteArray standardError;
+    bool ok() const { return started && exitCode == 0; }
+};
+ChildRun runMeasured(const QString &program, const QStringList &arguments, int timeoutMs);
+// The --measure-child mode: `argv` is OUTFILE PROGRAM ARGS...; runs PROGRAM,
+// writes its ru_maxrss (KiB) to OUTFILE and returns its exit status.
+int measureChildMain(int argc, char **argv);
+
+// The same transfers through a bare QNetworkAccessManager (six in flight, bodies
+// streamed to and from files): what Qt's HTTP stack alone achieves, so that
+// the queue's own cost can be told apart from the transport's.
+struct QnamTransfer
+{
+    QUrl url;
+    QString path;
+};
+// Returns the wall time in seconds, or a negative value when a transfer failed.
+double runQnam(const QList<QnamTransfer> &transfers, bool upload, int parallel, int timeoutMs,
+               QString *errorString);
+
+// A 1 ms precise timer on the current thread: the gaps between its ticks are
+// how long the event loop could not run anything else.
+class StallProbe : public QObject
+{
+public:
+    void start();
+    void stop();
+    double maxGapMs() const;
+    double percentileGapMs(double percentile) const;
+    qsizetype samples() const { return m_gapsNs.size(); }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_last = 0;
+    QList<qint64> m_gapsNs;
+};
+
+// Runs the event loop until `condition` holds or `timeoutMs` passes.
+bool waitFor(const std::function<bool()> &condition, int timeoutMs);
+
+// Resident memory of this process from /proc/self/status, in bytes.
+qint64 peakRss();
+// Lets the peak start again from the current resident size.
+bool resetPeakRss();
+
+// Writes `size` deterministic pseudo-random bytes to `path`.
+bool writeDataFile(const QString &path, qint64 size, quint64 seed, QString *errorString);
+QByteArray dataBytes(qint64 size, quint64 seed);
+
+QString formatNumber(double value);
+
+} // namespace Bench
+
+#endif // BENCHHARNESS_H

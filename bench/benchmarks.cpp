@@ -1,0 +1,1238 @@
+#include "benchmarks.h"
+
+#include <qattachmentqueue.h>
+#include <qattachmentremotestorage.h>
+#include <qattachmenttransfer.h>
+#ifdef PSA_BENCH_HAVE_HTTP
+#include <qhttpremotestorage.h>
+#endif
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qdir.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
+#include <QtCore/qtextstream.h>
+#include <QtCore/quuid.h>
+#include <QtNetwork/qnetworkaccessmanager.h>
+#include <QtSql/qsqldatabase.h>
+#include <QtSql/qsqlerror.h>
+#include <QtSql/qsqlquery.h>
+
+#include <cstdio>
+
+namespace Bench {
+
+namespace {
+
+constexpr double MiB = 1024.0 * 1024.0;
+
+// Remote storage for the benchmarks that never transfer: anything started
+// fails, so a benchmark that unexpectedly transfers shows up as an error.
+class UnusedTransfer : public QAttachmentTransfer
+{
+public:
+    explicit UnusedTransfer(Kind kind)
+        : QAttachmentTransfer(kind)
+    {
+        finishWithError(QAttachmentError(QAttachmentError::ServerError,
+                                         QStringLiteral("this benchmark does not transfer")));
+    }
+};
+
+class UnusedRemoteStorage : public QAttachmentRemoteStorage
+{
+public:
+    int started = 0;
+    QAttachmentTransfer *upload(const QAttachment &, QIODevice *) override
+    {
+        ++started;
+        return new UnusedTransfer(QAttachmentTransfer::Upload);
+    }
+    QAttachmentTransfer *download(const QAttachment &, QIODevice *) override
+    {
+        ++started;
+        return new UnusedTransfer(QAttachmentTransfer::Download);
+    }
+    QAttachmentTransfer *remove(const QAttachment &) override
+    {
+        ++started;
+        return new UnusedTransfer(QAttachmentTransfer::Delete);
+    }
+};
+
+// Remote storage that completes at once (through the event loop, as the
+// transfer contract requires): what is left is the queue's own cost per file.
+class InstantTransfer : public QAttachmentTransfer
+{
+public:
+    InstantTransfer(Kind kind, qint64 bytes)
+        : QAttachmentTransfer(kind)
+    {
+        setProgress(bytes, bytes);
+        finishSuccess();
+    }
+};
+
+class InstantRemoteStorage : public QAttachmentRemoteStorage
+{
+public:
+    explicit InstantRemoteStorage(qint64 size)
+        : m_payload(dataBytes(size, 11))
+    { }
+    QAttachmentTransfer *upload(const QAttachment &, QIODevice *source) override
+    {
+        char buffer[64 * 1024];
+        qint64 total = 0;
+        for (qint64 n; (n = source->read(buffer, sizeof buffer)) > 0;)
+            total += n;
+        return new InstantTransfer(QAttachmentTransfer::Upload, total);
+    }
+    QAttachmentTransfer *download(const QAttachment &, QIODevice *sink) override
+    {
+        sink->write(m_payload);
+        return new InstantTransfer(QAttachmentTransfer::Download, m_payload.size());
+    }
+    QAttachmentTransfer *remove(const QAttachment &) override
+    {
+        return new InstantTransfer(QAttachmentTransfer::Delete, 0);
+    }
+
+private:
+    QByteArray m_payload;
+};
+
+// A queue as an app sets it up: its own file-backed SQLite database (WAL) and
+// a file-system storage, both in a temp directory.
+class QueueEnv
+{
+public:
+    explicit QueueEnv(const QString &synchronous)
+        : connection(QUuid::createUuid().toString(QUuid::WithoutBraces))
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        db.setDatabaseName(dir.path() + QStringLiteral("/app.db"));
+        if (db.open()) {
+            QSqlQuery(db).exec(QStringLiteral("PRAGMA journal_mode=WAL"));
+            QSqlQuery(db).exec(QStringLiteral("PRAGMA synchronous=") + synchronous);
+        }
+        makeQueue();
+    }
+    ~QueueEnv()
+    {
+        queue.reset();
+        {
+            QSqlDatabase db = QSqlDatabase::database(connection, false);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(connection);
+    }
+
+    void makeQueue()
+    {
+        queue = std::make_unique<QAttachmentQueue>();
+        queue->setConnectionName(connection);
+        queue->setLocalDirectory(filesDir());
+        queue->setSyncInterval(0);
+    }
+    bool isOpen() const { return dir.isValid() && database().isOpen(); }
+    QSqlDatabase database() const { return QSqlDatabase::database(connection, false); }
+    QString filesDir() const { return dir.path() + QStringLiteral("/files"); }
+    bool exec(const QString &sql, QString *errorString) const
+    {
+        QSqlQuery query(database());
+        if (query.exec(sql))
+            return true;
+        *errorString = query.lastError().text();
+        return false;
+    }
+    qint64 count(const QString &sql) const
+    {
+        QSqlQuery query(database());
+        if (!query.exec(sql) || !query.next())
+            return -1;
+        return query.value(0).toLongLong();
+    }
+
+    QTemporaryDir dir;
+    QString connection;
+    std::unique_ptr<QAttachmentQueue> queue;
+};
+
+// Counts what a queue finished and failed, and when the last expected one came.
+struct Completion
+{
+    Completion(QAttachmentQueue *queue, int expected, QAttachmentTransfer::Kind kind)
+        : expected(expected)
+    {
+        // The signal handlers take the figures; waiting only polls done().
+        const auto done = [this] {
+            if (++finished == this->expected)
+                nanos = clock.nsecsElapsed();
+        };
+        if (kind == QAttachmentTransfer::Download)
+            QObject::connect(queue, &QAttachmentQueue::downloadFinished, &context, done);
+        else
+            QObject::connect(queue, &QAttachmentQueue::uploadFinished, &context, done);
+        QObject::connect(queue, &QAttachmentQueue::transferFailed, &context,
+                         [this](const QString &id, QAttachmentTransfer::Kind,
+                                const QAttachmentError &error, bool willRetry) {
+                             ++failures;
+                             if (lastError.isEmpty())
+                                 lastError = id + QStringLiteral(": ") + error.message();
+                             if (!willRetry)
+                                 ++givenUp;
+                         });
+        QObject::connect(queue, &QAttachmentQueue::errorOccurred, &context,
+                         [this](const QAttachmentError &error) {
+                             ++failures;
+                             ++givenUp;
+                             if (lastError.isEmpty())
+                                 lastError = error.message();
+                         });
+    }
+    void start() { clock.start(); }
+    bool done() const { return finished >= expected || givenUp > 0; }
+    double seconds() const { return double(nanos) / 1e9; }
+    QString problem() const
+    {
+        if (finished >= expected && givenUp == 0)
+            return {};
+        return QStringLiteral("%1 of %2 finished, %3 failures (%4)")
+            .arg(finished)
+            .arg(expected)
+            .arg(failures)
+            .arg(lastError.isEmpty() ? QStringLiteral("timed out") : lastError);
+    }
+
+    QObject context; // the connections end with this object
+    int expected;
+    int finished = 0;
+    int failures = 0;
+    int givenUp = 0;
+    QString lastError;
+    QElapsedTimer clock;
+    qint64 nanos = 0;
+};
+
+// How many files of `dir` have exactly `size` bytes.
+int filesOfSize(const QString &dir, qint64 size)
+{
+    int matching = 0;
+    const QFileInfoList entries = QDir(dir).entryInfoList(QDir::Files);
+    for (const QFileInfo &info : entries)
+        matching += info.size() == size ? 1 : 0;
+    return matching;
+}
+
+bool sameContent(const QString &a, const QString &b)
+{
+    QFile fa(a), fb(b);
+    if (!fa.open(QIODevice::ReadOnly) || !fb.open(QIODevice::ReadOnly) || fa.size() != fb.size())
+        return false;
+    constexpr qint64 Chunk = 1 << 20;
+    while (!fa.atEnd()) {
+        if (fa.read(Chunk) != fb.read(Chunk))
+            return false;
+    }
+    return true;
+}
+
+QString smallName(int index)
+{
+    return QStringLiteral("f%1.dat").arg(index, 6, 10, QLatin1Char('0'));
+}
+
+QString sizeLabel(qint64 bytes)
+{
+    if (bytes >= (qint64(1) << 30) && bytes % (qint64(1) << 30) == 0)
+        return QString::number(bytes >> 30) + QStringLiteral("GiB");
+    if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
+        return QString::number(bytes >> 20) + QStringLiteral("MiB");
+    return QString::number(bytes >> 10) + QStringLiteral("KiB");
+}
+
+QString countLabel(int count)
+{
+    return count % 1000 == 0 ? QString::number(count / 1000) + QLatin1Char('k')
+                             : QString::number(count);
+}
+
+void progress(const QString &text)
+{
+    std::fprintf(stderr, "# %s\n", qPrintable(text));
+    std::fflush(stderr);
+}
+
+int transferTimeoutMs(const Config &config)
+{
+    return config.quick ? 60000 : 900000;
+}
+
+Figure makeFigure(const QString &name, double project, double limit, const QString &unit,
+                  Figure::Better better, double targetRatio, const QString &limitSource)
+{
+    Figure figure;
+    figure.name = name;
+    figure.project = project;
+    figure.limit = limit;
+    figure.unit = unit;
+    figure.better = better;
+    figure.targetRatio = targetRatio;
+    figure.limitSource = limitSource;
+    return figure;
+}
+
+#ifdef PSA_BENCH_HAVE_HTTP
+// Speaks HTTP/2 to a cleartext server without asking first (prior knowledge),
+// as an app whose server is known to support it would configure Qt.
+class Http2DirectManager : public QNetworkAccessManager
+{
+protected:
+    QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                 QIODevice *outgoingData) override
+    {
+        QNetworkRequest http2(request);
+        http2.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
+        return QNetworkAccessManager::createRequest(op, http2, outgoingData);
+    }
+};
+
+QAttachmentRemoteStorage *httpRemote(const QUrl &baseUrl, QNetworkAccessManager *manager)
+{
+    auto *remote = new QHttpRemoteStorage;
+    remote->setBaseUrl(baseUrl);
+    if (manager)
+        remote->setNetworkAccessManager(manager);
+    return remote;
+}
+#endif
+
+} // namespace
+
+Config Config::full()
+{
+    return Config();
+}
+
+Config Config::quickRun()
+{
+    Config config;
+    config.quick = true;
+    config.smallCount = 100;
+    config.bigSize = 16 * 1024 * 1024;
+    config.reconcileCount = 5000;
+    config.startupCount = 2000;
+    return config;
+}
+
+QStringList benchmarkNames()
+{
+    return {QStringLiteral("big"),      QStringLiteral("download"),  QStringLiteral("upload"),
+            QStringLiteral("overhead"), QStringLiteral("reconcile"), QStringLiteral("startup")};
+}
+
+bool transferBenchmarksAvailable()
+{
+#ifdef PSA_BENCH_HAVE_HTTP
+    return true;
+#else
+    return false;
+#endif
+}
+
+Benchmarks::Benchmarks(const Config &config, Report &report)
+    : m_config(config)
+    , m_report(report)
+{ }
+
+Benchmarks::~Benchmarks() = default;
+
+void Benchmarks::run()
+{
+    // The 1 GiB cases first: their peak memory is read while this process is
+    // still small, before the 100k-row benchmarks have grown its heap.
+    if (m_config.wants(QStringLiteral("big")))
+        runBig();
+    if (m_config.wants(QStringLiteral("download")))
+        runSmallDownloads();
+    if (m_config.wants(QStringLiteral("upload")))
+        runSmallUploads();
+    if (m_config.wants(QStringLiteral("overhead")))
+        runOverhead();
+    if (m_config.wants(QStringLiteral("reconcile")))
+        runReconcile();
+    if (m_config.wants(QStringLiteral("startup")))
+        runStartup();
+    if (m_server)
+        m_server->stop();
+}
+
+bool Benchmarks::ensureServer()
+{
+    if (m_server)
+        return true;
+    if (m_serverFailed)
+        return false;
+    auto server = std::make_unique<NginxServer>();
+    QString problem;
+    if (!server->start(&problem)) {
+        m_serverFailed = true;
+        m_report.fail(QStringLiteral("nginx"), problem);
+        return false;
+    }
+    progress(QStringLiteral("nginx WebDAV on 127.0.0.1:%1").arg(server->port()));
+    m_server = std::move(server);
+    return true;
+}
+
+void Benchmarks::runBig()
+{
+#ifndef PSA_BENCH_HAVE_HTTP
+    progress(QStringLiteral("big: skipped, QHttpRemoteStorage is not built"));
+#else
+    if (!ensureServer())
+        return;
+    const QString label = sizeLabel(m_config.bigSize);
+    const QString www = m_server->documentRoot();
+    QDir().mkpath(www + QStringLiteral("/big"));
+    const QString source = www + QStringLiteral("/big/big.bin");
+    QString problem;
+    progress(QStringLiteral("big: writing a %1 file").arg(label));
+    if (!writeDataFile(source, m_config.bigSize, 7, &problem)) {
+        m_report.fail(QStringLiteral("big"), problem);
+        return;
+    }
+    const int timeout = transferTimeoutMs(m_config);
+    QTemporaryDir work;
+
+    // --- download -------------------------------------------------------------
+    progress(QStringLiteral("big: curl download"));
+    const QString curlOut = work.path() + QStringLiteral("/curl-big.bin");
+    const ChildRun curlDown = runMeasured(QStringLiteral("curl"),
+                                          {QStringLiteral("-s"), QStringLiteral("-S"),
+                                           QStringLiteral("--fail"), QStringLiteral("-o"), curlOut,
+                                           m_server->url(QStringLiteral("big/big.bin")).toString()},
+                                          timeout);
+    if (!curlDown.ok() || QFileInfo(curlOut).size() != m_config.bigSize) {
+        m_report.fail(
+            QStringLiteral("download_big"),
+            QStringLiteral("curl failed: %1").arg(QString::fromLocal8Bit(curlDown.standardError)));
+        return;
+    }
+    QFile::remove(curlOut);
+
+    progress(QStringLiteral("big: bare QNetworkAccessManager download"));
+    const double qnamDown = runQnam({{m_server->url(QStringLiteral("big/big.bin")), curlOut}},
+                                    false, 1, timeout, &problem);
+    if (qnamDown < 0 || QFileInfo(curlOut).size() != m_config.bigSize) {
+        m_report.fail(QStringLiteral("download_big"),
+                      QStringLiteral("QNetworkAccessManager failed: %1").arg(problem));
+        return;
+    }
+    QFile::remove(curlOut);
+
+    const auto projectDownload = [&](bool http2, double *seconds, qint64 *peak) {
+        progress(QStringLiteral("big: project download over %1")
+                     .arg(http2 ? QStringLiteral("HTTP/2") : QStringLiteral("HTTP/1.1")));
+        QueueEnv env(m_config.synchronous);
+        Http2DirectManager manager;
+        std::unique_ptr<QAttachmentRemoteStorage> remote(
+            httpRemote(http2 ? m_server->http2Url(QStringLiteral("big/"))
+                             : m_server->url(QStringLiteral("big/")),
+                       http2 ? &manager : nullptr));
+        env.queue->setRemoteStorage(remote.get());
+        Completion completion(env.queue.get(), 1, QAttachmentTransfer::Download);
+        if (!env.isOpen() || !env.queue->startSync()) {
+            m_report.fail(QStringLiteral("download_big"),
+                          QStringLiteral("the queue did not start"));
+            return false;
+        }
+        resetPeakRss();
+        completion.start();
+        env.queue->setWatchedAttachments(
+            {QWatchedAttachmentItem(QStringLiteral("big"), QStringLiteral("bin"))});
+        waitFor([&] { return completion.done(); }, timeout);
+        *peak = peakRss();
+        QString failure = completion.problem();
+        const QString local = env.filesDir() + QStringLiteral("/big.bin");
+        if (failure.isEmpty() && !sameContent(local, source))
+            failure = QStringLiteral("the downloaded file differs from the source");
+        if (!failure.isEmpty()) {
+            m_report.fail(QStringLiteral("download_big"), failure);
+            return false;
+        }
+        *seconds = completion.seconds();
+        env.queue->stopSyncing();
+        return true;
+    };
+    double downSeconds = 0;
+    qint64 downPeak = 0;
+    if (!projectDownload(false, &downSeconds, &downPeak))
+        return;
+
+    Figure downTime
+        = makeFigure(QStringLiteral("download_%1_time").arg(label), downSeconds, curlDown.seconds,
+                     QStringLiteral("s"), Figure::Lower, 1.5, QStringLiteral("curl"));
+    downTime.extra = {{QStringLiteral("project_MiB_per_s"), m_config.bigSize / MiB / downSeconds},
+                      {QStringLiteral("curl_MiB_per_s"), m_config.bigSize / MiB / curlDown.seconds},
+                      {QStringLiteral("qnam_s"), qnamDown}};
+    m_report.add(downTime);
+    Figure downRss
+        = makeFigure(QStringLiteral("download_%1_peak_rss").arg(label), downPeak / MiB, 64,
+                     QStringLiteral("MiB"), Figure::Lower, 1.0, QStringLiteral("target"));
+    downRss.extra = {{QStringLiteral("curl_MiB"), curlDown.maxRssBytes / MiB}};
+    m_report.add(downRss);
+
+    // --- upload ---------------------------------------------------------------
+    progress(QStringLiteral("big: curl upload"));
+    const ChildRun curlUp
+        = runMeasured(QStringLiteral("curl"),
+                      {QStringLiteral("-s"), QStringLiteral("-S"), QStringLiteral("--fail"),
+                       QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-T"),
+                       source, m_server->url(QStringLiteral("big-up-curl/big.bin")).toString()},
+                      timeout);
+    const QString curlUploaded = www + QStringLiteral("/big-up-curl/big.bin");
+    if (!curlUp.ok() || QFileInfo(curlUploaded).size() != m_config.bigSize) {
+        m_report.fail(
+            QStringLiteral("upload_big"),
+            QStringLiteral("curl failed: %1").arg(QString::fromLocal8Bit(curlUp.standardError)));
+        return;
+    }
+    QFile::remove(curlUploaded);
+
+    progress(QStringLiteral("big: bare QNetworkAccessManager upload"));
+    const double qnamUp = runQnam({{m_server->url(QStringLiteral("big-up-qnam/big.bin")), source}},
+                                  true, 1, timeout, &problem);
+    const QString qnamUploaded = www + QStringLiteral("/big-up-qnam/big.bin");
+    if (qnamUp < 0 || QFileInfo(qnamUploaded).size() != m_config.bigSize) {
+        m_report.fail(QStringLiteral("upload_big"),
+                      QStringLiteral("QNetworkAccessManager failed: %1").arg(problem));
+        return;
+    }
+    QFile::remove(qnamUploaded);
+
+    const auto projectUpload = [&](bool http2, double *seconds, qint64 *peak, qint64 *savePeak) {
+        progress(QStringLiteral("big: project upload over %1")
+                     .arg(http2 ? QStringLiteral("HTTP/2") : QStringLiteral("HTTP/1.1")));
+        const QString target
+            = http2 ? QStringLiteral("big-up-project-h2") : QStringLiteral("big-up-project");
+        QueueEnv env(m_config.synchronous);
+        Http2DirectManager manager;
+        std::unique_ptr<QAttachmentRemoteStorage> remote(
+            httpRemote(http2 ? m_server->http2Url(target + QLatin1Char('/'))
+                             : m_server->url(target + QLatin1Char('/')),
+                       http2 ? &manager : nullptr));
+        env.queue->setRemoteStorage(remote.get());
+        resetPeakRss();
+        QString failure;
+        const QAttachment saved = env.queue->saveFileFromPath(
+            source, QStringLiteral("application/octet-stream"), {}, {}, {}, &failure);
+        *savePeak = peakRss();
+        if (!saved.isValid()) {
+            m_report.fail(QStringLiteral("upload_big"), failure);
+            return false;
+        }
+        Completion completion(env.queue.get(), 1, QAttachmentTransfer::Upload);
+        resetPeakRss();
+        completion.start();
+        if (!env.queue->startSync()) {
+            m_report.fail(QStringLiteral("upload_big"), QStringLiteral("the queue did not start"));
+            return false;
+        }
+        waitFor([&] { return completion.done(); }, timeout);
+        *peak = peakRss();
+        failure = completion.problem();
+        const QString uploaded
+            = www + QLatin1Char('/') + target + QLatin1Char('/') + saved.filename();
+        if (failure.isEmpty() && !sameContent(uploaded, source))
+            failure = QStringLiteral("the uploaded file differs from the source");
+        if (!failure.isEmpty()) {
+            m_report.fail(QStringLiteral("upload_big"), failure);
+            return false;
+        }
+        QFile::remove(uploaded);
+        *seconds = completion.seconds();
+        env.queue->stopSyncing();
+        return true;
+    };
+    double upSeconds = 0;
+    qint64 upPeak = 0;
+    qint64 savePeak = 0;
+    if (!projectUpload(false, &upSeconds, &upPeak, &savePeak))
+        return;
+    Figure upTime
+        = makeFigure(QStringLiteral("upload_%1_time").arg(label), upSeconds, curlUp.seconds,
+                     QStringLiteral("s"), Figure::Lower, 1.5, QStringLiteral("curl"));
+    upTime.extra = {{QStringLiteral("project_MiB_per_s"), m_config.bigSize / MiB / upSeconds},
+                    {QStringLiteral("curl_MiB_per_s"), m_config.bigSize / MiB / curlUp.seconds},
+                    {QStringLiteral("qnam_s"), qnamUp}};
+    m_report.add(upTime);
+    Figure upRss = makeFigure(QStringLiteral("upload_%1_peak_rss").arg(label), upPeak / MiB, 64,
+                              QStringLiteral("MiB"), Figure::Lower, 1.0, QStringLiteral("target"));
+    upRss.extra = {{QStringLiteral("curl_MiB"), curlUp.maxRssBytes / MiB},
+                   {QStringLiteral("save_file_peak_MiB"), savePeak / MiB}};
+    m_report.add(upRss);
+    // HTTP/2 last: Qt 6.4's HTTP/2 download buffers far more than the read
+    // buffer size, and the heap it leaves behind would inflate the peaks above.
+    double downSeconds2 = 0;
+    qint64 downPeak2 = 0;
+    double upSeconds2 = 0;
+    qint64 upPeak2 = 0;
+    qint64 savePeak2 = 0;
+    if (!projectDownload(true, &downSeconds2, &downPeak2)
+        || !projectUpload(true, &upSeconds2, &upPeak2, &savePeak2))
+        return;
+    Figure downTime2 = makeFigure(QStringLiteral("download_%1_time_http2").arg(label), downSeconds2,
+                                  curlDown.seconds, QStringLiteral("s"), Figure::Lower, 1.5,
+                                  QStringLiteral("curl"));
+    downTime2.extra = {{QStringLiteral("peak_rss_MiB"), downPeak2 / MiB}};
+    m_report.add(downTime2);
+    Figure upTime2
+        = makeFigure(QStringLiteral("upload_%1_time_http2").arg(label), upSeconds2, curlUp.seconds,
+                     QStringLiteral("s"), Figure::Lower, 1.5, QStringLiteral("curl"));
+    upTime2.extra = {{QStringLiteral("peak_rss_MiB"), upPeak2 / MiB}};
+    m_report.add(upTime2);
+    QFile::remove(source);
+#endif
+}
+
+void Benchmarks::runSmallDownloads()
+{
+#ifndef PSA_BENCH_HAVE_HTTP
+    progress(QStringLiteral("download: skipped, QHttpRemoteStorage is not built"));
+#else
+    if (!ensureServer())
+        return;
+    const int count = m_config.smallCount;
+    const qint64 size = m_config.smallSize;
+    const QString label = QStringLiteral("%1x%2").arg(countLabel(count), sizeLabel(size));
+    const QString name = QStringLiteral("download_%1").arg(label);
+    const QString www = m_server->documentRoot() + QStringLiteral("/small");
+    QDir().mkpath(www);
+    QString problem;
+    progress(QStringLiteral("download: writing %1 files").arg(label));
+    for (int i = 0; i < count; ++i) {
+        if (!writeDataFile(www + QLatin1Char('/') + smallName(i), size, 1000 + i, &problem)) {
+            m_report.fail(name, problem);
+            return;
+        }
+    }
+    const int timeout = transferTimeoutMs(m_config);
+
+    progress(QStringLiteral("download: curl, %1 connections").arg(m_config.curlParallel));
+    QTemporaryDir work;
+    const QString curlDir = work.path() + QStringLiteral("/curl");
+    QDir().mkpath(curlDir);
+    const QString curlConfig = work.path() + QStringLiteral("/download.curl");
+    {
+        QFile file(curlConfig);
+        if (!file.open(QIODevice::WriteOnly)) {
+            m_report.fail(name, QStringLiteral("cannot write the curl config"));
+            return;
+        }
+        QTextStream out(&file);
+        for (int i = 0; i < count; ++i) {
+            out << "url = \"" << m_server->url(QStringLiteral("small/") + smallName(i)).toString()
+                << "\"\n"
+                << "output = \"" << curlDir << '/' << smallName(i) << "\"\n";
+        }
+    }
+    // Best of `repeat` runs for curl, the bare QNetworkAccessManager and the
+    // queue alike: on a shared machine the slowest runs measure the neighbours.
+    ChildRun curl;
+    for (int run = 0; run < m_config.repeat; ++run) {
+        const ChildRun attempt = runMeasured(
+            QStringLiteral("curl"),
+            {QStringLiteral("-s"), QStringLiteral("-S"), QStringLiteral("--fail"),
+             QStringLiteral("--parallel"), QStringLiteral("--parallel-max"),
+             QString::number(m_config.curlParallel), QStringLiteral("-K"), curlConfig},
+            timeout);
+        if (!attempt.ok() || filesOfSize(curlDir, size) != count) {
+            m_report.fail(name,
+                          QStringLiteral("curl failed: %1")
+                              .arg(QString::fromLocal8Bit(attempt.standardError)));
+            return;
+        }
+        if (run == 0 || attempt.seconds < curl.seconds)
+            curl = attempt;
+        QDir(curlDir).removeRecursively();
+        QDir().mkpath(curlDir);
+    }
+
+    progress(QStringLiteral("download: bare QNetworkAccessManager"));
+    QList<QnamTransfer> qnamTransfers;
+    for (int i = 0; i < count; ++i)
+        qnamTransfers.append({m_server->url(QStringLiteral("small/") + smallName(i)),
+                              curlDir + QLatin1Char('/') + smallName(i)});
+    double qnamSeconds = -1;
+    for (int run = 0; run < m_config.repeat; ++run) {
+        QDir().mkpath(curlDir);
+        const double seconds
+            = runQnam(qnamTransfers, false, m_config.curlParallel, timeout, &problem);
+        if (seconds < 0 || filesOfSize(curlDir, size) != count) {
+            m_report.fail(name, QStringLiteral("QNetworkAccessManager failed: %1").arg(problem));
+            return;
+        }
+        if (qnamSeconds < 0 || seconds < qnamSeconds)
+            qnamSeconds = seconds;
+        QDir(curlDir).removeRecursively();
+    }
+
+    // The project, once over HTTP/1.1 (what curl speaks here) with the stall
+    // probe running, and once over HTTP/2 without TLS.
+    const auto project = [&](bool http2, StallProbe *probe, int *retries) -> double {
+        progress(QStringLiteral("download: project over %1, referenced through the watch query")
+                     .arg(http2 ? QStringLiteral("HTTP/2") : QStringLiteral("HTTP/1.1")));
+        const QString figureName = http2 ? name + QStringLiteral("_http2") : name;
+        QueueEnv env(m_config.synchronous);
+        QString sqlProblem;
+        if (!env.isOpen()
+            || !env.exec(
+                QStringLiteral("CREATE TABLE items (id INTEGER PRIMARY KEY, photo_id TEXT)"),
+                &sqlProblem)) {
+            m_report.fail(figureName, QStringLiteral("database: %1").arg(sqlProblem));
+            return -1;
+        }
+        Http2DirectManager manager;
+        std::unique_ptr<QAttachmentRemoteStorage> remote(
+            httpRemote(http2 ? m_server->http2Url(QStringLiteral("small/"))
+                             : m_server->url(QStringLiteral("small/")),
+                       http2 ? &manager : nullptr));
+        env.queue->setRemoteStorage(remote.get());
+        env.queue->setWatchQuery(
+            QStringLiteral("SELECT photo_id AS id, 'dat' AS file_extension FROM items "
+                           "WHERE photo_id IS NOT NULL"));
+        env.queue->setWatchTables({QStringLiteral("items")});
+        if (!env.queue->startSync()) {
+            m_report.fail(figureName, QStringLiteral("the queue did not start"));
+            return -1;
+        }
+        Completion completion(env.queue.get(), count, QAttachmentTransfer::Download);
+        if (probe)
+            probe->start();
+        completion.start();
+        {
+            // The app references every file at once, in one transaction of its own.
+            QSqlDatabase db = env.database();
+            db.transaction();
+            QSqlQuery insert(db);
+            insert.prepare(QStringLiteral("INSERT INTO items (photo_id) VALUES (?)"));
+            for (int i = 0; i < count; ++i) {
+                insert.addBindValue(smallName(i).chopped(4));
+                insert.exec();
+            }
+            db.commit();
+        }
+        waitFor([&] { return completion.done(); }, timeout);
+        if (probe)
+            probe->stop();
+        QString failure = completion.problem();
+        if (failure.isEmpty() && filesOfSize(env.filesDir(), size) != count)
+            failure = QStringLiteral("not every downloaded file has its size");
+        if (failure.isEmpty()
+            && !sameContent(env.filesDir() + QLatin1Char('/') + smallName(count / 2),
+                            www + QLatin1Char('/') + smallName(count / 2)))
+            failure = QStringLiteral("a downloaded file differs from the source");
+        if (!failure.isEmpty()) {
+            m_report.fail(figureName, failure);
+            return -1;
+        }
+        env.queue->stopSyncing();
+        *retries += completion.failures;
+        return completion.seconds();
+    };
+    const auto best = [&](bool http2, StallProbe *probe) {
+        const QString figureName = http2 ? name + QStringLiteral("_http2") : name;
+        double seconds = -1;
+        int retries = 0;
+        for (int run = 0; run < m_config.repeat; ++run) {
+            // The stall probe watches the first run only.
+            const double attempt = project(http2, run == 0 ? probe : nullptr, &retries);
+            if (attempt < 0)
+                return false;
+            if (seconds < 0 || attempt < seconds)
+                seconds = attempt;
+        }
+        Figure figure
+            = makeFigure(figureName, count / seconds, count / curl.seconds,
+                         QStringLiteral("files/s"), Figure::Higher, 0.5, QStringLiteral("curl"));
+        figure.extra = {{QStringLiteral("project_s"), seconds},
+                        {QStringLiteral("curl_s"), curl.seconds},
+                        {QStringLiteral("qnam_http1_files_per_s"), count / qnamSeconds},
+                        {QStringLiteral("retries"), double(retries)}};
+        m_report.add(figure);
+        return true;
+    };
+
+    StallProbe probe;
+    if (!best(false, &probe))
+        return;
+    Figure stallMax
+        = makeFigure(QStringLiteral("stall_max_during_download"), probe.maxGapMs(), 50,
+                     QStringLiteral("ms"), Figure::Lower, 1.0, QStringLiteral("target"));
+    stallMax.extra = {{QStringLiteral("ticks"), double(probe.samples())}};
+    m_report.add(stallMax);
+    Figure stallP99
+        = makeFigure(QStringLiteral("stall_p99_during_download"), probe.percentileGapMs(99), 16,
+                     QStringLiteral("ms"), Figure::Lower, 1.0, QStringLiteral("target"));
+    stallP99.extra = {{QStringLiteral("p50_ms"), probe.percentileGapMs(50)},
+                      {QStringLiteral("p999_ms"), probe.percentileGapMs(99.9)}};
+    m_report.add(stallP99);
+    best(true, nullptr);
+#endif
+}
+
+void Benchmarks::runSmallUploads()
+{
+#ifndef PSA_BENCH_HAVE_HTTP
+    progress(QStringLiteral("upload: skipped, QHttpRemoteStorage is not built"));
+#else
+    if (!ensureServer())
+        return;
+    const int count = m_config.smallCount;
+    const qint64 size = m_config.smallSize;
+    const QString label = QStringLiteral("%1x%2").arg(countLabel(count), sizeLabel(size));
+    const QString name = QStringLiteral("upload_%1").arg(label);
+    const QString www = m_server->documentRoot();
+    QTemporaryDir work;
+    const QString sourceDir = work.path() + QStringLiteral("/source");
+    QDir().mkpath(sourceDir);
+    QString problem;
+    for (int i = 0; i < count; ++i) {
+        if (!writeDataFile(sourceDir + QLatin1Char('/') + smallName(i), size, 5000 + i, &problem)) {
+            m_report.fail(name, problem);
+            return;
+        }
+    }
+    const int timeout = transferTimeoutMs(m_config);
+
+    progress(QStringLiteral("upload: curl, %1 connections").arg(m_config.curlParallel));
+    const QString curlConfig = work.path() + QStringLiteral("/upload.curl");
+    {
+        QFile file(curlConfig);
+        if (!file.open(QIODevice::WriteOnly)) {
+            m_report.fail(name, QStringLiteral("cannot write the curl config"));
+            return;
+        }
+        QTextStream out(&file);
+        for (int i = 0; i < count; ++i) {
+            out << "upload-file = \"" << sourceDir << '/' << smallName(i) << "\"\n"
+                << "url = \"" << m_server->url(QStringLiteral("up-curl/") + smallName(i)).toString()
+                << "\"\n"
+                << "output = \"/dev/null\"\n";
+        }
+    }
+    ChildRun curl;
+    for (int run = 0; run < m_config.repeat; ++run) {
+        const ChildRun attempt = runMeasured(
+            QStringLiteral("curl"),
+            {QStringLiteral("-s"), QStringLiteral("-S"), QStringLiteral("--fail"),
+             QStringLiteral("--parallel"), QStringLiteral("--parallel-max"),
+             QString::number(m_config.curlParallel), QStringLiteral("-K"), curlConfig},
+            timeout);
+        if (!attempt.ok() || filesOfSize(www + QStringLiteral("/up-curl"), size) != count) {
+            m_report.fail(name,
+                          QStringLiteral("curl failed: %1")
+                              .arg(QString::fromLocal8Bit(attempt.standardError)));
+            return;
+        }
+        if (run == 0 || attempt.seconds < curl.seconds)
+            curl = attempt;
+        QDir(www + QStringLiteral("/up-curl")).removeRecursively();
+    }
+
+    progress(QStringLiteral("upload: bare QNetworkAccessManager"));
+    QList<QnamTransfer> qnamTransfers;
+    for (int i = 0; i < count; ++i)
+        qnamTransfers.append({m_server->url(QStringLiteral("up-qnam/") + smallName(i)),
+                              sourceDir + QLatin1Char('/') + smallName(i)});
+    double qnamSeconds = -1;
+    for (int run = 0; run < m_config.repeat; ++run) {
+        const double seconds
+            = runQnam(qnamTransfers, true, m_config.curlParallel, timeout, &problem);
+        if (seconds < 0 || filesOfSize(www + QStringLiteral("/up-qnam"), size) != count) {
+            m_report.fail(name, QStringLiteral("QNetworkAccessManager failed: %1").arg(problem));
+            return;
+        }
+        if (qnamSeconds < 0 || seconds < qnamSeconds)
+            qnamSeconds = seconds;
+        QDir(www + QStringLiteral("/up-qnam")).removeRecursively();
+    }
+
+    const auto project = [&](bool http2, double *saveSeconds, int *retries) -> double {
+        progress(QStringLiteral("upload: project over %1, saveFile while the queue runs")
+                     .arg(http2 ? QStringLiteral("HTTP/2") : QStringLiteral("HTTP/1.1")));
+        const QString figureName = http2 ? name + QStringLiteral("_http2") : name;
+        const QString target
+            = http2 ? QStringLiteral("up-project-h2") : QStringLiteral("up-project");
+        QueueEnv env(m_config.synchronous);
+        Http2DirectManager manager;
+        std::unique_ptr<QAttachmentRemoteStorage> remote(
+            httpRemote(http2 ? m_server->http2Url(target + QLatin1Char('/'))
+                             : m_server->url(target + QLatin1Char('/')),
+                       http2 ? &manager : nullptr));
+        env.queue->setRemoteStorage(remote.get());
+        if (!env.isOpen() || !env.queue->startSync()) {
+            m_report.fail(figureName, QStringLiteral("the queue did not start"));
+            return -1.0;
+        }
+        QList<QByteArray> payloads;
+        payloads.reserve(count);
+        for (int i = 0; i < count; ++i)
+            payloads.append(dataBytes(size, 9000 + i));
+        Completion completion(env.queue.get(), count, QAttachmentTransfer::Upload);
+        // One save per turn of the event loop, as an app saving photos one
+        // after another would: transfers run in between.
+        int saved = 0;
+        qint64 saveNanos = 0; // inside saveFile(): the app's own cost
+        QString saveProblem;
+        QTimer saver;
+        saver.setInterval(0);
+        QObject::connect(&saver, &QTimer::timeout, [&] {
+            if (saved >= count) {
+                saver.stop();
+                return;
+            }
+            QElapsedTimer saveClock;
+            saveClock.start();
+            const QAttachment attachment = env.queue->saveFile(
+                payloads.at(saved), QStringLiteral("application/octet-stream"),
+                QStringLiteral("dat"), {}, {}, &saveProblem);
+            saveNanos += saveClock.nsecsElapsed();
+            if (!attachment.isValid()) {
+                saver.stop();
+                completion.givenUp++;
+                return;
+            }
+            payloads[saved] = QByteArray();
+            ++saved;
+        });
+        completion.start();
+        saver.start();
+        waitFor([&] { return completion.done(); }, timeout);
+        saver.stop();
+        QString failure = saveProblem.isEmpty()
+            ? completion.problem()
+            : QStringLiteral("saveFile failed: %1").arg(saveProblem);
+        if (failure.isEmpty() && filesOfSize(www + QLatin1Char('/') + target, size) != count)
+            failure = QStringLiteral("not every uploaded file reached the server with its size");
+        if (!failure.isEmpty()) {
+            m_report.fail(figureName, failure);
+            return -1.0;
+        }
+        env.queue->stopSyncing();
+        QDir(www + QLatin1Char('/') + target).removeRecursively();
+        *saveSeconds = double(saveNanos) / 1e9;
+        *retries += completion.failures;
+        return completion.seconds();
+    };
+    const auto best = [&](bool http2) {
+        const QString figureName = http2 ? name + QStringLiteral("_http2") : name;
+        double seconds = -1;
+        double saveSeconds = 0;
+        int retries = 0;
+        for (int run = 0; run < m_config.repeat; ++run) {
+            double attemptSave = 0;
+            const double attempt = project(http2, &attemptSave, &retries);
+            if (attempt < 0)
+                return;
+            if (seconds < 0 || attempt < seconds) {
+                seconds = attempt;
+                saveSeconds = attemptSave;
+            }
+        }
+        Figure figure
+            = makeFigure(figureName, count / seconds, count / curl.seconds,
+                         QStringLiteral("files/s"), Figure::Higher, 0.5, QStringLiteral("curl"));
+        figure.extra = {{QStringLiteral("project_s"), seconds},
+                        {QStringLiteral("curl_s"), curl.seconds},
+                        {QStringLiteral("qnam_http1_files_per_s"), count / qnamSeconds},
+                        {QStringLiteral("save_file_total_s"), saveSeconds},
+                        {QStringLiteral("retries"), double(retries)}};
+        m_report.add(figure);
+    };
+    best(false);
+    best(true);
+#endif
+}
+
+void Benchmarks::runOverhead()
+{
+    const int count = m_config.smallCount;
+    const qint64 size = m_config.smallSize;
+    const QString label = QStringLiteral("%1x%2").arg(countLabel(count), sizeLabel(size));
+    const int timeout = transferTimeoutMs(m_config);
+    // The queue's share of a per-file budget: curl moves about 8,000 small files
+    // a second here, so half of that leaves 250 us per file for everything in
+    // the process; the queue keeps at most 100 of them.
+    constexpr double BudgetMicros = 100;
+
+    progress(
+        QStringLiteral("overhead: %1 downloads from a remote that answers at once").arg(label));
+    {
+        const QString name = QStringLiteral("overhead_download_%1").arg(label);
+        QueueEnv env(m_config.synchronous);
+        QString problem;
+        if (!env.isOpen()
+            || !env.exec(
+                QStringLiteral("CREATE TABLE items (id INTEGER PRIMARY KEY, photo_id TEXT)"),
+                &problem)) {
+            m_report.fail(name, QStringLiteral("database: %1").arg(problem));
+            return;
+        }
+        InstantRemoteStorage remote(size);
+        env.queue->setRemoteStorage(&remote);
+        env.queue->setWatchQuery(
+            QStringLiteral("SELECT photo_id AS id, 'dat' AS file_extension FROM items "
+                           "WHERE photo_id IS NOT NULL"));
+        env.queue->setWatchTables({QStringLiteral("items")});
+        if (!env.queue->startSync()) {
+            m_report.fail(name, QStringLiteral("the queue did not start"));
+            return;
+        }
+        Completion completion(env.queue.get(), count, QAttachmentTransfer::Download);
+        completion.start();
+        {
+            QSqlDatabase db = env.database();
+            db.transaction();
+            QSqlQuery insert(db);
+            insert.prepare(QStringLiteral("INSERT INTO items (photo_id) VALUES (?)"));
+            for (int i = 0; i < count; ++i) {
+                insert.addBindValue(smallName(i).chopped(4));
+                insert.exec();
+            }
+            db.commit();
+        }
+        waitFor([&] { return completion.done(); }, timeout);
+        problem = completion.problem();
+        if (problem.isEmpty() && filesOfSize(env.filesDir(), size) != count)
+            problem = QStringLiteral("not every downloaded file has its size");
+        if (!problem.isEmpty()) {
+            m_report.fail(name, problem);
+            return;
+        }
+        env.queue->stopSyncing();
+        Figure figure
+            = makeFigure(name, completion.seconds() * 1e6 / count, BudgetMicros,
+                         QStringLiteral("us/file"), Figure::Lower, 1.0, QStringLiteral("budget"));
+        figure.extra = {{QStringLiteral("files_per_s"), count / completion.seconds()}};
+        m_report.add(figure);
+    }
+
+    progress(QStringLiteral("overhead: %1 saveFile calls and uploads to a remote that answers "
+                            "at once")
+                 .arg(label));
+    {
+        const QString name = QStringLiteral("overhead_upload_%1").arg(label);
+        QueueEnv env(m_config.synchronous);
+        InstantRemoteStorage remote(0);
+        env.queue->setRemoteStorage(&remote);
+        if (!env.isOpen() || !env.queue->startSync()) {
+            m_report.fail(name, QStringLiteral("the queue did not start"));
+            return;
+        }
+        const QByteArray payload = dataBytes(size, 13);
+        Completion completion(env.queue.get(), count, QAttachmentTransfer::Upload);
+        int saved = 0;
+        qint64 saveNanos = 0;
+        QString saveProblem;
+        QTimer saver;
+        saver.setInterval(0);
+        QObject::connect(&saver, &QTimer::timeout, [&] {
+            if (saved >= count) {
+                saver.stop();
+                return;
+            }
+            QElapsedTimer clock;
+            clock.start();
+            const QAttachment attachment
+                = env.queue->saveFile(payload, QStringLiteral("application/octet-stream"),
+                                      QStringLiteral("dat"), {}, {}, &saveProblem);
+            saveNanos += clock.nsecsElapsed();
+            if (!attachment.isValid()) {
+                saver.stop();
+                completion.givenUp++;
+                return;
+            }
+            ++saved;
+        });
+        completion.start();
+        saver.start();
+        waitFor([&] { return completion.done(); }, timeout);
+        saver.stop();
+        const QString problem = saveProblem.isEmpty()
+            ? completion.problem()
+            : QStringLiteral("saveFile failed: %1").arg(saveProblem);
+        if (!problem.isEmpty()) {
+            m_report.fail(name, problem);
+            return;
+        }
+        env.queue->stopSyncing();
+        // saveFile() is mostly the file system (QSaveFile flushes to disk); it
+        // is reported apart so that the figure is the queue's own work.
+        const double queueSeconds = completion.seconds() - double(saveNanos) / 1e9;
+        Figure figure
+            = makeFigure(name, queueSeconds * 1e6 / count, BudgetMicros, QStringLiteral("us/file"),
+                         Figure::Lower, 1.0, QStringLiteral("budget"));
+        figure.extra = {{QStringLiteral("total_s"), completion.seconds()},
+                        {QStringLiteral("save_file_us_per_file"), saveNanos / 1e3 / count}};
+        m_report.add(figure);
+    }
+}
+
+void Benchmarks::runReconcile()
+{
+    const int count = m_config.reconcileCount;
+    const QString label = countLabel(count);
+    progress(QStringLiteral("reconcile: %1 watched ids").arg(label));
+    QueueEnv env(m_config.synchronous);
+    UnusedRemoteStorage remote;
+    env.queue->setRemoteStorage(&remote);
+    // Offline: the rows reconciliation inserts stay queued, so only the
+    // reconciliation itself is measured.
+    env.queue->setOnline(false);
+    if (!env.isOpen() || !env.queue->startSync()) {
+        m_report.fail(QStringLiteral("reconcile"), QStringLiteral("the queue did not start"));
+        return;
+    }
+    QList<QWatchedAttachmentItem> items;
+    items.reserve(count);
+    for (int i = 0; i < count; ++i)
+        items.append(QWatchedAttachmentItem(QStringLiteral("r%1").arg(i, 7, 10, QLatin1Char('0')),
+                                            QStringLiteral("jpg")));
+    const QString table = env.queue->tableName();
+
+    const auto measure = [&](const QString &name, qint64 expectedRows, const QString &check,
+                             qint64 expectedMatching) {
+        QElapsedTimer clock;
+        clock.start();
+        env.queue->setWatchedAttachments(items);
+        // What reconciliation deferred (counts, scheduling) is part of it.
+        QCoreApplication::processEvents();
+        const double seconds = double(clock.nsecsElapsed()) / 1e9;
+        const qint64 rows = env.count(QStringLiteral("SELECT COUNT(*) FROM %1").arg(table));
+        const qint64 matching = env.count(check.arg(table));
+        if (rows != expectedRows || matching != expectedMatching) {
+            m_report.fail(name,
+                          QStringLiteral("table has %1 rows, %2 as expected; want %3")
+                              .arg(rows)
+                              .arg(matching)
+                              .arg(expectedMatching));
+            return false;
+        }
+        Figure figure = makeFigure(name, seconds, 1.0, QStringLiteral("s"), Figure::Lower, 1.0,
+                                   QStringLiteral("target"));
+        figure.extra = {{QStringLiteral("rows_per_s"), count / seconds}};
+        m_report.add(figure);
+        return true;
+    };
+
+    if (!measure(QStringLiteral("reconcile_%1_empty_table").arg(label), count,
+                 QStringLiteral("SELECT COUNT(*) FROM %1 WHERE state = 0"), count))
+        return;
+    // Every row synced and watched: the common case of a periodic sync, where
+    // nothing changes. (A restart would archive these rows, which have no
+    // local files; the startup benchmark covers that path with real files.)
+    QString problem;
+    if (!env.exec(QStringLiteral("UPDATE %1 SET state = 3, has_synced = 1, local_uri = filename")
+                      .arg(table),
+                  &problem)) {
+        m_report.fail(QStringLiteral("reconcile"), problem);
+        return;
+    }
+    if (!measure(QStringLiteral("reconcile_%1_full_table").arg(label), count,
+                 QStringLiteral("SELECT COUNT(*) FROM %1 WHERE state = 3"), count))
+        return;
+    if (remote.started != 0)
+        m_report.fail(QStringLiteral("reconcile"), QStringLiteral("transfers were started"));
+}
+
+void Benchmarks::runStartup()
+{
+    const int count = m_config.startupCount;
+    const QString label = countLabel(count);
+    const QString name = QStringLiteral("startup_%1_rows").arg(label);
+    progress(QStringLiteral("startup: preparing %1 synced rows and their files").arg(label));
+    QueueEnv env(m_config.synchronous);
+    UnusedRemoteStorage remote;
+    QString problem;
+    if (!env.isOpen()
+        || !env.exec(QStringLiteral("CREATE TABLE items (id INTEGER PRIMARY KEY, photo_id TEXT)"),
+                     &problem)) {
+        m_report.fail(name, QStringLiteral("database: %1").arg(problem));
+        return;
+    }
+    // The first use creates the queue table.
+    env.queue->attachments();
+    const QString table = env.queue->tableName();
+    QDir().mkpath(env.filesDir());
+    const QByteArray content = dataBytes(1024, 3);
+    {
+        QSqlDatabase db = env.database();
+        db.transaction();
+        QSqlQuery row(db);
+        row.prepare(QStringLiteral("INSERT INTO %1 (id, filename, local_uri, timestamp, size, "
+                                   "media_type, state, has_synced) "
+                                   "VALUES (?, ?, ?, ?, ?, 'image/jpeg', 3, 1)")
+                        .arg(table));
+        QSqlQuery item(db);
+        item.prepare(QStringLiteral("INSERT INTO items (photo_id) VALUES (?)"));
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        for (int i = 0; i < count; ++i) {
+            const QString id = QStringLiteral("s%1").arg(i, 7, 10, QLatin1Char('0'));
+            const QString filename = id + QStringLiteral(".jpg");
+            QFile file(env.filesDir() + QLatin1Char('/') + filename);
+            if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size()) {
+                m_report.fail(name, QStringLiteral("cannot write %1").arg(file.fileName()));
+                db.rollback();
+                return;
+            }
+            row.addBindValue(id);
+            row.addBindValue(filename);
+            row.addBindValue(filename);
+            row.addBindValue(now + i);
+            row.addBindValue(content.size());
+            item.addBindValue(id);
+            if (!row.exec() || !item.exec()) {
+                m_report.fail(name, row.lastError().text() + item.lastError().text());
+                db.rollback();
+                return;
+            }
+        }
+        db.commit();
+    }
+
+    // A fresh queue, as after the app started.
+    env.makeQueue();
+    env.queue->setRemoteStorage(&remote);
+    env.queue->setWatchQuery(QStringLiteral(
+        "SELECT photo_id AS id, 'jpg' AS file_extension FROM items WHERE photo_id IS NOT NULL"));
+    env.queue->setWatchTables({QStringLiteral("items")});
+    progress(QStringLiteral("startup: startSync"));
+    QElapsedTimer clock;
+    clock.start();
+    if (!env.queue->startSync()) {
+        m_report.fail(name, QStringLiteral("the queue did not start"));
+        return;
+    }
+    const bool idle = waitFor([&] { return env.queue->isIdle(); }, 60000);
+    QCoreApplication::processEvents();
+    const double seconds = double(clock.nsecsElapsed()) / 1e9;
+    const qint64 synced
+        = env.count(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE state = 3").arg(table));
+    if (!idle || synced != count || remote.started != 0) {
+        m_report.fail(name,
+                      QStringLiteral("idle %1, %2 of %3 rows synced, %4 transfers started")
+                          .arg(idle)
+                          .arg(synced)
+                          .arg(count)
+                          .arg(remote.started));
+        return;
+    }
+    Figure figure = makeFigure(name, seconds, 2.0, QStringLiteral("s"), Figure::Lower, 1.0,
+                               QStringLiteral("target"));
+    figure.extra = {{QStringLiteral("rows_per_s"), count / seconds}};
+    m_report.add(figure);
+}
+
+} // namespace Bench
