@@ -87,7 +87,8 @@ public:
     void onJobFinished(QAttachmentJob *job);
     void startFlush();
     void flushCompletions();
-    bool completeJob(QAttachmentJob *job, QList<std::function<void()>> *after);
+    // False when the row could not be written; `problem` says why.
+    bool completeJob(QAttachmentJob *job, QList<std::function<void()>> *after, QString *problem);
     // What to do after a failure: the retry delay, or -2 for "give up" (archive).
     qint64 decideFailure(QAttachmentJob *job, const QAttachmentError &error);
     void abortJob(const QString &id);

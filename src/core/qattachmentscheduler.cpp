@@ -207,10 +207,8 @@ void QAttachmentQueuePrivate::flushCompletions()
     const bool began = beginWrite(&own, &problem);
     bool ok = began;
     for (QAttachmentJob *job : batch) {
-        if (ok && !completeJob(job, &after)) {
+        if (ok && !completeJob(job, &after, &problem))
             ok = false;
-            problem = database().lastError().text();
-        }
     }
     if (began && !endWrite(own, ok, &problem))
         ok = false;
@@ -219,12 +217,17 @@ void QAttachmentQueuePrivate::flushCompletions()
         // run again after a pause.
         reportError(QAttachmentError::DatabaseError,
                     QStringLiteral("recording finished transfers failed: %1").arg(problem));
+        const QAttachmentError error(QAttachmentError::DatabaseError, problem);
+        after.clear();
         for (QAttachmentJob *job : batch) {
             Retry &retry = retries[job->attachment.id()];
             retry.notBefore = clock.elapsed() + retryDelay;
-            retry.error = QAttachmentError(QAttachmentError::DatabaseError, problem);
+            retry.error = error;
+            // Views showing the transfer need to learn that it did not land.
+            const QString id = job->attachment.id();
+            const QAttachmentTransfer::Kind kind = job->kind;
+            after.append([q, id, kind, error] { emit q->transferFailed(id, kind, error, true); });
         }
-        after.clear();
     }
     for (QAttachmentJob *job : batch) {
         jobs.remove(job->attachment.id());
@@ -238,7 +241,8 @@ void QAttachmentQueuePrivate::flushCompletions()
     pump();
 }
 
-bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::function<void()>> *after)
+bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::function<void()>> *after,
+                                          QString *dbProblem)
 {
     Q_Q(QAttachmentQueue);
     QAttachment row = job->attachment;
@@ -261,7 +265,7 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
     }
 
     if (!error.isError()) {
-        QString problem;
+        QString &problem = *dbProblem;
         const int startState = QAttachmentState::toInt(job->startState);
         switch (job->kind) {
         case Kind::Upload:
@@ -340,7 +344,7 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
         // download's partial file goes with it.
         row.setState(State::Archived);
         row.setTimestamp(now);
-        QString problem;
+        QString &problem = *dbProblem;
         if (!exec(
                 query,
                 QStringLiteral("UPDATE %1 SET state = ?, timestamp = ? WHERE id = ? AND state = ?")

@@ -1089,6 +1089,24 @@ private Q_SLOTS:
                  QAttachmentError::DatabaseError);
     }
 
+    // A result that cannot be written is a failed transfer to whoever shows it.
+    void unrecordedResultIsReportedAsFailed()
+    {
+        m_remote->setHold(true);
+        QVERIFY(m_queue->startSync());
+        const QAttachment saved = m_queue->saveFile("x", {}, QStringLiteral("txt"));
+        QVERIFY(saved.isValid());
+        QTRY_COMPARE_WITH_TIMEOUT(m_remote->running(), 1, 5000);
+        exec(QStringLiteral("ALTER TABLE attachments_queue RENAME TO moved_away"));
+        QSignalSpy failed(m_queue, &QAttachmentQueue::transferFailed);
+        m_remote->setHold(false);
+        QVERIFY(failed.wait(5000));
+        QCOMPARE(failed.first().at(0).toString(), saved.id());
+        QCOMPARE(failed.first().at(2).value<QAttachmentError>().code(),
+                 QAttachmentError::DatabaseError);
+        QCOMPARE(failed.first().at(3).toBool(), true);
+    }
+
     void stopSyncingAbortsTransfersAndKeepsState()
     {
         m_remote->setHold(true);
