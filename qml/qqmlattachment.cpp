@@ -55,6 +55,16 @@ void QQmlAttachment::setQueue(QAttachmentQueue *queue)
              {&QAttachmentQueue::localDirectoryChanged, &QAttachmentQueue::connectionNameChanged,
               &QAttachmentQueue::tableNameChanged})
             m_connections << connect(queue, signal, this, &QQmlAttachment::refresh);
+        // The row went with its queue; bindings must not keep showing it.
+        m_connections << connect(queue, &QObject::destroyed, this, [this] {
+            for (const auto &c : std::as_const(m_connections))
+                disconnect(c);
+            m_connections.clear();
+            update(QAttachment());
+            setProgress(-1, -1);
+            setError({});
+            emit queueChanged();
+        });
         if (auto *declared = qobject_cast<QQmlAttachmentQueue *>(queue)) {
             m_connections << connect(declared, &QQmlAttachmentQueue::completed, this,
                                      &QQmlAttachment::refresh);
@@ -110,6 +120,10 @@ void QQmlAttachment::refresh()
     if (usable) {
         const auto [done, total] = m_queue->transferProgressOf(m_id);
         setProgress(done, total);
+        // An attachment made after the failure (a delegate scrolled back into
+        // view) still shows it until the state changes.
+        if (const QAttachmentError error = m_queue->lastError(m_id); error.isError())
+            setError(error.message());
     }
 }
 

@@ -27,6 +27,11 @@ struct Entry
     }
 };
 
+QString errorText(const QAttachmentError &error)
+{
+    return error.message().isEmpty() ? QStringLiteral("transfer failed") : error.message();
+}
+
 } // namespace
 
 class QAttachmentModelPrivate
@@ -74,7 +79,7 @@ public:
     void onFailed(const QString &id, const QAttachmentError &error);
     void insertEntry(Entry entry);
     void removeRow(int row);
-    void emitRowChanged(int row, const QList<int> &roles);
+    void emitRowChanged(int row, QList<int> roles);
     void clearProgress();
 
     QAttachmentModel *q_ptr;
@@ -114,9 +119,17 @@ void QAttachmentModelPrivate::removeRow(int row)
     emit q->countChanged();
 }
 
-void QAttachmentModelPrivate::emitRowChanged(int row, const QList<int> &roles)
+void QAttachmentModelPrivate::emitRowChanged(int row, QList<int> roles)
 {
     Q_Q(QAttachmentModel);
+    // Views and proxies refresh only the roles named, and some roles are
+    // shown again as the tooltip and the progress column.
+    if (roles.contains(QAttachmentModel::ErrorRole) && !roles.contains(Qt::ToolTipRole))
+        roles << Qt::ToolTipRole;
+    if (columns && !roles.contains(Qt::DisplayRole)
+        && (roles.contains(QAttachmentModel::ProgressRole)
+            || roles.contains(QAttachmentModel::TransferringRole)))
+        roles << Qt::DisplayRole;
     emit q->dataChanged(q->index(row, 0), q->index(row, lastColumn()), roles);
 }
 
@@ -232,7 +245,7 @@ void QAttachmentModelPrivate::onFailed(const QString &id, const QAttachmentError
     Entry &entry = entries[row];
     entry.bytesDone = -1;
     entry.bytesTotal = -1;
-    entry.error = error.message().isEmpty() ? QStringLiteral("transfer failed") : error.message();
+    entry.error = errorText(error);
     emitRowChanged(row,
                    {QAttachmentModel::ProgressRole, QAttachmentModel::TransferringRole,
                     QAttachmentModel::ErrorRole});
@@ -362,6 +375,10 @@ void QAttachmentModel::reload()
             const auto [done, total] = d->queue->transferProgressOf(attachment.id());
             entry.bytesDone = done;
             entry.bytesTotal = total;
+            // Until its state changes, the row's failure is still news.
+            if (const QAttachmentError error = d->queue->lastError(attachment.id());
+                error.isError())
+                entry.error = errorText(error);
             d->rows.insert(attachment.id(), int(d->entries.size()));
             d->entries.append(std::move(entry));
         }

@@ -286,6 +286,43 @@ private Q_SLOTS:
         QCOMPARE(model.data(index, QAttachmentModel::ErrorRole).toString(), QString());
     }
 
+    void rereadRowsKeepTheirError()
+    {
+        // A model made after the failure, another filter or reload() reads the
+        // rows again; the failure is still the row's until its state changes.
+        m_queue->setRetryDelay(60000);
+        m_remote->failNext(
+            QAttachmentTransfer::Download,
+            QAttachmentError(QAttachmentError::ServerError, QStringLiteral("boom"), 500));
+        QSignalSpy failed(m_queue.get(), &QAttachmentQueue::transferFailed);
+        QVERIFY(m_queue->startSync());
+        m_queue->setWatchedAttachments(watched(2, true));
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
+        const QString failedId = failed.first().at(0).toString();
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->pendingDownloads() == 1 && m_queue->isIdle(), 5000);
+
+        QAttachmentModel model;
+        model.setQueue(m_queue.get());
+        QCOMPARE(model.rowCount(), 2);
+        const auto errorOf = [&](const QString &id) {
+            return model.data(model.index(model.rowOf(id), 0), QAttachmentModel::ErrorRole)
+                .toString();
+        };
+        QCOMPARE(errorOf(failedId), QStringLiteral("boom"));
+        model.setStateFilter({int(State::QueuedDownload)});
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(errorOf(failedId), QStringLiteral("boom"));
+        model.reload();
+        QCOMPARE(errorOf(failedId), QStringLiteral("boom"));
+        model.setStateFilter({});
+        for (int row = 0; row < model.rowCount(); ++row) {
+            const QString id
+                = model.data(model.index(row, 0), QAttachmentModel::AttachmentIdRole).toString();
+            if (id != failedId)
+                QCOMPARE(errorOf(id), QString());
+        }
+    }
+
     void stateFilterMovesRowsInAndOut()
     {
         fillOffline(3);
@@ -342,6 +379,64 @@ private Q_SLOTS:
         QCOMPARE(changed.count(), 1);
         QCOMPARE(changed.first().at(1).toModelIndex().column(),
                  int(QAttachmentModel::ColumnCount) - 1);
+    }
+
+    void dataChangedNamesEveryChangedRole()
+    {
+        // Proxies and QML delegates refresh only the roles a dataChanged() names.
+        QAttachmentModel model;
+        model.setColumnsEnabled(true);
+        model.setQueue(m_queue.get());
+        const QList<int> roles {Qt::DisplayRole,
+                                Qt::ToolTipRole,
+                                QAttachmentModel::StateRole,
+                                QAttachmentModel::ProgressRole,
+                                QAttachmentModel::TransferringRole,
+                                QAttachmentModel::ErrorRole};
+        using Snapshot = QMap<std::pair<int, int>, QVariant>;
+        const auto snapshot = [&](int row) {
+            Snapshot values;
+            for (int column = 0; column < model.columnCount(); ++column) {
+                for (int role : roles)
+                    values.insert({column, role}, model.data(model.index(row, column), role));
+            }
+            return values;
+        };
+        Snapshot last;
+        QStringList unnamed;
+        int changes = 0;
+        connect(&model, &QAbstractItemModel::rowsInserted, this,
+                [&](const QModelIndex &, int first) { last = snapshot(first); });
+        connect(&model, &QAbstractItemModel::dataChanged, this,
+                [&](const QModelIndex &topLeft, const QModelIndex &, const QList<int> &named) {
+                    ++changes;
+                    const Snapshot now = snapshot(topLeft.row());
+                    for (auto it = now.cbegin(); it != now.cend(); ++it) {
+                        if (it.value() != last.value(it.key()) && !named.contains(it.key().second))
+                            unnamed << QStringLiteral("column %1 role %2")
+                                           .arg(it.key().first)
+                                           .arg(it.key().second);
+                    }
+                    last = now;
+                });
+
+        m_queue->setRetryDelay(60000);
+        m_remote->setChunkSize(16 * 1024);
+        m_remote->failNext(
+            QAttachmentTransfer::Upload,
+            QAttachmentError(QAttachmentError::ServerError, QStringLiteral("boom"), 500));
+        QSignalSpy failed(m_queue.get(), &QAttachmentQueue::transferFailed);
+        QSignalSpy uploaded(m_queue.get(), &QAttachmentQueue::uploadFinished);
+        QVERIFY(m_queue
+                    ->saveFile(TestSupport::randomBytes(128 * 1024),
+                               QStringLiteral("application/octet-stream"), QStringLiteral("bin"))
+                    .isValid());
+        QVERIFY(m_queue->startSync());
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
+        m_queue->retryFailed();
+        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 5000);
+        QVERIFY(changes >= 4);
+        QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(QStringLiteral(", "))));
     }
 
     void queueDestroyedLeavesAnEmptyModel()

@@ -136,6 +136,40 @@ Item {
             compare(String(a.localUrl), "")
         }
 
+        function test_errorIsShownToAttachmentsMadeAfterTheFailure() {
+            // Delegates come and go as a list scrolls; each shows why its
+            // attachment's download failed until the state changes.
+            const queue = createQueue({ running: true, retryDelay: 60000 })
+            remote.putObject("f.txt", "data")
+            remote.failNextDownload("boom")
+            const first = createTemporaryObject(attachmentComponent, root, { queue: queue, attachmentId: "f" })
+            queue.watchAttachments(["f"])
+            tryCompare(first, "error", "boom")
+            const later = createTemporaryObject(attachmentComponent, root, { queue: queue, attachmentId: "f" })
+            compare(later.state, AttachmentState.QueuedDownload)
+            compare(later.error, "boom")
+            first.attachmentId = ""
+            compare(first.error, "")
+            first.attachmentId = "f"
+            compare(first.error, "boom")
+        }
+
+        function test_destroyedQueueLeavesNothing() {
+            const queue = createQueue({})
+            const saved = queue.saveFile("x", "text/plain", "txt")
+            const a = createTemporaryObject(attachmentComponent, root, { queue: queue, attachmentId: saved.id })
+            compare(a.ready, true)
+            const queueSpy = createTemporaryObject(spyComponent, root, { target: a, signalName: "queueChanged" })
+            const urlSpy = createTemporaryObject(spyComponent, root, { target: a, signalName: "localUrlChanged" })
+            queue.destroy()
+            queueSpy.wait()
+            compare(a.queue, null)
+            compare(a.exists, false)
+            compare(a.ready, false)
+            compare(String(a.localUrl), "")
+            compare(urlSpy.count, 1)
+        }
+
         function test_imageBindsToLocalUrl() {
             const queue = createQueue({ running: true })
             const image = createTemporaryObject(imageComponent, root)
