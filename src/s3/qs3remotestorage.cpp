@@ -41,11 +41,14 @@ bool isS3ErrorDocument(const QByteArray &xml)
 
 QS3ErrorDocument QS3ErrorDocument::parse(const QByteArray &body)
 {
+    // A long CompleteMultipartUpload sends white space to keep the connection
+    // alive before the document, and an XML declaration after it is invalid.
+    const QByteArray xml = body.trimmed();
     QS3ErrorDocument doc;
-    if (!isS3ErrorDocument(body))
+    if (!isS3ErrorDocument(xml))
         return doc;
-    doc.code = xmlElementText(body, u"Code").trimmed();
-    doc.message = xmlElementText(body, u"Message").trimmed();
+    doc.code = xmlElementText(xml, u"Code").trimmed();
+    doc.message = xmlElementText(xml, u"Message").trimmed();
     return doc;
 }
 
@@ -601,6 +604,9 @@ void QS3Transfer::run(const Exchange &exchange, Done done, bool refreshedCredent
             QObject::connect(http, &QAttachmentTransfer::finished, t,
                              [t, http, exchange, done, refreshedCredentials, credentials] {
                                  t->m_exchanges.remove(http);
+                                 // A finished part counts through Part::done, a
+                                 // repeated one from zero again.
+                                 t->m_exchangeSent.remove(http);
                                  http->deleteLater();
                                  const QAttachmentError err = http->error();
                                  if (err.code() == QAttachmentError::Unauthorized && t->m_storage
@@ -609,8 +615,12 @@ void QS3Transfer::run(const Exchange &exchange, Done done, bool refreshedCredent
                                      // expired early: ask once for new ones.
                                      if (t->m_storage->d->providedCredentials == credentials)
                                          t->m_storage->invalidateCredentials();
-                                     t->run(exchange, done, true);
-                                     return;
+                                     // A stream that has been read cannot be sent
+                                     // again; the next upload gets the new ones.
+                                     if (!exchange.body || !exchange.body->isSequential()) {
+                                         t->run(exchange, done, true);
+                                         return;
+                                     }
                                  }
                                  if (err.isError() && err.isRetryable()
                                      && err.code() != QAttachmentError::Cancelled
@@ -659,7 +669,8 @@ void QS3Transfer::startUpload(QIODevice *source, const QString &contentType)
         if (auto *file = qobject_cast<QFile *>(source))
             m_sourcePath = file->fileName();
     }
-    if (m_size > m_storage->multipartThreshold()) {
+    // An empty file has no part to send: S3 cannot complete such an upload.
+    if (m_size > 0 && m_size > m_storage->multipartThreshold()) {
         startMultipart();
         return;
     }

@@ -1,3 +1,4 @@
+#include "faultserver.h"
 #include "qattachmenterrorhandler.h"
 #include "qattachmentqueue.h"
 #include "qs3remotestorage.h"
@@ -98,6 +99,38 @@ protected:
         }
         return reply;
     }
+};
+
+// A stream that can be read once, like a pipe or a socket.
+class OneWayStream : public QIODevice
+{
+public:
+    explicit OneWayStream(const QByteArray &data)
+        : m_data(data)
+    {
+        open(QIODevice::ReadOnly);
+    }
+    bool isSequential() const override { return true; }
+    qint64 bytesAvailable() const override
+    {
+        return m_data.size() - m_offset + QIODevice::bytesAvailable();
+    }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        const qint64 n = qMin(maxSize, m_data.size() - m_offset);
+        if (n <= 0)
+            return -1;
+        memcpy(data, m_data.constData() + m_offset, n);
+        m_offset += n;
+        return n;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_data;
+    qint64 m_offset = 0;
 };
 
 } // namespace
@@ -366,6 +399,40 @@ private Q_SLOTS:
         QCOMPARE(error.message(), QStringLiteral("token service down"));
     }
 
+    // A rejected upload from a stream cannot be repeated with new credentials:
+    // the stream has been read. It fails instead of storing what is left of
+    // it, and the next upload asks for new credentials.
+    void rejectedStreamUploadIsNotRepeated()
+    {
+        auto storage = makeStorage(QString());
+        storage->setAccessKeyId(QString());
+        int calls = 0;
+        storage->setCredentialsProvider([&](QS3RemoteStorage::CredentialsCallback done) {
+            ++calls;
+            const QString secret
+                = calls == 1 ? QStringLiteral("revoked") : S3rverProcess::secretAccessKey();
+            done(QS3Credentials(S3rverProcess::accessKeyId(), secret), {});
+        });
+        const QAttachment attachment(QStringLiteral("s"), QStringLiteral("stream.txt"));
+        const QString stored = m_server->objectFilePath(QStringLiteral("attachments/stream.txt"));
+        const QByteArray data = "bytes that can be read only once";
+
+        OneWayStream first(data);
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(attachment, &first));
+        QAttachmentError error = waitFor(up.get());
+        QCOMPARE(error.code(), QAttachmentError::Unauthorized);
+        QVERIFY(!QFile::exists(stored));
+
+        OneWayStream second(data);
+        up.reset(storage->upload(attachment, &second));
+        error = waitFor(up.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QCOMPARE(calls, 2);
+        QFile file(stored);
+        QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(stored));
+        QCOMPARE(file.readAll(), data);
+    }
+
     // Keys with spaces, reserved and non-ASCII characters sign and store correctly.
     void unusualKeys_data()
     {
@@ -531,6 +598,101 @@ private Q_SLOTS:
         QVERIFY(stored.open(QIODevice::ReadOnly));
         QCOMPARE(QCryptographicHash::hash(stored.readAll(), QCryptographicHash::Sha256),
                  QCryptographicHash::hash(data, QCryptographicHash::Sha256));
+    }
+
+    // An empty file has no parts to upload, whatever the threshold: it goes
+    // up in a single PUT instead of a multipart upload that never completes.
+    void emptyFileWithNegativeThreshold()
+    {
+        auto storage = makeStorage();
+        storage->setMultipartThreshold(-1);
+        RecordingManager manager;
+        storage->setNetworkAccessManager(&manager);
+        QBuffer source;
+        source.open(QIODevice::ReadOnly);
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(
+            QAttachment(QStringLiteral("e"), QStringLiteral("empty.bin")), &source));
+        const QAttachmentError error = waitFor(up.get(), 10000);
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QCOMPARE(manager.requests, QStringList {QStringLiteral("PUT ")});
+        const QFileInfo stored(m_server->objectFilePath(QStringLiteral("attachments/empty.bin")));
+        QVERIFY(stored.exists());
+        QCOMPARE(stored.size(), 0);
+    }
+
+    // Progress of a multipart upload counts each part's bytes once: it never
+    // runs ahead of the parts that have been sent.
+    void multipartProgressCountsEachPartOnce()
+    {
+        const qint64 partSize = 5 * 1024 * 1024;
+        auto storage = makeStorage();
+        storage->setMultipartThreshold(1024);
+        storage->setPartSize(partSize);
+        storage->setMaxParallelParts(1);
+        RecordingManager manager;
+        storage->setNetworkAccessManager(&manager);
+        const QByteArray data = TestSupport::randomBytes(4 * partSize, 13);
+        QBuffer source;
+        source.setData(data);
+        source.open(QIODevice::ReadOnly);
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(
+            QAttachment(QStringLiteral("p"), QStringLiteral("progress.bin")), &source));
+        QString ahead;
+        connect(up.get(), &QAttachmentTransfer::progress, this, [&](qint64 done, qint64) {
+            const qint64 started
+                = manager.requests.filter(QStringLiteral("PUT partNumber=")).size();
+            if (ahead.isEmpty() && done > started * partSize)
+                ahead = QStringLiteral("%1 bytes reported with %2 parts started")
+                            .arg(done)
+                            .arg(started);
+        });
+        const QAttachmentError error = waitFor(up.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QVERIFY2(ahead.isEmpty(), qPrintable(ahead));
+        QCOMPARE(manager.requests.filter(QStringLiteral("PUT partNumber=")).size(), 4);
+        QCOMPARE(up->bytesDone(), data.size());
+    }
+
+    // S3 answers CompleteMultipartUpload with 200 at once and keeps the
+    // connection alive with white space; a failure then comes as an <Error>
+    // document after that white space. The upload must fail, not succeed.
+    void completionErrorAfterWhiteSpaceFails()
+    {
+        FaultServer server;
+        QVERIFY(server.listen());
+        using Fault = FaultServer::Fault;
+        server.addFault("POST",
+                        Fault::answer(200,
+                                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                      "<InitiateMultipartUploadResult><Bucket>b</Bucket>"
+                                      "<Key>k</Key><UploadId>upload-1</UploadId>"
+                                      "</InitiateMultipartUploadResult>"));
+        server.addFault("PUT", Fault::answer(200, {}, {{"ETag", "\"part-etag\""}}), 2);
+        server.addFault("POST",
+                        Fault::answer(200,
+                                      "\n  \n  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                      "<Error><Code>InternalError</Code><Message>We "
+                                      "encountered an internal error.</Message></Error>"));
+
+        QS3RemoteStorage storage;
+        storage.setEndpoint(server.url());
+        storage.setBucket(QStringLiteral("b"));
+        storage.setAccessKeyId(S3rverProcess::accessKeyId());
+        storage.setSecretAccessKey(S3rverProcess::secretAccessKey());
+        storage.setMultipartThreshold(1024);
+        storage.setPartSize(5 * 1024 * 1024);
+        const QByteArray data = TestSupport::randomBytes(5 * 1024 * 1024 + 10, 17);
+        QBuffer source;
+        source.setData(data);
+        source.open(QIODevice::ReadOnly);
+        std::unique_ptr<QAttachmentTransfer> up(
+            storage.upload(QAttachment(QStringLiteral("w"), QStringLiteral("w.bin")), &source));
+        const QAttachmentError error = waitFor(up.get());
+        QCOMPARE(server.pendingFaults(), 0);
+        QCOMPARE(error.code(), QAttachmentError::ServerError);
+        QVERIFY(error.isRetryable());
+        QVERIFY2(error.message().contains(QStringLiteral("InternalError")),
+                 qPrintable(error.message()));
     }
 
     void abortStopsTheTransfer()
