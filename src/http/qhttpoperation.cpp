@@ -56,6 +56,12 @@ void QHttpOperation::prepare(bool afterUnauthorized)
 
 void QHttpOperation::run(const QHttpTransfer::Request &request)
 {
+    if (!m_manager) {
+        finishWithError(QAttachmentError(QAttachmentError::NetworkError,
+                                         QStringLiteral("the network access manager was "
+                                                        "destroyed before the request")));
+        return;
+    }
     if (m_exchange) {
         disconnect(m_exchange, nullptr, this, nullptr);
         m_exchange->deleteLater();

@@ -3,6 +3,9 @@
 
 #include "qhttptransfer_p.h"
 
+#include <QtCore/qpointer.h>
+#include <QtNetwork/qnetworkaccessmanager.h>
+
 #include <functional>
 
 // A transfer whose HTTP request is only known after an asynchronous step
@@ -43,7 +46,8 @@ private:
     void run(const QHttpTransfer::Request &request);
     void onExchangeFinished();
 
-    QNetworkAccessManager *m_manager;
+    // The storage's manager may go (with the storage) while the request is prepared.
+    QPointer<QNetworkAccessManager> m_manager;
     Prepare m_prepare;
     bool m_retryOnUnauthorized = false;
     bool m_retried = false;

@@ -14,6 +14,7 @@ namespace {
 constexpr qint64 ReadBufferSize = 256 * 1024;
 constexpr qint64 CopyChunkSize = 64 * 1024;
 constexpr int MessageBodyLimit = 300;
+constexpr int MaxRedirects = 10;
 
 // A window [start, start + length) of another random-access device. QNAM
 // sends a device until its end, so a body that is only part of a file (a
@@ -114,6 +115,26 @@ qint64 contentRangeStart(const QByteArray &value)
     return ok ? start : -1;
 }
 
+// "bytes 100-199/200" → true; false when the range stops before the known
+// complete length ("bytes 100-149/200"), or the end is missing.
+bool contentRangeReachesEnd(const QByteArray &value)
+{
+    const QByteArray v = value.trimmed();
+    const int dash = v.indexOf('-');
+    const int slash = v.indexOf('/');
+    if (dash < 0 || slash < dash)
+        return false;
+    bool ok = false;
+    const qint64 last = v.mid(dash + 1, slash - dash - 1).trimmed().toLongLong(&ok);
+    if (!ok)
+        return false;
+    const QByteArray complete = v.mid(slash + 1).trimmed();
+    if (complete == "*")
+        return true;
+    const qint64 length = complete.toLongLong(&ok);
+    return ok && last + 1 == length;
+}
+
 } // namespace
 
 class QHttpTransfer::Private
@@ -124,6 +145,8 @@ public:
     { }
 
     void send();
+    void sendAgain();
+    bool followRedirect();
     void detachReply();
     void onMetaDataChanged();
     void onReadyRead();
@@ -154,6 +177,7 @@ public:
     QByteArray kept;
     QList<QNetworkReply::RawHeaderPair> headers;
     bool restartedFromZero = false;
+    int redirects = 0;
 };
 
 void QHttpTransfer::Private::touch()
@@ -175,10 +199,11 @@ void QHttpTransfer::Private::send()
     QNetworkRequest req = request.request;
     // Compressed transfer would hide the real length and break resuming.
     req.setRawHeader("Accept-Encoding", "identity");
-    const bool follow = request.followRedirects && q->kind() != Upload;
+    // Redirects are followed here, not by Qt: Qt 6.4 merges the redirect's
+    // headers into those of the final answer ("Content-Length: 20, 15000")
+    // and may report the redirect's metadata after the final URL is set.
     req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
-                     follow ? QNetworkRequest::NoLessSafeRedirectPolicy
-                            : QNetworkRequest::ManualRedirectPolicy);
+                     QNetworkRequest::ManualRedirectPolicy);
     req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     req.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
     if (request.sink && request.resumeFrom > 0)
@@ -272,6 +297,49 @@ void QHttpTransfer::Private::send()
     touch();
 }
 
+void QHttpTransfer::Private::sendAgain()
+{
+    // An abort before the next pass has finished the transfer already.
+    QMetaObject::invokeMethod(
+        q,
+        [this] {
+            if (!q->isCompleting())
+                send();
+        },
+        Qt::QueuedConnection);
+}
+
+// A redirect that is not followed stays the answer, and fails as such.
+bool QHttpTransfer::Private::followRedirect()
+{
+    if (!request.followRedirects || q->kind() == Upload || redirects >= MaxRedirects)
+        return false;
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
+        return false;
+    const QByteArray location = reply->rawHeader("Location").trimmed();
+    if (location.isEmpty())
+        return false;
+    const QUrl from = reply->url();
+    const QUrl target = from.resolved(QUrl::fromEncoded(location));
+    const QString scheme = target.scheme();
+    if (!target.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
+        || (from.scheme() == QLatin1String("https") && scheme != QLatin1String("https")))
+        return false;
+    qCDebug(lcHttp) << "following the redirect to" << target.toDisplayString();
+    ++redirects;
+    detachReply();
+    // Credentials are for the origin that asked for them.
+    const auto origin = [](const QUrl &url) {
+        return url.adjusted(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery
+                            | QUrl::RemoveFragment);
+    };
+    if (origin(target) != origin(from))
+        request.request.setRawHeader("Authorization", QByteArray());
+    request.request.setUrl(target);
+    sendAgain();
+    return true;
+}
+
 void QHttpTransfer::Private::detachReply()
 {
     timer.stop();
@@ -328,6 +396,9 @@ void QHttpTransfer::Private::onMetaDataChanged()
             code));
         return;
     }
+    // The Content-Length of a HEAD answer is that of the body it leaves out.
+    if (request.method.trimmed().toUpper() == "HEAD")
+        announced = 0;
 
     if (status == 416 && request.sink && request.resumeFrom > 0 && !restartedFromZero) {
         // What is stored already does not fit the resource (it changed, or the
@@ -341,10 +412,11 @@ void QHttpTransfer::Private::onMetaDataChanged()
                                   QStringLiteral("cannot rewind the download target")));
             return;
         }
-        QMetaObject::invokeMethod(
-            q, [this] { send(); }, Qt::QueuedConnection);
+        sendAgain();
         return;
     }
+    if (followRedirect())
+        return;
 
     if (status < 200 || status >= 300 || !request.sink)
         return;
@@ -367,8 +439,8 @@ void QHttpTransfer::Private::onMetaDataChanged()
     offset = 0;
     if (request.resumeFrom > 0) {
         if (status == 206) {
-            const qint64 start = contentRangeStart(reply->rawHeader("Content-Range"));
-            if (start != request.resumeFrom) {
+            const QByteArray range = reply->rawHeader("Content-Range");
+            if (contentRangeStart(range) != request.resumeFrom || !contentRangeReachesEnd(range)) {
                 fail(QAttachmentError(
                     QAttachmentError::ProtocolError,
                     QStringLiteral("server answered the range request from "

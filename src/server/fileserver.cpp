@@ -9,6 +9,7 @@
 #include <QtCore/qmimedatabase.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtemporaryfile.h>
+#include <QtCore/qtimer.h>
 #include <QtHttpServer/qhttpserverrequest.h>
 #include <QtHttpServer/qhttpserverresponder.h>
 #include <QtNetwork/qtcpserver.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <sys/socket.h>
 
 Q_LOGGING_CATEGORY(lcServer, "powersync.attachments.server", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcServerAccess, "powersync.attachments.server.access", QtInfoMsg)
@@ -34,6 +36,9 @@ constexpr qint64 ChunkSize = 64 * 1024;
 constexpr qint64 HighWaterMark = 256 * 1024;
 // Request heads longer than this are not searched for `Expect`.
 constexpr qsizetype MaxWatchedHead = 64 * 1024;
+// How long the rest of a refused upload is read and dropped before the
+// connection is cut.
+constexpr int DrainTimeoutMs = 10000;
 
 QByteArray reasonPhrase(int status)
 {
@@ -257,8 +262,9 @@ private:
             const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
             m_method = requestLine.value(0);
             m_path = requestLine.value(1);
-            // The body that would follow is not read: the connection ends.
+            // The body that would follow is not kept: the connection ends.
             m_closeAfterResponse = true;
+            m_draining = true;
             respondError(413, tooLargeMessage(limit));
             return;
         }
@@ -475,7 +481,9 @@ private:
     void respond(int status, const Headers &headers, const QByteArray &body)
     {
         writeHead(status, headers, body.size());
-        m_socket->write(body);
+        // A HEAD answer, errors included, ends with its head.
+        if (m_method != "HEAD")
+            m_socket->write(body);
         endResponse();
     }
 
@@ -526,7 +534,33 @@ private:
             return;
         m_closing = true;
         m_pending.clear();
+        if (m_draining) {
+            // Closing with unread data would reset the connection, and a
+            // client still sending would lose the response with it: stop
+            // sending once it is out, drop what still arrives, and close when
+            // the client does (or after a while). Qt's parser, which would
+            // keep the body in memory, no longer reads the socket.
+            disconnect(m_socket, &QTcpSocket::readyRead, nullptr, nullptr);
+            if (m_socket->isTransactionStarted())
+                m_socket->commitTransaction();
+            connect(m_socket, &QTcpSocket::readyRead, this, &Connection::dropInput);
+            connect(m_socket, &QTcpSocket::bytesWritten, this, &Connection::shutdownWhenSent);
+            QTimer::singleShot(DrainTimeoutMs, m_socket, &QTcpSocket::abort);
+            dropInput();
+            shutdownWhenSent();
+            return;
+        }
         m_socket->disconnectFromHost();
+    }
+
+    void dropInput() { m_socket->skip(m_socket->bytesAvailable()); }
+
+    void shutdownWhenSent()
+    {
+        if (m_shutDown || m_socket->bytesToWrite() > 0)
+            return;
+        m_shutDown = true;
+        ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
     }
 
     void abortConnection(const QByteArray &why)
@@ -553,6 +587,8 @@ private:
     bool m_processing = false;
     bool m_closing = false;
     bool m_closeAfterResponse = false;
+    bool m_draining = false;
+    bool m_shutDown = false;
 };
 
 FileServer::FileServer(QObject *parent)

@@ -25,6 +25,7 @@
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
+#include <functional>
 #include <memory>
 
 using State = QAttachmentState::State;
@@ -47,6 +48,20 @@ QAttachment attachmentNamed(const QString &id, const QString &filename,
     attachment.setMediaType(mediaType);
     return attachment;
 }
+
+// Runs `onRewind` once, the first time the device is sent back to its start.
+class RewindHookBuffer : public QBuffer
+{
+public:
+    std::function<void()> onRewind;
+
+    bool seek(qint64 pos) override
+    {
+        if (pos == 0 && onRewind)
+            std::exchange(onRewind, {})();
+        return QBuffer::seek(pos);
+    }
+};
 
 } // namespace
 
@@ -142,6 +157,31 @@ private Q_SLOTS:
         QCOMPARE(sink.data().left(sink.pos()), object);
     }
 
+    // Aborted between the 416 and the request that starts over: nothing more
+    // is sent, and the file is left alone.
+    void abortBeforeRestartAfterRangeNotSatisfiable()
+    {
+        m_server->objects().insert(QStringLiteral("/c2.bin"), "short object");
+        RewindHookBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        sink.write(QByteArray(5000, 'z'));
+        QHttpTransfer transfer(Kind::Download, &m_manager);
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        sink.onRewind = [&transfer] { transfer.abort(); };
+        transfer.start(get(QStringLiteral("/c2.bin"), &sink));
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer.error().code(), Code::Cancelled);
+        QCOMPARE(transfer.httpStatus(), 416);
+        // A request started over would reach the server before this one.
+        m_server->objects().insert(QStringLiteral("/probe"), "p");
+        auto probe = exchange(Kind::Download, get(QStringLiteral("/probe")));
+        QVERIFY2(!probe->error().isError(), qPrintable(probe->error().message()));
+        QCOMPARE(m_server->requests().size(), 2);
+        QCOMPARE(m_server->requests().at(1).path, QStringLiteral("/probe"));
+        QCOMPARE(sink.data(), QByteArray(5000, 'z'));
+        QCOMPARE(finished.count(), 1);
+    }
+
     void wrongContentRangeIsAnError()
     {
         m_server->addFault("GET", Fault::answer(206, "xyz", {{"Content-Range", "bytes 0-2/3"}}));
@@ -152,6 +192,18 @@ private Q_SLOTS:
         QCOMPARE(transfer->error().code(), Code::ProtocolError);
         QVERIFY(transfer->error().message().contains(QStringLiteral("Content-Range")));
         QCOMPARE(sink.data(), QByteArray("abc"));
+    }
+
+    // A range answer that stops short of the end would leave the file incomplete.
+    void partialRangeAnswerIsAnError()
+    {
+        m_server->addFault("GET", Fault::answer(206, "def", {{"Content-Range", "bytes 3-5/10"}}));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        sink.write("abc");
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/d2.bin"), &sink));
+        QCOMPARE(transfer->error().code(), Code::ProtocolError);
+        QVERIFY(transfer->error().message().contains(QStringLiteral("Content-Range")));
     }
 
     void chunkedBodyIsAccepted()
@@ -308,6 +360,103 @@ private Q_SLOTS:
         QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
         QVERIFY(m_server->objects().contains(QStringLiteral("/empty.bin")));
         QCOMPARE(m_server->requests().first().headers.value("content-length"), "0");
+    }
+
+    // A HEAD answer announces the length of the body it leaves out.
+    void headRequest()
+    {
+        m_server->objects().insert(QStringLiteral("/head.bin"), QByteArray(1234, 'h'));
+        QHttpTransfer::Request request = get(QStringLiteral("/head.bin"));
+        request.method = "HEAD";
+        auto transfer = exchange(Kind::Download, request);
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(transfer->httpStatus(), 200);
+        QCOMPARE(transfer->responseHeader("content-length"), "1234");
+        QCOMPARE(transfer->responseBody(), QByteArray());
+    }
+
+    // A download follows a redirect when asked to; the sink gets the target's
+    // body only, resumed when it holds a part already.
+    void downloadFollowsRedirect()
+    {
+        const QByteArray object = TestSupport::randomBytes(20000, 6);
+        QHash<QByteArray, int> requests; // path → count
+        QTcpServer server;
+        connect(&server, &QTcpServer::pendingConnectionAvailable, this, [&] {
+            while (QTcpSocket *socket = server.nextPendingConnection()) {
+                auto buffer = std::make_shared<QByteArray>();
+                connect(socket, &QTcpSocket::readyRead, socket, [&, socket, buffer] {
+                    *buffer += socket->readAll();
+                    qsizetype end;
+                    while ((end = buffer->indexOf("\r\n\r\n")) >= 0) {
+                        const QList<QByteArray> lines = buffer->left(end).split('\n');
+                        buffer->remove(0, end + 4);
+                        const QByteArray path = lines.value(0).split(' ').value(1);
+                        ++requests[path];
+                        qint64 from = 0;
+                        for (const QByteArray &line : lines) {
+                            if (line.toLower().startsWith("range: bytes="))
+                                from = line.trimmed().mid(13).chopped(1).toLongLong();
+                        }
+                        if (path == "/loop") {
+                            socket->write("HTTP/1.1 302 Found\r\nLocation: /loop\r\n"
+                                          "Content-Length: 0\r\n\r\n");
+                        } else if (path == "/moved.bin") {
+                            socket->write("HTTP/1.1 302 Found\r\nLocation: /real.bin\r\n"
+                                          "Content-Length: 20\r\n\r\nmoved, see /real.bin");
+                        } else if (from > 0) {
+                            socket->write("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes "
+                                          + QByteArray::number(from) + '-'
+                                          + QByteArray::number(object.size() - 1) + '/'
+                                          + QByteArray::number(object.size())
+                                          + "\r\nContent-Length: "
+                                          + QByteArray::number(object.size() - from) + "\r\n\r\n"
+                                          + object.mid(from));
+                        } else {
+                            socket->write("HTTP/1.1 200 OK\r\nContent-Length: "
+                                          + QByteArray::number(object.size()) + "\r\n\r\n"
+                                          + object);
+                        }
+                    }
+                });
+                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            }
+        });
+        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+        const QUrl url(QStringLiteral("http://127.0.0.1:%1/moved.bin").arg(server.serverPort()));
+
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        QHttpTransfer::Request request;
+        request.request.setUrl(url);
+        request.sink = &sink;
+        request.followRedirects = true;
+        auto transfer = exchange(Kind::Download, request);
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(transfer->httpStatus(), 200);
+        QCOMPARE(requests.value("/real.bin"), 1);
+        QCOMPARE(sink.data(), object);
+        QCOMPARE(transfer->bytesDone(), object.size());
+
+        QBuffer partial;
+        QVERIFY(partial.open(QIODevice::ReadWrite));
+        partial.write(object.left(5000));
+        request.sink = &partial;
+        request.resumeFrom = 5000;
+        auto resumed = exchange(Kind::Download, request);
+        QVERIFY2(!resumed->error().isError(), qPrintable(resumed->error().message()));
+        QCOMPARE(resumed->httpStatus(), 206);
+        QCOMPARE(partial.data(), object);
+        QCOMPARE(resumed->bytesDone(), object.size());
+        QCOMPARE(resumed->bytesTotal(), object.size());
+
+        // A redirect loop ends.
+        request.request.setUrl(url.resolved(QUrl(QStringLiteral("/loop"))));
+        auto loop = exchange(Kind::Download, request);
+        QCOMPARE(loop->error().code(), Code::ProtocolError);
+        QCOMPARE(loop->httpStatus(), 302);
+        QVERIFY(requests.value("/loop") > 1);
+        QVERIFY(requests.value("/loop") < 20);
     }
 
     void responseHeadersAndBody()
@@ -618,6 +767,52 @@ private Q_SLOTS:
         delete manager;
         QVERIFY(finished.wait(5000));
         QCOMPARE(transfer.error().code(), Code::NetworkError);
+    }
+
+    // The storage, and the manager it made, may go while the resolver is still
+    // busy: its late answer then fails the transfer instead of using the manager.
+    void presignedStorageDestroyedBeforeResolverAnswers()
+    {
+        m_server->objects().insert(QStringLiteral("/late.bin"), "late");
+        auto storage = std::make_unique<QPresignedRemoteStorage>();
+        QPresignedRemoteStorage::ResolverCallback pending;
+        storage->setResolver(
+            [&](const QAttachment &, Kind, QPresignedRemoteStorage::ResolverCallback done) {
+                pending = done;
+            });
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        std::unique_ptr<QAttachmentTransfer> transfer(storage->download(
+            attachmentNamed(QStringLiteral("r"), QStringLiteral("late.bin")), &sink));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        PSA_WAIT(bool(pending), 5000);
+        storage.reset();
+        pending(QPresignedRequest(m_server->url().resolved(QUrl(QStringLiteral("late.bin")))), {});
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer->error().code(), Code::NetworkError);
+        QCOMPARE(sink.size(), 0);
+        QCOMPARE(finished.count(), 1);
+    }
+
+    // The same for an app's manager destroyed while the token is computed.
+    void managerDestroyedBeforeTokenArrives()
+    {
+        auto manager = std::make_unique<QNetworkAccessManager>();
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(m_server->url());
+        storage.setNetworkAccessManager(manager.get());
+        QHttpRemoteStorage::TokenCallback pending;
+        storage.setTokenProvider(
+            [&](bool, QHttpRemoteStorage::TokenCallback done) { pending = done; });
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage.remove(attachmentNamed(QStringLiteral("t"), QStringLiteral("t"))));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        PSA_WAIT(bool(pending), 5000);
+        manager.reset();
+        pending(QStringLiteral("token"), {});
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer->error().code(), Code::NetworkError);
+        QCOMPARE(finished.count(), 1);
     }
 
     void presignedResolverError()

@@ -426,6 +426,14 @@ private Q_SLOTS:
         QVERIFY(raw.body.startsWith("HTTP/1.1 206 "));
         const QByteArray tail = QByteArray("\r\n\r\n") + data.left(4);
         QVERIFY(raw.body.endsWith(tail));
+
+        // Nor after the head of an error answer.
+        const RawResponse missing = sendRaw("HEAD /nothing.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                                            "GET /h.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-3\r\n"
+                                            "Connection: close\r\n\r\n");
+        QCOMPARE(missing.status, 404);
+        QVERIFY2(missing.body.startsWith("HTTP/1.1 206 "), missing.body.left(40).constData());
+        QVERIFY(missing.body.endsWith(tail));
     }
 
     // Two requests written at once get two complete responses, in order.
@@ -486,6 +494,14 @@ private Q_SLOTS:
     void uploadSizeLimit()
     {
         m_server = std::make_unique<AttachmentsServer>();
+#ifdef PSA_SANITIZE_ADDRESS
+        // Freed memory in AddressSanitizer's quarantine would read as kept.
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("ASAN_OPTIONS"),
+                           environment.value(QStringLiteral("ASAN_OPTIONS"))
+                               + QStringLiteral(":quarantine_size_mb=1"));
+        m_server->setEnvironment(environment);
+#endif
         QVERIFY2(m_server->start(rootPath(),
                                  {QStringLiteral("--max-upload-size"), QStringLiteral("1K")}),
                  qPrintable(m_server->errorString()));
@@ -511,6 +527,18 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(rootFile(QStringLiteral("huge.bin"))));
         QVERIFY(!QFileInfo::exists(rootFile(QStringLiteral("chunked.bin"))));
         QCOMPARE(send("GET", QStringLiteral("fits.bin")).body, fits);
+
+        // A client still sending its body reads the refusal: the connection
+        // is not reset under it, and the body it sends anyway is not kept.
+        const qint64 peakBefore = peakRssOf(m_server->processId());
+        const Response big = send("PUT", QStringLiteral("big.bin"),
+                                  TestSupport::randomBytes(16 * 1024 * 1024, 16));
+        QCOMPARE(big.status, 413);
+        QVERIFY(big.body.contains("limited to 1024 bytes"));
+        QVERIFY(!QFileInfo::exists(rootFile(QStringLiteral("big.bin"))));
+        QVERIFY(peakBefore > 0);
+        const qint64 growth = peakRssOf(m_server->processId()) - peakBefore;
+        QVERIFY2(growth < 8 * 1024 * 1024, QByteArray::number(growth).constData());
     }
 
     // --- DELETE ---------------------------------------------------------------
