@@ -49,6 +49,8 @@ void QHttpOperation::prepare(bool afterUnauthorized)
             ++self->m_generation; // a second answer is ignored
             if (error.isError())
                 self->finishWithError(error);
+            else if (self->m_failWith.isError())
+                self->finishWithError(self->m_failWith);
             else
                 self->run(request);
         });
@@ -79,6 +81,13 @@ void QHttpOperation::onExchangeFinished()
     const QAttachmentError error = exchange->error();
     if (error.code() == QAttachmentError::Unauthorized && m_retryOnUnauthorized && !m_retried) {
         m_retried = true;
+        // A stream has been read by the first attempt and cannot be sent
+        // again: fresh credentials are still fetched, for the next attempt.
+        if (m_device && m_device->isSequential() && kind() == Upload) {
+            m_failWith = error;
+            prepare(true);
+            return;
+        }
         if (m_device && m_device->pos() != m_devicePos && !m_device->seek(m_devicePos)) {
             finishWithError(QAttachmentError(QAttachmentError::LocalStorageError,
                                              QStringLiteral("cannot rewind the local file")));

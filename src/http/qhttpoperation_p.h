@@ -51,6 +51,7 @@ private:
     Prepare m_prepare;
     bool m_retryOnUnauthorized = false;
     bool m_retried = false;
+    QAttachmentError m_failWith; // set: the next prepared request is not sent
     QIODevice *m_device = nullptr;
     qint64 m_devicePos = 0;
     int m_generation = 0; // answers to an earlier prepare() are ignored

@@ -727,6 +727,68 @@ private Q_SLOTS:
         QCOMPARE(m_server->requestCount("DELETE"), 3);
     }
 
+    // A stream read once cannot be sent again after a 401: the upload fails
+    // instead of sending what is left of it (nothing) as the object.
+    void rejectedStreamUploadIsNotRepeated()
+    {
+        class OneWayStream : public QIODevice
+        {
+        public:
+            explicit OneWayStream(const QByteArray &data)
+                : m_data(data)
+            {
+                open(QIODevice::ReadOnly);
+            }
+            bool isSequential() const override { return true; }
+            qint64 bytesAvailable() const override
+            {
+                return m_data.size() - m_offset + QIODevice::bytesAvailable();
+            }
+
+        protected:
+            qint64 readData(char *data, qint64 maxSize) override
+            {
+                const qint64 n = qMin(maxSize, m_data.size() - m_offset);
+                if (n <= 0)
+                    return -1;
+                memcpy(data, m_data.constData() + m_offset, n);
+                m_offset += n;
+                return n;
+            }
+            qint64 writeData(const char *, qint64) override { return -1; }
+
+        private:
+            QByteArray m_data;
+            qint64 m_offset = 0;
+        };
+
+        m_server->setRequiredToken("fresh");
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(m_server->url());
+        int calls = 0;
+        storage.setTokenProvider([&](bool, QHttpRemoteStorage::TokenCallback done) {
+            ++calls;
+            done(calls == 1 ? QStringLiteral("stale") : QStringLiteral("fresh"), {});
+        });
+        OneWayStream stream(QByteArray(5000, 's'));
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage.upload(attachmentNamed(QStringLiteral("s"), QStringLiteral("s.bin")), &stream));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(transfer->error().code(), Code::Unauthorized);
+        QCOMPARE(m_server->requestCount("PUT"), 1);
+        QVERIFY(!m_server->objects().contains(QStringLiteral("/s.bin")));
+        // The rejected token was replaced: the next attempt goes through.
+        QCOMPARE(calls, 2);
+        OneWayStream again(QByteArray(5000, 's'));
+        transfer.reset(
+            storage.upload(attachmentNamed(QStringLiteral("s"), QStringLiteral("s.bin")), &again));
+        QSignalSpy finishedAgain(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finishedAgain.wait(5000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(m_server->objects().value(QStringLiteral("/s.bin")), QByteArray(5000, 's'));
+    }
+
     // Destroying a transfer while the app still computes its token is safe.
     void lateTokenAfterAbort()
     {
