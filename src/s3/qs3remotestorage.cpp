@@ -77,8 +77,11 @@ QAttachmentError qS3Error(int status, const QByteArray &body, const QString &wha
         code = QAttachmentError::RateLimited;
     else if (unauthorized.contains(doc.code))
         code = QAttachmentError::Unauthorized;
-    else if (doc.code == QLatin1String("NoSuchKey") || doc.code == QLatin1String("NoSuchUpload"))
+    else if (doc.code == QLatin1String("NoSuchKey"))
         code = QAttachmentError::NotFound;
+    else if (doc.code == QLatin1String("NoSuchUpload"))
+        code = QAttachmentError::ServerError; // the multipart session is gone: a new attempt opens
+                                              // one
     else if (doc.code == QLatin1String("NoSuchBucket"))
         code = QAttachmentError::ClientError; // a configuration error, not a missing file
     else if (doc.code == QLatin1String("RequestTimeout"))

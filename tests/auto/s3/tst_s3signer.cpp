@@ -334,6 +334,8 @@ void tst_S3Signer::errorMapping_data()
         << 400 << QByteArray("ExpiredToken") << int(QAttachmentError::Unauthorized) << false;
     QTest::newRow("NoSuchKey") << 404 << QByteArray("NoSuchKey") << int(QAttachmentError::NotFound)
                                << false;
+    QTest::newRow("NoSuchUpload") << 404 << QByteArray("NoSuchUpload")
+                                  << int(QAttachmentError::ServerError) << true;
     QTest::newRow("NoSuchBucket") << 404 << QByteArray("NoSuchBucket")
                                   << int(QAttachmentError::ClientError) << false;
     QTest::newRow("InternalError")
