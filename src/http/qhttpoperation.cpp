@@ -8,7 +8,17 @@
 QHttpOperation::QHttpOperation(Kind kind, QNetworkAccessManager *manager, QObject *parent)
     : QAttachmentTransfer(kind, parent)
     , m_manager(manager)
-{ }
+{
+    m_prepareTimer.setSingleShot(true);
+    connect(&m_prepareTimer, &QTimer::timeout, this, [this] {
+        // An app callback that never answers would hold a transfer slot for good.
+        ++m_generation;
+        finishWithError(QAttachmentError(
+            QAttachmentError::Timeout,
+            QStringLiteral("no request from the token provider or resolver within %1 ms")
+                .arg(m_prepareTimer.interval())));
+    });
+}
 
 QHttpOperation::~QHttpOperation()
 {
@@ -41,12 +51,15 @@ void QHttpOperation::prepare(bool afterUnauthorized)
     }
     const int generation = ++m_generation;
     QPointer<QHttpOperation> self(this);
+    if (m_prepareTimeoutMs > 0)
+        m_prepareTimer.start(m_prepareTimeoutMs);
     m_prepare(
         afterUnauthorized,
         [self, generation](const QHttpTransfer::Request &request, const QAttachmentError &error) {
             if (!self || self->isCompleting() || self->m_generation != generation)
                 return;
             ++self->m_generation; // a second answer is ignored
+            self->m_prepareTimer.stop();
             if (error.isError())
                 self->finishWithError(error);
             else if (self->m_failWith.isError())
@@ -106,6 +119,7 @@ void QHttpOperation::onExchangeFinished()
 void QHttpOperation::abortTransfer()
 {
     ++m_generation;
+    m_prepareTimer.stop();
     if (m_exchange) {
         disconnect(m_exchange, nullptr, this, nullptr);
         m_exchange->abort();

@@ -4,6 +4,7 @@
 #include "qhttptransfer_p.h"
 
 #include <QtCore/qpointer.h>
+#include <QtCore/qtimer.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
 
 #include <functional>
@@ -30,6 +31,8 @@ public:
 
     void setPrepare(Prepare prepare) { m_prepare = std::move(prepare); }
     void setRetryOnUnauthorized(bool retry) { m_retryOnUnauthorized = retry; }
+    // How long preparing may take before the operation fails as Timeout; 0: no limit.
+    void setPrepareTimeout(int msecs) { m_prepareTimeoutMs = msecs; }
     // The body or sink of the request, rewound to where it was at start()
     // before the retry after 401/403.
     void setDevice(QIODevice *device);
@@ -51,6 +54,8 @@ private:
     Prepare m_prepare;
     bool m_retryOnUnauthorized = false;
     bool m_retried = false;
+    int m_prepareTimeoutMs = 0;
+    QTimer m_prepareTimer;
     QAttachmentError m_failWith; // set: the next prepared request is not sent
     QIODevice *m_device = nullptr;
     qint64 m_devicePos = 0;

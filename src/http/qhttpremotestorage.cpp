@@ -95,6 +95,7 @@ QHttpRemoteStoragePrivate::operation(QAttachmentTransfer::Kind kind, const QAtta
 {
     auto *op = new QHttpOperation(kind, manager());
     op->setRetryOnUnauthorized(bool(tokenProvider));
+    op->setPrepareTimeout(transferTimeout);
     if (!baseUrl.isValid() || baseUrl.isRelative()) {
         op->setPrepare([](bool, QHttpOperation::Ready ready) {
             ready({},

@@ -33,6 +33,7 @@ QAttachmentTransfer *QPresignedRemoteStoragePrivate::operation(QAttachmentTransf
 {
     auto *op = new QHttpOperation(kind, manager());
     op->setDevice(device);
+    op->setPrepareTimeout(transferTimeout);
     const QPresignedRemoteStorage::Resolver resolve = resolver;
     const int timeout = transferTimeout;
     op->setPrepare([resolve, timeout, kind, attachment, device](bool, QHttpOperation::Ready ready) {

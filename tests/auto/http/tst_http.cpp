@@ -789,6 +789,31 @@ private Q_SLOTS:
         QCOMPARE(m_server->objects().value(QStringLiteral("/s.bin")), QByteArray(5000, 's'));
     }
 
+    // A token provider or resolver that never answers must not hold a
+    // transfer (and with it one of the queue's slots) for good.
+    void silentCallbackEndsAsTimeout()
+    {
+        QHttpRemoteStorage http;
+        http.setBaseUrl(m_server->url());
+        http.setTransferTimeout(200);
+        http.setTokenProvider([](bool, QHttpRemoteStorage::TokenCallback) {});
+        QPresignedRemoteStorage presigned;
+        presigned.setTransferTimeout(200);
+        presigned.setResolver([](const QAttachment &, QAttachmentTransfer::Kind,
+                                 QPresignedRemoteStorage::ResolverCallback) {});
+        for (QAttachmentRemoteStorage *storage :
+             {static_cast<QAttachmentRemoteStorage *>(&http),
+              static_cast<QAttachmentRemoteStorage *>(&presigned)}) {
+            std::unique_ptr<QAttachmentTransfer> transfer(
+                storage->remove(attachmentNamed(QStringLiteral("t"), QStringLiteral("t"))));
+            QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+            QVERIFY(finished.wait(5000));
+            QCOMPARE(transfer->error().code(), Code::Timeout);
+            QVERIFY(transfer->error().isRetryable());
+        }
+        QCOMPARE(m_server->requests().size(), 0);
+    }
+
     // Destroying a transfer while the app still computes its token is safe.
     void lateTokenAfterAbort()
     {
