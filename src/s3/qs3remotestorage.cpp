@@ -138,12 +138,13 @@ void QS3RemoteStoragePrivate::withCredentials(QObject *context,
     qCDebug(lcS3) << "requesting credentials from the provider";
     QPointer<QS3RemoteStorage> guard(q);
     auto answered = std::make_shared<bool>(false);
+    if (transferTimeout > 0)
+        credentialsTimer.start(transferTimeout);
     provider([this, guard, generation, answered](const QS3Credentials &credentials,
                                                  const QAttachmentError &error) {
         if (!guard || *answered || generation != providerGeneration)
             return;
         *answered = true;
-        fetchingCredentials = false;
         QAttachmentError failure = error;
         if (!failure.isError() && !credentials.isValid())
             failure = QAttachmentError(QAttachmentError::Unauthorized,
@@ -151,12 +152,20 @@ void QS3RemoteStoragePrivate::withCredentials(QObject *context,
                                                       "access key id or secret"));
         if (!failure.isError())
             providedCredentials = credentials;
-        const auto callbacks = std::exchange(waiting, {});
-        for (const auto &[ctx, callback] : callbacks) {
-            if (ctx)
-                callback(failure.isError() ? QS3Credentials() : credentials, failure);
-        }
+        answerWaiting(credentials, failure);
     });
+}
+
+void QS3RemoteStoragePrivate::answerWaiting(const QS3Credentials &credentials,
+                                            const QAttachmentError &error)
+{
+    credentialsTimer.stop();
+    fetchingCredentials = false;
+    const auto callbacks = std::exchange(waiting, {});
+    for (const auto &[ctx, callback] : callbacks) {
+        if (ctx)
+            callback(error.isError() ? QS3Credentials() : credentials, error);
+    }
 }
 
 QS3Signer QS3RemoteStoragePrivate::signer(const QS3Credentials &credentials) const
@@ -195,7 +204,18 @@ QUrl QS3RemoteStoragePrivate::baseUrl() const
 QS3RemoteStorage::QS3RemoteStorage(QObject *parent)
     : QAttachmentRemoteStorage(parent)
     , d(std::make_unique<QS3RemoteStoragePrivate>(this))
-{ }
+{
+    d->credentialsTimer.setSingleShot(true);
+    connect(&d->credentialsTimer, &QTimer::timeout, this, [this] {
+        // A late answer is dropped; the next request asks the provider again.
+        ++d->providerGeneration;
+        d->answerWaiting({},
+                         QAttachmentError(QAttachmentError::Timeout,
+                                          QStringLiteral("no answer from the credentials provider "
+                                                         "within %1 ms")
+                                              .arg(d->credentialsTimer.interval())));
+    });
+}
 
 QS3RemoteStorage::~QS3RemoteStorage()
 {
@@ -350,6 +370,7 @@ void QS3RemoteStorage::setCredentialsProvider(CredentialsProvider provider)
     d->provider = std::move(provider);
     d->providedCredentials = {};
     d->fetchingCredentials = false;
+    d->credentialsTimer.stop();
     ++d->providerGeneration; // answers to an earlier provider are dropped
     // Requests waiting for the old provider ask the new one (or use the static credentials).
     const auto waiting = std::exchange(d->waiting, {});

@@ -9,6 +9,7 @@
 #include <QtCore/qlist.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qset.h>
+#include <QtCore/qtimer.h>
 
 #include <optional>
 
@@ -56,6 +57,9 @@ public:
     bool fetchingCredentials = false;
     quint64 providerGeneration = 0;
     QList<std::pair<QPointer<QObject>, QS3RemoteStorage::CredentialsCallback>> waiting;
+    // A provider that does not answer within transferTimeout fails the waiting requests.
+    QTimer credentialsTimer;
+    void answerWaiting(const QS3Credentials &credentials, const QAttachmentError &error);
     qint64 multipartThreshold = 64 * 1024 * 1024;
     qint64 partSize = 16 * 1024 * 1024;
     int maxParallelParts = 4;

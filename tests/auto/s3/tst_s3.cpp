@@ -397,6 +397,20 @@ private Q_SLOTS:
         error = waitFor(third.get());
         QCOMPARE(error.code(), QAttachmentError::NetworkError);
         QCOMPARE(error.message(), QStringLiteral("token service down"));
+
+        // One that never answers fails the transfer after transferTimeout
+        // instead of holding it, and is asked again by the next request.
+        int silentCalls = 0;
+        storage->setTransferTimeout(200);
+        storage->setCredentialsProvider(
+            [&](QS3RemoteStorage::CredentialsCallback) { ++silentCalls; });
+        std::unique_ptr<QAttachmentTransfer> fourth(storage->remove(attachment));
+        error = waitFor(fourth.get());
+        QCOMPARE(error.code(), QAttachmentError::Timeout);
+        std::unique_ptr<QAttachmentTransfer> fifth(storage->remove(attachment));
+        error = waitFor(fifth.get());
+        QCOMPARE(error.code(), QAttachmentError::Timeout);
+        QCOMPARE(silentCalls, 2);
     }
 
     // A rejected upload from a stream cannot be repeated with new credentials:
