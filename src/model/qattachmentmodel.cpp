@@ -61,10 +61,16 @@ public:
                                          [](const Entry &e, qint64 o) { return e.order < o; });
         return int(it - entries.cbegin());
     }
-    void reindexFrom(int first)
+    // Rows are kept sorted by order, so a row is found by its id's order:
+    // no id-to-row index to renumber after every insert or remove, which made
+    // bulk removals (clearQueue on thousands of rows) quadratic.
+    int rowOf(const QString &id) const
     {
-        for (int i = first; i < entries.size(); ++i)
-            rows.insert(entries.at(i).attachment.id(), i);
+        const auto it = orders.constFind(id);
+        if (it == orders.constEnd())
+            return -1;
+        const int row = insertionRow(*it);
+        return row < entries.size() && entries.at(row).order == *it ? row : -1;
     }
     QUrl urlOf(const QAttachment &attachment) const
     {
@@ -90,7 +96,6 @@ public:
     QList<int> filter;
     bool columns = false;
     QList<Entry> entries;
-    QHash<QString, int> rows; // id -> row, for the rows shown
     // Insertion order of every id seen, shown or filtered out, so that a row
     // coming back into the filter returns to its place.
     QHash<QString, qint64> orders;
@@ -103,7 +108,6 @@ void QAttachmentModelPrivate::insertEntry(Entry entry)
     const int row = insertionRow(entry.order);
     q->beginInsertRows(QModelIndex(), row, row);
     entries.insert(row, std::move(entry));
-    reindexFrom(row);
     q->endInsertRows();
     emit q->countChanged();
 }
@@ -112,9 +116,7 @@ void QAttachmentModelPrivate::removeRow(int row)
 {
     Q_Q(QAttachmentModel);
     q->beginRemoveRows(QModelIndex(), row, row);
-    rows.remove(entries.at(row).attachment.id());
     entries.removeAt(row);
-    reindexFrom(row);
     q->endRemoveRows();
     emit q->countChanged();
 }
@@ -148,7 +150,7 @@ void QAttachmentModelPrivate::clearProgress()
 void QAttachmentModelPrivate::onChanged(const QAttachment &attachment)
 {
     const QString id = attachment.id();
-    const int row = rows.value(id, -1);
+    const int row = rowOf(id);
     if (!accepts(attachment)) {
         orderOf(id);
         if (row >= 0)
@@ -205,15 +207,15 @@ void QAttachmentModelPrivate::onChanged(const QAttachment &attachment)
 
 void QAttachmentModelPrivate::onRemoved(const QString &id)
 {
+    const int row = rowOf(id);
     orders.remove(id);
-    const int row = rows.value(id, -1);
     if (row >= 0)
         removeRow(row);
 }
 
 void QAttachmentModelPrivate::onTransferStarted(const QString &id)
 {
-    const int row = rows.value(id, -1);
+    const int row = rowOf(id);
     if (row < 0)
         return;
     Entry &entry = entries[row];
@@ -224,7 +226,7 @@ void QAttachmentModelPrivate::onTransferStarted(const QString &id)
 
 void QAttachmentModelPrivate::onProgress(const QString &id, qint64 done, qint64 total)
 {
-    const int row = rows.value(id, -1);
+    const int row = rowOf(id);
     if (row < 0)
         return;
     Entry &entry = entries[row];
@@ -239,7 +241,7 @@ void QAttachmentModelPrivate::onProgress(const QString &id, qint64 done, qint64 
 
 void QAttachmentModelPrivate::onFailed(const QString &id, const QAttachmentError &error)
 {
-    const int row = rows.value(id, -1);
+    const int row = rowOf(id);
     if (row < 0)
         return;
     Entry &entry = entries[row];
@@ -355,14 +357,12 @@ void QAttachmentModel::reload()
     const int before = int(d->entries.size());
     beginResetModel();
     d->entries.clear();
-    d->rows.clear();
     d->orders.clear();
     d->nextOrder = 0;
     // A queue still being configured has no table to read yet.
     if (d->queue && (d->queue->localStorage() || !d->queue->localDirectory().isEmpty())) {
         const QList<QAttachment> all = d->queue->attachments();
         d->entries.reserve(all.size());
-        d->rows.reserve(all.size());
         d->orders.reserve(all.size());
         for (const QAttachment &attachment : all) {
             const qint64 order = d->orderOf(attachment.id());
@@ -379,7 +379,6 @@ void QAttachmentModel::reload()
             if (const QAttachmentError error = d->queue->lastError(attachment.id());
                 error.isError())
                 entry.error = errorText(error);
-            d->rows.insert(attachment.id(), int(d->entries.size()));
             d->entries.append(std::move(entry));
         }
     }
@@ -506,7 +505,7 @@ QHash<int, QByteArray> QAttachmentModel::roleNames() const
 
 int QAttachmentModel::rowOf(const QString &id) const
 {
-    return d_func()->rows.value(id, -1);
+    return d_func()->rowOf(id);
 }
 
 QAttachment QAttachmentModel::attachmentAt(int row) const

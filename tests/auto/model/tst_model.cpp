@@ -144,6 +144,41 @@ private Q_SLOTS:
         QCOMPARE(reset.count(), 0);
     }
 
+    // Rows removed here and there, then all at once: every remaining id is
+    // still found at its row, and clearing removes each row exactly once.
+    void removalsKeepRowsFindable()
+    {
+        fillOffline(3000);
+        QAttachmentModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setQueue(m_queue.get());
+        // Unwatching every third id archives it, and a filter on the queued
+        // states hides archived rows: 1,000 removals spread over the list.
+        model.setStateFilter({int(State::QueuedDownload)});
+        QList<QWatchedAttachmentItem> kept;
+        for (const QWatchedAttachmentItem &item : watched(3000)) {
+            if (item.id().mid(3).toInt() % 3 != 0)
+                kept.append(item);
+        }
+        m_queue->setWatchedAttachments(kept);
+        QCOMPARE(model.rowCount(), 2000);
+        for (int row = 0; row < model.rowCount(); ++row) {
+            const QString id
+                = model.data(model.index(row, 0), QAttachmentModel::AttachmentIdRole).toString();
+            QCOMPARE(model.rowOf(id), row);
+        }
+        QCOMPARE(model.rowOf(QStringLiteral("id-00003")), -1);
+        QCOMPARE(model.rowOf(QStringLiteral("id-00004")), 2);
+
+        QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        QVERIFY(m_queue->clearQueue());
+        QCOMPARE(model.rowCount(), 0);
+        QCOMPARE(removed.count(), 2000);
+        QCOMPARE(reset.count(), 0);
+    }
+
     void savedFileIsOneInsertedRowAtTheEnd()
     {
         fillOffline(2000);
