@@ -4,6 +4,7 @@
 
 #include <faultserver.h>
 #include <nginxserver.h>
+#include <onewaystream.h>
 #include <qattachmentqueue.h>
 #include <qhttpremotestorage.h>
 #include <qhttptransfer_p.h>
@@ -731,37 +732,6 @@ private Q_SLOTS:
     // instead of sending what is left of it (nothing) as the object.
     void rejectedStreamUploadIsNotRepeated()
     {
-        class OneWayStream : public QIODevice
-        {
-        public:
-            explicit OneWayStream(const QByteArray &data)
-                : m_data(data)
-            {
-                open(QIODevice::ReadOnly);
-            }
-            bool isSequential() const override { return true; }
-            qint64 bytesAvailable() const override
-            {
-                return m_data.size() - m_offset + QIODevice::bytesAvailable();
-            }
-
-        protected:
-            qint64 readData(char *data, qint64 maxSize) override
-            {
-                const qint64 n = qMin(maxSize, m_data.size() - m_offset);
-                if (n <= 0)
-                    return -1;
-                memcpy(data, m_data.constData() + m_offset, n);
-                m_offset += n;
-                return n;
-            }
-            qint64 writeData(const char *, qint64) override { return -1; }
-
-        private:
-            QByteArray m_data;
-            qint64 m_offset = 0;
-        };
-
         m_server->setRequiredToken("fresh");
         QHttpRemoteStorage storage;
         storage.setBaseUrl(m_server->url());

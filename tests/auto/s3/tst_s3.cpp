@@ -1,4 +1,5 @@
 #include "faultserver.h"
+#include "onewaystream.h"
 #include "qattachmenterrorhandler.h"
 #include "qattachmentqueue.h"
 #include "qs3remotestorage.h"
@@ -99,38 +100,6 @@ protected:
         }
         return reply;
     }
-};
-
-// A stream that can be read once, like a pipe or a socket.
-class OneWayStream : public QIODevice
-{
-public:
-    explicit OneWayStream(const QByteArray &data)
-        : m_data(data)
-    {
-        open(QIODevice::ReadOnly);
-    }
-    bool isSequential() const override { return true; }
-    qint64 bytesAvailable() const override
-    {
-        return m_data.size() - m_offset + QIODevice::bytesAvailable();
-    }
-
-protected:
-    qint64 readData(char *data, qint64 maxSize) override
-    {
-        const qint64 n = qMin(maxSize, m_data.size() - m_offset);
-        if (n <= 0)
-            return -1;
-        memcpy(data, m_data.constData() + m_offset, n);
-        m_offset += n;
-        return n;
-    }
-    qint64 writeData(const char *, qint64) override { return -1; }
-
-private:
-    QByteArray m_data;
-    qint64 m_offset = 0;
 };
 
 } // namespace
