@@ -129,25 +129,27 @@ void MainWindow::log(const QString &line)
     std::fflush(stdout);
 }
 
+namespace {
+
+// The document row goes in with its attachment row, in one transaction.
+QAttachmentQueue::UpdateHook insertDocument(const QString &name)
+{
+    return [name](QAttachmentTransaction &tx, const QAttachment &attachment) {
+        tx.execute(QStringLiteral("INSERT INTO documents (name, attachment_id) VALUES (?, ?)"),
+                   {name, attachment.id()});
+        return true;
+    };
+}
+
+} // namespace
+
 QString MainWindow::addDocument(const QString &name, const QByteArray &data,
                                 const QString &mediaType)
 {
     QString error;
-    const QString extension = QFileInfo(name).suffix();
-    const QAttachment saved = m_queue->saveFile(
-        data, mediaType, extension,
-        [name](QAttachmentTransaction &tx, const QAttachment &attachment) {
-            tx.execute(QStringLiteral("INSERT INTO documents (name, attachment_id) VALUES (?, ?)"),
-                       {name, attachment.id()});
-            return true;
-        },
-        {}, &error);
-    if (!saved.isValid()) {
-        log(tr("could not add %1: %2").arg(name, error));
-        return {};
-    }
-    log(tr("added %1 as %2 (%3 bytes)").arg(name, saved.filename()).arg(saved.size()));
-    return saved.id();
+    const QAttachment saved = m_queue->saveFile(data, mediaType, QFileInfo(name).suffix(),
+                                                insertDocument(name), {}, &error);
+    return reportAdded(name, saved, error);
 }
 
 QString MainWindow::addDocumentFromFile(const QString &path)
@@ -155,14 +157,13 @@ QString MainWindow::addDocumentFromFile(const QString &path)
     const QString name = QFileInfo(path).fileName();
     const QString mediaType = QMimeDatabase().mimeTypeForFile(path).name();
     QString error;
-    const QAttachment saved = m_queue->saveFileFromPath(
-        path, mediaType, {},
-        [name](QAttachmentTransaction &tx, const QAttachment &attachment) {
-            tx.execute(QStringLiteral("INSERT INTO documents (name, attachment_id) VALUES (?, ?)"),
-                       {name, attachment.id()});
-            return true;
-        },
-        {}, &error);
+    const QAttachment saved
+        = m_queue->saveFileFromPath(path, mediaType, {}, insertDocument(name), {}, &error);
+    return reportAdded(name, saved, error);
+}
+
+QString MainWindow::reportAdded(const QString &name, const QAttachment &saved, const QString &error)
+{
     if (!saved.isValid()) {
         log(tr("could not add %1: %2").arg(name, error));
         return {};

@@ -1,6 +1,7 @@
 #ifndef MAINWINDOW_H
 #define MAINWINDOW_H
 
+#include <qattachment.h>
 #include <qattachmentstate.h>
 
 #include <QtCore/qhash.h>
@@ -35,6 +36,8 @@ public:
     void log(const QString &line);
 
 private:
+    // Logs the outcome of a save; returns the attachment id, empty on failure.
+    QString reportAdded(const QString &name, const QAttachment &saved, const QString &error);
     void addFileClicked();
     void deleteClicked();
     void updateStatus();
