@@ -1,6 +1,8 @@
 #ifndef QATTACHMENTNAMES_P_H
 #define QATTACHMENTNAMES_P_H
 
+#include "qpowersyncattachmentsglobal.h"
+
 #include <QtCore/qstring.h>
 
 namespace QAttachmentNames {
@@ -13,6 +15,14 @@ QString problemWith(const QString &name, const QString &what);
 // An extension as given by an app or a watch query: without a leading dot,
 // and itself a safe name.
 QString problemWithExtension(const QString &extension);
+
+// A media type as it is stored with an attachment and sent as Content-Type:
+// "type/subtype" (RFC 6838 names: a letter or digit, then letters, digits
+// and !#$&-^_.+, at most 127 each), optionally followed by parameters
+// (`; name=value`, the value a token or a quoted string), printable ASCII
+// only, at most 255 characters. Empty for a valid one, else what is wrong; an
+// empty media type is not valid (callers that allow none check that first).
+POWERSYNC_ATTACHMENTS_EXPORT QString problemWithMediaType(const QString &mediaType);
 
 } // namespace QAttachmentNames
 

@@ -2,6 +2,7 @@
 #include "qs3remotestorage_p.h"
 
 #include "qattachmentlogging_p.h"
+#include "qattachmentnames_p.h"
 
 #include <QtCore/qbuffer.h>
 #include <QtCore/qfile.h>
@@ -683,6 +684,13 @@ void QS3Transfer::startUpload(QIODevice *source, const QString &contentType)
     m_source = source;
     m_contentType = contentType.isEmpty() ? QByteArrayLiteral("application/octet-stream")
                                           : contentType.toUtf8();
+    const QString mediaTypeProblem
+        = QAttachmentNames::problemWithMediaType(QString::fromUtf8(m_contentType));
+    if (!mediaTypeProblem.isEmpty()) {
+        fail(QAttachmentError(QAttachmentError::InvalidInput,
+                              QStringLiteral("\"%1\": %2").arg(m_key, mediaTypeProblem)));
+        return;
+    }
     if (!source || !source->isReadable()) {
         fail(QAttachmentError(QAttachmentError::LocalStorageError,
                               QStringLiteral("the file to upload is not open for reading")));
