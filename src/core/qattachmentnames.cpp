@@ -1,28 +1,70 @@
 #include "qattachmentnames_p.h"
 
+#include <QtCore/qfile.h>
+
 namespace QAttachmentNames {
+
+namespace {
+
+// Names Windows reserves for devices, with or without an extension: a file
+// synced from Linux under one of them cannot be created on Windows, and
+// opening it there opens the device.
+bool isWindowsDeviceName(const QString &name)
+{
+    const QString stem = name.section(QLatin1Char('.'), 0, 0).trimmed().toLower();
+    static const char *const fixed[] = {"con", "prn", "aux", "nul", "conin$", "conout$"};
+    for (const char *reserved : fixed) {
+        if (stem == QLatin1String(reserved))
+            return true;
+    }
+    if (stem.size() == 4
+        && (stem.startsWith(QLatin1String("com")) || stem.startsWith(QLatin1String("lpt")))) {
+        const QChar digit = stem.at(3);
+        // Windows also reserves the superscript digits ¹ ² ³.
+        return (digit >= QLatin1Char('0') && digit <= QLatin1Char('9')) || digit == QChar(0xb9)
+            || digit == QChar(0xb2) || digit == QChar(0xb3);
+    }
+    return false;
+}
+
+} // namespace
 
 QString problemWith(const QString &name, const QString &what)
 {
     if (name.isEmpty())
         return QStringLiteral("the %1 is empty").arg(what);
-    if (name.toUtf8().size() > 255)
-        return QStringLiteral("the %1 is longer than 255 bytes").arg(what);
-    if (name == QLatin1String(".") || name == QLatin1String(".."))
-        return QStringLiteral("the %1 \"%2\" names a directory").arg(what, name);
-    for (const QChar c : name) {
+    for (qsizetype i = 0; i < name.size(); ++i) {
+        const QChar c = name.at(i);
+        if (c.isHighSurrogate() && i + 1 < name.size() && name.at(i + 1).isLowSurrogate()) {
+            ++i;
+            continue;
+        }
+        if (c.isSurrogate())
+            return QStringLiteral("the %1 contains an unpaired UTF-16 surrogate").arg(what);
         if (c == QLatin1Char('/') || c == QLatin1Char('\\'))
             return QStringLiteral("the %1 \"%2\" contains a path separator").arg(what, name);
         if (c.category() == QChar::Other_Control || c.unicode() == 0x7f)
             return QStringLiteral("the %1 contains a control character").arg(what);
+        // Refused by Windows and Android's FAT-backed storage.
+        if (QStringView(u":<>\"|?*").contains(c))
+            return QStringLiteral("the %1 \"%2\" contains '%3', which Windows does not allow")
+                .arg(what, name, c);
     }
+    // The limit of file systems is on the encoded name, not on characters.
+    if (QFile::encodeName(name).size() > 255)
+        return QStringLiteral("the %1 is longer than 255 bytes").arg(what);
+    if (name == QLatin1String(".") || name == QLatin1String(".."))
+        return QStringLiteral("the %1 \"%2\" names a directory").arg(what, name);
     if (name.contains(QLatin1String("..")))
         return QStringLiteral("the %1 \"%2\" contains \"..\"").arg(what, name);
     if (name.at(0) == QLatin1Char('.'))
         return QStringLiteral("the %1 \"%2\" starts with a dot (hidden files are reserved)")
             .arg(what, name);
-    if (name.size() >= 2 && name.at(1) == QLatin1Char(':'))
-        return QStringLiteral("the %1 \"%2\" looks like an absolute path").arg(what, name);
+    if (name.endsWith(QLatin1Char('.')) || name.endsWith(QLatin1Char(' ')))
+        return QStringLiteral("the %1 \"%2\" ends with a dot or a space, which Windows drops")
+            .arg(what, name);
+    if (isWindowsDeviceName(name))
+        return QStringLiteral("the %1 \"%2\" is a device name on Windows").arg(what, name);
     return {};
 }
 
