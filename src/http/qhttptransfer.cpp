@@ -4,6 +4,7 @@
 #include "qhttpwire_p.h"
 
 #include <QtCore/qiodevice.h>
+#include <QtCore/qmetaobject.h>
 #include <QtCore/qtimer.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
 #include <QtNetwork/qnetworkreply.h>
@@ -60,6 +61,33 @@ private:
     qint64 m_start;
     qint64 m_length;
 };
+
+// What happened to the connection, in Qt's words where it has some; Qt
+// sometimes reports only "Unknown error" for a connection the peer reset.
+QString causeOf(QNetworkReply *reply)
+{
+    const QString text = QHttpWire::redactSecrets(reply->errorString(), reply->url());
+    if (!text.isEmpty() && text != QLatin1String("Unknown error"))
+        return text;
+    switch (reply->error()) {
+    case QNetworkReply::RemoteHostClosedError:
+        return QStringLiteral("the connection was closed or reset by the server");
+    case QNetworkReply::ConnectionRefusedError:
+        return QStringLiteral("connection refused");
+    case QNetworkReply::HostNotFoundError:
+        return QStringLiteral("host not found");
+    case QNetworkReply::TimeoutError:
+        return QStringLiteral("the connection timed out");
+    case QNetworkReply::SslHandshakeFailedError:
+        return QStringLiteral("the TLS handshake failed");
+    case QNetworkReply::TemporaryNetworkFailureError:
+    case QNetworkReply::NetworkSessionFailedError:
+        return QStringLiteral("the network is not available");
+    default:
+        return QString::fromLatin1(
+            QMetaEnum::fromType<QNetworkReply::NetworkError>().valueToKey(reply->error()));
+    }
+}
 
 bool isTransportError(QNetworkReply::NetworkError error)
 {
@@ -512,7 +540,7 @@ void QHttpTransfer::Private::onFinished()
         // Qt's text names the cause; the host says where, and the query
         // (a presigned signature) is never part of it.
         const QString host = QHttpWire::hostOf(reply->url());
-        const QString cause = QHttpWire::redactSecrets(reply->errorString(), reply->url());
+        const QString cause = causeOf(reply);
         QString message;
         if (responseStarted && netError == QNetworkReply::RemoteHostClosedError && announced >= 0
             && received < announced) {
