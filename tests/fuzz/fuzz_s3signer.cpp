@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     request.path = input.left(64);
     request.query = query;
     request.payloadHash = QS3Signer::unsignedPayload();
-    request.headers.append({"host", "h.example"});
+    request.headers.append(QS3Signer::Pair("host", "h.example"));
     QSet<QByteArray> names = {"host"};
     const QList<QByteArray> parts = input.split('\0');
     for (qsizetype i = 0; i + 1 < parts.size(); i += 2) {
@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!QHttpWire::problemWithHeaderName(name).isEmpty()
             || !QHttpWire::problemWithHeaderValue(name, value).isEmpty())
             continue;
-        request.headers.append({name, value});
+        request.headers.append(QS3Signer::Pair(name, value));
         names.insert(name.toLower());
     }
     const QByteArray canonical = signer.canonicalRequest(request);
