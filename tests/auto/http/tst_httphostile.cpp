@@ -739,6 +739,58 @@ private Q_SLOTS:
         else
             QCOMPARE(retryAfter, expected);
     }
+
+    // --- Content-Range of any size -------------------------------------------------
+
+    void contentRangeNeverOverflows_data()
+    {
+        QTest::addColumn<QByteArray>("header");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<bool>("accepted");
+        QTest::newRow("valid") << QByteArray("bytes 5-9/10") << QByteArray("world") << true;
+        QTest::newRow("unknown length") << QByteArray("bytes 5-9/*") << QByteArray("world") << true;
+        // last + 1 wraps to the "length" when added in 64 bits.
+        QTest::newRow("wrapping length")
+            << QByteArray("bytes 5-9223372036854775807/-9223372036854775808") << QByteArray("world")
+            << false;
+        QTest::newRow("int64 max length")
+            << QByteArray("bytes 5-9223372036854775806/9223372036854775807") << QByteArray("world")
+            << false;
+        QTest::newRow("beyond int64")
+            << QByteArray("bytes 5-99999999999999999999/*") << QByteArray("world") << false;
+        QTest::newRow("empty range") << QByteArray("bytes 5-4/5") << QByteArray() << false;
+        QTest::newRow("length disagrees")
+            << QByteArray("bytes 5-9/10") << QByteArray("wor") << false;
+    }
+
+    void contentRangeNeverOverflows()
+    {
+        QFETCH(QByteArray, header);
+        QFETCH(QByteArray, body);
+        QFETCH(bool, accepted);
+        m_server->addFault("GET", Fault::answer(206, body, {{"Content-Range", header}}));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        sink.write("hello");
+        QNetworkAccessManager manager;
+        QHttpTransfer transfer(Kind::Download, &manager);
+        QHttpTransfer::Request request;
+        request.request.setUrl(m_server->url().resolved(QUrl(QStringLiteral("x"))));
+        request.sink = &sink;
+        request.resumeFrom = 5;
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        transfer.start(request);
+        QVERIFY(finished.wait(10000));
+        if (accepted) {
+            QVERIFY2(!transfer.error().isError(), qPrintable(transfer.error().message()));
+            QCOMPARE(sink.data(), "helloworld");
+        } else {
+            QCOMPARE(transfer.error().code(), Code::ProtocolError);
+            QVERIFY2(transfer.error().message().contains(QStringLiteral("Content-Range")),
+                     qPrintable(transfer.error().message()));
+            QCOMPARE(sink.data(), "hello");
+        }
+    }
 };
 
 QTEST_MAIN(tst_HttpHostile)
