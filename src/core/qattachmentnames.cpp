@@ -76,4 +76,96 @@ QString problemWithExtension(const QString &extension)
     return problemWith(extension, QStringLiteral("file extension"));
 }
 
+namespace {
+
+bool isNameChar(QChar c)
+{
+    return (c >= QLatin1Char('a') && c <= QLatin1Char('z'))
+        || (c >= QLatin1Char('A') && c <= QLatin1Char('Z'))
+        || (c >= QLatin1Char('0') && c <= QLatin1Char('9'))
+        || QStringView(u"!#$&^_.+-").contains(c);
+}
+
+// RFC 7230 token characters, for parameter names and unquoted values.
+bool isTokenChar(QChar c)
+{
+    return isNameChar(c) || QStringView(u"%'*`|~").contains(c);
+}
+
+bool isTypeName(QStringView name)
+{
+    if (name.isEmpty() || name.size() > 127 || !name.front().isLetterOrNumber())
+        return false;
+    for (const QChar c : name) {
+        if (!isNameChar(c))
+            return false;
+    }
+    return true;
+}
+
+bool isToken(QStringView text)
+{
+    if (text.isEmpty())
+        return false;
+    for (const QChar c : text) {
+        if (!isTokenChar(c))
+            return false;
+    }
+    return true;
+}
+
+bool isQuotedString(QStringView text)
+{
+    if (text.size() < 2 || text.front() != u'"' || text.back() != u'"')
+        return false;
+    for (qsizetype i = 1; i + 1 < text.size(); ++i) {
+        const QChar c = text.at(i);
+        if (c == u'\\') {
+            if (++i + 1 >= text.size())
+                return false;
+            continue;
+        }
+        if (c == u'"')
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+QString problemWithMediaType(const QString &mediaType)
+{
+    for (const QChar c : mediaType) {
+        if (c.unicode() < 0x20 || c.unicode() >= 0x7f)
+            return QStringLiteral("the media type contains a control or non-ASCII character");
+    }
+    if (mediaType.size() > 255)
+        return QStringLiteral("the media type is longer than 255 characters");
+    const QList<QStringView> parts = QStringView(mediaType).split(u';');
+    const QStringView essence = parts.first().trimmed();
+    const qsizetype slash = essence.indexOf(u'/');
+    if (slash < 0 || !isTypeName(essence.left(slash)) || !isTypeName(essence.mid(slash + 1)))
+        return QStringLiteral("\"%1\" is not a media type of the form type/subtype").arg(mediaType);
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        const QStringView parameter = parts.at(i).trimmed();
+        const qsizetype equals = parameter.indexOf(u'=');
+        if (equals < 0 || !isToken(parameter.left(equals))
+            || !(isToken(parameter.mid(equals + 1)) || isQuotedString(parameter.mid(equals + 1))))
+            return QStringLiteral("the media type \"%1\" has a malformed parameter").arg(mediaType);
+    }
+    return {};
+}
+
+QString localNameFor(const QString &id, const QString &filename)
+{
+    const qsizetype dot = filename.lastIndexOf(QLatin1Char('.'));
+    QString extension = dot < 0 ? QString() : filename.mid(dot + 1);
+    if (extension.isEmpty() || !problemWithExtension(extension).isEmpty())
+        extension = QStringLiteral("dat");
+    const QString name = id + QLatin1Char('.') + extension;
+    if (!problemWith(id, QString()).isEmpty() || !problemWith(name, QString()).isEmpty())
+        return {};
+    return name;
+}
+
 } // namespace QAttachmentNames
