@@ -65,10 +65,13 @@ QString QAttachmentQueuePrivate::downloadName(const QAttachment &attachment)
 
 bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
 {
-    if (ready)
-        return true;
-    QString problem;
     const QSqlDatabase db = database();
+    // The app may close or remove its connection at any time: one cheap
+    // check here gives one clear error instead of one per failing statement.
+    if (ready && db.isOpen())
+        return true;
+    ready = false;
+    QString problem;
     if (!storage()) {
         problem = QStringLiteral("no local storage: set localDirectory or localStorage");
     } else if (!db.isValid()) {
