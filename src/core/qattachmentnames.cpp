@@ -232,4 +232,16 @@ QString problemWithMediaType(const QString &mediaType)
     }
 }
 
+QString localNameFor(const QString &id, const QString &filename)
+{
+    const qsizetype dot = filename.lastIndexOf(QLatin1Char('.'));
+    QString extension = dot < 0 ? QString() : filename.mid(dot + 1);
+    if (extension.isEmpty() || !problemWithExtension(extension).isEmpty())
+        extension = QStringLiteral("dat");
+    const QString name = id + QLatin1Char('.') + extension;
+    if (!problemWith(id, QString()).isEmpty() || !problemWith(name, QString()).isEmpty())
+        return {};
+    return name;
+}
+
 } // namespace QAttachmentNames

@@ -24,6 +24,12 @@ QString problemWithExtension(const QString &extension);
 // empty media type is not valid (callers that allow none check that first).
 POWERSYNC_ATTACHMENTS_EXPORT QString problemWithMediaType(const QString &mediaType);
 
+// The name of an attachment's file in local storage: the id and the
+// filename's last extension ("dat" when it has none). Ids are unique and an
+// extension has no dot, so two attachments never share a local file, whatever
+// filenames (remote keys) they have. Empty when no safe name can be made.
+QString localNameFor(const QString &id, const QString &filename);
+
 } // namespace QAttachmentNames
 
 #endif // QATTACHMENTNAMES_P_H
