@@ -72,6 +72,9 @@ QString causeOf(QNetworkReply *reply)
     switch (reply->error()) {
     case QNetworkReply::RemoteHostClosedError:
         return QStringLiteral("the connection was closed or reset by the server");
+    case QNetworkReply::UnknownNetworkError:
+        // What Qt reports for a connection reset while the request body is written.
+        return QStringLiteral("the connection broke with no reason given (closed or reset)");
     case QNetworkReply::ConnectionRefusedError:
         return QStringLiteral("connection refused");
     case QNetworkReply::HostNotFoundError:
