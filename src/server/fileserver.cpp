@@ -42,6 +42,8 @@ constexpr qint64 DiscardLimit = 64 * 1024;
 constexpr int LingerMs = 5000;
 // Uploads are handed to the disk as they arrive, so the final fsync is short.
 constexpr qint64 SyncInterval = 8 * 1024 * 1024;
+// Requests of one connection handled in one turn of the event loop.
+constexpr int RequestsPerTurn = 8;
 // Longest target written to the log.
 constexpr qsizetype MaxLoggedTarget = 1024;
 
@@ -299,6 +301,7 @@ private:
         if (m_driving)
             return;
         m_driving = true;
+        int handled = 0;
         while (true) {
             if (m_state == State::Streaming) {
                 if (!pump())
@@ -314,15 +317,33 @@ private:
             // behind them.
             if (m_state == State::Head && m_socket->bytesToWrite() >= HighWaterMark)
                 break;
+            // One client's pipelined requests do not keep the others waiting:
+            // after a few, the rest wait for the next turn of the event loop.
+            if (m_state == State::Head && handled >= RequestsPerTurn) {
+                if (!m_turnPending) {
+                    m_turnPending = true;
+                    QMetaObject::invokeMethod(this, &Connection::nextTurn, Qt::QueuedConnection);
+                }
+                break;
+            }
             if (m_inPos == m_inEnd && !fillInput())
                 break;
-            if (m_state == State::Head)
+            if (m_state == State::Head) {
+                const int before = m_requests;
                 readHead();
-            else
+                handled += m_requests - before;
+            } else {
                 readBody();
+            }
         }
         m_driving = false;
         armTimer();
+    }
+
+    void nextTurn()
+    {
+        m_turnPending = false;
+        drive();
     }
 
     bool fillInput()
@@ -901,6 +922,7 @@ private:
     qint64 m_remaining = 0;
 
     bool m_driving = false;
+    bool m_turnPending = false;
     bool m_shutDown = false;
 };
 

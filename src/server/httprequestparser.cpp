@@ -270,7 +270,7 @@ bool HttpRequestParser::frame()
     if (hosts > 1)
         return fail(400, "more than one Host header");
     if (hosts == 0 && !http10)
-        return fail(400, "HTTP/1.1 requests need a Host header");
+        return fail(400, "a Host header is required");
     if (lengths > 1)
         return fail(400, "more than one Content-Length header");
     if (encodings > 0) {

@@ -82,7 +82,8 @@ struct Probe
 };
 
 // One GET on a fresh connection, timed from connect to the end of the body.
-inline Probe probe(quint16 port, const QByteArray &path = "/probe.txt", int timeoutMs = 5000)
+inline Probe probe(quint16 port, const QByteArray &path = "/probe.txt",
+                   const QByteArray &token = {}, int timeoutMs = 5000)
 {
     Probe result;
     QElapsedTimer timer;
@@ -90,7 +91,10 @@ inline Probe probe(quint16 port, const QByteArray &path = "/probe.txt", int time
     QTcpSocket socket;
     if (!connectTo(socket, port))
         return result;
-    socket.write("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const QByteArray authorization
+        = token.isEmpty() ? QByteArray() : "Authorization: Bearer " + token + "\r\n";
+    socket.write("GET " + path + " HTTP/1.1\r\nHost: x\r\n" + authorization
+                 + "Connection: close\r\n\r\n");
     const QByteArray response = readUntilClosed(socket, timeoutMs);
     result.elapsedMs = timer.elapsed();
     result.status = statusOf(response);
