@@ -93,7 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
     check(whole.head.target.startsWith('/'));
     check(whole.head.headers.size() <= limits.maxHeaderCount);
     for (const auto &header : whole.head.headers) {
-        for (char c : header.first + header.second)
+        const QByteArray both = header.first + header.second;
+        for (char c : both)
             check(c != '\r' && c != '\n' && c != '\0');
     }
     check(!(whole.head.chunked && !whole.head.header("content-length").isNull()));
