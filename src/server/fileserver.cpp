@@ -799,6 +799,9 @@ private:
     {
         m_state = State::Closing;
         m_closingSince.start();
+        // The idle clock starts again: a reset right after the last response
+        // byte would be the very loss this lingering avoids.
+        m_lastProgress.restart();
         m_upload.reset();
         m_file.reset();
         m_in = QByteArray();
@@ -806,10 +809,12 @@ private:
         m_parser.reset();
     }
 
+    // A client still sending is still there: it gets until LingerMs to read
+    // the response and close.
     void dropInput()
     {
-        if (m_socket->bytesAvailable() > 0)
-            m_socket->skip(m_socket->bytesAvailable());
+        if (m_socket->bytesAvailable() > 0 && m_socket->skip(m_socket->bytesAvailable()) > 0)
+            m_lastProgress.restart();
     }
 
     void shutdownWhenSent()

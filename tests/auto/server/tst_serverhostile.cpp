@@ -379,12 +379,17 @@ private Q_SLOTS:
             trickling.push_back(std::make_unique<QTcpSocket>());
             QVERIFY(connectTo(*trickling.back(), m_server->port()));
             trickling.back()->write("GET /probe.txt HTTP/1.1\r\n");
+            // Sent now, not when the event loop next runs: setting up 201
+            // connections on a loaded machine can take longer than the idle
+            // timeout, and a connection that said nothing is closed silently.
+            trickling.back()->flush();
             silent.push_back(std::make_unique<QTcpSocket>());
             QVERIFY(connectTo(*silent.back(), m_server->port()));
         }
         auto stalled = std::make_unique<QTcpSocket>();
         QVERIFY(connectTo(*stalled, m_server->port()));
         stalled->write("PUT /stalled.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123");
+        stalled->flush();
 
         // The attack: a header byte every 100 ms on every trickling connection.
         auto allClosed = [](const std::vector<std::unique_ptr<QTcpSocket>> &sockets) {
