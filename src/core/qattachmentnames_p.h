@@ -14,6 +14,18 @@ QString problemWith(const QString &name, const QString &what);
 // and itself a safe name.
 QString problemWithExtension(const QString &extension);
 
+// A media type as it goes into a Content-Type header: `type/subtype` of
+// RFC 6838 name characters, optionally followed by `; name=value` parameters.
+// Refuses CR, LF and every other control character, so that no value can add
+// a header line. Returns an empty string for a valid media type.
+QString problemWithMediaType(const QString &mediaType);
+
+// The name of an attachment's file in local storage: the id and the
+// filename's last extension ("dat" when it has none). Ids are unique and an
+// extension has no dot, so two attachments never share a local file, whatever
+// filenames (remote keys) they have. Empty when no safe name can be made.
+QString localNameFor(const QString &id, const QString &filename);
+
 } // namespace QAttachmentNames
 
 #endif // QATTACHMENTNAMES_P_H

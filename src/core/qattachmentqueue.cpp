@@ -426,15 +426,26 @@ QAttachment QAttachmentQueue::saveFile(QIODevice *data, const QString &mediaType
     problem = QAttachmentNames::problemWith(filename, QStringLiteral("filename"));
     if (!problem.isEmpty())
         return failSave(errorString, problem);
+    // It goes into a Content-Type header: nothing may add a header line.
+    if (!mediaType.isEmpty()) {
+        problem = QAttachmentNames::problemWithMediaType(mediaType);
+        if (!problem.isEmpty())
+            return failSave(errorString, problem);
+    }
+    // Unique per attachment, whatever the (remote) filename is.
+    const QString localName = QAttachmentNames::localNameFor(id, filename);
+    if (localName.isEmpty())
+        return failSave(errorString,
+                        QStringLiteral("no safe local file name can be made for %1").arg(id));
 
     // The file first: a row must never point at a file that is not there.
     QAttachmentLocalStorage *storage = d->storage();
-    const qint64 size = storage->save(filename, data, &problem);
+    const qint64 size = storage->save(localName, data, &problem);
     if (size < 0)
         return failSave(errorString, QStringLiteral("cannot store %1: %2").arg(filename, problem));
 
     QAttachment attachment(id, filename, QAttachmentState::QueuedUpload);
-    attachment.setLocalUri(filename);
+    attachment.setLocalUri(localName);
     attachment.setMediaType(mediaType);
     attachment.setSize(size);
     attachment.setMetaData(metaData);
@@ -443,13 +454,13 @@ QAttachment QAttachmentQueue::saveFile(QIODevice *data, const QString &mediaType
     bool ok = d->writeWithHook(
         QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .arg(d->t()),
-        {id, filename, filename, attachment.timestamp(), size,
+        {id, filename, localName, attachment.timestamp(), size,
          mediaType.isNull() ? QVariant() : QVariant(mediaType),
          QAttachmentState::toInt(attachment.state()), 0,
          metaData.isNull() ? QVariant() : QVariant(metaData)},
         updateHook, attachment, &problem);
     if (!ok) {
-        storage->remove(filename);
+        storage->remove(localName);
         return failSave(errorString, QStringLiteral("nothing saved: %1").arg(problem));
     }
     qCDebug(lcQueue) << "saved" << attachment;
@@ -719,8 +730,11 @@ int QAttachmentQueue::expireCache()
         return -1;
     }
     QList<QAttachment> expired;
-    while (query.next())
-        expired.append(QAttachmentQueuePrivate::rowFromQuery(query));
+    while (query.next()) {
+        QAttachment row = QAttachmentQueuePrivate::rowFromQuery(query);
+        if (d->acceptRow(row))
+            expired.append(row);
+    }
     query.finish();
     if (expired.isEmpty())
         return 0;
@@ -752,7 +766,7 @@ int QAttachmentQueue::expireCache()
     QAttachmentLocalStorage *storage = d->storage();
     for (const QAttachment &row : std::as_const(expired)) {
         storage->remove(d->localName(row));
-        storage->removePartial(row.filename());
+        storage->removePartial(QAttachmentQueuePrivate::downloadName(row));
         d->retries.remove(row.id());
         emit attachmentRemoved(row.id());
     }
@@ -776,8 +790,11 @@ bool QAttachmentQueue::clearQueue()
     if (!d->storage()->clear(&problem))
         d->reportError(QAttachmentError::LocalStorageError, problem);
     d->retries.clear();
+    // The table is empty: nothing is pending, and idle can say so at once.
     d->pending.clear();
-    d->pendingDirty = true;
+    d->pendingDirty = false;
+    d->pumpTimer.stop();
+    d->retryTimer.stop();
     for (const QAttachment &row : rows)
         emit attachmentRemoved(row.id());
     d->updateCounts();

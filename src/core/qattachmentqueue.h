@@ -84,7 +84,9 @@ public:
     void setTable(const QAttachmentQueueTable &table);
 
     // Either a directory (the queue then owns a QFileSystemAttachmentStorage
-    // rooted there) or a storage the caller owns and keeps alive.
+    // rooted there) or a storage the caller owns and keeps alive. The
+    // directory belongs to the queue alone: at startSync() files in it that
+    // no row owns are removed, and clearQueue() empties it.
     QString localDirectory() const;
     void setLocalDirectory(const QString &path);
     QAttachmentLocalStorage *localStorage() const;

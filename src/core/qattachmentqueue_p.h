@@ -34,6 +34,14 @@ public:
     std::unique_ptr<QIODevice> device;
     bool abandoned = false; // aborted by the queue: the outcome is ignored
     QAttachmentError localError; // failed before any transfer could start
+
+    // The outcome, decided once when the transfer ends (a download is on
+    // disk under its final name by then). Writing it to the table may fail
+    // and be tried again; the transfer is never run again for that.
+    bool settled = false;
+    QAttachmentError outcome;
+    bool giveUp = false; // the error handler gave up: the row is archived
+    bool unrecorded = false; // a write of the outcome failed and was reported
 };
 
 // The rows queries read, in this column order (see rowFromQuery()).
@@ -56,6 +64,10 @@ public:
     void invalidateReady();
     QString t() const { return table.name(); }
     static QAttachment rowFromQuery(const QSqlQuery &query);
+    // A row read back from the table is checked like one coming in: a
+    // tampered or corrupt row is reported (once) and left alone.
+    QString rowProblem(const QAttachment &row) const;
+    bool acceptRow(const QAttachment &row);
     std::optional<QAttachment> readRow(const QString &id, QString *errorString) const;
     // Runs `sql` with positional parameters; false (and errorString) on failure.
     bool exec(QSqlQuery &query, const QString &sql, const QVariantList &params,
@@ -67,10 +79,17 @@ public:
                        const QAttachmentQueue::UpdateHook &hook, const QAttachment &attachment,
                        QString *errorString);
     void reportError(QAttachmentError::Code code, const QString &message);
+    // Reports a problem that recurs (a failing watch query, a table that
+    // cannot be written) once, until clearRecurring(key) says it went away.
+    void reportRecurring(const QString &key, QAttachmentError::Code code, const QString &message);
+    void clearRecurring(const QString &key);
 
     // --- local files ------------------------------------------------------
     QAttachmentLocalStorage *storage() const;
+    // Where the attachment's file is (its local_uri, else where it goes).
     QString localName(const QAttachment &attachment) const;
+    // Where a download of the attachment is written.
+    static QString downloadName(const QAttachment &attachment);
 
     // --- watching and reconciliation --------------------------------------
     void reconcile();
@@ -78,7 +97,10 @@ public:
     void subscribeWatchTables();
     void unsubscribeWatchTables();
     void onDatabaseNotification(const QString &table);
+    // At start: rows that lost their file are archived; files and partial
+    // files that no row owns (left by a crash) are removed.
     void verifyLocalFiles();
+    void guardWatchTable(const QString &table, bool guard);
 
     // --- transfers ----------------------------------------------------------
     void schedulePump();
@@ -87,10 +109,19 @@ public:
     void onJobFinished(QAttachmentJob *job);
     void startFlush();
     void flushCompletions();
-    // False when the row could not be written; `problem` says why.
-    bool completeJob(QAttachmentJob *job, QList<std::function<void()>> *after, QString *problem);
-    // What to do after a failure: the retry delay, or -2 for "give up" (archive).
-    qint64 decideFailure(QAttachmentJob *job, const QAttachmentError &error);
+    // Decides a finished job's outcome, once: keeps a download's file, asks
+    // the error handler about a failure.
+    void settleJob(QAttachmentJob *job);
+    // Writes a settled outcome; false when the row could not be written
+    // (`problem` says why). Side effects go to `after`, run once committed.
+    bool recordJob(QAttachmentJob *job, QList<std::function<void()>> *after, QString *problem);
+    enum class FailureDecision { Retry, GiveUp };
+    FailureDecision decideFailure(QAttachmentJob *job, const QAttachmentError &error);
+    // The pause before attempt `attempts + 1`, with jitter, within the caps.
+    qint64 backoff(int attempts) const;
+    // The longest pause between two attempts: maxRetryDelay, and no more
+    // than syncInterval when that is set.
+    qint64 retryCap() const;
     void abortJob(const QString &id);
     void abortJobIfStale(const QString &id, QAttachmentState::State newState);
     void abortAll();
@@ -142,6 +173,9 @@ public:
     QSet<QString> previouslyWatched;
     bool restoreAllWatched = true;
     QSet<QString> reportedBadIds;
+    QHash<QString, QString> recurringProblems; // key -> message last reported
+    qint64 runStartedMs = 0; // wall clock; files older than this with no row are orphans
+    int recordFailures = 0; // consecutive failed writes of finished transfers
     QStringList subscribedTables;
     QMetaObject::Connection driverConnection;
     QMetaObject::Connection networkConnection;
@@ -164,7 +198,7 @@ public:
 
     QTimer pumpTimer; // zero-delay: coalesces "start what can start"
     QTimer retryTimer; // fires when the earliest backoff ends
-    QTimer flushTimer; // zero-delay: writes finished transfers in one transaction
+    QTimer flushTimer; // writes finished transfers in one transaction; backs off when that fails
     QTimer countsTimer; // recounts pending work, at most once per interval
     QElapsedTimer countsClock; // since the last recount
     QTimer periodicTimer; // syncInterval

@@ -2,6 +2,7 @@
 
 #include "qattachmentlocalstorage.h"
 #include "qattachmentlogging_p.h"
+#include "qattachmentnames_p.h"
 #include "qfilesystemattachmentstorage.h"
 
 #include <QtCore/qdatetime.h>
@@ -18,6 +19,7 @@ QAttachmentJob::~QAttachmentJob()
 
 QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
     : q_ptr(q)
+    , runStartedMs(QDateTime::currentMSecsSinceEpoch())
 {
     clock.start();
     for (QTimer *timer : {&pumpTimer, &flushTimer, &countsTimer, &watchTimer}) {
@@ -53,7 +55,12 @@ QAttachmentLocalStorage *QAttachmentQueuePrivate::storage() const
 
 QString QAttachmentQueuePrivate::localName(const QAttachment &attachment) const
 {
-    return attachment.localUri().isEmpty() ? attachment.filename() : attachment.localUri();
+    return attachment.localUri().isEmpty() ? downloadName(attachment) : attachment.localUri();
+}
+
+QString QAttachmentQueuePrivate::downloadName(const QAttachment &attachment)
+{
+    return QAttachmentNames::localNameFor(attachment.id(), attachment.filename());
 }
 
 bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
@@ -102,12 +109,11 @@ QAttachment QAttachmentQueuePrivate::rowFromQuery(const QSqlQuery &query)
     row.setSize(query.value(4).isNull() ? -1 : query.value(4).toLongLong());
     row.setMediaType(query.value(5).toString());
     // Rows are only written by the queue, but the file is the app's: a value
-    // outside the enum is reported, never mistaken for a state.
-    const auto state = QAttachmentState::fromInt(query.value(6).toInt());
-    row.setState(state.value_or(QAttachmentState::Archived));
-    if (!state)
-        qCWarning(lcQueue) << "row" << row.id() << "has invalid state" << query.value(6)
-                           << "- treated as archived";
+    // outside the enum is reported (acceptRow), never mistaken for a state.
+    bool isInt = false;
+    const int stored = query.value(6).toInt(&isInt);
+    const auto state = isInt ? QAttachmentState::fromInt(stored) : std::nullopt;
+    row.setState(state.value_or(QAttachmentState::Invalid));
     row.setHasSynced(query.value(7).toInt() != 0);
     row.setMetaData(query.value(8).toString());
     return row;
@@ -192,11 +198,57 @@ bool QAttachmentQueuePrivate::writeWithHook(const QString &sql, const QVariantLi
     return endWrite(own, ok, errorString) && ok;
 }
 
+QString QAttachmentQueuePrivate::rowProblem(const QAttachment &row) const
+{
+    using namespace QAttachmentNames;
+    QString problem = problemWith(row.id(), QStringLiteral("id"));
+    if (problem.isEmpty())
+        problem = problemWith(row.filename(), QStringLiteral("filename"));
+    if (problem.isEmpty() && !row.localUri().isEmpty())
+        problem = problemWith(row.localUri(), QStringLiteral("local_uri"));
+    if (problem.isEmpty() && downloadName(row).isEmpty())
+        problem = QStringLiteral("no safe local file name can be made from it");
+    if (problem.isEmpty() && !row.mediaType().isEmpty())
+        problem = problemWithMediaType(row.mediaType());
+    if (problem.isEmpty() && row.state() == QAttachmentState::Invalid)
+        problem = QStringLiteral("its state is not one of 0 to 4");
+    return problem;
+}
+
+bool QAttachmentQueuePrivate::acceptRow(const QAttachment &row)
+{
+    const QString problem = rowProblem(row);
+    if (problem.isEmpty())
+        return true;
+    // Ids of bad rows may themselves be hostile: quoted, control characters escaped.
+    const QString key = QStringLiteral("row:") + row.id();
+    reportRecurring(
+        key, QAttachmentError::InvalidInput,
+        QStringLiteral("row %1 of %2 is left alone: %3")
+            .arg(QString::fromLatin1(row.id().toUtf8().toPercentEncoding(" ")), t(), problem));
+    return false;
+}
+
 void QAttachmentQueuePrivate::reportError(QAttachmentError::Code code, const QString &message)
 {
     Q_Q(QAttachmentQueue);
     qCWarning(lcQueue).noquote() << message;
     emit q->errorOccurred(QAttachmentError(code, message));
+}
+
+void QAttachmentQueuePrivate::reportRecurring(const QString &key, QAttachmentError::Code code,
+                                              const QString &message)
+{
+    auto it = recurringProblems.find(key);
+    if (it != recurringProblems.end() && *it == message)
+        return;
+    recurringProblems.insert(key, message);
+    reportError(code, message);
+}
+
+void QAttachmentQueuePrivate::clearRecurring(const QString &key)
+{
+    recurringProblems.remove(key);
 }
 
 void QAttachmentQueuePrivate::emitChanged(const QAttachment &attachment)
@@ -207,28 +259,68 @@ void QAttachmentQueuePrivate::emitChanged(const QAttachment &attachment)
 
 void QAttachmentQueuePrivate::verifyLocalFiles()
 {
-    // A row that claims a local file must have it; one that lost it is
-    // archived so that, if still referenced, it is downloaded again.
+    // One read of the table and one listing of the storage: start-up stays
+    // linear in the number of rows, with no file system call per row.
     QSqlDatabase db = database();
     QSqlQuery query(db);
     query.setForwardOnly(true);
     QString problem;
-    if (!exec(query,
-              QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state IN (?, ?)").arg(t()),
-              {QAttachmentState::toInt(QAttachmentState::Synced),
-               QAttachmentState::toInt(QAttachmentState::QueuedUpload)},
-              &problem)) {
+    if (!exec(query, QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1").arg(t()), {}, &problem)) {
         reportError(QAttachmentError::DatabaseError, problem);
         return;
     }
     QAttachmentLocalStorage *files = storage();
+    const QList<QAttachmentLocalStorage::Entry> entries = files->entries();
+    QSet<QString> present;
+    present.reserve(entries.size());
+    for (const auto &entry : entries) {
+        if (entry.size >= 0) // links are not attachment files
+            present.insert(entry.name);
+    }
+    const bool listed = !entries.isEmpty();
+
+    QSet<QString> owned; // files and partial files some row may still need
     QList<QAttachment> missing;
     while (query.next()) {
         QAttachment row = rowFromQuery(query);
-        if (row.localUri().isEmpty() || !files->exists(row.localUri()))
+        if (!rowProblem(row).isEmpty()) {
+            // Left alone, and so are the files it names.
+            owned.insert(row.localUri());
+            owned.insert(row.filename());
+            continue;
+        }
+        owned.insert(localName(row));
+        if (row.state() == QAttachmentState::QueuedDownload)
+            owned.insert(downloadName(row));
+        if (row.state() != QAttachmentState::Synced
+            && row.state() != QAttachmentState::QueuedUpload)
+            continue;
+        const bool there = !row.localUri().isEmpty()
+            && (listed ? present.contains(row.localUri()) : files->exists(row.localUri()));
+        if (!there)
             missing.append(row);
     }
     query.finish();
+
+    // A crash between saveFile's file and its row, or between a row's removal
+    // and its file's, leaves a file nobody owns. Files written since this
+    // queue started may belong to a row about to be committed: they stay.
+    int orphans = 0;
+    for (const auto &entry : entries) {
+        if (!owned.contains(entry.name) && entry.lastModifiedMs < runStartedMs
+            && files->remove(entry.name))
+            ++orphans;
+    }
+    // A partial file only belongs to a row that is still downloading.
+    int partials = 0;
+    const QStringList partialNames = files->partialNames();
+    for (const QString &name : partialNames) {
+        if (!owned.contains(name) && files->removePartial(name))
+            ++partials;
+    }
+    if (orphans || partials)
+        qCInfo(lcQueue) << "removed" << orphans << "files and" << partials
+                        << "partial downloads that no attachment owns";
     if (missing.isEmpty())
         return;
 
@@ -280,8 +372,9 @@ void QAttachmentQueuePrivate::scheduleCounts()
 
 void QAttachmentQueuePrivate::startFlush()
 {
+    // While a failed write backs off, new results wait with it.
     if (!flushTimer.isActive())
-        flushTimer.start();
+        flushTimer.start(0);
 }
 
 void QAttachmentQueuePrivate::updateCounts()

@@ -23,7 +23,7 @@ bool QAttachmentQueuePrivate::runWatchQuery(QString *errorString)
     QString problem;
     if (!query.exec(watchQuery)) {
         problem = QStringLiteral("the watch query failed: %1").arg(query.lastError().text());
-        reportError(QAttachmentError::DatabaseError, problem);
+        reportRecurring(QStringLiteral("watch"), QAttachmentError::DatabaseError, problem);
         if (errorString)
             *errorString = problem;
         return false;
@@ -32,7 +32,7 @@ bool QAttachmentQueuePrivate::runWatchQuery(QString *errorString)
     const int idColumn = record.indexOf(QStringLiteral("id"));
     if (idColumn < 0) {
         problem = QStringLiteral("the watch query returns no \"id\" column");
-        reportError(QAttachmentError::InvalidInput, problem);
+        reportRecurring(QStringLiteral("watch"), QAttachmentError::InvalidInput, problem);
         if (errorString)
             *errorString = problem;
         return false;
@@ -56,6 +56,7 @@ bool QAttachmentQueuePrivate::runWatchQuery(QString *errorString)
         items.append(item);
     }
     watched = std::move(items);
+    clearRecurring(QStringLiteral("watch"));
     return true;
 }
 
@@ -69,6 +70,7 @@ void QAttachmentQueuePrivate::subscribeWatchTables()
     for (const QString &tableName : std::as_const(watchTables)) {
         if (subscribedTables.contains(tableName))
             continue;
+        guardWatchTable(tableName, true);
         // The driver counts subscriptions per name; another subscriber of the
         // same table on this connection keeps its own.
         if (driver->subscribedToNotifications().contains(tableName)
@@ -81,6 +83,23 @@ void QAttachmentQueuePrivate::subscribeWatchTables()
         driverConnection
             = QObject::connect(driver, &QSqlDriver::notification, q,
                                [this](const QString &name) { onDatabaseNotification(name); });
+}
+
+void QAttachmentQueuePrivate::guardWatchTable(const QString &tableName, bool guard)
+{
+    // SQLite empties a table on `DELETE FROM t` without WHERE without telling
+    // its update hook, so the driver would not notify. Any DELETE trigger
+    // turns that shortcut off; a TEMP one is this connection's alone and
+    // changes nothing in the app's schema.
+    if (!guard || !QAttachmentQueueTable::isValidIdentifier(tableName))
+        return;
+    QSqlQuery query(database());
+    const QString sql = QStringLiteral("CREATE TEMP TRIGGER IF NOT EXISTS \"psa_notify_delete_%1\" "
+                                       "AFTER DELETE ON main.\"%1\" BEGIN SELECT 1; END")
+                            .arg(tableName);
+    // A view (or a missing table) takes no such trigger: nothing to guard.
+    if (!query.exec(sql))
+        qCDebug(lcQueue) << "no delete guard on" << tableName << query.lastError().text();
 }
 
 void QAttachmentQueuePrivate::unsubscribeWatchTables()
@@ -120,8 +139,11 @@ void QAttachmentQueuePrivate::reconcile()
         return;
     }
     QHash<QString, QAttachment> rows;
+    QSet<QString> leftAlone; // rows that fail validation: reported, never changed
     while (select.next()) {
         QAttachment row = rowFromQuery(select);
+        if (!acceptRow(row))
+            leftAlone.insert(row.id());
         rows.insert(row.id(), row);
     }
     select.finish();
@@ -147,6 +169,8 @@ void QAttachmentQueuePrivate::reconcile()
             continue;
         }
         watchedIds.insert(id);
+        if (leftAlone.contains(id))
+            continue;
         const auto existing = rows.constFind(id);
         if (existing == rows.cend()) {
             if (!downloadAttachments)
@@ -206,7 +230,7 @@ void QAttachmentQueuePrivate::reconcile()
     }
 
     for (const QAttachment &existing : std::as_const(rows)) {
-        if (watchedIds.contains(existing.id()))
+        if (watchedIds.contains(existing.id()) || leftAlone.contains(existing.id()))
             continue;
         bool archive = false;
         switch (existing.state()) {
@@ -220,6 +244,7 @@ void QAttachmentQueuePrivate::reconcile()
             archive = true;
             break;
         case State::Archived:
+        case State::Invalid:
             break;
         }
         if (!archive)
@@ -291,6 +316,10 @@ void QAttachmentQueuePrivate::reconcile()
         for (const QAttachment &row : std::as_const(updates)) {
             abortJobIfStale(row.id(), row.state());
             retries.remove(row.id());
+            // A download that will not run again leaves no partial file behind.
+            if (rows.value(row.id()).state() == State::QueuedDownload
+                && row.state() != State::QueuedDownload)
+                storage()->removePartial(downloadName(row));
         }
         for (const QAttachment &row : std::as_const(inserts))
             emitChanged(row);

@@ -74,7 +74,7 @@ void QAttachmentQueuePrivate::pump()
         while (query.next()) {
             QAttachment row = rowFromQuery(query);
             // Running rows are in `jobs`; a failure puts them back.
-            if (!jobs.contains(row.id()))
+            if (!jobs.contains(row.id()) && acceptRow(row))
                 pending.append(std::move(row));
         }
         pendingDirty = false;
@@ -133,7 +133,7 @@ void QAttachmentQueuePrivate::startJob(const QAttachment &row)
     if (*kind == Kind::Upload) {
         device = files->openForReading(localName(row), &problem);
     } else if (*kind == Kind::Download) {
-        device = files->openPartial(row.filename(), &problem);
+        device = files->openPartial(downloadName(row), &problem);
     }
     auto *job = new QAttachmentJob;
     job->attachment = row;
@@ -201,39 +201,51 @@ void QAttachmentQueuePrivate::flushCompletions()
     if (finishedJobs.isEmpty())
         return;
     const QList<QAttachmentJob *> batch = std::exchange(finishedJobs, {});
+    for (QAttachmentJob *job : batch)
+        settleJob(job);
     QList<std::function<void()>> after;
     QString problem;
     bool own = false;
     const bool began = beginWrite(&own, &problem);
     bool ok = began;
     for (QAttachmentJob *job : batch) {
-        if (ok && !completeJob(job, &after, &problem))
+        if (ok && !recordJob(job, &after, &problem))
             ok = false;
     }
     if (began && !endWrite(own, ok, &problem))
         ok = false;
     if (!ok) {
-        // Nothing of the batch was recorded: its rows keep their state and
-        // run again after a pause.
-        reportError(QAttachmentError::DatabaseError,
-                    QStringLiteral("recording finished transfers failed: %1").arg(problem));
-        const QAttachmentError error(QAttachmentError::DatabaseError, problem);
-        after.clear();
+        // The transfers are done and their results kept: only the write is
+        // tried again, after a pause that grows while the table stays
+        // unwritable (read-only, full, locked). Each try counts as an attempt.
+        ++recordFailures;
+        const QString message
+            = QStringLiteral("recording finished transfers failed: %1").arg(problem);
+        reportRecurring(QStringLiteral("record"), QAttachmentError::DatabaseError, message);
+        const QAttachmentError error(QAttachmentError::DatabaseError, message);
         for (QAttachmentJob *job : batch) {
             Retry &retry = retries[job->attachment.id()];
-            retry.notBefore = clock.elapsed() + retryDelay;
-            retry.error = error;
+            ++retry.attempts;
+            if (job->outcome.isError() || job->unrecorded)
+                continue;
             // Views showing the transfer need to learn that it did not land.
-            const QString id = job->attachment.id();
-            const QAttachmentTransfer::Kind kind = job->kind;
-            after.append([q, id, kind, error] { emit q->transferFailed(id, kind, error, true); });
+            job->unrecorded = true;
+            retry.error = error;
+            emit q->transferFailed(job->attachment.id(), job->kind, error, true);
         }
+        finishedJobs = batch + finishedJobs;
+        flushTimer.start(int(backoff(recordFailures)));
+        updateIdle();
+        return;
+    }
+    if (recordFailures > 0) {
+        recordFailures = 0;
+        clearRecurring(QStringLiteral("record"));
     }
     for (QAttachmentJob *job : batch) {
         jobs.remove(job->attachment.id());
         releaseJob(job);
     }
-    pendingDirty = pendingDirty || !ok;
     for (const auto &step : std::as_const(after))
         step();
     emit q->activeTransfersChanged();
@@ -241,31 +253,42 @@ void QAttachmentQueuePrivate::flushCompletions()
     pump();
 }
 
-bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::function<void()>> *after,
-                                          QString *dbProblem)
+void QAttachmentQueuePrivate::settleJob(QAttachmentJob *job)
+{
+    if (job->settled)
+        return;
+    job->settled = true;
+    QAttachmentError error = job->localError;
+    if (!error.isError() && job->transfer)
+        error = job->transfer->error();
+    if (!error.isError() && job->kind == Kind::Download) {
+        // Complete on disk under its final name before the row says synced.
+        // The device goes first: its writes must all have reached the file.
+        const qint64 length = job->device->pos();
+        job->device.reset();
+        QString problem;
+        if (!storage()->commitPartial(downloadName(job->attachment), length, &problem))
+            error = QAttachmentError(QAttachmentError::LocalStorageError,
+                                     QStringLiteral("cannot keep the download: %1").arg(problem));
+        job->attachment.setSize(length);
+    }
+    job->outcome = error;
+    if (error.isError() && !(error.code() == QAttachmentError::Cancelled && job->abandoned))
+        job->giveUp = decideFailure(job, error) == FailureDecision::GiveUp;
+}
+
+bool QAttachmentQueuePrivate::recordJob(QAttachmentJob *job, QList<std::function<void()>> *after,
+                                        QString *dbProblem)
 {
     Q_Q(QAttachmentQueue);
     QAttachment row = job->attachment;
     const QString id = row.id();
     QSqlQuery query(database());
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    QAttachmentError error = job->localError;
-    if (!error.isError() && job->transfer)
-        error = job->transfer->error();
-
-    if (!error.isError() && job->kind == Kind::Download) {
-        // Complete on disk under its final name before the row says synced.
-        const qint64 length = job->device->pos();
-        job->device.reset();
-        QString problem;
-        if (!storage()->commitPartial(row.filename(), length, &problem))
-            error = QAttachmentError(QAttachmentError::LocalStorageError,
-                                     QStringLiteral("cannot keep the download: %1").arg(problem));
-        row.setSize(length);
-    }
+    const QAttachmentError &error = job->outcome;
+    QString &problem = *dbProblem;
 
     if (!error.isError()) {
-        QString &problem = *dbProblem;
         const int startState = QAttachmentState::toInt(job->startState);
         switch (job->kind) {
         case Kind::Upload:
@@ -282,7 +305,7 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
         case Kind::Download:
             row.setState(State::Synced);
             row.setHasSynced(true);
-            row.setLocalUri(row.filename());
+            row.setLocalUri(downloadName(row));
             row.setTimestamp(now);
             if (!exec(query,
                       QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, local_uri = ?, "
@@ -300,7 +323,7 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
             break;
         }
         const bool applied = query.numRowsAffected() > 0;
-        retries.remove(id);
+        after->append([this, id] { retries.remove(id); });
         qCDebug(lcTransfer) << "done" << job->kind << id
                             << (applied ? "" : "(row changed meanwhile)");
         if (job->kind == Kind::Upload) {
@@ -317,7 +340,7 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
                 });
             } else {
                 // Unreferenced or deleted meanwhile: the file belongs to no row.
-                after->append([this, id, name = row.filename()] {
+                after->append([this, id, name = downloadName(row)] {
                     const std::optional<QAttachment> now = readRow(id, nullptr);
                     if (!now || now->localUri() != name)
                         storage()->remove(name);
@@ -326,7 +349,7 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
         } else if (applied) {
             after->append([this, q, row] {
                 storage()->remove(localName(row));
-                storage()->removePartial(row.filename());
+                storage()->removePartial(downloadName(row));
                 emit q->deleteFinished(row.id());
                 emit q->attachmentRemoved(row.id());
             });
@@ -336,15 +359,12 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
 
     if (error.code() == QAttachmentError::Cancelled && job->abandoned)
         return true;
-    const qint64 delay = decideFailure(job, error);
-    const bool willRetry = delay >= 0;
-    qCDebug(lcTransfer) << "failed" << job->kind << id << error << "retry:" << willRetry;
-    if (delay == -2) {
+    qCDebug(lcTransfer) << "failed" << job->kind << id << error << "give up:" << job->giveUp;
+    if (job->giveUp) {
         // Given up: archived, so that the row stops being worked on; a
         // download's partial file goes with it.
         row.setState(State::Archived);
         row.setTimestamp(now);
-        QString &problem = *dbProblem;
         if (!exec(
                 query,
                 QStringLiteral("UPDATE %1 SET state = ?, timestamp = ? WHERE id = ? AND state = ?")
@@ -354,32 +374,54 @@ bool QAttachmentQueuePrivate::completeJob(QAttachmentJob *job, QList<std::functi
                 &problem))
             return false;
         const bool applied = query.numRowsAffected() > 0;
-        retries.remove(id);
         after->append([this, q, row, error, applied, kind = job->kind] {
+            retries.remove(row.id());
             if (kind == Kind::Download)
-                storage()->removePartial(row.filename());
+                storage()->removePartial(downloadName(row));
             emit q->transferFailed(row.id(), kind, error, false);
             if (applied)
                 emitChanged(row);
         });
         return true;
     }
-    pending.append(job->attachment); // waits for its backoff
-    after->append([q, id, error, willRetry, kind = job->kind] {
-        emit q->transferFailed(id, kind, error, willRetry);
+    after->append([this, q, id, error, row = job->attachment, kind = job->kind] {
+        pending.append(row); // waits for its backoff
+        emit q->transferFailed(id, kind, error, true);
     });
     return true;
 }
 
-qint64 QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttachmentError &error)
+qint64 QAttachmentQueuePrivate::retryCap() const
+{
+    // The specification's "the sync interval ensures periodic retry attempts".
+    return syncInterval > 0 ? qMin<qint64>(maxRetryDelay, syncInterval) : maxRetryDelay;
+}
+
+qint64 QAttachmentQueuePrivate::backoff(int attempts) const
+{
+    const qint64 cap = retryCap();
+    qint64 delay = qMin<qint64>(retryDelay, cap);
+    for (int i = 1; i < attempts && delay < cap; ++i)
+        delay *= 2;
+    delay = qMin(delay, cap);
+    // Jitter spreads retries of many attachments that failed together.
+    return delay / 2 + qint64(QRandomGenerator::global()->bounded(double(delay / 2 + 1)));
+}
+
+QAttachmentQueuePrivate::FailureDecision
+QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttachmentError &error)
 {
     Retry &retry = retries[job->attachment.id()];
     retry.error = error;
     ++retry.attempts;
+    // In offline-first apps the row that references a file routinely arrives
+    // before the uploader's file: a download's 404 is worth the normal backoff.
+    const bool retryable = error.isRetryable()
+        || (job->kind == Kind::Download && error.code() == QAttachmentError::NotFound);
     const bool exhausted = maxAttempts > 0 && retry.attempts >= maxAttempts;
-    bool retryIt = error.isRetryable();
-    const bool askHandler = errorHandler && (maxAttempts == 0 || exhausted || !error.isRetryable());
+    const bool askHandler = errorHandler && (maxAttempts == 0 || exhausted || !retryable);
     if (askHandler) {
+        bool retryIt = true;
         switch (job->kind) {
         case Kind::Upload:
             retryIt = errorHandler->onUploadError(job->attachment, error);
@@ -392,26 +434,23 @@ qint64 QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttach
             break;
         }
         if (!retryIt)
-            return -2;
+            return FailureDecision::GiveUp;
     } else if (exhausted) {
-        return -2;
+        return FailureDecision::GiveUp;
     }
-    if (!error.isRetryable() && !askHandler) {
-        // Not worth a quick retry (404, 401, other 4xx): try again only after
-        // the longest pause, or at once on retryFailed() or new settings.
-        retry.notBefore = clock.elapsed() + maxRetryDelay;
-        return maxRetryDelay;
+    qint64 delay = 0;
+    if (!retryable && !askHandler) {
+        // Not worth a quick retry (401, other 4xx): the longest pause, or at
+        // once on retryFailed() or new settings.
+        delay = retryCap();
+    } else {
+        delay = backoff(retry.attempts);
     }
-    qint64 delay = retryDelay;
-    for (int i = 1; i < retry.attempts && delay < maxRetryDelay; ++i)
-        delay *= 2;
-    delay = qMin<qint64>(delay, maxRetryDelay);
-    // Jitter spreads retries of many attachments that failed together.
-    delay = delay / 2 + qint64(QRandomGenerator::global()->bounded(double(delay / 2 + 1)));
+    // A server's Retry-After is honoured, up to maxRetryDelay.
     if (error.retryAfterMs() > delay)
-        delay = error.retryAfterMs();
+        delay = qMin<qint64>(error.retryAfterMs(), maxRetryDelay);
     retry.notBefore = clock.elapsed() + delay;
-    return delay;
+    return FailureDecision::Retry;
 }
 
 void QAttachmentQueuePrivate::abortJob(const QString &id)

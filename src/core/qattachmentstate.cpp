@@ -31,6 +31,8 @@ QString name(State state)
         return QStringLiteral("synced");
     case Archived:
         return QStringLiteral("archived");
+    case Invalid:
+        return QStringLiteral("invalid");
     }
     return QStringLiteral("invalid(%1)").arg(int(state));
 }

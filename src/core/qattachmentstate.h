@@ -19,6 +19,9 @@ enum State {
     QueuedDelete = 2,
     Synced = 3,
     Archived = 4,
+    // Not a stored value: a row whose state column holds no valid state. The
+    // queue reports such a row and leaves it alone.
+    Invalid = -1,
 };
 Q_ENUM_NS(State)
 

@@ -5,7 +5,8 @@
 
 QAttachmentLocalStorage::~QAttachmentLocalStorage() = default;
 
-qint64 QAttachmentLocalStorage::save(const QString &name, const QByteArray &data, QString *errorString)
+qint64 QAttachmentLocalStorage::save(const QString &name, const QByteArray &data,
+                                     QString *errorString)
 {
     QByteArray copy = data; // QBuffer needs a non-const array; this is a shallow copy
     QBuffer buffer(&copy);
@@ -19,10 +20,22 @@ qint64 QAttachmentLocalStorage::saveFromPath(const QString &name, const QString 
     QFile source(sourcePath);
     if (!source.open(QIODevice::ReadOnly)) {
         if (errorString)
-            *errorString = QStringLiteral("cannot read %1: %2").arg(sourcePath, source.errorString());
+            *errorString
+                = QStringLiteral("cannot read %1: %2").arg(sourcePath, source.errorString());
         return -1;
     }
     return save(name, &source, errorString);
+}
+
+QList<QAttachmentLocalStorage::Entry> QAttachmentLocalStorage::entries(QString *errorString) const
+{
+    Q_UNUSED(errorString);
+    return {};
+}
+
+QStringList QAttachmentLocalStorage::partialNames() const
+{
+    return {};
 }
 
 QUrl QAttachmentLocalStorage::url(const QString &name) const

@@ -5,7 +5,9 @@
 
 #include <QtCore/qbytearray.h>
 #include <QtCore/qiodevice.h>
+#include <QtCore/qlist.h>
 #include <QtCore/qstring.h>
+#include <QtCore/qstringlist.h>
 #include <QtCore/qurl.h>
 
 #include <memory>
@@ -33,7 +35,8 @@ public:
 
     // A device open for reading, or null (with errorString) when missing.
     virtual std::unique_ptr<QIODevice> openForReading(const QString &name,
-                                                      QString *errorString = nullptr) = 0;
+                                                      QString *errorString = nullptr)
+        = 0;
     // Removes `name`; removing a missing file succeeds.
     virtual bool remove(const QString &name, QString *errorString = nullptr) = 0;
     virtual bool exists(const QString &name) const = 0;
@@ -48,12 +51,27 @@ public:
     // openPartial() returns a device open for read/write positioned at the end
     // of what was already received (0 for a new partial file).
     virtual std::unique_ptr<QIODevice> openPartial(const QString &name,
-                                                   QString *errorString = nullptr) = 0;
+                                                   QString *errorString = nullptr)
+        = 0;
     // Bytes received so far; 0 when there is no partial file.
     virtual qint64 partialSize(const QString &name) const = 0;
     // Truncates the partial file to `size` bytes and renames it to `name`.
-    virtual bool commitPartial(const QString &name, qint64 size, QString *errorString = nullptr) = 0;
+    // Fails, changing nothing, when the partial file holds fewer than `size`
+    // bytes: a write that never reached the disk is not padded over.
+    virtual bool commitPartial(const QString &name, qint64 size, QString *errorString = nullptr)
+        = 0;
     virtual bool removePartial(const QString &name) = 0;
+
+    // What the storage holds, for the start-up sweep of files that no row
+    // owns. A storage that cannot list returns nothing and is not swept.
+    struct Entry
+    {
+        QString name;
+        qint64 size = -1;
+        qint64 lastModifiedMs = 0; // since the epoch; 0 when unknown
+    };
+    virtual QList<Entry> entries(QString *errorString = nullptr) const;
+    virtual QStringList partialNames() const;
 
     // An absolute URL for the file (file:// for files on disk), or an empty URL
     // when the storage keeps no file the app could open.

@@ -1,12 +1,23 @@
 #include "qfilesystemattachmentstorage.h"
 
+#include "qattachmentnames_p.h"
 #include "qattachmentremotestorage.h"
 
 #include <QtCore/qcoreevent.h>
 #include <QtCore/qdir.h>
+#include <QtCore/qdiriterator.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qsavefile.h>
+
+#ifdef Q_OS_UNIX
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+#ifdef Q_OS_WIN
+#include <io.h>
+#endif
 
 namespace {
 
@@ -25,7 +36,73 @@ const QString &partialDirName()
     return name;
 }
 
-// Validators of partial files live beside them, one file each.
+// Every name is checked here as well as by the queue: a row read back from a
+// tampered table must not reach outside the root either.
+bool checkName(const QString &name, QString *errorString)
+{
+    const QString problem = QAttachmentNames::problemWith(name, QStringLiteral("file name"));
+    return problem.isEmpty() || fail(errorString, problem);
+}
+
+bool isLink(const QString &path)
+{
+    const QFileInfo info(path);
+    return info.isSymLink() || info.isJunction();
+}
+
+// Opens `path` without following a symbolic link in its last component: a
+// link planted inside the root must not lead a read or a write out of it.
+bool openNoFollow(QFile &file, const QString &path, QIODevice::OpenMode mode, QString *errorString)
+{
+#ifdef Q_OS_UNIX
+    int flags = O_CLOEXEC | O_NOFOLLOW;
+    if (mode & QIODevice::WriteOnly)
+        flags |= ((mode & QIODevice::ReadOnly) ? O_RDWR : O_WRONLY) | O_CREAT;
+    else
+        flags |= O_RDONLY;
+    const int fd = ::open(QFile::encodeName(path).constData(), flags, 0666);
+    if (fd < 0) {
+        const int error = errno;
+        return fail(errorString,
+                    error == ELOOP
+                        ? QStringLiteral("%1 is a symbolic link").arg(path)
+                        : QStringLiteral("cannot open %1: %2").arg(path, qt_error_string(error)));
+    }
+    if (!file.open(fd, mode, QFileDevice::AutoCloseHandle)) {
+        ::close(fd);
+        return fail(errorString,
+                    QStringLiteral("cannot open %1: %2").arg(path, file.errorString()));
+    }
+    return true;
+#else
+    if (isLink(path))
+        return fail(errorString, QStringLiteral("%1 is a symbolic link").arg(path));
+    file.setFileName(path);
+    if (!file.open(mode))
+        return fail(errorString,
+                    QStringLiteral("cannot open %1: %2").arg(path, file.errorString()));
+    return true;
+#endif
+}
+
+// Data the file system only holds in its cache is lost with the power: a
+// partial file is flushed to the disk before it takes its final name.
+bool syncToDisk(QFile &file, QString *errorString)
+{
+    if (!file.flush())
+        return fail(errorString, file.errorString());
+#if defined(Q_OS_UNIX)
+    if (::fsync(file.handle()) != 0)
+        return fail(errorString, qt_error_string(errno));
+#elif defined(Q_OS_WIN)
+    if (::_commit(file.handle()) != 0)
+        return fail(errorString, qt_error_string(errno));
+#endif
+    return true;
+}
+
+// Validators of partial files live beside them, one file each, in a hidden
+// folder that the listing of partial files leaves out.
 QString validatorPath(const QString &partialPath)
 {
     const QFileInfo info(partialPath);
@@ -34,9 +111,19 @@ QString validatorPath(const QString &partialPath)
 
 constexpr qint64 MaxValidatorSize = 1024;
 
+// The folder is ours: a link put in its place is never followed.
+void removeValidator(const QString &partialPath)
+{
+    const QString path = validatorPath(partialPath);
+    if (!isLink(QFileInfo(path).path()))
+        QFile::remove(path);
+}
+
 // A partial file that keeps the validator its adapter sets on it (see
 // QAttachmentRemoteStorage::download()) in a file of its own, so that a later
 // attempt, even after a restart, resumes only against the same version.
+// Whatever goes wrong with that file leaves no validator: the next attempt
+// then starts over, which is always safe.
 class PartialFile : public QFile
 {
 public:
@@ -44,8 +131,10 @@ public:
 
     void loadValidator()
     {
-        QFile file(validatorPath(fileName()));
-        if (size() == 0 || !file.open(QIODevice::ReadOnly))
+        const QString path = validatorPath(fileName());
+        QFile file;
+        if (size() == 0 || isLink(QFileInfo(path).path())
+            || !openNoFollow(file, path, QIODevice::ReadOnly, nullptr))
             return;
         const QByteArray validator = file.read(MaxValidatorSize + 1).trimmed();
         if (validator.isEmpty() || validator.size() > MaxValidatorSize)
@@ -75,14 +164,15 @@ private:
         const QByteArray validator
             = property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray();
         const QString path = validatorPath(fileName());
-        if (validator.isEmpty() || validator.size() > MaxValidatorSize) {
-            QFile::remove(path);
+        const QString dir = QFileInfo(path).path();
+        removeValidator(fileName());
+        if (validator.isEmpty() || validator.size() > MaxValidatorSize || isLink(dir)
+            || !QDir().mkpath(dir))
             return;
-        }
         QSaveFile file(path);
-        if (!QDir().mkpath(QFileInfo(path).path()) || !file.open(QIODevice::WriteOnly)
-            || file.write(validator) != validator.size() || !file.commit())
-            QFile::remove(path); // without it the next attempt starts over: safe
+        if (!file.open(QIODevice::WriteOnly) || file.write(validator) != validator.size()
+            || !file.commit())
+            QFile::remove(path);
     }
 
     bool m_loading = false;
@@ -106,7 +196,12 @@ QString QFileSystemAttachmentStorage::partialPath(const QString &name) const
 
 bool QFileSystemAttachmentStorage::initialize(QString *errorString)
 {
-    if (!QDir().mkpath(m_root + QLatin1Char('/') + partialDirName()))
+    const QString partials = m_root + QLatin1Char('/') + partialDirName();
+    // The partial folder is ours: a link put in its place is removed, never followed.
+    if (isLink(partials) && !QFile::remove(partials))
+        return fail(errorString,
+                    QStringLiteral("%1 is a symbolic link and cannot be removed").arg(partials));
+    if (!QDir().mkpath(partials))
         return fail(errorString, QStringLiteral("cannot create the directory %1").arg(m_root));
     return true;
 }
@@ -118,41 +213,43 @@ qint64 QFileSystemAttachmentStorage::save(const QString &name, QIODevice *source
         fail(errorString, QStringLiteral("the source of %1 is not open for reading").arg(name));
         return -1;
     }
-    if (!initialize(errorString))
+    if (!checkName(name, errorString) || !initialize(errorString))
         return -1;
-    // QSaveFile writes beside the target and renames on commit: a crash never
-    // leaves a partial file under the final name.
-    QSaveFile file(filePath(name));
-    if (!file.open(QIODevice::WriteOnly)) {
-        fail(errorString,
-             QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+    const QString path = filePath(name);
+    // QSaveFile would write through a link to its target.
+    if (isLink(path)) {
+        fail(errorString, QStringLiteral("%1 is a symbolic link").arg(path));
         return -1;
     }
+    // QSaveFile writes beside the target and renames on commit: a crash never
+    // leaves a partial file under the final name.
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        fail(errorString, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        return -1;
+    }
+    // The reason is read before cancelWriting(), which replaces it.
+    const auto abandon = [&](const QString &message) {
+        fail(errorString, message);
+        file.cancelWriting();
+        return qint64(-1);
+    };
     QByteArray chunk;
     qint64 total = 0;
     for (;;) {
         chunk.resize(CopyChunk);
         const qint64 n = source->read(chunk.data(), CopyChunk);
-        if (n < 0) {
-            file.cancelWriting();
-            fail(
-                errorString,
+        if (n < 0)
+            return abandon(
                 QStringLiteral("cannot read the data for %1: %2").arg(name, source->errorString()));
-            return -1;
-        }
         if (n == 0 && (source->atEnd() || !source->waitForReadyRead(-1)))
             break;
-        if (n > 0 && file.write(chunk.constData(), n) != n) {
-            file.cancelWriting();
-            fail(errorString,
-                 QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
-            return -1;
-        }
+        if (n > 0 && file.write(chunk.constData(), n) != n)
+            return abandon(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
         total += n;
     }
     if (!file.commit()) {
-        fail(errorString,
-             QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+        fail(errorString, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
         return -1;
     }
     return total;
@@ -173,19 +270,23 @@ qint64 QFileSystemAttachmentStorage::saveFromPath(const QString &name, const QSt
 std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openForReading(const QString &name,
                                                                         QString *errorString)
 {
-    auto file = std::make_unique<QFile>(filePath(name));
-    if (!file->open(QIODevice::ReadOnly)) {
-        fail(errorString,
-             QStringLiteral("cannot open %1: %2").arg(file->fileName(), file->errorString()));
+    if (!checkName(name, errorString))
         return nullptr;
-    }
+    auto file = std::make_unique<QFile>(filePath(name));
+    if (!openNoFollow(*file, filePath(name), QIODevice::ReadOnly, errorString))
+        return nullptr;
     return file;
 }
 
 bool QFileSystemAttachmentStorage::remove(const QString &name, QString *errorString)
 {
+    if (!checkName(name, errorString))
+        return false;
+    // Removes a link itself, never what it points to.
     QFile file(filePath(name));
-    if (!file.exists() || file.remove())
+    if (!QFileInfo::exists(file.fileName()) && !isLink(file.fileName()))
+        return true;
+    if (file.remove())
         return true;
     return fail(errorString,
                 QStringLiteral("cannot remove %1: %2").arg(file.fileName(), file.errorString()));
@@ -193,13 +294,16 @@ bool QFileSystemAttachmentStorage::remove(const QString &name, QString *errorStr
 
 bool QFileSystemAttachmentStorage::exists(const QString &name) const
 {
-    return QFileInfo::exists(filePath(name));
+    if (!checkName(name, nullptr))
+        return false;
+    // A link is not an attachment file, wherever it points.
+    const QFileInfo info(filePath(name));
+    return info.isFile() && !info.isSymLink();
 }
 
 qint64 QFileSystemAttachmentStorage::size(const QString &name) const
 {
-    const QFileInfo info(filePath(name));
-    return info.exists() ? info.size() : -1;
+    return exists(name) ? QFileInfo(filePath(name)).size() : -1;
 }
 
 bool QFileSystemAttachmentStorage::clear(QString *errorString)
@@ -213,15 +317,15 @@ bool QFileSystemAttachmentStorage::clear(QString *errorString)
 std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openPartial(const QString &name,
                                                                      QString *errorString)
 {
-    if (!initialize(errorString))
+    if (!checkName(name, errorString) || !initialize(errorString))
         return nullptr;
     auto file = std::make_unique<PartialFile>(partialPath(name));
     // ReadWrite, not Append: a download that must start over seeks back to 0.
-    if (!file->open(QIODevice::ReadWrite)) {
-        fail(errorString,
-             QStringLiteral("cannot open %1: %2").arg(file->fileName(), file->errorString()));
+    // Unbuffered: a full disk fails the write that hit it, with its reason,
+    // instead of a flush nobody checks.
+    if (!openNoFollow(*file, partialPath(name), QIODevice::ReadWrite | QIODevice::Unbuffered,
+                      errorString))
         return nullptr;
-    }
     file->seek(file->size());
     file->loadValidator();
     return file;
@@ -229,40 +333,93 @@ std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openPartial(const QStri
 
 qint64 QFileSystemAttachmentStorage::partialSize(const QString &name) const
 {
+    if (!checkName(name, nullptr))
+        return 0;
     const QFileInfo info(partialPath(name));
-    return info.exists() ? info.size() : 0;
+    return info.isFile() && !info.isSymLink() ? info.size() : 0;
 }
 
 bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 size,
                                                  QString *errorString)
 {
-    QFile partial(partialPath(name));
-    if (!partial.exists())
-        return fail(errorString, QStringLiteral("no partial file for %1").arg(name));
-    if (partial.size() != size && !partial.resize(size))
+    if (!checkName(name, errorString))
+        return false;
+    const QString path = partialPath(name);
+    QFile partial(path);
+    if (!openNoFollow(partial, path, QIODevice::ReadWrite, errorString))
+        return false;
+    // A short file is a write that did not reach the disk: it is never padded
+    // into a complete-looking one.
+    const qint64 held = partial.size();
+    if (held < size)
         return fail(errorString,
-                    QStringLiteral("cannot truncate %1: %2")
-                        .arg(partial.fileName(), partial.errorString()));
-    // rename() does not replace; a stale file of the same name is removed first.
+                    QStringLiteral("%1 holds %2 of %3 bytes").arg(path).arg(held).arg(size));
+    if (held > size && !partial.resize(size))
+        return fail(errorString,
+                    QStringLiteral("cannot truncate %1: %2").arg(path, partial.errorString()));
+    if (!syncToDisk(partial, errorString)) {
+        fail(errorString,
+             QStringLiteral("cannot write %1 to the disk: %2").arg(path, *errorString));
+        return false;
+    }
+    partial.close();
+    // rename() does not replace; a stale file (or link) of the same name goes first.
     const QString target = filePath(name);
-    if (QFile::exists(target) && !QFile::remove(target))
+    if ((QFileInfo::exists(target) || isLink(target)) && !QFile::remove(target))
         return fail(errorString, QStringLiteral("cannot replace %1").arg(target));
-    if (!partial.rename(target))
+    if (!QFile::rename(path, target))
+        return fail(errorString, QStringLiteral("cannot move %1 to %2").arg(path, target));
+    removeValidator(path);
+    const QFileInfo committed(target);
+    if (!committed.isFile() || committed.size() != size)
         return fail(errorString,
-                    QStringLiteral("cannot move %1 to %2: %3")
-                        .arg(partial.fileName(), target, partial.errorString()));
-    QFile::remove(validatorPath(partialPath(name)));
+                    QStringLiteral("%1 has %2 bytes after the move, not %3")
+                        .arg(target)
+                        .arg(committed.size())
+                        .arg(size));
     return true;
 }
 
 bool QFileSystemAttachmentStorage::removePartial(const QString &name)
 {
-    QFile partial(partialPath(name));
-    QFile::remove(validatorPath(partial.fileName()));
-    return !partial.exists() || partial.remove();
+    if (!checkName(name, nullptr))
+        return false;
+    const QString path = partialPath(name);
+    removeValidator(path);
+    return (!QFileInfo::exists(path) && !isLink(path)) || QFile::remove(path);
+}
+
+QList<QAttachmentLocalStorage::Entry>
+QFileSystemAttachmentStorage::entries(QString *errorString) const
+{
+    Q_UNUSED(errorString);
+    QList<Entry> result;
+    // Hidden names are reserved (the partial folder, QSaveFile's temporaries).
+    QDirIterator it(m_root, QDir::Files | QDir::System | QDir::NoDotAndDotDot);
+    while (it.hasNext()) {
+        it.next();
+        const QFileInfo info = it.fileInfo();
+        result.append({info.fileName(), info.isSymLink() ? -1 : info.size(),
+                       info.lastModified().toMSecsSinceEpoch()});
+    }
+    return result;
+}
+
+QStringList QFileSystemAttachmentStorage::partialNames() const
+{
+    QStringList result;
+    QDirIterator it(m_root + QLatin1Char('/') + partialDirName(),
+                    QDir::Files | QDir::System | QDir::Hidden | QDir::NoDotAndDotDot);
+    while (it.hasNext()) {
+        it.next();
+        result.append(it.fileName());
+    }
+    return result;
 }
 
 QUrl QFileSystemAttachmentStorage::url(const QString &name) const
 {
+    if (!checkName(name, nullptr))
+        return {};
     return QUrl::fromLocalFile(filePath(name));
 }

@@ -5,7 +5,8 @@
 
 // Local storage in a directory of the file system. Partial downloads are kept
 // in a hidden `.partial` folder inside the root, so committing is a rename on
-// the same file system.
+// the same file system. Names are checked again here, and no read or write
+// follows a symbolic link planted inside the root.
 class POWERSYNC_ATTACHMENTS_EXPORT QFileSystemAttachmentStorage : public QAttachmentLocalStorage
 {
 public:
@@ -30,6 +31,8 @@ public:
     qint64 partialSize(const QString &name) const override;
     bool commitPartial(const QString &name, qint64 size, QString *errorString = nullptr) override;
     bool removePartial(const QString &name) override;
+    QList<Entry> entries(QString *errorString = nullptr) const override;
+    QStringList partialNames() const override;
     QUrl url(const QString &name) const override;
 
 private:

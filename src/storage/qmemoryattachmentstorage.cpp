@@ -124,6 +124,14 @@ bool QMemoryAttachmentStorage::commitPartial(const QString &name, qint64 size, Q
         setError(errorString, QStringLiteral("no partial file for %1").arg(name));
         return false;
     }
+    if ((*it)->size() < size) {
+        setError(errorString,
+                 QStringLiteral("the partial file of %1 holds %2 of %3 bytes")
+                     .arg(name)
+                     .arg((*it)->size())
+                     .arg(size));
+        return false;
+    }
     // A copy: a device still open on the partial bytes must not change the file.
     auto bytes = std::make_shared<QByteArray>((*it)->left(size));
     m_partials.remove(name);
@@ -135,4 +143,18 @@ bool QMemoryAttachmentStorage::removePartial(const QString &name)
 {
     m_partials.remove(name);
     return true;
+}
+
+QList<QAttachmentLocalStorage::Entry> QMemoryAttachmentStorage::entries(QString *errorString) const
+{
+    Q_UNUSED(errorString);
+    QList<Entry> result;
+    for (auto it = m_files.cbegin(); it != m_files.cend(); ++it)
+        result.append({it.key(), qint64((*it)->size()), 0});
+    return result;
+}
+
+QStringList QMemoryAttachmentStorage::partialNames() const
+{
+    return m_partials.keys();
 }

@@ -5,15 +5,14 @@
 class FakeTransfer : public QAttachmentTransfer
 {
 public:
-    FakeTransfer(Kind kind, FakeRemoteStorage *owner, const QAttachment &attachment, QIODevice *device,
-                 const QAttachmentError &failure)
+    FakeTransfer(Kind kind, FakeRemoteStorage *owner, const QAttachment &attachment,
+                 QIODevice *device, const QAttachmentError &failure)
         : QAttachmentTransfer(kind)
         , m_owner(owner)
         , m_attachment(attachment)
         , m_device(device)
         , m_failure(failure)
-    {
-    }
+    { }
 
     void run()
     {
@@ -43,7 +42,14 @@ public:
             m_device->seek(0);
             const qint64 chunk = m_owner->m_chunkSize > 0 ? m_owner->m_chunkSize : it->size();
             for (qint64 done = 0; done < it->size(); done += chunk) {
-                m_device->write(it->constData() + done, qMin<qint64>(chunk, it->size() - done));
+                // As a real storage does: a write that fails fails the transfer.
+                const qint64 length = qMin<qint64>(chunk, it->size() - done);
+                if (m_device->write(it->constData() + done, length) != length) {
+                    finishWithError(QAttachmentError(
+                        QAttachmentError::LocalStorageError,
+                        QStringLiteral("writing %1 failed: %2").arg(key, m_device->errorString())));
+                    return;
+                }
                 setProgress(qMin<qint64>(done + chunk, it->size()), it->size());
             }
             break;
@@ -74,10 +80,10 @@ private:
 
 FakeRemoteStorage::FakeRemoteStorage(QObject *parent)
     : QAttachmentRemoteStorage(parent)
-{
-}
+{ }
 
-void FakeRemoteStorage::failNext(QAttachmentTransfer::Kind kind, const QAttachmentError &error, int count)
+void FakeRemoteStorage::failNext(QAttachmentTransfer::Kind kind, const QAttachmentError &error,
+                                 int count)
 {
     m_failures.insert(kind, {error, count});
 }
@@ -108,8 +114,8 @@ void FakeRemoteStorage::transferEnded()
     --m_running;
 }
 
-QAttachmentTransfer *FakeRemoteStorage::start(QAttachmentTransfer::Kind kind, const QAttachment &attachment,
-                                              QIODevice *device)
+QAttachmentTransfer *FakeRemoteStorage::start(QAttachmentTransfer::Kind kind,
+                                              const QAttachment &attachment, QIODevice *device)
 {
     QAttachmentError failure;
     auto it = m_failures.find(kind);

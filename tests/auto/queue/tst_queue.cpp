@@ -240,7 +240,9 @@ private Q_SLOTS:
         setUpQueue(new LayoutQueue);
         const QAttachment saved = m_queue->saveFile("x", {}, QStringLiteral("png"));
         QCOMPARE(saved.filename(), QStringLiteral("photo-") + saved.id() + QStringLiteral(".png"));
-        QVERIFY(fileExists(saved.filename()));
+        // The filename is the remote key; the local file is named after the id.
+        QCOMPARE(saved.localUri(), saved.id() + QStringLiteral(".png"));
+        QVERIFY(fileExists(saved.localUri()));
     }
 
     void saveFileFromPathTakesTheSourceExtension()
@@ -289,7 +291,9 @@ private Q_SLOTS:
             QStringLiteral("d1"), {}, QStringLiteral("named.pdf"), QStringLiteral("meta"))});
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("d1")), State::Synced, 5000);
         QCOMPARE(m_queue->attachment(QStringLiteral("d1")).metaData(), QStringLiteral("meta"));
-        QVERIFY(fileExists(QStringLiteral("named.pdf")));
+        QCOMPARE(m_queue->attachment(QStringLiteral("d1")).filename(), QStringLiteral("named.pdf"));
+        // Named after the id locally, so that two rows never share a file.
+        QVERIFY(fileExists(QStringLiteral("d1.pdf")));
     }
 
     void watchedIdIsNotInsertedWhenDownloadsAreOff()
@@ -879,6 +883,7 @@ private Q_SLOTS:
         QAttachmentError limited(QAttachmentError::RateLimited, QStringLiteral("slow down"), 429);
         limited.setRetryAfterMs(400);
         m_remote->failNext(Kind::Upload, limited);
+        m_queue->setMaxRetryDelay(1000); // Retry-After is honoured up to maxRetryDelay
         QList<qint64> starts;
         QElapsedTimer clock;
         clock.start();

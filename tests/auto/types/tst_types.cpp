@@ -152,6 +152,32 @@ private Q_SLOTS:
         QTest::newRow("255 bytes") << QString(255, QLatin1Char('x')) << true;
         QTest::newRow("256 bytes") << QString(256, QLatin1Char('x')) << false;
         QTest::newRow("drive") << QStringLiteral("C:evil") << false;
+        // Measured encoded: 85 three-byte characters are 255 bytes, 86 are 258.
+        QTest::newRow("255 bytes encoded") << QString(85, QChar(0x20ac)) << true;
+        QTest::newRow("258 bytes encoded") << QString(86, QChar(0x20ac)) << false;
+        QTest::newRow("lone high surrogate")
+            << (QStringLiteral("a") + QChar(0xd800) + QStringLiteral(".jpg")) << false;
+        QTest::newRow("lone low surrogate") << (QStringLiteral("a") + QChar(0xdc00)) << false;
+        QTest::newRow("surrogate pair")
+            << (QStringLiteral("a") + QChar(0xd83d) + QChar(0xde00) + QStringLiteral(".jpg"))
+            << true;
+        QTest::newRow("255 lone surrogates") << QString(255, QChar(0xd800)) << false;
+        // A file synced from Linux must not break a Windows or Android device.
+        QTest::newRow("con") << QStringLiteral("con") << false;
+        QTest::newRow("aux.txt") << QStringLiteral("aux.txt") << false;
+        QTest::newRow("COM1.jpg") << QStringLiteral("COM1.jpg") << false;
+        QTest::newRow("lpt9") << QStringLiteral("LPT9") << false;
+        QTest::newRow("console.txt") << QStringLiteral("console.txt") << true;
+        QTest::newRow("com10") << QStringLiteral("com10.txt") << true;
+        QTest::newRow("trailing dot") << QStringLiteral("photo.") << false;
+        QTest::newRow("trailing space") << QStringLiteral("photo.jpg ") << false;
+        QTest::newRow("colon") << QStringLiteral("a:b.jpg") << false;
+        QTest::newRow("less") << QStringLiteral("a<b") << false;
+        QTest::newRow("greater") << QStringLiteral("a>b") << false;
+        QTest::newRow("quote") << QStringLiteral("a\"b") << false;
+        QTest::newRow("pipe") << QStringLiteral("a|b") << false;
+        QTest::newRow("question") << QStringLiteral("a?b") << false;
+        QTest::newRow("star") << QStringLiteral("a*b") << false;
     }
     void namesAreValidated()
     {
