@@ -127,11 +127,15 @@ void removeValidator(const QString &partialPath)
 class PartialFile : public QFile
 {
 public:
-    using QFile::QFile;
+    // The path is kept here: a QFile opened from a descriptor forgets its name.
+    explicit PartialFile(const QString &path)
+        : QFile(path)
+        , m_path(path)
+    { }
 
     void loadValidator()
     {
-        const QString path = validatorPath(fileName());
+        const QString path = validatorPath(m_path);
         QFile file;
         if (size() == 0 || isLink(QFileInfo(path).path())
             || !openNoFollow(file, path, QIODevice::ReadOnly, nullptr))
@@ -163,9 +167,9 @@ private:
             resize(pos());
         const QByteArray validator
             = property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray();
-        const QString path = validatorPath(fileName());
+        const QString path = validatorPath(m_path);
         const QString dir = QFileInfo(path).path();
-        removeValidator(fileName());
+        removeValidator(m_path);
         if (validator.isEmpty() || validator.size() > MaxValidatorSize || isLink(dir)
             || !QDir().mkpath(dir))
             return;
@@ -175,6 +179,7 @@ private:
             QFile::remove(path);
     }
 
+    QString m_path;
     bool m_loading = false;
 };
 
