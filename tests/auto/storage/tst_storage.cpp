@@ -187,14 +187,14 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(source));
     }
 
-    // The validator a download sets on a partial file survives reopening (a
-    // restart), goes with the file, and a new one drops the bytes after the
+    // The validator a download sets on a partial file survives reopening (on
+    // disk: a restart too), goes with the file, and a new one drops the bytes after the
     // position it was set at: those belong to another version.
-    void filesystemPartialKeepsItsValidator()
+    void partialKeepsItsValidator_data() { storages(); }
+    void partialKeepsItsValidator()
     {
         const char *property = QAttachmentRemoteStorage::ResumeValidatorProperty;
-        QFileSystemAttachmentStorage storage(m_dir->path() + QStringLiteral("/root"));
-        QVERIFY(storage.initialize());
+        QAttachmentLocalStorage &storage = *make();
         {
             std::unique_ptr<QIODevice> partial = storage.openPartial(QStringLiteral("v.bin"));
             QVERIFY(partial);
