@@ -136,11 +136,24 @@ bool contentRangeReachesEnd(const QByteArray &value)
     return ok && last + 1 == length;
 }
 
+// A validator goes back to the server in a header: printable ASCII only.
+QByteArray usableValidator(const QByteArray &value)
+{
+    if (value.size() > 1024)
+        return {};
+    for (const char c : value) {
+        if (c < 0x20 || c > 0x7e)
+            return {};
+    }
+    return value;
+}
+
 // The version of the resource the sink's bytes belong to (see
 // QAttachmentRemoteStorage::download()).
 QByteArray resumeValidator(const QIODevice *sink)
 {
-    return sink->property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray();
+    return usableValidator(
+        sink->property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray());
 }
 
 // A validator If-Range accepts: a strong ETag, else Last-Modified; empty when
@@ -149,10 +162,10 @@ QByteArray responseValidator(const QNetworkReply *reply)
 {
     const QByteArray etag = reply->rawHeader("ETag").trimmed();
     if (etag.size() >= 2 && etag.startsWith('"') && etag.endsWith('"'))
-        return etag;
+        return usableValidator(etag);
     if (!etag.isEmpty())
         return {}; // weak: If-Range must not use it, and a date is not better then
-    return reply->rawHeader("Last-Modified").trimmed();
+    return usableValidator(reply->rawHeader("Last-Modified").trimmed());
 }
 
 } // namespace
@@ -228,7 +241,7 @@ void QHttpTransfer::Private::send()
     req.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
     if (request.sink && request.resumeFrom > 0) {
         const QByteArray validator = resumeValidator(request.sink);
-        if (validator.isEmpty() || validator.contains('\r') || validator.contains('\n')) {
+        if (validator.isEmpty()) {
             // Nothing tells which version the bytes received so far belong
             // to: joining them to the current one could mix two files.
             qCDebug(lcHttp) << "no validator for the partial download, starting from 0";

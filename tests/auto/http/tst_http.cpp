@@ -251,6 +251,25 @@ private Q_SLOTS:
         QCOMPARE(validatorOf(sink), FaultServer::etagOf(object)); // for the next resume
     }
 
+    // A validator that could not go into a header as it is (control
+    // characters, a line break from a tampered file) counts as none.
+    void unusableValidatorStartsOver()
+    {
+        const QByteArray object = TestSupport::randomBytes(30000, 24);
+        m_server->objects().insert(QStringLiteral("/u.bin"), object);
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        sink.write(object.left(10000));
+        setValidator(sink, FaultServer::etagOf(object) + "\r\nX-Injected: 1");
+        auto transfer = exchange(Kind::Download, get(QStringLiteral("/u.bin"), &sink));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(m_server->requests().size(), 1);
+        QVERIFY(!m_server->requests().first().headers.contains("range"));
+        QVERIFY(!m_server->requests().first().headers.contains("if-range"));
+        QVERIFY(!m_server->requests().first().headers.contains("x-injected"));
+        QCOMPARE(sink.data(), object);
+    }
+
     // The object was replaced after the first bytes arrived. This server
     // ignores If-Range and answers 206 with the rest of the new version: its
     // ETag gives it away and the download starts over from 0.
