@@ -276,8 +276,12 @@ private Q_SLOTS:
         m_s3rver.reset();
         if (m_rgw) {
             m_rgw->stop();
-            qInfo("Ceph cluster: started in %lld ms, peak resident memory of its daemons %lld KiB",
-                  qlonglong(m_rgw->startupMs()), qlonglong(m_rgw->peakMemoryKiB()));
+            const QByteArray output = m_rgw->output();
+            const qsizetype at = output.lastIndexOf("RGW_MEMORY");
+            qInfo("Ceph cluster: started in %lld ms, peak resident memory of its daemons %lld "
+                  "KiB (%s)",
+                  qlonglong(m_rgw->startupMs()), qlonglong(m_rgw->peakMemoryKiB()),
+                  at < 0 ? "" : output.mid(at, output.indexOf('\n', at) - at).constData());
             m_rgw.reset();
         }
     }
