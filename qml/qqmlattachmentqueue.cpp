@@ -104,7 +104,10 @@ void QQmlAttachmentQueue::applyRunning()
         setErrorString({});
         return;
     }
-    setErrorString(why.isEmpty() ? tr("the queue could not start") : why);
+    // A cause that persists is reported once: a second failed start keeps it.
+    if (why.isEmpty())
+        why = errorString().isEmpty() ? tr("the queue could not start") : errorString();
+    setErrorString(why);
 }
 
 void QQmlAttachmentQueue::classBegin()

@@ -8,59 +8,82 @@ namespace {
 
 // Names Windows reserves for devices, with or without an extension: a file
 // synced from Linux under one of them cannot be created on Windows, and
-// opening it there opens the device.
-bool isWindowsDeviceName(const QString &name)
+// opening it there opens the device. Called for every row the queue reads:
+// it allocates nothing.
+bool isWindowsDeviceName(QStringView name)
 {
-    const QString stem = name.section(QLatin1Char('.'), 0, 0).trimmed().toLower();
-    static const char *const fixed[] = {"con", "prn", "aux", "nul", "conin$", "conout$"};
-    for (const char *reserved : fixed) {
-        if (stem == QLatin1String(reserved))
-            return true;
+    qsizetype end = name.indexOf(u'.');
+    const QStringView stem = name.left(end < 0 ? name.size() : end).trimmed();
+    const auto is = [&stem](const char *reserved) {
+        return stem.compare(QLatin1String(reserved), Qt::CaseInsensitive) == 0;
+    };
+    switch (stem.size()) {
+    case 3:
+        return is("con") || is("prn") || is("aux") || is("nul");
+    case 4: {
+        if (!stem.left(3).startsWith(QLatin1String("com"), Qt::CaseInsensitive)
+            && !stem.left(3).startsWith(QLatin1String("lpt"), Qt::CaseInsensitive))
+            return false;
+        const char16_t digit = stem.at(3).unicode();
+        // Windows also reserves the superscript digits 1, 2 and 3.
+        return (digit >= u'0' && digit <= u'9') || digit == 0xb9 || digit == 0xb2 || digit == 0xb3;
     }
-    if (stem.size() == 4
-        && (stem.startsWith(QLatin1String("com")) || stem.startsWith(QLatin1String("lpt")))) {
-        const QChar digit = stem.at(3);
-        // Windows also reserves the superscript digits ¹ ² ³.
-        return (digit >= QLatin1Char('0') && digit <= QLatin1Char('9')) || digit == QChar(0xb9)
-            || digit == QChar(0xb2) || digit == QChar(0xb3);
+    case 6:
+        return is("conin$");
+    case 7:
+        return is("conout$");
+    default:
+        return false;
     }
-    return false;
 }
 
 } // namespace
 
-QString problemWith(const QString &name, const QString &what)
+QString problemWith(QStringView name, const QString &what)
 {
     if (name.isEmpty())
         return QStringLiteral("the %1 is empty").arg(what);
-    for (qsizetype i = 0; i < name.size(); ++i) {
-        const QChar c = name.at(i);
-        if (c.isHighSurrogate() && i + 1 < name.size() && name.at(i + 1).isLowSurrogate()) {
+    const qsizetype size = name.size();
+    bool twoDots = false;
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t c = name.at(i).unicode();
+        if (c == u'.') {
+            twoDots = twoDots || (i > 0 && name.at(i - 1) == u'.');
+            continue;
+        }
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return QStringLiteral("the %1 contains a control character").arg(what);
+            if (c == u'/' || c == u'\\')
+                return QStringLiteral("the %1 \"%2\" contains a path separator").arg(what, name);
+            // Refused by Windows and Android's FAT-backed storage.
+            if (c == u':' || c == u'<' || c == u'>' || c == u'"' || c == u'|' || c == u'?'
+                || c == u'*')
+                return QStringLiteral("the %1 \"%2\" contains '%3', which Windows does not allow")
+                    .arg(what, name, QChar(c));
+            continue;
+        }
+        if (QChar::isHighSurrogate(c) && i + 1 < size && name.at(i + 1).isLowSurrogate()) {
             ++i;
             continue;
         }
-        if (c.isSurrogate())
+        if (QChar::isSurrogate(c))
             return QStringLiteral("the %1 contains an unpaired UTF-16 surrogate").arg(what);
-        if (c == QLatin1Char('/') || c == QLatin1Char('\\'))
-            return QStringLiteral("the %1 \"%2\" contains a path separator").arg(what, name);
-        if (c.category() == QChar::Other_Control || c.unicode() == 0x7f)
+        if (QChar::category(c) == QChar::Other_Control)
             return QStringLiteral("the %1 contains a control character").arg(what);
-        // Refused by Windows and Android's FAT-backed storage.
-        if (QStringView(u":<>\"|?*").contains(c))
-            return QStringLiteral("the %1 \"%2\" contains '%3', which Windows does not allow")
-                .arg(what, name, c);
     }
-    // The limit of file systems is on the encoded name, not on characters.
-    if (QFile::encodeName(name).size() > 255)
+    // The limit of file systems is on the encoded name, not on characters; a
+    // UTF-16 unit never takes more than 3 bytes.
+    if (size * 3 > 255 && QFile::encodeName(name.toString()).size() > 255)
         return QStringLiteral("the %1 is longer than 255 bytes").arg(what);
-    if (name == QLatin1String(".") || name == QLatin1String(".."))
+    if (size <= 2 && (name == QLatin1String(".") || name == QLatin1String("..")))
         return QStringLiteral("the %1 \"%2\" names a directory").arg(what, name);
-    if (name.contains(QLatin1String("..")))
+    if (twoDots)
         return QStringLiteral("the %1 \"%2\" contains \"..\"").arg(what, name);
-    if (name.at(0) == QLatin1Char('.'))
+    if (name.front() == u'.')
         return QStringLiteral("the %1 \"%2\" starts with a dot (hidden files are reserved)")
             .arg(what, name);
-    if (name.endsWith(QLatin1Char('.')) || name.endsWith(QLatin1Char(' ')))
+    if (name.back() == u'.' || name.back() == u' ')
         return QStringLiteral("the %1 \"%2\" ends with a dot or a space, which Windows drops")
             .arg(what, name);
     if (isWindowsDeviceName(name))
@@ -141,13 +164,18 @@ QString problemWithMediaType(const QString &mediaType)
     }
     if (mediaType.size() > 255)
         return QStringLiteral("the media type is longer than 255 characters");
-    const QList<QStringView> parts = QStringView(mediaType).split(u';');
-    const QStringView essence = parts.first().trimmed();
+    // Read in place: rows are checked on every read of the table.
+    const QStringView text(mediaType);
+    qsizetype end = text.indexOf(u';');
+    const QStringView essence = text.left(end < 0 ? text.size() : end).trimmed();
     const qsizetype slash = essence.indexOf(u'/');
     if (slash < 0 || !isTypeName(essence.left(slash)) || !isTypeName(essence.mid(slash + 1)))
         return QStringLiteral("\"%1\" is not a media type of the form type/subtype").arg(mediaType);
-    for (qsizetype i = 1; i < parts.size(); ++i) {
-        const QStringView parameter = parts.at(i).trimmed();
+    while (end >= 0) {
+        const qsizetype start = end + 1;
+        end = text.indexOf(u';', start);
+        const QStringView parameter
+            = text.mid(start, end < 0 ? text.size() - start : end - start).trimmed();
         const qsizetype equals = parameter.indexOf(u'=');
         if (equals < 0 || !isToken(parameter.left(equals))
             || !(isToken(parameter.mid(equals + 1)) || isQuotedString(parameter.mid(equals + 1))))
@@ -158,12 +186,23 @@ QString problemWithMediaType(const QString &mediaType)
 
 QString localNameFor(const QString &id, const QString &filename)
 {
+    // A safe id and a safe dot-free extension make a safe name, but for its length.
+    if (!problemWith(id, QString()).isEmpty())
+        return {};
+    return localNameForSafeId(id, filename);
+}
+
+QString localNameForSafeId(const QString &id, const QString &filename)
+{
     const qsizetype dot = filename.lastIndexOf(QLatin1Char('.'));
-    QString extension = dot < 0 ? QString() : filename.mid(dot + 1);
-    if (extension.isEmpty() || !problemWithExtension(extension).isEmpty())
-        extension = QStringLiteral("dat");
-    const QString name = id + QLatin1Char('.') + extension;
-    if (!problemWith(id, QString()).isEmpty() || !problemWith(name, QString()).isEmpty())
+    QStringView extension = dot < 0 ? QStringView() : QStringView(filename).mid(dot + 1);
+    if (extension.isEmpty() || !problemWith(extension, QString()).isEmpty())
+        extension = u"dat";
+    const qsizetype size = id.size() + 1 + extension.size();
+    QString name;
+    name.reserve(size);
+    name.append(id).append(QLatin1Char('.')).append(extension);
+    if (size * 3 > 255 && QFile::encodeName(name).size() > 255)
         return {};
     return name;
 }

@@ -8,7 +8,7 @@ namespace QAttachmentNames {
 // Ids and filenames arrive from servers and from other devices; one of them
 // must never address a file outside the storage root. Returns an empty string
 // for a safe name, else what is wrong with it.
-QString problemWith(const QString &name, const QString &what);
+QString problemWith(QStringView name, const QString &what);
 
 // An extension as given by an app or a watch query: without a leading dot,
 // and itself a safe name.
@@ -25,6 +25,8 @@ QString problemWithMediaType(const QString &mediaType);
 // extension has no dot, so two attachments never share a local file, whatever
 // filenames (remote keys) they have. Empty when no safe name can be made.
 QString localNameFor(const QString &id, const QString &filename);
+// The same for an id already checked with problemWith().
+QString localNameForSafeId(const QString &id, const QString &filename);
 
 } // namespace QAttachmentNames
 

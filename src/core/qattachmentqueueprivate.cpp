@@ -65,10 +65,13 @@ QString QAttachmentQueuePrivate::downloadName(const QAttachment &attachment)
 
 bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
 {
-    if (ready)
-        return true;
-    QString problem;
     const QSqlDatabase db = database();
+    // The app may close or remove its connection at any time: one cheap
+    // check here gives one clear error instead of one per failing statement.
+    if (ready && db.isOpen())
+        return true;
+    ready = false;
+    QString problem;
     if (!storage()) {
         problem = QStringLiteral("no local storage: set localDirectory or localStorage");
     } else if (!db.isValid()) {
@@ -206,7 +209,7 @@ QString QAttachmentQueuePrivate::rowProblem(const QAttachment &row) const
         problem = problemWith(row.filename(), QStringLiteral("filename"));
     if (problem.isEmpty() && !row.localUri().isEmpty())
         problem = problemWith(row.localUri(), QStringLiteral("local_uri"));
-    if (problem.isEmpty() && downloadName(row).isEmpty())
+    if (problem.isEmpty() && localNameForSafeId(row.id(), row.filename()).isEmpty())
         problem = QStringLiteral("no safe local file name can be made from it");
     if (problem.isEmpty() && !row.mediaType().isEmpty())
         problem = problemWithMediaType(row.mediaType());
@@ -270,14 +273,9 @@ void QAttachmentQueuePrivate::verifyLocalFiles()
         return;
     }
     QAttachmentLocalStorage *files = storage();
-    const QList<QAttachmentLocalStorage::Entry> entries = files->entries();
-    QSet<QString> present;
-    present.reserve(entries.size());
-    for (const auto &entry : entries) {
-        if (entry.size >= 0) // links are not attachment files
-            present.insert(entry.name);
-    }
-    const bool listed = !entries.isEmpty();
+    const QStringList names = files->fileNames();
+    const QSet<QString> present(names.cbegin(), names.cend());
+    const bool listed = !names.isEmpty();
 
     QSet<QString> owned; // files and partial files some row may still need
     QList<QAttachment> missing;
@@ -289,9 +287,10 @@ void QAttachmentQueuePrivate::verifyLocalFiles()
             owned.insert(row.filename());
             continue;
         }
-        owned.insert(localName(row));
+        const QString download = QAttachmentNames::localNameForSafeId(row.id(), row.filename());
+        owned.insert(row.localUri().isEmpty() ? download : row.localUri());
         if (row.state() == QAttachmentState::QueuedDownload)
-            owned.insert(downloadName(row));
+            owned.insert(download);
         if (row.state() != QAttachmentState::Synced
             && row.state() != QAttachmentState::QueuedUpload)
             continue;
@@ -306,9 +305,11 @@ void QAttachmentQueuePrivate::verifyLocalFiles()
     // and its file's, leaves a file nobody owns. Files written since this
     // queue started may belong to a row about to be committed: they stay.
     int orphans = 0;
-    for (const auto &entry : entries) {
-        if (!owned.contains(entry.name) && entry.lastModifiedMs < runStartedMs
-            && files->remove(entry.name))
+    for (const QString &name : names) {
+        if (owned.contains(name))
+            continue;
+        const qint64 modified = files->lastModified(name);
+        if (modified >= 0 && modified < runStartedMs && files->remove(name))
             ++orphans;
     }
     // A partial file only belongs to a row that is still downloading.

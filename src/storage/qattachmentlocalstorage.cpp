@@ -27,10 +27,15 @@ qint64 QAttachmentLocalStorage::saveFromPath(const QString &name, const QString 
     return save(name, &source, errorString);
 }
 
-QList<QAttachmentLocalStorage::Entry> QAttachmentLocalStorage::entries(QString *errorString) const
+QStringList QAttachmentLocalStorage::fileNames() const
 {
-    Q_UNUSED(errorString);
     return {};
+}
+
+qint64 QAttachmentLocalStorage::lastModified(const QString &name) const
+{
+    Q_UNUSED(name);
+    return -1;
 }
 
 QStringList QAttachmentLocalStorage::partialNames() const

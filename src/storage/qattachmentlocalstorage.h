@@ -63,14 +63,11 @@ public:
     virtual bool removePartial(const QString &name) = 0;
 
     // What the storage holds, for the start-up sweep of files that no row
-    // owns. A storage that cannot list returns nothing and is not swept.
-    struct Entry
-    {
-        QString name;
-        qint64 size = -1;
-        qint64 lastModifiedMs = 0; // since the epoch; 0 when unknown
-    };
-    virtual QList<Entry> entries(QString *errorString = nullptr) const;
+    // owns: the names of its files (links left out) and when one was last
+    // written (ms since the epoch, -1 when unknown). A storage that cannot
+    // list returns nothing and is not swept.
+    virtual QStringList fileNames() const;
+    virtual qint64 lastModified(const QString &name) const;
     virtual QStringList partialNames() const;
 
     // An absolute URL for the file (file:// for files on disk), or an empty URL

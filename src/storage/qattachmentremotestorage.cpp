@@ -2,7 +2,6 @@
 
 QAttachmentRemoteStorage::QAttachmentRemoteStorage(QObject *parent)
     : QObject(parent)
-{
-}
+{ }
 
 QAttachmentRemoteStorage::~QAttachmentRemoteStorage() = default;

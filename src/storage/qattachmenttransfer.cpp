@@ -5,8 +5,7 @@
 QAttachmentTransfer::QAttachmentTransfer(Kind kind, QObject *parent)
     : QObject(parent)
     , m_kind(kind)
-{
-}
+{ }
 
 QAttachmentTransfer::~QAttachmentTransfer() = default;
 
@@ -15,7 +14,8 @@ void QAttachmentTransfer::abort()
     if (m_completing)
         return;
     abortTransfer();
-    finishWithError(QAttachmentError(QAttachmentError::Cancelled, QStringLiteral("transfer cancelled")));
+    finishWithError(
+        QAttachmentError(QAttachmentError::Cancelled, QStringLiteral("transfer cancelled")));
 }
 
 void QAttachmentTransfer::abortTransfer() { }
@@ -42,9 +42,10 @@ void QAttachmentTransfer::finishWithError(const QAttachmentError &error)
     if (m_completing)
         return;
     m_completing = true;
-    m_error = error.isError() ? error
-                              : QAttachmentError(QAttachmentError::ProtocolError,
-                                                 QStringLiteral("transfer failed without an error"));
+    m_error = error.isError()
+        ? error
+        : QAttachmentError(QAttachmentError::ProtocolError,
+                           QStringLiteral("transfer failed without an error"));
     QMetaObject::invokeMethod(this, &QAttachmentTransfer::deliverFinished, Qt::QueuedConnection);
 }
 

@@ -12,7 +12,9 @@
 
 #ifdef Q_OS_UNIX
 #include <cerrno>
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 #ifdef Q_OS_WIN
@@ -394,20 +396,45 @@ bool QFileSystemAttachmentStorage::removePartial(const QString &name)
     return (!QFileInfo::exists(path) && !isLink(path)) || QFile::remove(path);
 }
 
-QList<QAttachmentLocalStorage::Entry>
-QFileSystemAttachmentStorage::entries(QString *errorString) const
+QStringList QFileSystemAttachmentStorage::fileNames() const
 {
-    Q_UNUSED(errorString);
-    QList<Entry> result;
-    // Hidden names are reserved (the partial folder, QSaveFile's temporaries).
-    QDirIterator it(m_root, QDir::Files | QDir::System | QDir::NoDotAndDotDot);
+    // Hidden names are reserved (the partial folder); links are no attachment
+    // files. Read with readdir where there is one: at start-up the storage
+    // may hold 100,000 files, and a stat of each would cost more than the rest.
+    QStringList result;
+#ifdef Q_OS_UNIX
+    DIR *dir = ::opendir(QFile::encodeName(m_root).constData());
+    if (!dir)
+        return result;
+    while (const dirent *entry = ::readdir(dir)) {
+        if (entry->d_name[0] == '.')
+            continue;
+        bool regular = entry->d_type == DT_REG;
+        if (entry->d_type == DT_UNKNOWN) {
+            struct stat info;
+            regular = ::fstatat(::dirfd(dir), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) == 0
+                && S_ISREG(info.st_mode);
+        }
+        if (regular)
+            result.append(QFile::decodeName(entry->d_name));
+    }
+    ::closedir(dir);
+#else
+    QDirIterator it(m_root, QDir::Files | QDir::NoSymLinks | QDir::NoDotAndDotDot);
     while (it.hasNext()) {
         it.next();
-        const QFileInfo info = it.fileInfo();
-        result.append({info.fileName(), info.isSymLink() ? -1 : info.size(),
-                       info.lastModified().toMSecsSinceEpoch()});
+        result.append(it.fileName());
     }
+#endif
     return result;
+}
+
+qint64 QFileSystemAttachmentStorage::lastModified(const QString &name) const
+{
+    if (!checkName(name, nullptr))
+        return -1;
+    const QFileInfo info(filePath(name));
+    return info.exists() ? info.lastModified().toMSecsSinceEpoch() : -1;
 }
 
 QStringList QFileSystemAttachmentStorage::partialNames() const

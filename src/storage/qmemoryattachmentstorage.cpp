@@ -181,13 +181,15 @@ bool QMemoryAttachmentStorage::removePartial(const QString &name)
     return true;
 }
 
-QList<QAttachmentLocalStorage::Entry> QMemoryAttachmentStorage::entries(QString *errorString) const
+QStringList QMemoryAttachmentStorage::fileNames() const
 {
-    Q_UNUSED(errorString);
-    QList<Entry> result;
-    for (auto it = m_files.cbegin(); it != m_files.cend(); ++it)
-        result.append({it.key(), qint64((*it)->size()), 0});
-    return result;
+    return m_files.keys();
+}
+
+qint64 QMemoryAttachmentStorage::lastModified(const QString &name) const
+{
+    Q_UNUSED(name);
+    return 0; // nothing outlives the process: whatever no row owns is stale
 }
 
 QStringList QMemoryAttachmentStorage::partialNames() const

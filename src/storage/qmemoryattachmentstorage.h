@@ -34,7 +34,8 @@ public:
     qint64 partialSize(const QString &name) const override;
     bool commitPartial(const QString &name, qint64 size, QString *errorString = nullptr) override;
     bool removePartial(const QString &name) override;
-    QList<Entry> entries(QString *errorString = nullptr) const override;
+    QStringList fileNames() const override;
+    qint64 lastModified(const QString &name) const override;
     QStringList partialNames() const override;
 
 private:

@@ -353,6 +353,15 @@ private Q_SLOTS:
         QCOMPARE(errors.count(), 1);
     }
 
+    void aQueueThatCannotStartSaysSoOnce()
+    {
+        TestSupport::closeDatabase(m_connection);
+        QSignalSpy errors(m_queue, &QAttachmentQueue::errorOccurred);
+        QVERIFY(!m_queue->startSync());
+        QCOMPARE(errors.count(), 1);
+        m_connection = TestSupport::openDatabase(m_dir->path());
+    }
+
     // --- links in the storage root ---------------------------------------------------------
     void linksInTheRootAreNeverFollowed()
     {
