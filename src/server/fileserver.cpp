@@ -7,19 +7,20 @@
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qlocale.h>
 #include <QtCore/qmimedatabase.h>
-#include <QtCore/qpointer.h>
 #include <QtCore/qtemporaryfile.h>
 #include <QtCore/qtimer.h>
-#include <QtHttpServer/qhttpserverrequest.h>
-#include <QtHttpServer/qhttpserverresponder.h>
+#include <QtCore/qtimezone.h>
 #include <QtNetwork/qtcpserver.h>
 #include <QtNetwork/qtcpsocket.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+#include <limits>
 #include <memory>
 #include <sys/socket.h>
+#include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcServer, "powersync.attachments.server", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcServerAccess, "powersync.attachments.server.access", QtInfoMsg)
@@ -27,22 +28,30 @@ Q_LOGGING_CATEGORY(lcServerAccess, "powersync.attachments.server.access", QtInfo
 namespace {
 
 using Headers = QList<QPair<QByteArray, QByteArray>>;
-using Method = QHttpServerRequest::Method;
 
-// A response body is read from disk in chunks of this size, and no more is
-// queued while the socket still holds this much unsent data: memory per
-// download stays bounded whatever the file size and the client's speed.
+// Bytes are read from the socket and from files in pieces of this size, and
+// no more response data is queued while the socket still holds this much
+// unsent: memory per connection stays bounded whatever the file size, the
+// request size and the client's speed.
 constexpr qint64 ChunkSize = 64 * 1024;
 constexpr qint64 HighWaterMark = 256 * 1024;
-// Request heads longer than this are not searched for `Expect`.
-constexpr qsizetype MaxWatchedHead = 64 * 1024;
-// How long the rest of a refused upload is read and dropped before the
-// connection is cut.
-constexpr int DrainTimeoutMs = 10000;
+// The body of a refused request is read and dropped, keeping the connection,
+// when it is announced and no larger than this; otherwise the connection ends.
+constexpr qint64 DiscardLimit = 64 * 1024;
+// A closing connection drops what the client still sends for at most this long.
+constexpr int LingerMs = 5000;
+// Uploads are handed to the disk as they arrive, so the final fsync is short.
+constexpr qint64 SyncInterval = 8 * 1024 * 1024;
+// Requests of one connection handled in one turn of the event loop.
+constexpr int RequestsPerTurn = 8;
+// Longest target written to the log.
+constexpr qsizetype MaxLoggedTarget = 1024;
 
 QByteArray reasonPhrase(int status)
 {
     switch (status) {
+    case 100:
+        return "Continue";
     case 200:
         return "OK";
     case 201:
@@ -51,6 +60,8 @@ QByteArray reasonPhrase(int status)
         return "No Content";
     case 206:
         return "Partial Content";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -61,44 +72,32 @@ QByteArray reasonPhrase(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
     case 409:
         return "Conflict";
+    case 411:
+        return "Length Required";
     case 413:
         return "Content Too Large";
+    case 414:
+        return "URI Too Long";
     case 416:
         return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 505:
+        return "HTTP Version Not Supported";
     case 507:
         return "Insufficient Storage";
     }
     return "Unknown";
-}
-
-QByteArray methodName(Method method)
-{
-    switch (method) {
-    case Method::Get:
-        return "GET";
-    case Method::Head:
-        return "HEAD";
-    case Method::Put:
-        return "PUT";
-    case Method::Delete:
-        return "DELETE";
-    case Method::Post:
-        return "POST";
-    case Method::Options:
-        return "OPTIONS";
-    case Method::Patch:
-        return "PATCH";
-    case Method::Connect:
-        return "CONNECT";
-    case Method::Trace:
-        return "TRACE";
-    default:
-        return "UNKNOWN";
-    }
 }
 
 QByteArray httpDate(const QDateTime &time)
@@ -106,6 +105,20 @@ QByteArray httpDate(const QDateTime &time)
     return QLocale::c()
         .toString(time.toUTC(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'"))
         .toLatin1();
+}
+
+// IMF-fixdate, the only form servers send today; anything else is invalid.
+QDateTime parseHttpDate(const QByteArray &text)
+{
+    if (text.size() != 29 || text.at(16) != ' ' || !text.endsWith(" GMT"))
+        return {};
+    const QDate date = QLocale::c().toDate(QString::fromLatin1(text.left(16)),
+                                           QStringLiteral("ddd, dd MMM yyyy"));
+    const QTime time
+        = QTime::fromString(QString::fromLatin1(text.mid(17, 8)), QStringLiteral("hh:mm:ss"));
+    if (!date.isValid() || !time.isValid())
+        return {};
+    return QDateTime(date, time, QTimeZone::utc());
 }
 
 bool isWithin(const QString &path, const QString &directory)
@@ -171,162 +184,272 @@ RangeKind parseRange(const QByteArray &header, qint64 size, qint64 *first, qint6
     return RangeKind::Partial;
 }
 
-struct Request
+// If-None-Match: `*` or a list of entity tags, compared weakly.
+bool noneMatchHits(const QByteArray &header, const QByteArray &etag)
 {
-    Method method = Method::Unknown;
-    QByteArray path; // percent-encoded
-    Headers headers;
-    QByteArray body;
-
-    QByteArray header(const char *name) const
-    {
-        for (const auto &header : headers) {
-            if (header.first.compare(name, Qt::CaseInsensitive) == 0)
-                return header.second;
-        }
-        return {};
+    for (const QByteArray &part : header.split(',')) {
+        QByteArray tag = part.trimmed();
+        if (tag == "*")
+            return true;
+        if (tag.startsWith("W/"))
+            tag = tag.mid(2);
+        if (tag == etag)
+            return true;
     }
-};
+    return false;
+}
+
+// Types a browser would run or render with scripts when a stored file is
+// opened from this server's origin.
+bool isActiveType(const QByteArray &type)
+{
+    static const QByteArrayList active {
+        "text/html",       "application/xhtml+xml",  "text/xml",
+        "application/xml", "text/javascript",        "application/javascript",
+        "text/xsl",        "application/xslt+xml",   "application/x-shockwave-flash",
+        "text/ecmascript", "application/ecmascript", "application/x-javascript",
+    };
+    return active.contains(type) || type.endsWith("+xml");
+}
+
+// What goes into the log of a target or method that may be anything a client
+// sent: every byte outside visible ASCII percent-encoded, and not too much.
+QByteArray loggable(const QByteArray &text)
+{
+    if (text.isEmpty())
+        return "-";
+    QByteArray out;
+    const qsizetype length = qMin(text.size(), MaxLoggedTarget);
+    out.reserve(length);
+    static const char hex[] = "0123456789ABCDEF";
+    for (qsizetype i = 0; i < length; ++i) {
+        const auto byte = static_cast<unsigned char>(text.at(i));
+        if (byte > 0x20 && byte < 0x7f) {
+            out += char(byte);
+        } else {
+            out += '%';
+            out += hex[byte >> 4];
+            out += hex[byte & 0xf];
+        }
+    }
+    if (text.size() > length)
+        out += "...";
+    return out;
+}
+
+void syncDirectory(const QString &path)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ::fsync(fd);
+    ::close(fd);
+}
 
 } // namespace
 
-// The responses of one client connection, in request order. Qt's server hands
-// over complete requests; a response whose body is still streaming holds back
-// the ones after it, so pipelined requests cannot interleave their bytes.
+// One client connection: reads its requests one after the other with the
+// strict parser, answers them in order, streams bodies both ways through
+// fixed-size buffers, and ends it when a limit or a timeout is reached.
 class Connection : public QObject
 {
     Q_OBJECT
 
 public:
-    Connection(FileServer *server, QTcpSocket *socket)
+    Connection(FileServer *server, QTcpSocket *socket, const QHostAddress &client)
         : QObject(socket)
         , m_server(server)
         , m_socket(socket)
+        , m_client(client)
+        , m_limits(server->limits())
+        , m_parser(m_limits.http)
     {
-        connect(socket, &QTcpSocket::bytesWritten, this, &Connection::pump);
-        // Connected before Qt's server connects its own parser, so this sees
-        // each chunk of the request before it is consumed.
-        connect(socket, &QTcpSocket::readyRead, this, &Connection::inspectRequestHead);
+        m_socket->setReadBufferSize(ChunkSize);
+        connect(m_socket, &QTcpSocket::readyRead, this, &Connection::drive);
+        connect(m_socket, &QTcpSocket::bytesWritten, this, [this] {
+            m_lastProgress.restart();
+            drive();
+        });
+        connect(m_socket, &QTcpSocket::disconnected, this, &Connection::closed);
+        m_timer.setSingleShot(true);
+        connect(&m_timer, &QTimer::timeout, this, &Connection::checkTimeouts);
+        m_lastProgress.start();
+        drive();
     }
 
-    void enqueue(Request &&request)
-    {
-        m_headSeen = false;
-        m_head.clear();
-        m_pending.append(std::move(request));
-        processQueue();
-    }
+    ~Connection() override { m_server->connectionClosed(m_client); }
 
 private:
-    // Qt's server (6.4) hands over a request only once its whole body is in
-    // memory, and never answers `Expect: 100-continue`, so a client that asks
-    // for it (curl does for large uploads) would wait before sending the body.
-    // The request head is read here ahead of Qt's parser to answer that, and
-    // to turn away an upload beyond the size limit before its body arrives.
-    void inspectRequestHead()
-    {
-        if (m_headSeen)
-            return;
-        m_head += m_socket->peek(m_socket->bytesAvailable());
-        const qsizetype end = m_head.indexOf("\r\n\r\n");
-        if (end < 0) {
-            if (m_head.size() > MaxWatchedHead) {
-                m_headSeen = true;
-                m_head.clear();
-            }
-            return;
-        }
-        m_headSeen = true;
-        const QList<QByteArray> lines = m_head.left(end).split('\n');
-        m_head.clear();
-        // Another response is still being written: nothing may go in between.
-        // The size limit is then checked when the request is complete.
-        if (m_streaming || !m_pending.isEmpty() || m_closing)
-            return;
+    enum class State { Head, Body, Streaming, Closing };
+    enum class Sink { Discard, File };
 
-        bool expectContinue = false;
-        qint64 contentLength = -1;
-        for (const QByteArray &line : lines) {
-            const qsizetype colon = line.indexOf(':');
-            if (colon < 0)
+    void closed()
+    {
+        if (m_upload)
+            qCInfo(lcServer).noquote() << "upload to" << loggable(m_target) << "cut off";
+        m_upload.reset();
+        m_file.reset();
+        m_timer.stop();
+        m_state = State::Closing;
+        m_socket->deleteLater();
+    }
+
+    // Moves the connection on as far as the data at hand and the space in
+    // the socket allow. Called whenever either changes.
+    void drive()
+    {
+        if (m_driving)
+            return;
+        m_driving = true;
+        int handled = 0;
+        while (true) {
+            if (m_state == State::Streaming) {
+                if (!pump())
+                    break;
                 continue;
-            const QByteArray name = line.left(colon).trimmed();
-            const QByteArray value = line.mid(colon + 1).trimmed();
-            if (name.compare("expect", Qt::CaseInsensitive) == 0)
-                expectContinue = value.compare("100-continue", Qt::CaseInsensitive) == 0;
-            else if (name.compare("content-length", Qt::CaseInsensitive) == 0)
-                parseDigits(value, &contentLength);
+            }
+            if (m_state == State::Closing) {
+                dropInput();
+                shutdownWhenSent();
+                break;
+            }
+            // Responses the client does not read hold back the requests
+            // behind them.
+            if (m_state == State::Head && m_socket->bytesToWrite() >= HighWaterMark)
+                break;
+            // One client's pipelined requests do not keep the others waiting:
+            // after a few, the rest wait for the next turn of the event loop.
+            if (m_state == State::Head && handled >= RequestsPerTurn) {
+                if (!m_turnPending) {
+                    m_turnPending = true;
+                    QMetaObject::invokeMethod(this, &Connection::nextTurn, Qt::QueuedConnection);
+                }
+                break;
+            }
+            if (m_inPos == m_inEnd && !fillInput())
+                break;
+            if (m_state == State::Head) {
+                const int before = m_requests;
+                readHead();
+                handled += m_requests - before;
+            } else {
+                readBody();
+            }
         }
-        const qint64 limit = m_server->maxUploadSize();
-        if (limit > 0 && contentLength > limit) {
-            const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
-            m_method = requestLine.value(0);
-            m_path = requestLine.value(1);
-            // The body that would follow is not kept: the connection ends.
-            m_closeAfterResponse = true;
-            m_draining = true;
-            respondError(413, tooLargeMessage(limit));
-            return;
+        m_driving = false;
+        armTimer();
+    }
+
+    void nextTurn()
+    {
+        m_turnPending = false;
+        drive();
+    }
+
+    bool fillInput()
+    {
+        if (m_socket->state() != QAbstractSocket::ConnectedState || !m_socket->bytesAvailable())
+            return false;
+        if (m_in.size() != ChunkSize)
+            m_in.resize(ChunkSize);
+        const qint64 read = m_socket->read(m_in.data(), ChunkSize);
+        if (read <= 0)
+            return false;
+        m_inPos = 0;
+        m_inEnd = read;
+        m_lastProgress.restart();
+        return true;
+    }
+
+    void readHead()
+    {
+        const qsizetype used = m_parser.feed(m_in.constData() + m_inPos, m_inEnd - m_inPos);
+        m_inPos += used;
+        switch (m_parser.state()) {
+        case HttpRequestParser::State::Idle:
+            break;
+        case HttpRequestParser::State::Partial:
+            if (!m_headStarted.isValid())
+                m_headStarted.start();
+            break;
+        case HttpRequestParser::State::Error:
+            m_method = m_parser.head().method;
+            m_target = m_parser.head().target;
+            m_bodyPending = false;
+            m_close = true;
+            respondError(m_parser.errorStatus(), m_parser.errorReason());
+            break;
+        case HttpRequestParser::State::Complete:
+            handleRequest();
+            break;
         }
-        if (expectContinue)
-            m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+        // An idle keep-alive connection holds no input buffer.
+        if (m_inPos == m_inEnd && m_state == State::Head
+            && m_parser.state() == HttpRequestParser::State::Idle)
+            m_in = QByteArray();
     }
 
-    static QByteArray tooLargeMessage(qint64 limit)
+    void handleRequest()
     {
-        return "uploads are limited to " + QByteArray::number(limit) + " bytes";
-    }
+        m_request = m_parser.head();
+        m_parser.reset();
+        m_headStarted.invalidate();
+        ++m_requests;
+        m_method = m_request.method;
+        m_target = m_request.target;
+        m_close = !m_request.keepAlive || m_requests >= m_limits.maxRequestsPerConnection;
+        m_bodyPending = m_request.hasBody();
+        m_bodyRemaining = m_request.chunked ? 0 : m_request.contentLength;
+        m_decoder = HttpChunkedDecoder();
+        m_sink = Sink::Discard;
+        m_received = 0;
 
-    void processQueue()
-    {
-        if (m_processing)
-            return;
-        m_processing = true;
-        while (!m_streaming && !m_closing && !m_pending.isEmpty())
-            process(m_pending.takeFirst());
-        m_processing = false;
-    }
-
-    void process(const Request &request)
-    {
-        m_method = methodName(request.method);
-        m_path = request.path;
-        m_closeAfterResponse
-            = request.header("connection").trimmed().compare("close", Qt::CaseInsensitive) == 0;
-
-        const QByteArray authorization = request.header("authorization");
+        const QByteArray authorization = m_request.header("authorization");
         if (!m_server->isAuthorized(authorization)) {
             const QByteArray challenge = authorization.isEmpty()
                 ? QByteArray("Bearer realm=\"attachments\"")
                 : QByteArray("Bearer realm=\"attachments\", error=\"invalid_token\"");
-            respondError(401, "a valid bearer token is required",
-                         {{"WWW-Authenticate", challenge}});
+            refuse(401, "a valid bearer token is required", {{"WWW-Authenticate", challenge}});
             return;
         }
 
-        switch (request.method) {
-        case Method::Get:
-            serveFile(request, true);
-            break;
-        case Method::Head:
-            serveFile(request, false);
-            break;
-        case Method::Put:
-            storeFile(request);
-            break;
-        case Method::Delete:
-            removeFile(request);
-            break;
-        default:
+        if (m_method == "PUT") {
+            storeFile();
+            return;
+        }
+        // Bodies of other requests are not used: dropped when small enough.
+        keepBodyOnlyIfSmall();
+        if (m_method == "GET")
+            serveFile(true);
+        else if (m_method == "HEAD")
+            serveFile(false);
+        else if (m_method == "DELETE")
+            removeFile();
+        else
             respondError(405, "only GET, HEAD, PUT and DELETE are supported",
                          {{"Allow", "GET, HEAD, PUT, DELETE"}});
-            break;
-        }
     }
 
-    void serveFile(const Request &request, bool withBody)
+    // A request body that will not be used is read and dropped after the
+    // response when it is small and announced; otherwise the connection ends
+    // after the response. A client that asked whether to send it (Expect)
+    // has been answered with a final status and may not send it at all.
+    void keepBodyOnlyIfSmall()
     {
-        const FileServer::ResolvedPath resolved = m_server->resolve(request.path);
+        if (m_bodyPending
+            && (m_request.chunked || m_bodyRemaining > DiscardLimit || m_request.expectContinue))
+            m_close = true;
+    }
+
+    void refuse(int status, const QByteArray &message, Headers headers = {})
+    {
+        keepBodyOnlyIfSmall();
+        respondError(status, message, std::move(headers));
+    }
+
+    void serveFile(bool withBody)
+    {
+        const FileServer::ResolvedPath resolved = m_server->resolve(m_request.path());
         if (resolved.status) {
             respondError(resolved.status, resolved.reason);
             return;
@@ -349,19 +472,40 @@ private:
         // than Last-Modified's whole seconds.
         const QByteArray etag = '"' + QByteArray::number(size, 16) + '-'
             + QByteArray::number(modified.toMSecsSinceEpoch(), 16) + '"';
+
+        const QByteArray ifNoneMatch = m_request.header("if-none-match");
+        bool notModified = false;
+        if (!ifNoneMatch.isNull()) {
+            notModified = noneMatchHits(ifNoneMatch, etag);
+        } else {
+            const QDateTime since = parseHttpDate(m_request.header("if-modified-since"));
+            notModified
+                = since.isValid() && modified.toSecsSinceEpoch() <= since.toSecsSinceEpoch();
+        }
+        if (notModified) {
+            writeHead(304, {{"ETag", etag}, {"Last-Modified", lastModified}}, -1);
+            endResponse();
+            return;
+        }
+
         static const QMimeDatabase mimeDatabase;
+        const QByteArray type
+            = mimeDatabase.mimeTypeForFile(info, QMimeDatabase::MatchExtension).name().toUtf8();
         Headers headers {
-            {"Content-Type",
-             mimeDatabase.mimeTypeForFile(info, QMimeDatabase::MatchExtension).name().toUtf8()},
+            {"Content-Type", type},
             {"Accept-Ranges", "bytes"},
             {"Last-Modified", lastModified},
             {"ETag", etag},
+            {"Content-Security-Policy", "default-src 'none'; sandbox"},
         };
+        // Stored files are data: a browser saves what could run as a page.
+        if (isActiveType(type))
+            headers.emplaceBack("Content-Disposition", "attachment");
 
-        QByteArray range = request.header("range");
+        QByteArray range = m_request.header("range");
         // A range of a file that changed since the client's copy would splice
         // two versions together: send the whole file instead.
-        const QByteArray ifRange = request.header("if-range").trimmed();
+        const QByteArray ifRange = m_request.header("if-range").trimmed();
         if (!ifRange.isEmpty() && ifRange != etag && ifRange != lastModified)
             range.clear();
 
@@ -395,62 +539,160 @@ private:
         }
         m_file = std::move(file);
         m_remaining = length;
-        m_streaming = true;
-        pump();
+        m_state = State::Streaming;
     }
 
-    void storeFile(const Request &request)
+    void storeFile()
     {
-        const FileServer::ResolvedPath resolved = m_server->resolve(request.path);
-        if (resolved.status) {
-            respondError(resolved.status, resolved.reason);
+        if (!m_request.chunked && m_request.header("content-length").isNull()) {
+            m_close = true;
+            respondError(411, "uploads need a Content-Length or a chunked body");
             return;
         }
-        const qint64 limit = m_server->maxUploadSize();
-        if (limit > 0 && request.body.size() > limit) {
+        const FileServer::ResolvedPath resolved = m_server->resolve(m_request.path());
+        if (resolved.status) {
+            refuse(resolved.status, resolved.reason);
+            return;
+        }
+        const qint64 limit = m_limits.maxUploadSize;
+        if (limit > 0 && !m_request.chunked && m_request.contentLength > limit) {
+            // The body that would follow is not read: the connection ends.
+            m_close = true;
             respondError(413, tooLargeMessage(limit));
             return;
         }
         const QFileInfo info(resolved.filePath);
         if (info.isDir()) {
-            respondError(409, "the path is a directory");
+            refuse(409, "the path is a directory");
             return;
         }
         if (!QDir().mkpath(info.absolutePath())) {
-            respondError(409, "cannot create the parent directory");
+            refuse(409, "cannot create the parent directory");
             return;
         }
 
-        // Written in the partial directory and renamed over the final name
-        // only when complete, so readers see the old file or the new one,
-        // never a part.
-        QTemporaryFile temporary(m_server->partialDirectory() + QStringLiteral("/upload-XXXXXX"));
-        if (!temporary.open()) {
-            respondError(500, temporary.errorString().toUtf8());
+        // Written next to the final name and renamed over it only when
+        // complete, so readers see the old file or the new one, never a part.
+        auto upload = std::make_unique<QTemporaryFile>(info.absolutePath() + QLatin1Char('/')
+                                                       + FileServer::UploadPrefix
+                                                       + QStringLiteral("XXXXXX"));
+        if (!upload->open()) {
+            refuse(500, upload->errorString().toUtf8());
             return;
         }
-        if (temporary.write(request.body) != request.body.size() || !temporary.flush()) {
-            respondError(507, temporary.errorString().toUtf8());
+        m_upload = std::move(upload);
+        m_uploadPath = resolved.filePath;
+        m_synced = 0;
+        m_sink = Sink::File;
+        m_state = State::Body;
+        if (m_request.expectContinue)
+            m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+        if (!m_bodyPending)
+            bodyDone();
+    }
+
+    static QByteArray tooLargeMessage(qint64 limit)
+    {
+        return "uploads are limited to " + QByteArray::number(limit) + " bytes";
+    }
+
+    void readBody()
+    {
+        const char *data = m_in.constData() + m_inPos;
+        const qsizetype available = m_inEnd - m_inPos;
+        if (!m_request.chunked) {
+            const qsizetype length = qsizetype(qMin<qint64>(available, m_bodyRemaining));
+            m_inPos += length;
+            m_bodyRemaining -= length;
+            if (!take(data, length))
+                return;
+            if (m_bodyRemaining == 0)
+                bodyDone();
             return;
         }
-        temporary.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner
-                                 | QFileDevice::ReadGroup | QFileDevice::ReadOther);
-        temporary.close();
+        const HttpChunkedDecoder::Step step = m_decoder.feed(data, available);
+        m_inPos += step.consumed;
+        if (step.length > 0 && !take(data + step.offset, step.length))
+            return;
+        if (m_decoder.state() == HttpChunkedDecoder::State::Error) {
+            failBody(400, m_decoder.errorReason());
+        } else if (m_decoder.state() == HttpChunkedDecoder::State::Done) {
+            bodyDone();
+        }
+    }
+
+    bool take(const char *data, qsizetype length)
+    {
+        if (m_sink == Sink::Discard || length == 0)
+            return true;
+        m_received += length;
+        const qint64 limit = m_limits.maxUploadSize;
+        if (limit > 0 && m_received > limit) {
+            failBody(413, tooLargeMessage(limit));
+            return false;
+        }
+        if (m_upload->write(data, length) != length) {
+            failBody(507, m_upload->errorString().toUtf8());
+            return false;
+        }
+#ifdef Q_OS_LINUX
+        if (m_received - m_synced >= SyncInterval && m_upload->flush()) {
+            // Starts writing back what arrived, without waiting for it.
+            ::sync_file_range(m_upload->handle(), m_synced, m_received - m_synced,
+                              SYNC_FILE_RANGE_WRITE);
+            m_synced = m_received;
+        }
+#endif
+        return true;
+    }
+
+    // The body cannot be taken: answered, and the rest of it is not read.
+    void failBody(int status, const QByteArray &message)
+    {
+        m_upload.reset();
+        m_bodyPending = false;
+        m_close = true;
+        respondError(status, message);
+    }
+
+    void bodyDone()
+    {
+        m_bodyPending = false;
+        if (m_sink == Sink::File) {
+            finishUpload();
+            return;
+        }
+        m_state = State::Head;
+    }
+
+    void finishUpload()
+    {
+        std::unique_ptr<QTemporaryFile> upload = std::move(m_upload);
+        m_sink = Sink::Discard;
+        if (!upload->flush() || ::fsync(upload->handle()) != 0) {
+            respondError(507, QByteArray("cannot write the upload: ") + std::strerror(errno));
+            return;
+        }
+        upload->setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                               | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+        upload->close();
+        const QFileInfo info(m_uploadPath);
         const bool replaced = info.exists() || info.isSymLink();
-        if (std::rename(QFile::encodeName(temporary.fileName()).constData(),
-                        QFile::encodeName(resolved.filePath).constData())
+        if (std::rename(QFile::encodeName(upload->fileName()).constData(),
+                        QFile::encodeName(m_uploadPath).constData())
             != 0) {
             respondError(500,
                          QByteArray("cannot move the upload into place: ") + std::strerror(errno));
             return;
         }
-        temporary.setAutoRemove(false);
+        upload->setAutoRemove(false);
+        syncDirectory(info.absolutePath());
         respond(replaced ? 204 : 201, {}, {});
     }
 
-    void removeFile(const Request &request)
+    void removeFile()
     {
-        const FileServer::ResolvedPath resolved = m_server->resolve(request.path);
+        const FileServer::ResolvedPath resolved = m_server->resolve(m_request.path());
         if (resolved.status) {
             respondError(resolved.status, resolved.reason);
             return;
@@ -487,77 +729,98 @@ private:
         endResponse();
     }
 
+    // contentLength < 0: a response without a body or a length (304).
     void writeHead(int status, const Headers &headers, qint64 contentLength)
     {
         qCInfo(lcServerAccess).noquote().nospace()
-            << m_method << ' ' << m_path << ' ' << status << ' ' << contentLength;
+            << loggable(m_method) << ' ' << loggable(m_target) << ' ' << status << ' '
+            << qMax<qint64>(0, contentLength);
         QByteArray head
             = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+        head += "Date: " + httpDate(QDateTime::currentDateTimeUtc()) + "\r\n";
         for (const auto &header : headers)
             head += header.first + ": " + header.second + "\r\n";
-        head += "Content-Length: " + QByteArray::number(contentLength) + "\r\n";
-        if (m_closeAfterResponse)
+        head += "X-Content-Type-Options: nosniff\r\n";
+        if (contentLength >= 0)
+            head += "Content-Length: " + QByteArray::number(contentLength) + "\r\n";
+        if (m_close)
             head += "Connection: close\r\n";
         head += "\r\n";
         m_socket->write(head);
     }
 
-    void pump()
+    // The response is queued whole: on to the request body still to be
+    // dropped, the next request, or the end of the connection.
+    void endResponse()
     {
-        if (!m_file)
+        m_request = HttpRequestHead();
+        if (m_close) {
+            enterClosing();
             return;
+        }
+        if (m_bodyPending) {
+            m_sink = Sink::Discard;
+            m_state = State::Body;
+            return;
+        }
+        m_state = State::Head;
+    }
+
+    // Queues file data while the socket has room; true once the whole body
+    // is queued (or the connection was aborted).
+    bool pump()
+    {
         while (m_remaining > 0 && m_socket->bytesToWrite() < HighWaterMark) {
-            if (m_buffer.isEmpty())
+            if (m_buffer.size() != ChunkSize)
                 m_buffer.resize(ChunkSize);
             const qint64 read = m_file->read(m_buffer.data(), qMin(ChunkSize, m_remaining));
             if (read <= 0) {
                 // The file shrank or failed under us; the announced length can
                 // no longer be kept, and a short body must not look complete.
                 abortConnection("short read from " + m_file->fileName().toUtf8());
-                return;
+                return true;
             }
             m_socket->write(m_buffer.constData(), read);
             m_remaining -= read;
         }
         if (m_remaining > 0)
-            return;
+            return false;
         m_file.reset();
         m_buffer = QByteArray();
-        m_streaming = false;
         endResponse();
-        processQueue();
+        return true;
     }
 
-    void endResponse()
+    // Closing with unread data would reset the connection, and a client
+    // still sending would lose the response with it: stop sending once it is
+    // out, drop what still arrives, and close when the client does (or after
+    // LingerMs).
+    void enterClosing()
     {
-        if (!m_closeAfterResponse)
-            return;
-        m_closing = true;
-        m_pending.clear();
-        if (m_draining) {
-            // Closing with unread data would reset the connection, and a
-            // client still sending would lose the response with it: stop
-            // sending once it is out, drop what still arrives, and close when
-            // the client does (or after a while). Qt's parser, which would
-            // keep the body in memory, no longer reads the socket.
-            disconnect(m_socket, &QTcpSocket::readyRead, nullptr, nullptr);
-            if (m_socket->isTransactionStarted())
-                m_socket->commitTransaction();
-            connect(m_socket, &QTcpSocket::readyRead, this, &Connection::dropInput);
-            connect(m_socket, &QTcpSocket::bytesWritten, this, &Connection::shutdownWhenSent);
-            QTimer::singleShot(DrainTimeoutMs, m_socket, &QTcpSocket::abort);
-            dropInput();
-            shutdownWhenSent();
-            return;
-        }
-        m_socket->disconnectFromHost();
+        m_state = State::Closing;
+        m_closingSince.start();
+        // The idle clock starts again: a reset right after the last response
+        // byte would be the very loss this lingering avoids.
+        m_lastProgress.restart();
+        m_upload.reset();
+        m_file.reset();
+        m_in = QByteArray();
+        m_inPos = m_inEnd = 0;
+        m_parser.reset();
     }
 
-    void dropInput() { m_socket->skip(m_socket->bytesAvailable()); }
+    // A client still sending is still there: it gets until LingerMs to read
+    // the response and close.
+    void dropInput()
+    {
+        if (m_socket->bytesAvailable() > 0 && m_socket->skip(m_socket->bytesAvailable()) > 0)
+            m_lastProgress.restart();
+    }
 
     void shutdownWhenSent()
     {
-        if (m_shutDown || m_socket->bytesToWrite() > 0)
+        if (m_shutDown || m_socket->bytesToWrite() > 0
+            || m_socket->state() != QAbstractSocket::ConnectedState)
             return;
         m_shutDown = true;
         ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
@@ -565,37 +828,118 @@ private:
 
     void abortConnection(const QByteArray &why)
     {
-        qCWarning(lcServer).noquote() << why;
+        if (!why.isEmpty())
+            qCWarning(lcServer).noquote() << why;
+        m_upload.reset();
         m_file.reset();
-        m_streaming = false;
-        m_closing = true;
-        m_pending.clear();
+        m_state = State::Closing;
+        m_timer.stop();
         m_socket->abort();
+    }
+
+    void armTimer()
+    {
+        if (m_socket->state() != QAbstractSocket::ConnectedState)
+            return;
+        qint64 next = m_limits.idleTimeoutMs - m_lastProgress.elapsed();
+        if (m_state == State::Head && m_headStarted.isValid())
+            next = qMin<qint64>(next, m_limits.headTimeoutMs - m_headStarted.elapsed());
+        if (m_state == State::Closing)
+            next = qMin<qint64>(next, LingerMs - m_closingSince.elapsed());
+        m_timer.start(int(qBound(qint64(0), next, qint64(std::numeric_limits<int>::max()))));
+    }
+
+    void checkTimeouts()
+    {
+        if (m_state == State::Closing) {
+            if (m_closingSince.elapsed() >= LingerMs
+                || m_lastProgress.elapsed() >= m_limits.idleTimeoutMs) {
+                abortConnection({});
+                return;
+            }
+        } else if (m_state == State::Head && m_headStarted.isValid()
+                   && m_headStarted.elapsed() >= m_limits.headTimeoutMs) {
+            timeOut("the request head did not arrive in time");
+            return;
+        } else if (m_lastProgress.elapsed() >= m_limits.idleTimeoutMs) {
+            if (m_state == State::Head && !m_headStarted.isValid()
+                && m_socket->bytesToWrite() == 0) {
+                // An idle keep-alive connection: closed without a word.
+                enterClosing();
+                drive();
+                return;
+            }
+            if (m_state == State::Head || m_state == State::Body) {
+                timeOut("the request did not arrive in time");
+                return;
+            }
+            // The client stopped reading.
+            abortConnection({});
+            return;
+        }
+        armTimer();
+    }
+
+    void timeOut(const QByteArray &message)
+    {
+        if (m_state == State::Head) {
+            m_method = m_parser.head().method;
+            m_target = m_parser.head().target;
+        }
+        m_upload.reset();
+        m_bodyPending = false;
+        m_close = true;
+        respondError(408, message);
+        drive();
     }
 
     FileServer *m_server;
     QTcpSocket *m_socket;
-    QList<Request> m_pending;
-    std::unique_ptr<QFile> m_file;
+    QHostAddress m_client;
+    const ServerLimits m_limits;
+    HttpRequestParser m_parser;
+    HttpRequestHead m_request;
+    HttpChunkedDecoder m_decoder;
+    State m_state = State::Head;
+    Sink m_sink = Sink::Discard;
+    QTimer m_timer;
+    QElapsedTimer m_lastProgress;
+    QElapsedTimer m_headStarted;
+    QElapsedTimer m_closingSince;
+
+    QByteArray m_in; // what was read from the socket, from m_inPos to m_inEnd unused
+    qsizetype m_inPos = 0;
+    qsizetype m_inEnd = 0;
+
+    QByteArray m_method; // of the current request, for the log and HEAD
+    QByteArray m_target;
+    int m_requests = 0;
+    bool m_close = false; // after the current response
+    bool m_bodyPending = false;
+    qint64 m_bodyRemaining = 0;
+    qint64 m_received = 0;
+    qint64 m_synced = 0;
+    std::unique_ptr<QTemporaryFile> m_upload;
+    QString m_uploadPath;
+
+    std::unique_ptr<QFile> m_file; // of the response being streamed
     QByteArray m_buffer;
     qint64 m_remaining = 0;
-    QByteArray m_method;
-    QByteArray m_path;
-    QByteArray m_head;
-    bool m_headSeen = false;
-    bool m_streaming = false;
-    bool m_processing = false;
-    bool m_closing = false;
-    bool m_closeAfterResponse = false;
-    bool m_draining = false;
+
+    bool m_driving = false;
+    bool m_turnPending = false;
     bool m_shutDown = false;
 };
 
 FileServer::FileServer(QObject *parent)
-    : QAbstractHttpServer(parent)
+    : QObject(parent)
 { }
 
-FileServer::~FileServer() = default;
+FileServer::~FileServer()
+{
+    // Connections report their end to this object: gone before its members.
+    delete m_tcpServer;
+}
 
 bool FileServer::setRoot(const QString &path, QString *errorString)
 {
@@ -614,51 +958,68 @@ bool FileServer::setRoot(const QString &path, QString *errorString)
     QDirIterator leftovers(m_partialDir, QDir::Files | QDir::Hidden | QDir::System);
     while (leftovers.hasNext())
         QFile::remove(leftovers.next());
+    // Symbolic links are not followed: only what is really under the root.
+    QDirIterator uploads(m_root, {UploadPrefix + QLatin1Char('*')},
+                         QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
+    while (uploads.hasNext()) {
+        const QString file = uploads.next();
+        if (!QFileInfo(file).isSymLink())
+            QFile::remove(file);
+    }
     return true;
 }
 
-// Gives each connection its Connection before Qt's server sees the socket.
-class TcpServer : public QTcpServer
-{
-public:
-    TcpServer(FileServer *server)
-        : QTcpServer(server)
-        , m_server(server)
-    { }
-
-protected:
-    void incomingConnection(qintptr descriptor) override
-    {
-        auto *socket = new QTcpSocket(this);
-        if (!socket->setSocketDescriptor(descriptor)) {
-            qCWarning(lcServer) << "cannot accept a connection:" << socket->errorString();
-            delete socket;
-            return;
-        }
-        new Connection(m_server, socket);
-        addPendingConnection(socket);
-    }
-
-private:
-    FileServer *m_server;
-};
-
 bool FileServer::start(const QHostAddress &address, quint16 port, QString *errorString)
 {
-    auto *server = new TcpServer(this);
+    auto *server = new QTcpServer(this);
     if (!server->listen(address, port)) {
         *errorString = server->errorString();
         delete server;
         return false;
     }
     m_tcpServer = server;
-    bind(server);
+    connect(server, &QTcpServer::newConnection, this, &FileServer::acceptConnections);
     return true;
 }
 
 quint16 FileServer::port() const
 {
     return m_tcpServer ? m_tcpServer->serverPort() : 0;
+}
+
+void FileServer::acceptConnections()
+{
+    while (QTcpSocket *socket = m_tcpServer->nextPendingConnection()) {
+        QHostAddress client = socket->peerAddress();
+        bool isV4 = false;
+        const quint32 v4 = client.toIPv4Address(&isV4);
+        if (isV4)
+            client = QHostAddress(v4);
+        const int fromClient = m_perClient.value(client);
+        if (m_connections >= m_limits.maxConnections
+            || fromClient >= m_limits.maxConnectionsPerClient) {
+            if (!m_lastRefusalLog.isValid() || m_lastRefusalLog.elapsed() > 10000) {
+                m_lastRefusalLog.start();
+                qCWarning(lcServer).noquote() << "refusing connections from" << client.toString()
+                                              << "(limit reached:" << m_connections << "in total,"
+                                              << fromClient << "from that address)";
+            }
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        m_perClient.insert(client, fromClient + 1);
+        ++m_connections;
+        new Connection(this, socket, client);
+    }
+}
+
+void FileServer::connectionClosed(const QHostAddress &client)
+{
+    --m_connections;
+    auto it = m_perClient.find(client);
+    if (it != m_perClient.end() && --it.value() <= 0)
+        m_perClient.erase(it);
 }
 
 bool FileServer::isAuthorized(const QByteArray &authorization) const
@@ -707,6 +1068,9 @@ FileServer::ResolvedPath FileServer::resolve(const QByteArray &encodedPath) cons
             const QString segment = QString::fromUtf8(raw);
             if (segment.toUtf8() != raw)
                 return refuse(400, "the path is not valid UTF-8");
+            // Uploads in progress, anywhere, are nobody's business.
+            if (segment.startsWith(UploadPrefix))
+                return refuse(403, "forbidden");
             segments.append(segment);
         }
     }
@@ -726,26 +1090,6 @@ FileServer::ResolvedPath FileServer::resolve(const QByteArray &encodedPath) cons
         return refuse(403, "forbidden");
     result.filePath = filePath;
     return result;
-}
-
-bool FileServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
-{
-    auto *connection = socket->findChild<Connection *>(QString(), Qt::FindDirectChildrenOnly);
-    if (!connection)
-        connection = new Connection(this, socket);
-    Request copy;
-    copy.method = request.method();
-    copy.path = request.url().path(QUrl::FullyEncoded).toUtf8();
-    copy.headers = request.headers();
-    copy.body = request.body();
-    connection->enqueue(std::move(copy));
-    return true;
-}
-
-void FileServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
-{
-    // Unreachable: every request is handled above.
-    makeResponder(request, socket).write(QHttpServerResponder::StatusCode::NotFound);
 }
 
 #include "fileserver.moc"

@@ -1,32 +1,55 @@
 #ifndef FILESERVER_H
 #define FILESERVER_H
 
+#include "httprequestparser.h"
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qhash.h>
 #include <QtCore/qloggingcategory.h>
-#include <QtHttpServer/qabstracthttpserver.h>
+#include <QtCore/qobject.h>
 #include <QtNetwork/qhostaddress.h>
 
 Q_DECLARE_LOGGING_CATEGORY(lcServer)
 Q_DECLARE_LOGGING_CATEGORY(lcServerAccess)
 
 class QTcpServer;
+class Connection;
 
-// Serves one directory over HTTP for attachment storage: GET/HEAD (with byte
-// ranges), PUT (written atomically) and DELETE, optionally behind a bearer
-// token. Qt's server parses the requests; responses are written here so that
-// file bodies stream with back-pressure instead of piling up in the socket.
-class FileServer : public QAbstractHttpServer
+// What one client, or all of them, may take from the server.
+struct ServerLimits
+{
+    HttpLimits http;
+    int maxConnections = 256;
+    int maxConnectionsPerClient = 32;
+    // No byte received or sent for this long ends a connection.
+    int idleTimeoutMs = 60000;
+    // A request head must arrive whole within this time of its first byte.
+    int headTimeoutMs = 10000;
+    int maxRequestsPerConnection = 1000;
+    // Largest request body accepted, in bytes; 0: no limit.
+    qint64 maxUploadSize = 0;
+};
+
+// Serves one directory over HTTP/1.1 for attachment storage: GET/HEAD (with
+// byte ranges and conditional requests), PUT (streamed to disk and renamed
+// into place) and DELETE, optionally behind a bearer token. Requests are
+// parsed here, byte by byte, with hard limits (httprequestparser.h).
+class FileServer : public QObject
 {
     Q_OBJECT
 
 public:
-    // Uploads are written here first and renamed into place when complete.
+    // Uploads interrupted by an earlier run may have left files in this
+    // directory of the root, and files named with UploadPrefix anywhere below
+    // it; both are removed when the root is set and can never be requested.
     static constexpr QLatin1String PartialDirName {".partial"};
+    static constexpr QLatin1String UploadPrefix {".partial-upload-"};
 
     explicit FileServer(QObject *parent = nullptr);
     ~FileServer() override;
 
-    // Creates the directory if needed. Files left in the partial directory by
-    // an earlier run are removed.
+    // Creates the directory if needed and removes what interrupted uploads
+    // left in it.
     bool setRoot(const QString &path, QString *errorString);
     QString root() const { return m_root; }
     QString partialDirectory() const { return m_partialDir; }
@@ -35,9 +58,8 @@ public:
     void setToken(const QByteArray &token) { m_token = token; }
     QByteArray token() const { return m_token; }
 
-    // Largest request body accepted, in bytes; 0 (the default): no limit.
-    void setMaxUploadSize(qint64 bytes) { m_maxUploadSize = bytes; }
-    qint64 maxUploadSize() const { return m_maxUploadSize; }
+    void setLimits(const ServerLimits &limits) { m_limits = limits; }
+    const ServerLimits &limits() const { return m_limits; }
 
     bool start(const QHostAddress &address, quint16 port, QString *errorString);
     quint16 port() const;
@@ -54,19 +76,22 @@ public:
     // Maps a request path (percent-encoded, starting with '/') to a file under
     // the root, refusing every way out of it: dot segments in any encoding,
     // empty segments, encoded separators, symbolic links leading outside, and
-    // the partial directory.
+    // the files of uploads in progress.
     ResolvedPath resolve(const QByteArray &encodedPath) const;
 
-protected:
-    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
-    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
-
 private:
+    friend class Connection;
+    void acceptConnections();
+    void connectionClosed(const QHostAddress &client);
+
     QString m_root; // canonical
     QString m_partialDir;
     QByteArray m_token;
-    qint64 m_maxUploadSize = 0;
+    ServerLimits m_limits;
     QTcpServer *m_tcpServer = nullptr;
+    QHash<QHostAddress, int> m_perClient;
+    int m_connections = 0;
+    QElapsedTimer m_lastRefusalLog;
 };
 
 #endif // FILESERVER_H

@@ -541,6 +541,112 @@ private Q_SLOTS:
         QVERIFY2(growth < 8 * 1024 * 1024, QByteArray::number(growth).constData());
     }
 
+    // --- conditional requests and stored content -----------------------------
+
+    void conditionalGet()
+    {
+        startServer();
+        QCOMPARE(send("PUT", QStringLiteral("c.txt"), "content").status, 201);
+        const Response first = send("GET", QStringLiteral("c.txt"));
+        const QByteArray etag = first.header("ETag");
+        const QByteArray lastModified = first.header("Last-Modified");
+        QVERIFY(!etag.isEmpty());
+
+        for (const QByteArray &verb : {QByteArray("GET"), QByteArray("HEAD")}) {
+            const Response same
+                = send(verb, QStringLiteral("c.txt"), {}, {{"If-None-Match", etag}});
+            QCOMPARE(same.status, 304);
+            QVERIFY(same.body.isEmpty());
+            QCOMPARE(same.header("ETag"), etag);
+        }
+        QCOMPARE(
+            send("GET", QStringLiteral("c.txt"), {}, {{"If-None-Match", "\"other\", W/" + etag}})
+                .status,
+            304);
+        QCOMPARE(send("GET", QStringLiteral("c.txt"), {}, {{"If-None-Match", "*"}}).status, 304);
+        const Response other
+            = send("GET", QStringLiteral("c.txt"), {}, {{"If-None-Match", "\"other\""}});
+        QCOMPARE(other.status, 200);
+        QCOMPARE(other.body, QByteArray("content"));
+
+        QCOMPARE(
+            send("GET", QStringLiteral("c.txt"), {}, {{"If-Modified-Since", lastModified}}).status,
+            304);
+        QCOMPARE(send("GET", QStringLiteral("c.txt"), {},
+                      {{"If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"}})
+                     .status,
+                 200);
+        QCOMPARE(
+            send("GET", QStringLiteral("c.txt"), {}, {{"If-Modified-Since", "yesterday"}}).status,
+            200);
+        // If-None-Match decides when both are given.
+        QCOMPARE(send("GET", QStringLiteral("c.txt"), {},
+                      {{"If-None-Match", "\"other\""}, {"If-Modified-Since", lastModified}})
+                     .status,
+                 200);
+        // A new upload is a new version.
+        QCOMPARE(send("PUT", QStringLiteral("c.txt"), "changed").status, 204);
+        const Response changed
+            = send("GET", QStringLiteral("c.txt"), {}, {{"If-None-Match", etag}});
+        QCOMPARE(changed.status, 200);
+        QCOMPARE(changed.body, QByteArray("changed"));
+    }
+
+    // Stored files are never sniffed, and pages are downloaded, not shown.
+    void activeContentIsNotRendered()
+    {
+        startServer();
+        const QList<QPair<QString, bool>> files {
+            {QStringLiteral("page.html"), true},  {QStringLiteral("image.svg"), true},
+            {QStringLiteral("data.xml"), true},   {QStringLiteral("script.js"), true},
+            {QStringLiteral("photo.png"), false}, {QStringLiteral("notes.txt"), false},
+        };
+        for (const auto &file : files) {
+            QCOMPARE(send("PUT", file.first, "<script>alert(1)</script>").status, 201);
+            const Response got = send("GET", file.first);
+            QCOMPARE(got.status, 200);
+            QCOMPARE(got.header("X-Content-Type-Options"), QByteArray("nosniff"));
+            QVERIFY(got.header("Content-Security-Policy").contains("sandbox"));
+            QCOMPARE(got.header("Content-Disposition"),
+                     file.second ? QByteArray("attachment") : QByteArray());
+        }
+        QCOMPARE(send("GET", QStringLiteral("missing.html")).header("X-Content-Type-Options"),
+                 QByteArray("nosniff"));
+    }
+
+    void tokenFromFile()
+    {
+        const QString tokenFile = m_dir->path() + QStringLiteral("/token");
+        QVERIFY(writeFile(tokenFile, "from-a-file\n"));
+        m_server = std::make_unique<AttachmentsServer>();
+        QVERIFY2(m_server->start(rootPath(), {QStringLiteral("--token-file"), tokenFile}),
+                 qPrintable(m_server->errorString()));
+        QCOMPARE(send("PUT", QStringLiteral("f.txt"), "x").status, 401);
+        QCOMPARE(
+            send("PUT", QStringLiteral("f.txt"), "x", {{"Authorization", "Bearer from-a-file"}})
+                .status,
+            201);
+
+        // An empty or missing file, or both ways at once, is an error.
+        const QString empty = m_dir->path() + QStringLiteral("/empty");
+        QVERIFY(writeFile(empty, ""));
+        const QList<QStringList> bad {
+            {QStringLiteral("--token-file"), empty},
+            {QStringLiteral("--token-file"), m_dir->path() + QStringLiteral("/missing")},
+            {QStringLiteral("--token-file"), tokenFile, QStringLiteral("--token"),
+             QStringLiteral("t")},
+            {QStringLiteral("--token"), QStringLiteral("with blank")},
+        };
+        for (const QStringList &arguments : bad) {
+            QProcess process;
+            process.start(AttachmentsServer::program(),
+                          QStringList {QStringLiteral("--root"), rootPath()} + arguments);
+            QVERIFY(process.waitForFinished(10000));
+            QCOMPARE(process.exitCode(), 1);
+            QVERIFY(process.readAllStandardOutput().isEmpty());
+        }
+    }
+
     // --- DELETE ---------------------------------------------------------------
 
     void deleteFile()
