@@ -53,7 +53,10 @@ public:
             m_removed = true;
             maybeCheck();
         });
+        // Counts are refreshed together, at most every 50 ms: either may be
+        // the last to settle.
         connect(queue, &QAttachmentQueue::pendingDeletesChanged, this, &SmokeRun::maybeCheck);
+        connect(queue, &QAttachmentQueue::pendingUploadsChanged, this, &SmokeRun::maybeCheck);
     }
 
     void start()

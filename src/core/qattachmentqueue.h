@@ -116,7 +116,8 @@ public:
     int maxAttempts() const;
     void setMaxAttempts(int attempts);
     // Backoff after a failure: retryDelay * 2^(attempt-1) with jitter, capped at
-    // maxRetryDelay (milliseconds; defaults 1000 and 300000).
+    // maxRetryDelay and, when set, at syncInterval (milliseconds; defaults
+    // 1000 and 300000). A server's Retry-After may ask for up to maxRetryDelay.
     int retryDelay() const;
     void setRetryDelay(int msecs);
     int maxRetryDelay() const;

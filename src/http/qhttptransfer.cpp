@@ -1,6 +1,7 @@
 #include "qhttptransfer_p.h"
 
 #include "qattachmentlogging_p.h"
+#include "qattachmentremotestorage.h"
 #include "qhttpwire_p.h"
 
 #include <QtCore/qiodevice.h>
@@ -101,6 +102,38 @@ bool isTransportError(QNetworkReply::NetworkError error)
         || error == QNetworkReply::ProtocolUnknownError || error == QNetworkReply::ProtocolFailure;
 }
 
+// A validator goes back to the server in a header: printable ASCII only.
+QByteArray usableValidator(const QByteArray &value)
+{
+    if (value.size() > 1024)
+        return {};
+    for (const char c : value) {
+        if (c < 0x20 || c > 0x7e)
+            return {};
+    }
+    return value;
+}
+
+// The version of the resource the sink's bytes belong to (see
+// QAttachmentRemoteStorage::download()).
+QByteArray resumeValidator(const QIODevice *sink)
+{
+    return usableValidator(
+        sink->property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray());
+}
+
+// A validator If-Range accepts: a strong ETag, else Last-Modified; empty when
+// the response has neither.
+QByteArray responseValidator(const QNetworkReply *reply)
+{
+    const QByteArray etag = reply->rawHeader("ETag").trimmed();
+    if (etag.size() >= 2 && etag.startsWith('"') && etag.endsWith('"'))
+        return usableValidator(etag);
+    if (!etag.isEmpty())
+        return {}; // weak: If-Range must not use it, and a date is not better then
+    return usableValidator(reply->rawHeader("Last-Modified").trimmed());
+}
+
 } // namespace
 
 class QHttpTransfer::Private
@@ -173,8 +206,23 @@ void QHttpTransfer::Private::send()
                      QNetworkRequest::ManualRedirectPolicy);
     req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     req.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
-    if (request.sink && request.resumeFrom > 0)
-        req.setRawHeader("Range", "bytes=" + QByteArray::number(request.resumeFrom) + '-');
+    if (request.sink && request.resumeFrom > 0) {
+        const QByteArray validator = resumeValidator(request.sink);
+        if (validator.isEmpty()) {
+            // Nothing tells which version the bytes received so far belong
+            // to: joining them to the current one could mix two files.
+            qCDebug(lcHttp) << "no validator for the partial download, starting from 0";
+            request.resumeFrom = 0;
+            if (!request.sink->seek(0)) {
+                fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                      QStringLiteral("cannot rewind the download target")));
+                return;
+            }
+        } else {
+            req.setRawHeader("Range", "bytes=" + QByteArray::number(request.resumeFrom) + '-');
+            req.setRawHeader("If-Range", validator);
+        }
+    }
     // Qt 6.4 ignores the reply's read buffer limit over HTTP/2: with a sink
     // slower than the network the whole body piles up in memory (measured:
     // 233 MiB for a 128 MiB file). HTTP/1.1 keeps it bounded. A caller that
@@ -411,33 +459,53 @@ void QHttpTransfer::Private::onMetaDataChanged()
         return;
     }
 
-    bodyToSink = true;
-    offset = 0;
-    if (request.resumeFrom > 0) {
-        if (status == 206) {
-            const QByteArray header = reply->rawHeader("Content-Range");
-            const QHttpWire::ContentRange range = QHttpWire::parseContentRange(header);
-            if (range.first != request.resumeFrom || !range.reachesEnd()
-                || (announced >= 0 && announced != range.length())) {
-                fail(QAttachmentError(
-                    QAttachmentError::ProtocolError,
-                    QStringLiteral("%1 answered the range request from byte %2 with "
-                                   "Content-Range \"%3\" and Content-Length %4")
-                        .arg(QHttpWire::hostOf(reply->url()))
-                        .arg(request.resumeFrom)
-                        .arg(QString::fromLatin1(header.left(100)))
-                        .arg(announced),
-                    status));
-                return;
-            }
-            offset = request.resumeFrom;
-        } else if (!request.sink->seek(0)) {
-            // The whole resource is coming again.
+    if (status == 206 && request.resumeFrom > 0 && !restartedFromZero
+        && responseValidator(reply) != resumeValidator(request.sink)) {
+        // A server that ignores If-Range sends the rest of another version.
+        qCDebug(lcHttp) << "the resource changed since the partial download, starting from 0";
+        restartedFromZero = true;
+        request.resumeFrom = 0;
+        detachReply();
+        if (!request.sink->seek(0)) {
             fail(QAttachmentError(QAttachmentError::LocalStorageError,
                                   QStringLiteral("cannot rewind the download target")));
             return;
         }
+        sendAgain();
+        return;
     }
+
+    bodyToSink = true;
+    offset = 0;
+    if (status == 206) {
+        // The part must start where the download resumes (at 0 when no range
+        // was asked for: a part is not the whole file), reach the end and
+        // agree with the Content-Length.
+        const QByteArray header = reply->rawHeader("Content-Range");
+        const QHttpWire::ContentRange range = QHttpWire::parseContentRange(header);
+        if (range.first != request.resumeFrom || !range.reachesEnd()
+            || (announced >= 0 && announced != range.length())) {
+            fail(QAttachmentError(
+                QAttachmentError::ProtocolError,
+                QStringLiteral("%1 answered the request for the bytes from %2 on with "
+                               "Content-Range \"%3\" and Content-Length %4")
+                    .arg(QHttpWire::hostOf(reply->url()))
+                    .arg(request.resumeFrom)
+                    .arg(QString::fromLatin1(header.left(100)))
+                    .arg(announced),
+                status));
+            return;
+        }
+        offset = request.resumeFrom;
+    } else if (request.resumeFrom > 0 && !request.sink->seek(0)) {
+        // The whole resource is coming again.
+        fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                              QStringLiteral("cannot rewind the download target")));
+        return;
+    }
+    // Kept with the bytes, for the next attempt to resume against.
+    request.sink->setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty,
+                              responseValidator(reply));
     q->setProgress(offset, announced >= 0 ? offset + announced : -1);
 }
 

@@ -28,7 +28,17 @@ public:
     // adapter that can resume asks only for the rest (HTTP Range); one that
     // cannot, or whose server sends everything again, seeks `sink` to 0 first.
     // When the transfer finishes, sink->pos() is the length of the file.
+    //
+    // Bytes from an earlier attempt must belong to the same version of the
+    // object: the sink carries the validator of the response they came from
+    // (strong ETag, else Last-Modified) in its dynamic property
+    // ResumeValidatorProperty. A resume sends it as If-Range and starts over
+    // from byte 0 when the object changed or no validator is known; the
+    // adapter sets the property to the validator of every response it writes
+    // (an empty value when there is none), after positioning the sink, so
+    // that the owner of the partial bytes can keep it for the next attempt.
     virtual QAttachmentTransfer *download(const QAttachment &attachment, QIODevice *sink) = 0;
+    static constexpr const char ResumeValidatorProperty[] = "psaResumeValidator";
 
     // Deletes the remote object. Deleting an object that does not exist succeeds.
     virtual QAttachmentTransfer *remove(const QAttachment &attachment) = 0;

@@ -1,7 +1,9 @@
 #include "qfilesystemattachmentstorage.h"
 
 #include "qattachmentnames_p.h"
+#include "qattachmentremotestorage.h"
 
+#include <QtCore/qcoreevent.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qdiriterator.h>
 #include <QtCore/qfile.h>
@@ -100,6 +102,88 @@ bool syncToDisk(QFile &file, QString *errorString)
 #endif
     return true;
 }
+
+// Validators of partial files live beside them, one file each, in a hidden
+// folder that the listing of partial files leaves out.
+QString validatorPath(const QString &partialPath)
+{
+    const QFileInfo info(partialPath);
+    return info.path() + QStringLiteral("/.validators/") + info.fileName();
+}
+
+constexpr qint64 MaxValidatorSize = 1024;
+
+// The folder is ours: a link put in its place is never followed.
+void removeValidator(const QString &partialPath)
+{
+    const QString path = validatorPath(partialPath);
+    if (!isLink(QFileInfo(path).path()))
+        QFile::remove(path);
+}
+
+// A partial file that keeps the validator its adapter sets on it (see
+// QAttachmentRemoteStorage::download()) in a file of its own, so that a later
+// attempt, even after a restart, resumes only against the same version.
+// Whatever goes wrong with that file leaves no validator: the next attempt
+// then starts over, which is always safe.
+class PartialFile : public QFile
+{
+public:
+    // The path is kept here: a QFile opened from a descriptor forgets its name.
+    explicit PartialFile(const QString &path)
+        : QFile(path)
+        , m_path(path)
+    { }
+
+    void loadValidator()
+    {
+        const QString path = validatorPath(m_path);
+        QFile file;
+        if (size() == 0 || isLink(QFileInfo(path).path())
+            || !openNoFollow(file, path, QIODevice::ReadOnly, nullptr))
+            return;
+        const QByteArray validator = file.read(MaxValidatorSize + 1).trimmed();
+        if (validator.isEmpty() || validator.size() > MaxValidatorSize)
+            return;
+        m_loading = true;
+        setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty, validator);
+        m_loading = false;
+    }
+
+protected:
+    bool event(QEvent *e) override
+    {
+        if (e->type() == QEvent::DynamicPropertyChange && !m_loading
+            && static_cast<QDynamicPropertyChangeEvent *>(e)->propertyName()
+                == QAttachmentRemoteStorage::ResumeValidatorProperty)
+            keepValidator();
+        return QFile::event(e);
+    }
+
+private:
+    void keepValidator()
+    {
+        // Set when a response starts at pos(): whatever follows is left over
+        // from another attempt, maybe of another version.
+        if (size() > pos())
+            resize(pos());
+        const QByteArray validator
+            = property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray();
+        const QString path = validatorPath(m_path);
+        const QString dir = QFileInfo(path).path();
+        removeValidator(m_path);
+        if (validator.isEmpty() || validator.size() > MaxValidatorSize || isLink(dir)
+            || !QDir().mkpath(dir))
+            return;
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(validator) != validator.size()
+            || !file.commit())
+            QFile::remove(path);
+    }
+
+    QString m_path;
+    bool m_loading = false;
+};
 
 } // namespace
 
@@ -242,7 +326,7 @@ std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openPartial(const QStri
 {
     if (!checkName(name, errorString) || !initialize(errorString))
         return nullptr;
-    auto file = std::make_unique<QFile>(partialPath(name));
+    auto file = std::make_unique<PartialFile>(partialPath(name));
     // ReadWrite, not Append: a download that must start over seeks back to 0.
     // Unbuffered: a full disk fails the write that hit it, with its reason,
     // instead of a flush nobody checks.
@@ -250,6 +334,7 @@ std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openPartial(const QStri
                       errorString))
         return nullptr;
     file->seek(file->size());
+    file->loadValidator();
     return file;
 }
 
@@ -291,6 +376,7 @@ bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 siz
         return fail(errorString, QStringLiteral("cannot replace %1").arg(target));
     if (!QFile::rename(path, target))
         return fail(errorString, QStringLiteral("cannot move %1 to %2").arg(path, target));
+    removeValidator(path);
     const QFileInfo committed(target);
     if (!committed.isFile() || committed.size() != size)
         return fail(errorString,
@@ -306,6 +392,7 @@ bool QFileSystemAttachmentStorage::removePartial(const QString &name)
     if (!checkName(name, nullptr))
         return false;
     const QString path = partialPath(name);
+    removeValidator(path);
     return (!QFileInfo::exists(path) && !isLink(path)) || QFile::remove(path);
 }
 

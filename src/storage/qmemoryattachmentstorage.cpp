@@ -1,6 +1,10 @@
 #include "qmemoryattachmentstorage.h"
 
+#include "qattachmentremotestorage.h"
+
 #include <QtCore/qbuffer.h>
+#include <QtCore/qcoreevent.h>
+#include <QtCore/qvariant.h>
 
 namespace {
 
@@ -9,14 +13,40 @@ namespace {
 class SharedBuffer : public QBuffer
 {
 public:
-    explicit SharedBuffer(std::shared_ptr<QByteArray> bytes)
+    explicit SharedBuffer(std::shared_ptr<QByteArray> bytes,
+                          std::shared_ptr<QByteArray> validator = {})
         : m_bytes(std::move(bytes))
+        , m_validator(std::move(validator))
     {
         setBuffer(m_bytes.get());
+        if (m_validator && !m_validator->isEmpty() && !m_bytes->isEmpty()) {
+            m_loading = true;
+            setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty, *m_validator);
+            m_loading = false;
+        }
+    }
+
+protected:
+    // A partial file keeps the validator its adapter sets on it (see
+    // QAttachmentRemoteStorage::download()) for the next attempt; the bytes
+    // after the position it is set at belong to another attempt.
+    bool event(QEvent *e) override
+    {
+        if (m_validator && !m_loading && e->type() == QEvent::DynamicPropertyChange
+            && static_cast<QDynamicPropertyChangeEvent *>(e)->propertyName()
+                == QAttachmentRemoteStorage::ResumeValidatorProperty) {
+            if (m_bytes->size() > pos())
+                m_bytes->truncate(pos());
+            *m_validator
+                = property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray();
+        }
+        return QBuffer::event(e);
     }
 
 private:
     std::shared_ptr<QByteArray> m_bytes;
+    std::shared_ptr<QByteArray> m_validator;
+    bool m_loading = false;
 };
 
 void setError(QString *errorString, const QString &message)
@@ -95,6 +125,7 @@ bool QMemoryAttachmentStorage::clear(QString *errorString)
     Q_UNUSED(errorString);
     m_files.clear();
     m_partials.clear();
+    m_partialValidators.clear();
     return true;
 }
 
@@ -105,7 +136,10 @@ std::unique_ptr<QIODevice> QMemoryAttachmentStorage::openPartial(const QString &
     auto &bytes = m_partials[name];
     if (!bytes)
         bytes = std::make_shared<QByteArray>();
-    auto device = std::make_unique<SharedBuffer>(bytes);
+    auto &validator = m_partialValidators[name];
+    if (!validator)
+        validator = std::make_shared<QByteArray>();
+    auto device = std::make_unique<SharedBuffer>(bytes, validator);
     device->open(QIODevice::ReadWrite);
     device->seek(bytes->size());
     return device;
@@ -135,6 +169,7 @@ bool QMemoryAttachmentStorage::commitPartial(const QString &name, qint64 size, Q
     // A copy: a device still open on the partial bytes must not change the file.
     auto bytes = std::make_shared<QByteArray>((*it)->left(size));
     m_partials.remove(name);
+    m_partialValidators.remove(name);
     m_files.insert(name, std::move(bytes));
     return true;
 }
@@ -142,6 +177,7 @@ bool QMemoryAttachmentStorage::commitPartial(const QString &name, qint64 size, Q
 bool QMemoryAttachmentStorage::removePartial(const QString &name)
 {
     m_partials.remove(name);
+    m_partialValidators.remove(name);
     return true;
 }
 

@@ -41,6 +41,7 @@ public:
 private:
     QHash<QString, std::shared_ptr<QByteArray>> m_files;
     QHash<QString, std::shared_ptr<QByteArray>> m_partials;
+    QHash<QString, std::shared_ptr<QByteArray>> m_partialValidators; // see openPartial()
 };
 
 #endif // QMEMORYATTACHMENTSTORAGE_H

@@ -1,5 +1,7 @@
 #include "faultserver.h"
 
+#include <QtCore/qcryptographichash.h>
+
 #include <QtNetwork/qtcpserver.h>
 #include <QtNetwork/qtcpsocket.h>
 
@@ -92,6 +94,11 @@ int FaultServer::pendingFaults() const
     for (const auto &queue : m_faults)
         n += queue.size();
     return n;
+}
+
+QByteArray FaultServer::etagOf(const QByteArray &object)
+{
+    return '"' + QCryptographicHash::hash(object, QCryptographicHash::Sha1).toHex().left(16) + '"';
 }
 
 int FaultServer::requestCount(const QByteArray &method) const
@@ -203,7 +210,7 @@ void FaultServer::respond(Connection &c)
         if (object.isEmpty())
             object = QByteArray(4096, 'x');
         const QByteArray head = "HTTP/1.1 200 OK\r\nContent-Length: "
-            + QByteArray::number(object.size()) + "\r\n\r\n";
+            + QByteArray::number(object.size()) + "\r\nETag: " + etagOf(object) + "\r\n\r\n";
         switch (fault.type) {
         case Fault::Status:
             send(socket, fault.status, fault.body, fault.headers, method == "HEAD");
@@ -268,11 +275,13 @@ void FaultServer::respond(Connection &c)
             send(socket, 206, object.mid(from),
                  {{"Content-Range",
                    "bytes " + QByteArray::number(from) + '-' + QByteArray::number(object.size() - 1)
-                       + '/' + QByteArray::number(object.size())}},
+                       + '/' + QByteArray::number(object.size())},
+                  {"ETag", etagOf(object)}},
                  method == "HEAD");
             return;
         }
-        send(socket, 200, object, {{"Accept-Ranges", "bytes"}}, method == "HEAD");
+        send(socket, 200, object, {{"Accept-Ranges", "bytes"}, {"ETag", etagOf(object)}},
+             method == "HEAD");
     } else if (method == "DELETE") {
         if (m_objects.remove(r.path))
             send(socket, 204, {});

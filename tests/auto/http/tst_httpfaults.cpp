@@ -258,6 +258,37 @@ private Q_SLOTS:
         const qint64 from = range.mid(6, range.size() - 7).toLongLong();
         QVERIFY2(from > 0 && from <= bytes.size() / 2, range.constData());
         QCOMPARE(requests.at(1).headers.value("accept-encoding"), "identity");
+        // Only against the version the kept bytes came from.
+        QCOMPARE(requests.at(1).headers.value("if-range"), FaultServer::etagOf(bytes));
+        QVERIFY2(m_violations.isEmpty(), qPrintable(m_violations.join(QLatin1Char('\n'))));
+    }
+
+    // The object is replaced between two attempts. The partial file keeps the
+    // ETag of the first; this server ignores If-Range and sends the rest of
+    // the new version, whose ETag differs: the download starts over from 0
+    // instead of joining the two versions.
+    void replacedBetweenAttemptsStartsOver()
+    {
+        m_server->addFault("GET", Fault::of(Fault::Reset));
+        const QByteArray before = TestSupport::randomBytes(300 * 1024, 31);
+        const QByteArray after = TestSupport::randomBytes(300 * 1024, 32);
+        int gets = 0;
+        QString id;
+        connect(m_server, &FaultServer::requestReceived, this,
+                [&](const QByteArray &method, const QString &path) {
+                    if (method == "GET" && ++gets == 2) {
+                        m_server->objects().insert(path, after);
+                        m_expected.insert(id, after);
+                    }
+                });
+        id = watchRemoteOnly(before);
+        PSA_WAIT(stateOf(id) == State::Synced, 15000);
+        QCOMPARE(localBytes(id + QStringLiteral(".bin")), after);
+        const QList<FaultServer::Request> requests = m_server->requests();
+        QCOMPARE(requests.size(), 3);
+        QCOMPARE(requests.at(1).headers.value("if-range"), FaultServer::etagOf(before));
+        QVERIFY(requests.at(1).headers.contains("range"));
+        QVERIFY(!requests.at(2).headers.contains("range"));
         QVERIFY2(m_violations.isEmpty(), qPrintable(m_violations.join(QLatin1Char('\n'))));
     }
 

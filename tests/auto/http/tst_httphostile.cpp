@@ -747,20 +747,26 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("header");
         QTest::addColumn<QByteArray>("body");
         QTest::addColumn<bool>("accepted");
-        QTest::newRow("valid") << QByteArray("bytes 5-9/10") << QByteArray("world") << true;
-        QTest::newRow("unknown length") << QByteArray("bytes 5-9/*") << QByteArray("world") << true;
+        QTest::addColumn<bool>("resume"); // false: no range is asked for
+        QTest::newRow("valid") << QByteArray("bytes 5-9/10") << QByteArray("world") << true << true;
+        QTest::newRow("unknown length")
+            << QByteArray("bytes 5-9/*") << QByteArray("world") << true << true;
         // last + 1 wraps to the "length" when added in 64 bits.
         QTest::newRow("wrapping length")
             << QByteArray("bytes 5-9223372036854775807/-9223372036854775808") << QByteArray("world")
-            << false;
+            << false << true;
         QTest::newRow("int64 max length")
             << QByteArray("bytes 5-9223372036854775806/9223372036854775807") << QByteArray("world")
-            << false;
+            << false << true;
         QTest::newRow("beyond int64")
-            << QByteArray("bytes 5-99999999999999999999/*") << QByteArray("world") << false;
-        QTest::newRow("empty range") << QByteArray("bytes 5-4/5") << QByteArray() << false;
+            << QByteArray("bytes 5-99999999999999999999/*") << QByteArray("world") << false << true;
+        QTest::newRow("empty range") << QByteArray("bytes 5-4/5") << QByteArray() << false << true;
         QTest::newRow("length disagrees")
-            << QByteArray("bytes 5-9/10") << QByteArray("wor") << false;
+            << QByteArray("bytes 5-9/10") << QByteArray("wor") << false << true;
+        QTest::newRow("part without a range asked")
+            << QByteArray("bytes 5-9/10") << QByteArray("world") << false << false;
+        QTest::newRow("whole file as a part")
+            << QByteArray("bytes 0-4/5") << QByteArray("hello") << true << false;
     }
 
     void contentRangeNeverOverflows()
@@ -768,27 +774,33 @@ private Q_SLOTS:
         QFETCH(QByteArray, header);
         QFETCH(QByteArray, body);
         QFETCH(bool, accepted);
-        m_server->addFault("GET", Fault::answer(206, body, {{"Content-Range", header}}));
+        QFETCH(bool, resume);
+        m_server->addFault(
+            "GET", Fault::answer(206, body, {{"Content-Range", header}, {"ETag", "\"v1\""}}));
         QBuffer sink;
         QVERIFY(sink.open(QIODevice::ReadWrite));
-        sink.write("hello");
+        if (resume) {
+            sink.write("hello");
+            // The version the kept bytes belong to, as a storage keeps it.
+            sink.setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty, "\"v1\"");
+        }
         QNetworkAccessManager manager;
         QHttpTransfer transfer(Kind::Download, &manager);
         QHttpTransfer::Request request;
         request.request.setUrl(m_server->url().resolved(QUrl(QStringLiteral("x"))));
         request.sink = &sink;
-        request.resumeFrom = 5;
+        request.resumeFrom = resume ? 5 : 0;
         QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
         transfer.start(request);
         QVERIFY(finished.wait(10000));
         if (accepted) {
             QVERIFY2(!transfer.error().isError(), qPrintable(transfer.error().message()));
-            QCOMPARE(sink.data(), "helloworld");
+            QCOMPARE(sink.data(), resume ? QByteArray("helloworld") : body);
         } else {
             QCOMPARE(transfer.error().code(), Code::ProtocolError);
             QVERIFY2(transfer.error().message().contains(QStringLiteral("Content-Range")),
                      qPrintable(transfer.error().message()));
-            QCOMPARE(sink.data(), "hello");
+            QCOMPARE(sink.data(), resume ? QByteArray("hello") : QByteArray());
         }
     }
 };

@@ -6,6 +6,7 @@
 #include <attachmentsserver.h>
 #include <qattachmentqueue.h>
 #include <qhttpremotestorage.h>
+#include <resumecheck.h>
 #include <testsupport.h>
 
 #include <QtCore/qdir.h>
@@ -314,6 +315,16 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(saved.id()), State::Synced, 20000);
         QCOMPARE(readFile(remoteFile(saved.filename())), QByteArray("authorized bytes"));
         QCOMPARE(asked, (QList<bool> {false, true}));
+    }
+
+    // Resumed downloads against the embedded server, which honours If-Range:
+    // the same version resumes, a replaced one comes whole.
+    void resumeNeverMixesVersions()
+    {
+        startServer();
+        const QString problem = TestSupport::checkResumeAcrossVersions(
+            m_remote.get(), QAttachment(QStringLiteral("v"), QStringLiteral("versions.bin")));
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 };
 

@@ -1,5 +1,6 @@
 // Both local storages behave alike: every test runs on each.
 
+#include <qattachmentremotestorage.h>
 #include <qfilesystemattachmentstorage.h>
 #include <qmemoryattachmentstorage.h>
 #include <testsupport.h>
@@ -184,6 +185,52 @@ private Q_SLOTS:
         QCOMPARE(storage.openForReading(QStringLiteral("copy.bin"))->readAll(),
                  QByteArray("copied"));
         QVERIFY(QFile::exists(source));
+    }
+
+    // The validator a download sets on a partial file survives reopening (on
+    // disk: a restart too), goes with the file, and a new one drops the bytes after the
+    // position it was set at: those belong to another version.
+    void partialKeepsItsValidator_data() { storages(); }
+    void partialKeepsItsValidator()
+    {
+        const char *property = QAttachmentRemoteStorage::ResumeValidatorProperty;
+        QAttachmentLocalStorage &storage = *make();
+        {
+            std::unique_ptr<QIODevice> partial = storage.openPartial(QStringLiteral("v.bin"));
+            QVERIFY(partial);
+            QVERIFY(partial->property(property).toByteArray().isEmpty());
+            partial->setProperty(property, QByteArray("\"v1\""));
+            partial->write("0123456789");
+        }
+        {
+            std::unique_ptr<QIODevice> partial = storage.openPartial(QStringLiteral("v.bin"));
+            QCOMPARE(partial->pos(), 10);
+            QCOMPARE(partial->property(property).toByteArray(), QByteArray("\"v1\""));
+            // A response of another version starts at 0.
+            QVERIFY(partial->seek(0));
+            partial->setProperty(property, QByteArray("\"v2\""));
+            QCOMPARE(partial->size(), 0);
+            partial->write("abc");
+        }
+        {
+            std::unique_ptr<QIODevice> partial = storage.openPartial(QStringLiteral("v.bin"));
+            QCOMPARE(partial->pos(), 3);
+            QCOMPARE(partial->property(property).toByteArray(), QByteArray("\"v2\""));
+            // A response without a validator: nothing to resume against later.
+            partial->setProperty(property, QByteArray());
+        }
+        QVERIFY(storage.openPartial(QStringLiteral("v.bin"))->property(property).isNull());
+
+        storage.openPartial(QStringLiteral("v.bin"))->setProperty(property, QByteArray("\"v3\""));
+        QVERIFY(storage.removePartial(QStringLiteral("v.bin")));
+        {
+            std::unique_ptr<QIODevice> partial = storage.openPartial(QStringLiteral("v.bin"));
+            QVERIFY(partial->property(property).isNull());
+            partial->write("xyz");
+            partial->setProperty(property, QByteArray("\"v4\""));
+        }
+        QVERIFY(storage.commitPartial(QStringLiteral("v.bin"), 3));
+        QVERIFY(storage.openPartial(QStringLiteral("v.bin"))->property(property).isNull());
     }
 };
 
