@@ -440,11 +440,22 @@ qint64 QFileSystemAttachmentStorage::lastModified(const QString &name) const
 QStringList QFileSystemAttachmentStorage::partialNames() const
 {
     QStringList result;
-    QDirIterator it(m_root + QLatin1Char('/') + partialDirName(),
-                    QDir::Files | QDir::System | QDir::Hidden | QDir::NoDotAndDotDot);
+    const QString partials = m_root + QLatin1Char('/') + partialDirName();
+    QDirIterator it(partials, QDir::Files | QDir::System | QDir::Hidden | QDir::NoDotAndDotDot);
     while (it.hasNext()) {
         it.next();
         result.append(it.fileName());
+    }
+    // A validator whose partial file went some other way than removePartial()
+    // is named too, so that the start-up sweep removes it with removePartial().
+    const QString validators = validatorPath(partials + QStringLiteral("/x"));
+    if (!isLink(QFileInfo(validators).path())) {
+        QDirIterator kept(QFileInfo(validators).path(), QDir::Files | QDir::NoDotAndDotDot);
+        while (kept.hasNext()) {
+            kept.next();
+            if (!QFileInfo::exists(partials + QLatin1Char('/') + kept.fileName()))
+                result.append(kept.fileName());
+        }
     }
     return result;
 }

@@ -222,8 +222,11 @@ private Q_SLOTS:
         // by a download whose row was archived, and by a stale QSaveFile.
         const QString orphan = filesDir() + QStringLiteral("/0b5c-orphan.jpg");
         const QString stalePartial = filesDir() + QStringLiteral("/.partial/gone.jpg");
+        const QString staleValidator
+            = filesDir() + QStringLiteral("/.partial/.validators/lost.jpg");
         writeFile(orphan, "orphan");
         writeFile(stalePartial, "half");
+        writeFile(staleValidator, "\"etag\"");
         makeOld(orphan);
         // Owned, and so kept: a synced row's file, a download's partial file,
         // and a file newer than this run (its row may be about to commit).
@@ -241,6 +244,7 @@ private Q_SLOTS:
         QVERIFY(m_queue->startSync());
         QVERIFY(!QFile::exists(orphan));
         QVERIFY(!QFile::exists(stalePartial));
+        QVERIFY(!QFile::exists(staleValidator));
         QVERIFY(QFile::exists(filesDir() + QStringLiteral("/s1.jpg")));
         QVERIFY(QFile::exists(filesDir() + QStringLiteral("/.partial/d1.jpg")));
         QVERIFY(QFile::exists(fresh));
