@@ -101,87 +101,161 @@ QString problemWithExtension(const QString &extension)
 
 namespace {
 
-bool isNameChar(QChar c)
+// RFC 6838 §4.2 restricted-name-chars.
+bool isRestrictedNameChar(char16_t c)
 {
-    return (c >= QLatin1Char('a') && c <= QLatin1Char('z'))
-        || (c >= QLatin1Char('A') && c <= QLatin1Char('Z'))
-        || (c >= QLatin1Char('0') && c <= QLatin1Char('9'))
-        || QStringView(u"!#$&^_.+-").contains(c);
-}
-
-// RFC 7230 token characters, for parameter names and unquoted values.
-bool isTokenChar(QChar c)
-{
-    return isNameChar(c) || QStringView(u"%'*`|~").contains(c);
-}
-
-bool isTypeName(QStringView name)
-{
-    if (name.isEmpty() || name.size() > 127 || !name.front().isLetterOrNumber())
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '&':
+    case '-':
+    case '^':
+    case '_':
+    case '.':
+    case '+':
+        return true;
+    default:
         return false;
-    for (const QChar c : name) {
-        if (!isNameChar(c))
-            return false;
     }
-    return true;
 }
 
-bool isToken(QStringView text)
+// RFC 9110 §5.6.2 tchar.
+bool isTokenChar(char16_t c)
 {
-    if (text.isEmpty())
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
         return false;
-    for (const QChar c : text) {
-        if (!isTokenChar(c))
-            return false;
     }
-    return true;
 }
 
-bool isQuotedString(QStringView text)
+// Length of the restricted-name at `from`, 0 when there is none.
+qsizetype restrictedName(QStringView text, qsizetype from)
 {
-    if (text.size() < 2 || text.front() != u'"' || text.back() != u'"')
-        return false;
-    for (qsizetype i = 1; i + 1 < text.size(); ++i) {
-        const QChar c = text.at(i);
-        if (c == u'\\') {
-            if (++i + 1 >= text.size())
-                return false;
-            continue;
-        }
-        if (c == u'"')
-            return false;
-    }
-    return true;
+    qsizetype i = from;
+    // The first character is a letter or a digit.
+    if (i >= text.size() || text[i].unicode() >= 0x80 || !text[i].isLetterOrNumber())
+        return 0;
+    while (i < text.size() && isRestrictedNameChar(text[i].unicode()))
+        ++i;
+    return i - from;
+}
+
+qsizetype token(QStringView text, qsizetype from)
+{
+    qsizetype i = from;
+    while (i < text.size() && isTokenChar(text[i].unicode()))
+        ++i;
+    return i - from;
+}
+
+void skipSpace(QStringView text, qsizetype &i)
+{
+    while (i < text.size() && (text[i] == u' ' || text[i] == u'\t'))
+        ++i;
 }
 
 } // namespace
 
 QString problemWithMediaType(const QString &mediaType)
 {
-    for (const QChar c : mediaType) {
-        if (c.unicode() < 0x20 || c.unicode() >= 0x7f)
-            return QStringLiteral("the media type contains a control or non-ASCII character");
-    }
+    if (mediaType.isEmpty())
+        return QStringLiteral("the media type is empty");
     if (mediaType.size() > 255)
         return QStringLiteral("the media type is longer than 255 characters");
-    // Read in place: rows are checked on every read of the table.
-    const QStringView text(mediaType);
-    qsizetype end = text.indexOf(u';');
-    const QStringView essence = text.left(end < 0 ? text.size() : end).trimmed();
-    const qsizetype slash = essence.indexOf(u'/');
-    if (slash < 0 || !isTypeName(essence.left(slash)) || !isTypeName(essence.mid(slash + 1)))
-        return QStringLiteral("\"%1\" is not a media type of the form type/subtype").arg(mediaType);
-    while (end >= 0) {
-        const qsizetype start = end + 1;
-        end = text.indexOf(u';', start);
-        const QStringView parameter
-            = text.mid(start, end < 0 ? text.size() - start : end - start).trimmed();
-        const qsizetype equals = parameter.indexOf(u'=');
-        if (equals < 0 || !isToken(parameter.left(equals))
-            || !(isToken(parameter.mid(equals + 1)) || isQuotedString(parameter.mid(equals + 1))))
-            return QStringLiteral("the media type \"%1\" has a malformed parameter").arg(mediaType);
+    for (const QChar c : mediaType) {
+        if (c.unicode() < 0x20 && c != u'\t')
+            return QStringLiteral("the media type contains a control character (0x%1)")
+                .arg(c.unicode(), 2, 16, QLatin1Char('0'));
+        if (c.unicode() >= 0x7f)
+            return QStringLiteral("the media type \"%1\" contains a character outside "
+                                  "printable ASCII")
+                .arg(mediaType);
     }
-    return {};
+    // Read in place: rows are checked on every read of the table, and only a
+    // problem allocates.
+    const auto invalid = [&mediaType] {
+        return QStringLiteral("the media type \"%1\" is not a MIME type of the form type/subtype")
+            .arg(mediaType);
+    };
+    const QStringView text(mediaType);
+    qsizetype i = 0;
+    const qsizetype type = restrictedName(text, i);
+    if (type == 0 || type > 127)
+        return invalid();
+    i += type;
+    if (i >= text.size() || text[i] != u'/')
+        return invalid();
+    ++i;
+    const qsizetype subtype = restrictedName(text, i);
+    if (subtype == 0 || subtype > 127)
+        return invalid();
+    i += subtype;
+    // Parameters: *( OWS ";" OWS name "=" ( token / quoted-string ) )
+    while (true) {
+        skipSpace(text, i);
+        if (i >= text.size())
+            return {};
+        if (text[i] != u';')
+            return invalid();
+        ++i;
+        skipSpace(text, i);
+        const qsizetype name = token(text, i);
+        if (name == 0)
+            return QStringLiteral("the media type \"%1\" has a parameter without a name")
+                .arg(mediaType);
+        i += name;
+        if (i >= text.size() || text[i] != u'=')
+            return QStringLiteral("the media type \"%1\" has a parameter without a value")
+                .arg(mediaType);
+        ++i;
+        if (i < text.size() && text[i] == u'"') {
+            ++i;
+            bool closed = false;
+            while (i < text.size()) {
+                if (text[i] == u'\\') {
+                    i += 2;
+                    continue;
+                }
+                if (text[i] == u'"') {
+                    closed = true;
+                    ++i;
+                    break;
+                }
+                ++i;
+            }
+            if (!closed || i > text.size())
+                return QStringLiteral("the media type \"%1\" has an unterminated quoted "
+                                      "parameter value")
+                    .arg(mediaType);
+        } else {
+            const qsizetype value = token(text, i);
+            if (value == 0)
+                return QStringLiteral("the media type \"%1\" has a parameter without a value")
+                    .arg(mediaType);
+            i += value;
+        }
+    }
 }
 
 QString localNameFor(const QString &id, const QString &filename)

@@ -1,6 +1,8 @@
 #ifndef QATTACHMENTNAMES_P_H
 #define QATTACHMENTNAMES_P_H
 
+#include "qpowersyncattachmentsglobal.h"
+
 #include <QtCore/qstring.h>
 
 namespace QAttachmentNames {
@@ -14,11 +16,13 @@ QString problemWith(QStringView name, const QString &what);
 // and itself a safe name.
 QString problemWithExtension(const QString &extension);
 
-// A media type as it goes into a Content-Type header: `type/subtype` of
-// RFC 6838 name characters, optionally followed by `; name=value` parameters.
-// Refuses CR, LF and every other control character, so that no value can add
-// a header line. Returns an empty string for a valid media type.
-QString problemWithMediaType(const QString &mediaType);
+// A media type as it is stored with an attachment and sent as Content-Type:
+// "type/subtype" (RFC 6838 names: a letter or digit, then letters, digits
+// and !#$&-^_.+, at most 127 each), optionally followed by parameters
+// (`; name=value`, the value a token or a quoted string), printable ASCII
+// only, at most 255 characters. Empty for a valid one, else what is wrong; an
+// empty media type is not valid (callers that allow none check that first).
+POWERSYNC_ATTACHMENTS_EXPORT QString problemWithMediaType(const QString &mediaType);
 
 // The name of an attachment's file in local storage: the id and the
 // filename's last extension ("dat" when it has none). Ids are unique and an

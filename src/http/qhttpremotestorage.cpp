@@ -1,10 +1,43 @@
 #include "qhttpremotestorage.h"
 
 #include "qattachmentlogging_p.h"
+#include "qattachmentnames_p.h"
 #include "qhttpoperation_p.h"
 
 #include <QtCore/qpointer.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
+
+namespace {
+
+// A value put into the path as one segment is percent-encoded, yet servers
+// such as nginx decode %2F before they resolve dot segments: a value must
+// not become an empty, "." or ".." segment either way.
+QString problemWithPathField(const QString &value, const QString &field, const QString &id)
+{
+    const QString what = QStringLiteral("the %1 of attachment \"%2\"").arg(field, id);
+    if (value.isEmpty())
+        return QStringLiteral("%1 is empty and would leave an empty path segment").arg(what);
+    for (const QChar c : value) {
+        if (c.category() == QChar::Other_Control || c.unicode() == 0x7f)
+            return QStringLiteral("%1 contains a control character").arg(what);
+    }
+    qsizetype start = 0;
+    for (qsizetype i = 0; i <= value.size(); ++i) {
+        if (i < value.size() && value.at(i) != QLatin1Char('/') && value.at(i) != QLatin1Char('\\'))
+            continue;
+        const QStringView part = QStringView(value).mid(start, i - start);
+        if (part.isEmpty())
+            return QStringLiteral("%1 (\"%2\") has an empty part between path separators")
+                .arg(what, value);
+        if (part == u"." || part == u"..")
+            return QStringLiteral("%1 (\"%2\") would make a \"%3\" path segment")
+                .arg(what, value, part.toString());
+        start = i + 1;
+    }
+    return {};
+}
+
+} // namespace
 
 class QHttpRemoteStoragePrivate
 {
@@ -18,6 +51,9 @@ public:
     QHttpTransfer::Request baseRequest(const QAttachment &attachment, const QString &token) const;
     QHttpOperation *operation(QAttachmentTransfer::Kind kind, const QAttachment &attachment,
                               std::function<void(QHttpTransfer::Request &)> adjust);
+    QHttpOperation *failed(QAttachmentTransfer::Kind kind, const QAttachmentError &error);
+    // Why `attachment` has no URL under the path template; empty when it has one.
+    QString problemWithPath(const QAttachment &attachment) const;
 
     QHttpRemoteStorage *q = nullptr;
     QUrl baseUrl;
@@ -89,22 +125,51 @@ QHttpTransfer::Request QHttpRemoteStoragePrivate::baseRequest(const QAttachment 
     return request;
 }
 
+QString QHttpRemoteStoragePrivate::problemWithPath(const QAttachment &attachment) const
+{
+    const struct
+    {
+        QString placeholder;
+        QString field;
+        QString value;
+    } fields[] = {
+        {QStringLiteral("{filename}"), QStringLiteral("filename"), attachment.filename()},
+        {QStringLiteral("{id}"), QStringLiteral("id"), attachment.id()},
+        {QStringLiteral("{mediaType}"), QStringLiteral("media type"), attachment.mediaType()},
+    };
+    for (const auto &f : fields) {
+        if (!pathTemplate.contains(f.placeholder))
+            continue;
+        const QString problem = problemWithPathField(f.value, f.field, attachment.id());
+        if (!problem.isEmpty())
+            return problem;
+    }
+    return {};
+}
+
+QHttpOperation *QHttpRemoteStoragePrivate::failed(QAttachmentTransfer::Kind kind,
+                                                  const QAttachmentError &error)
+{
+    auto *op = new QHttpOperation(kind, manager());
+    op->setPrepare([error](bool, QHttpOperation::Ready ready) { ready({}, error); });
+    op->start();
+    return op;
+}
+
 QHttpOperation *
 QHttpRemoteStoragePrivate::operation(QAttachmentTransfer::Kind kind, const QAttachment &attachment,
                                      std::function<void(QHttpTransfer::Request &)> adjust)
 {
+    if (!baseUrl.isValid() || baseUrl.isRelative())
+        return failed(kind,
+                      QAttachmentError(QAttachmentError::InvalidInput,
+                                       QStringLiteral("HTTP storage has no valid baseUrl")));
+    const QString pathProblem = problemWithPath(attachment);
+    if (!pathProblem.isEmpty())
+        return failed(kind, QAttachmentError(QAttachmentError::InvalidInput, pathProblem));
     auto *op = new QHttpOperation(kind, manager());
     op->setRetryOnUnauthorized(bool(tokenProvider));
     op->setPrepareTimeout(transferTimeout);
-    if (!baseUrl.isValid() || baseUrl.isRelative()) {
-        op->setPrepare([](bool, QHttpOperation::Ready ready) {
-            ready({},
-                  QAttachmentError(QAttachmentError::InvalidInput,
-                                   QStringLiteral("HTTP storage has no valid baseUrl")));
-        });
-        op->start();
-        return op;
-    }
     QPointer<QHttpRemoteStorage> guard(q);
     // The token used for the first attempt, to tell a stale cache from a rejected token.
     auto used = std::make_shared<QString>();
@@ -249,6 +314,8 @@ void QHttpRemoteStorage::setNetworkAccessManager(QNetworkAccessManager *manager)
 
 QUrl QHttpRemoteStorage::urlFor(const QAttachment &attachment) const
 {
+    if (!d->problemWithPath(attachment).isEmpty())
+        return {};
     const auto segment
         = [](const QString &value) { return QString::fromLatin1(QUrl::toPercentEncoding(value)); };
     QString relative = d->pathTemplate;
@@ -270,6 +337,18 @@ QAttachmentTransfer *QHttpRemoteStorage::upload(const QAttachment &attachment, Q
 {
     const QByteArray method = d->uploadMethod.toLatin1();
     const QString mediaType = attachment.mediaType();
+    if (!mediaType.isEmpty()) {
+        const QString problem = QAttachmentNames::problemWithMediaType(mediaType);
+        if (!problem.isEmpty()) {
+            QHttpOperation *op = d->failed(
+                QAttachmentTransfer::Upload,
+                QAttachmentError(
+                    QAttachmentError::InvalidInput,
+                    QStringLiteral("attachment \"%1\": %2").arg(attachment.id(), problem)));
+            op->setDevice(source);
+            return op;
+        }
+    }
     QHttpOperation *op = d->operation(
         QAttachmentTransfer::Upload, attachment, [=](QHttpTransfer::Request &request) {
             request.method = method;

@@ -74,7 +74,8 @@ public:
     QNetworkAccessManager *networkAccessManager() const;
     void setNetworkAccessManager(QNetworkAccessManager *manager);
 
-    // Where `attachment` is stored.
+    // Where `attachment` is stored; empty when one of the values the path
+    // template uses would make an empty, "." or ".." segment.
     QUrl urlFor(const QAttachment &attachment) const;
 
     QAttachmentTransfer *upload(const QAttachment &attachment, QIODevice *source) override;

@@ -2,10 +2,10 @@
 
 #include "qattachmentlogging_p.h"
 #include "qattachmentremotestorage.h"
+#include "qhttpwire_p.h"
 
-#include <QtCore/qdatetime.h>
 #include <QtCore/qiodevice.h>
-#include <QtCore/qlocale.h>
+#include <QtCore/qmetaobject.h>
 #include <QtCore/qtimer.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
 #include <QtNetwork/qnetworkreply.h>
@@ -14,7 +14,6 @@ namespace {
 
 constexpr qint64 ReadBufferSize = 256 * 1024;
 constexpr qint64 CopyChunkSize = 64 * 1024;
-constexpr int MessageBodyLimit = 300;
 constexpr int MaxRedirects = 10;
 
 // A window [start, start + length) of another random-access device. QNAM
@@ -64,6 +63,36 @@ private:
     qint64 m_length;
 };
 
+// What happened to the connection, in Qt's words where it has some; Qt
+// sometimes reports only "Unknown error" for a connection the peer reset.
+QString causeOf(QNetworkReply *reply)
+{
+    const QString text = QHttpWire::redactSecrets(reply->errorString(), reply->url());
+    if (!text.isEmpty() && text != QLatin1String("Unknown error"))
+        return text;
+    switch (reply->error()) {
+    case QNetworkReply::RemoteHostClosedError:
+        return QStringLiteral("the connection was closed or reset by the server");
+    case QNetworkReply::UnknownNetworkError:
+        // What Qt reports for a connection reset while the request body is written.
+        return QStringLiteral("the connection broke with no reason given (closed or reset)");
+    case QNetworkReply::ConnectionRefusedError:
+        return QStringLiteral("connection refused");
+    case QNetworkReply::HostNotFoundError:
+        return QStringLiteral("host not found");
+    case QNetworkReply::TimeoutError:
+        return QStringLiteral("the connection timed out");
+    case QNetworkReply::SslHandshakeFailedError:
+        return QStringLiteral("the TLS handshake failed");
+    case QNetworkReply::TemporaryNetworkFailureError:
+    case QNetworkReply::NetworkSessionFailedError:
+        return QStringLiteral("the network is not available");
+    default:
+        return QString::fromLatin1(
+            QMetaEnum::fromType<QNetworkReply::NetworkError>().valueToKey(reply->error()));
+    }
+}
+
 bool isTransportError(QNetworkReply::NetworkError error)
 {
     // Codes below 200 are connection and proxy failures; 301 and 399 mean the
@@ -71,69 +100,6 @@ bool isTransportError(QNetworkReply::NetworkError error)
     // is Qt's translation of an HTTP status, which is handled from the status.
     return (error > QNetworkReply::NoError && error < QNetworkReply::ContentAccessDenied)
         || error == QNetworkReply::ProtocolUnknownError || error == QNetworkReply::ProtocolFailure;
-}
-
-QString bodySnippet(const QByteArray &body)
-{
-    QString text = QString::fromUtf8(body.left(MessageBodyLimit * 2)).simplified();
-    if (text.size() > MessageBodyLimit)
-        text = text.left(MessageBodyLimit) + QStringLiteral("...");
-    return text;
-}
-
-// Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-qint64 parseRetryAfter(const QByteArray &value)
-{
-    const QByteArray trimmed = value.trimmed();
-    if (trimmed.isEmpty())
-        return -1;
-    bool ok = false;
-    const qint64 seconds = trimmed.toLongLong(&ok);
-    if (ok)
-        return seconds < 0 ? -1 : seconds * 1000;
-    const QString text = QString::fromLatin1(trimmed);
-    QDateTime when
-        = QLocale::c().toDateTime(text, QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"));
-    if (!when.isValid())
-        when = QDateTime::fromString(text, Qt::RFC2822Date);
-    if (!when.isValid())
-        return -1;
-    when.setTimeSpec(Qt::UTC);
-    return qMax<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(when));
-}
-
-// "bytes 100-199/200" → 100; -1 when absent or malformed.
-qint64 contentRangeStart(const QByteArray &value)
-{
-    const QByteArray v = value.trimmed();
-    if (!v.startsWith("bytes "))
-        return -1;
-    const int dash = v.indexOf('-');
-    if (dash < 0)
-        return -1;
-    bool ok = false;
-    const qint64 start = v.mid(6, dash - 6).trimmed().toLongLong(&ok);
-    return ok ? start : -1;
-}
-
-// "bytes 100-199/200" → true; false when the range stops before the known
-// complete length ("bytes 100-149/200"), or the end is missing.
-bool contentRangeReachesEnd(const QByteArray &value)
-{
-    const QByteArray v = value.trimmed();
-    const int dash = v.indexOf('-');
-    const int slash = v.indexOf('/');
-    if (dash < 0 || slash < dash)
-        return false;
-    bool ok = false;
-    const qint64 last = v.mid(dash + 1, slash - dash - 1).trimmed().toLongLong(&ok);
-    if (!ok)
-        return false;
-    const QByteArray complete = v.mid(slash + 1).trimmed();
-    if (complete == "*")
-        return true;
-    const qint64 length = complete.toLongLong(&ok);
-    return ok && last + 1 == length;
 }
 
 // A validator goes back to the server in a header: printable ASCII only.
@@ -207,6 +173,7 @@ public:
     qint64 announced = -1; // Content-Length of this response
     qint64 received = 0; // body bytes of this response seen so far
     qint64 sendTotal = -1; // request body length, -1 when unknown
+    qint64 bodySent = 0; // request body bytes handed to the connection so far
     QByteArray kept;
     QList<QNetworkReply::RawHeaderPair> headers;
     bool restartedFromZero = false;
@@ -301,6 +268,7 @@ void QHttpTransfer::Private::send()
     }
 
     sendTotal = bodyTotal;
+    bodySent = 0;
     QNetworkReply *r = nullptr;
     if (method == "GET" && !device)
         r = manager->get(req);
@@ -316,14 +284,16 @@ void QHttpTransfer::Private::send()
         r = manager->sendCustomRequest(req, method, device);
     reply = r;
     r->setReadBufferSize(ReadBufferSize);
-    qCDebug(lcHttp) << method << req.url().toDisplayString() << "body" << bodyTotal << "range from"
-                    << (request.sink ? request.resumeFrom : 0);
+    // Never the query: a presigned URL carries its signature there.
+    qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(req.url()) << "body" << bodyTotal
+                              << "range from" << (request.sink ? request.resumeFrom : 0);
 
     QObject::connect(r, &QNetworkReply::metaDataChanged, q, [this] { onMetaDataChanged(); });
     QObject::connect(r, &QNetworkReply::readyRead, q, [this] { onReadyRead(); });
     QObject::connect(r, &QNetworkReply::finished, q, [this] { onFinished(); });
     QObject::connect(r, &QNetworkReply::uploadProgress, q, [this](qint64 sent, qint64 total) {
         touch();
+        bodySent = qMax(bodySent, sent);
         // QNAM reports (0, 0) once the body is out; that is not a step back.
         if (q->kind() == Upload && total > 0)
             q->setProgress(sent, total);
@@ -373,16 +343,22 @@ bool QHttpTransfer::Private::followRedirect()
     if (!target.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
         || (from.scheme() == QLatin1String("https") && scheme != QLatin1String("https")))
         return false;
-    qCDebug(lcHttp) << "following the redirect to" << target.toDisplayString();
+    qCDebug(lcHttp).noquote() << "following the redirect to" << QHttpWire::redactedUrl(target);
     ++redirects;
     detachReply();
-    // Credentials are for the origin that asked for them.
+    // Every header the app or the adapter set (Authorization, static headers,
+    // the headers of a presigned request) is meant for the origin that was
+    // asked, and none of them goes to another one. Once dropped, they stay
+    // dropped, also on a way back.
     const auto origin = [](const QUrl &url) {
         return url.adjusted(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery
                             | QUrl::RemoveFragment);
     };
-    if (origin(target) != origin(from))
-        request.request.setRawHeader("Authorization", QByteArray());
+    if (origin(target) != origin(from)) {
+        const QList<QByteArray> names = request.request.rawHeaderList();
+        for (const QByteArray &name : names)
+            request.request.setRawHeader(name, QByteArray());
+    }
     request.request.setUrl(target);
     sendAgain();
     return true;
@@ -501,26 +477,31 @@ void QHttpTransfer::Private::onMetaDataChanged()
 
     bodyToSink = true;
     offset = 0;
-    if (request.resumeFrom > 0) {
-        if (status == 206) {
-            const QByteArray range = reply->rawHeader("Content-Range");
-            if (contentRangeStart(range) != request.resumeFrom || !contentRangeReachesEnd(range)) {
-                fail(QAttachmentError(
-                    QAttachmentError::ProtocolError,
-                    QStringLiteral("server answered the range request from "
-                                   "byte %1 with Content-Range \"%2\"")
-                        .arg(request.resumeFrom)
-                        .arg(QString::fromLatin1(reply->rawHeader("Content-Range"))),
-                    status));
-                return;
-            }
-            offset = request.resumeFrom;
-        } else if (!request.sink->seek(0)) {
-            // The whole resource is coming again.
-            fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                  QStringLiteral("cannot rewind the download target")));
+    if (status == 206) {
+        // The part must start where the download resumes (at 0 when no range
+        // was asked for: a part is not the whole file), reach the end and
+        // agree with the Content-Length.
+        const QByteArray header = reply->rawHeader("Content-Range");
+        const QHttpWire::ContentRange range = QHttpWire::parseContentRange(header);
+        if (range.first != request.resumeFrom || !range.reachesEnd()
+            || (announced >= 0 && announced != range.length())) {
+            fail(QAttachmentError(
+                QAttachmentError::ProtocolError,
+                QStringLiteral("%1 answered the request for the bytes from %2 on with "
+                               "Content-Range \"%3\" and Content-Length %4")
+                    .arg(QHttpWire::hostOf(reply->url()))
+                    .arg(request.resumeFrom)
+                    .arg(QString::fromLatin1(header.left(100)))
+                    .arg(announced),
+                status));
             return;
         }
+        offset = request.resumeFrom;
+    } else if (request.resumeFrom > 0 && !request.sink->seek(0)) {
+        // The whole resource is coming again.
+        fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                              QStringLiteral("cannot rewind the download target")));
+        return;
     }
     // Kept with the bytes, for the next attempt to resume against.
     request.sink->setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty,
@@ -581,36 +562,27 @@ void QHttpTransfer::Private::onReadyRead()
 
 QAttachmentError QHttpTransfer::Private::statusError()
 {
-    const QString reason = reply
-        ? reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString().trimmed()
-        : QString();
     QAttachmentError error;
     if (errorParser) {
         error = errorParser(status, kept);
     } else {
-        QString message = QStringLiteral("HTTP %1").arg(status);
-        if (!reason.isEmpty())
-            message += QLatin1Char(' ') + reason;
-        if (status >= 300 && status < 400) {
-            const QByteArray location = reply ? reply->rawHeader("Location") : QByteArray();
-            message += q->kind() == Upload
-                ? QStringLiteral(": the server redirected the upload to \"%1\"; uploads do "
-                                 "not follow redirects, point the storage at the final URL")
-                      .arg(QString::fromLatin1(location))
-                : QStringLiteral(": redirected to \"%1\", which is not followed")
-                      .arg(QString::fromLatin1(location));
-        }
-        const QString snippet = bodySnippet(kept);
-        if (!snippet.isEmpty())
-            message += QStringLiteral(": ") + snippet;
-        error = QAttachmentError::fromHttpStatus(status, message);
+        QHttpWire::StatusAnswer answer;
+        answer.status = status;
+        answer.reason = reply
+            ? reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
+            : QString();
+        answer.location = reply ? reply->rawHeader("Location") : QByteArray();
+        answer.body = kept;
+        answer.upload = q->kind() == Upload;
+        answer.requestUrl = request.request.url();
+        error = QHttpWire::statusError(answer);
     }
     if (!error.isError())
         error = QAttachmentError::fromHttpStatus(status);
     if (error.httpStatus() == 0)
         error.setHttpStatus(status);
     if (error.retryAfterMs() < 0 && reply)
-        error.setRetryAfterMs(parseRetryAfter(reply->rawHeader("Retry-After")));
+        error.setRetryAfterMs(QHttpWire::parseRetryAfter(reply->rawHeader("Retry-After")));
     return error;
 }
 
@@ -636,28 +608,45 @@ void QHttpTransfer::Private::onFinished()
                  || netError == QNetworkReply::ProtocolUnknownError
                  || (netError == QNetworkReply::NoError && !responseStarted))
             code = QAttachmentError::ProtocolError;
-        QString message = reply->errorString();
+        // Qt's text names the cause; the host says where, and the query
+        // (a presigned signature) is never part of it.
+        const QString host = QHttpWire::hostOf(reply->url());
+        const QString cause = causeOf(reply);
+        QString message;
         if (responseStarted && netError == QNetworkReply::RemoteHostClosedError && announced >= 0
             && received < announced) {
             // The server ended the connection inside the announced body; Qt
             // cannot tell a close from a reset here.
             code = QAttachmentError::ProtocolError;
-            message = QStringLiteral("short body: the connection ended after %1 of the "
-                                     "announced %2 bytes (%3)")
+            message = QStringLiteral("short body from %1: the connection ended after %2 of the "
+                                     "announced %3 bytes (%4)")
+                          .arg(host)
                           .arg(received)
                           .arg(announced)
-                          .arg(message);
+                          .arg(cause);
         } else if (responseStarted) {
-            message = QStringLiteral("HTTP %1 response broken off after %2 bytes: %3")
+            message = QStringLiteral("HTTP %1 response from %2 broken off after %3 bytes: %4")
                           .arg(status)
+                          .arg(host)
                           .arg(received)
-                          .arg(message);
-        } else if (netError == QNetworkReply::NoError)
-            message = QStringLiteral("the server sent no valid HTTP response");
-        else if (netError == QNetworkReply::RemoteHostClosedError)
-            message = QStringLiteral("the server closed the connection without a valid HTTP "
-                                     "response (%1)")
-                          .arg(message);
+                          .arg(cause);
+        } else if (netError == QNetworkReply::NoError) {
+            message = QStringLiteral("%1 sent no valid HTTP response").arg(host);
+        } else if (sendTotal > 0 && bodySent < sendTotal) {
+            // The request body did not get out whole: a short write.
+            message = QStringLiteral("the connection to %1 ended after %2 of %3 bytes of the "
+                                     "request body were sent, without a valid HTTP response: %4")
+                          .arg(host)
+                          .arg(bodySent)
+                          .arg(sendTotal)
+                          .arg(cause);
+        } else if (netError == QNetworkReply::RemoteHostClosedError) {
+            message = QStringLiteral("%1 closed the connection without a valid HTTP "
+                                     "response (%2)")
+                          .arg(host, cause);
+        } else {
+            message = QStringLiteral("request to %1 failed: %2").arg(host, cause);
+        }
         fail(QAttachmentError(code, message, status));
         return;
     }
@@ -698,7 +687,9 @@ void QHttpTransfer::Private::onTimeout()
     if (!reply)
         return;
     fail(QAttachmentError(QAttachmentError::Timeout,
-                          QStringLiteral("no progress for %1 ms").arg(request.transferTimeoutMs),
+                          QStringLiteral("no progress from %1 for %2 ms")
+                              .arg(QHttpWire::hostOf(request.request.url()))
+                              .arg(request.transferTimeoutMs),
                           status));
 }
 
@@ -734,9 +725,19 @@ void QHttpTransfer::start(const Request &request)
         return;
     }
     if (!request.request.url().isValid()) {
-        d->fail(QAttachmentError(
-            QAttachmentError::InvalidInput,
-            QStringLiteral("invalid URL \"%1\"").arg(request.request.url().toString())));
+        d->fail(QAttachmentError(QAttachmentError::InvalidInput,
+                                 QStringLiteral("invalid URL \"%1\"")
+                                     .arg(QHttpWire::redactedUrl(request.request.url()))));
+        return;
+    }
+    // A CR or LF in a header would end it early and let what follows be read
+    // as more headers or a second request: nothing of it is sent.
+    const QString problem
+        = QHttpWire::problemWithRequest(request.request, request.method.trimmed().toUpper());
+    if (!problem.isEmpty()) {
+        d->fail(QAttachmentError(QAttachmentError::InvalidInput,
+                                 QStringLiteral("refusing to send the request to %1: %2")
+                                     .arg(QHttpWire::hostOf(request.request.url()), problem)));
         return;
     }
     d->send();

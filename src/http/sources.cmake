@@ -7,6 +7,8 @@ set(_public
 target_sources(PowerSyncAttachments PRIVATE
     ${_dir}/qhttptransfer_p.h
     ${_dir}/qhttptransfer.cpp
+    ${_dir}/qhttpwire_p.h
+    ${_dir}/qhttpwire.cpp
     ${_dir}/qhttpoperation_p.h
     ${_dir}/qhttpoperation.cpp
     ${_dir}/qhttpremotestorage.cpp

@@ -2,10 +2,10 @@
 #include "qs3remotestorage_p.h"
 
 #include "qattachmentlogging_p.h"
+#include "qattachmentnames_p.h"
 
 #include <QtCore/qbuffer.h>
 #include <QtCore/qfile.h>
-#include <QtCore/qxmlstream.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
 
 #include <algorithm>
@@ -19,91 +19,7 @@ constexpr int PartRetries = 2;
 // request signed now does not arrive with expired ones.
 constexpr int CredentialsMarginSeconds = 120;
 
-// The text of the first element named `name` anywhere in `xml`.
-QString xmlElementText(const QByteArray &xml, QStringView name)
-{
-    QXmlStreamReader reader(xml);
-    while (!reader.atEnd()) {
-        reader.readNext();
-        if (reader.isStartElement() && reader.name() == name)
-            return reader.readElementText(QXmlStreamReader::IncludeChildElements);
-    }
-    return {};
-}
-
-bool isS3ErrorDocument(const QByteArray &xml)
-{
-    QXmlStreamReader reader(xml);
-    return reader.readNextStartElement() && reader.name() == QLatin1String("Error");
-}
-
 } // namespace
-
-QS3ErrorDocument QS3ErrorDocument::parse(const QByteArray &body)
-{
-    // A long CompleteMultipartUpload sends white space to keep the connection
-    // alive before the document, and an XML declaration after it is invalid.
-    const QByteArray xml = body.trimmed();
-    QS3ErrorDocument doc;
-    if (!isS3ErrorDocument(xml))
-        return doc;
-    doc.code = xmlElementText(xml, u"Code").trimmed();
-    doc.message = xmlElementText(xml, u"Message").trimmed();
-    return doc;
-}
-
-QAttachmentError qS3Error(int status, const QByteArray &body, const QString &what)
-{
-    const QS3ErrorDocument doc = QS3ErrorDocument::parse(body);
-    QAttachmentError error = QAttachmentError::fromHttpStatus(status);
-    QAttachmentError::Code code = error.code();
-    if (code == QAttachmentError::NoError)
-        code = QAttachmentError::ServerError; // an <Error> inside a 200 answer
-
-    static const QStringList unauthorized = {
-        QStringLiteral("AccessDenied"),
-        QStringLiteral("SignatureDoesNotMatch"),
-        QStringLiteral("InvalidAccessKeyId"),
-        QStringLiteral("ExpiredToken"),
-        QStringLiteral("InvalidToken"),
-        QStringLiteral("TokenRefreshRequired"),
-        QStringLiteral("RequestTimeTooSkewed"),
-        QStringLiteral("AccountProblem"),
-        QStringLiteral("AllAccessDisabled"),
-        QStringLiteral("InvalidSecurity"),
-        QStringLiteral("AuthorizationHeaderMalformed"),
-    };
-    if (doc.code == QLatin1String("SlowDown") || status == 503)
-        code = QAttachmentError::RateLimited;
-    else if (unauthorized.contains(doc.code))
-        code = QAttachmentError::Unauthorized;
-    else if (doc.code == QLatin1String("NoSuchKey"))
-        code = QAttachmentError::NotFound;
-    else if (doc.code == QLatin1String("NoSuchUpload"))
-        code = QAttachmentError::ServerError; // the multipart session is gone: a new attempt opens
-                                              // one
-    else if (doc.code == QLatin1String("NoSuchBucket"))
-        code = QAttachmentError::ClientError; // a configuration error, not a missing file
-    else if (doc.code == QLatin1String("RequestTimeout"))
-        code = QAttachmentError::Timeout;
-    else if (doc.code == QLatin1String("InternalError")
-             || doc.code == QLatin1String("ServiceUnavailable"))
-        code = status == 503 ? QAttachmentError::RateLimited : QAttachmentError::ServerError;
-
-    QString message;
-    if (!doc.code.isEmpty()) {
-        message = QStringLiteral("S3 %1 for %2").arg(doc.code, what);
-        if (!doc.message.isEmpty())
-            message += QStringLiteral(": ") + doc.message;
-        if (doc.code == QLatin1String("RequestTimeTooSkewed"))
-            message += QStringLiteral(" (check the device clock)");
-        else if (doc.code == QLatin1String("NoSuchBucket"))
-            message += QStringLiteral(" (check the bucket name and endpoint)");
-    } else {
-        message = QStringLiteral("HTTP %1 for %2").arg(status).arg(what);
-    }
-    return QAttachmentError(code, message, status);
-}
 
 // --- credentials -----------------------------------------------------------
 
@@ -683,6 +599,13 @@ void QS3Transfer::startUpload(QIODevice *source, const QString &contentType)
     m_source = source;
     m_contentType = contentType.isEmpty() ? QByteArrayLiteral("application/octet-stream")
                                           : contentType.toUtf8();
+    const QString mediaTypeProblem
+        = QAttachmentNames::problemWithMediaType(QString::fromUtf8(m_contentType));
+    if (!mediaTypeProblem.isEmpty()) {
+        fail(QAttachmentError(QAttachmentError::InvalidInput,
+                              QStringLiteral("\"%1\": %2").arg(m_key, mediaTypeProblem)));
+        return;
+    }
     if (!source || !source->isReadable()) {
         fail(QAttachmentError(QAttachmentError::LocalStorageError,
                               QStringLiteral("the file to upload is not open for reading")));
@@ -781,7 +704,7 @@ void QS3Transfer::startMultipart()
             fail(http->error());
             return;
         }
-        const QString id = xmlElementText(http->responseBody(), u"UploadId").trimmed();
+        const QString id = qS3XmlElementText(http->responseBody(), u"UploadId").trimmed();
         if (id.isEmpty()) {
             fail(QAttachmentError(QAttachmentError::ProtocolError,
                                   QStringLiteral("S3 started no multipart upload for \"%1\": "

@@ -2,6 +2,7 @@
 #define QS3REMOTESTORAGE_P_H
 
 #include "qhttptransfer_p.h"
+#include "qs3errors_p.h"
 #include "qs3remotestorage.h"
 #include "qs3signer_p.h"
 
@@ -15,20 +16,6 @@
 
 class QBuffer;
 class QFile;
-
-// Code and Message of an S3 <Error> document; empty when `body` is none.
-struct QS3ErrorDocument
-{
-    QString code;
-    QString message;
-
-    static QS3ErrorDocument parse(const QByteArray &body);
-};
-
-// Maps an S3 error answer to a QAttachmentError. `what` names the object for
-// the message. Exported for the unit tests.
-POWERSYNC_ATTACHMENTS_EXPORT QAttachmentError qS3Error(int status, const QByteArray &body,
-                                                       const QString &what);
 
 class QS3RemoteStoragePrivate
 {

@@ -6,6 +6,8 @@ set(_public
 target_sources(PowerSyncAttachments PRIVATE
     ${_dir}/qs3signer_p.h
     ${_dir}/qs3signer.cpp
+    ${_dir}/qs3errors_p.h
+    ${_dir}/qs3errors.cpp
     ${_dir}/qs3credentials.cpp
     ${_dir}/qs3remotestorage_p.h
     ${_dir}/qs3remotestorage.cpp

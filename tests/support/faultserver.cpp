@@ -112,6 +112,7 @@ int FaultServer::requestCount(const QByteArray &method) const
 void FaultServer::onNewConnection()
 {
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
+        ++m_connectionCount;
         Connection connection;
         connection.socket = socket;
         m_connections.insert(socket, connection);
@@ -129,11 +130,11 @@ void FaultServer::onReadyRead(QTcpSocket *socket)
     if (it == m_connections.end())
         return;
     Connection &c = it.value();
-    if (c.silent) {
-        socket->readAll();
+    const QByteArray data = socket->readAll();
+    m_received += data;
+    if (c.silent)
         return;
-    }
-    c.buffer += socket->readAll();
+    c.buffer += data;
     handle(c);
 }
 

@@ -67,6 +67,9 @@ public:
 
     QHash<QString, QByteArray> &objects() { return m_objects; }
     const QList<Request> &requests() const { return m_requests; }
+    // Every byte that arrived, over all connections, in order of arrival.
+    const QByteArray &received() const { return m_received; }
+    int connectionCount() const { return m_connectionCount; }
     int requestCount(const QByteArray &method) const;
     // The ETag the server sends for an object with these bytes.
     static QByteArray etagOf(const QByteArray &object);
@@ -102,6 +105,8 @@ private:
     QHash<QString, QByteArray> m_objects;
     QList<Request> m_requests;
     QByteArray m_requiredToken;
+    QByteArray m_received;
+    int m_connectionCount = 0;
 };
 
 #endif // FAULTSERVER_H
