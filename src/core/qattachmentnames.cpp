@@ -122,33 +122,6 @@ bool isRestrictedNameChar(char16_t c)
     }
 }
 
-// RFC 9110 §5.6.2 tchar.
-bool isTokenChar(char16_t c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
 // Length of the restricted-name at `from`, 0 when there is none.
 qsizetype restrictedName(QStringView text, qsizetype from)
 {
@@ -176,6 +149,32 @@ void skipSpace(QStringView text, qsizetype &i)
 }
 
 } // namespace
+
+bool isTokenChar(char16_t c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
+        return false;
+    }
+}
 
 QString problemWithMediaType(const QString &mediaType)
 {

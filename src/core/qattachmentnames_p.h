@@ -16,6 +16,9 @@ QString problemWith(QStringView name, const QString &what);
 // and itself a safe name.
 QString problemWithExtension(const QString &extension);
 
+// An RFC 9110 token character (tchar): header names, methods, parameters.
+bool isTokenChar(char16_t c);
+
 // A media type as it is stored with an attachment and sent as Content-Type:
 // "type/subtype" (RFC 6838 names: a letter or digit, then letters, digits
 // and !#$&-^_.+, at most 127 each), optionally followed by parameters

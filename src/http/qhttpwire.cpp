@@ -1,5 +1,7 @@
 #include "qhttpwire_p.h"
 
+#include "qattachmentnames_p.h"
+
 #include <QtCore/qtimezone.h>
 #include <QtNetwork/qnetworkrequest.h>
 
@@ -14,31 +16,9 @@ constexpr qsizetype RedactedBodyWindow = 16 * 1024;
 constexpr qsizetype LocationLimit = 2048;
 const QString Redacted = QStringLiteral("[redacted]");
 
-// RFC 9110 §5.6.2 tchar.
 bool isTokenChar(char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
+    return QAttachmentNames::isTokenChar(char16_t(uchar(c)));
 }
 
 bool isControl(char c)
