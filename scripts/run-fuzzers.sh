@@ -23,13 +23,20 @@ for fuzzer in "$build"/tests/fuzz/fuzz_*; do
     mkdir -p "$corpus" "$build/crashes"
     seeds="$root/tests/fuzz/corpus/${name#fuzz_}"
     [ -d "$seeds" ] || seeds=""
-    echo "== $name for ${seconds}s"
+    log="$build/logs/$name.log"
+    mkdir -p "$build/logs"
+    # libFuzzer reports every new input: the whole report goes to a log, and
+    # only its totals (or, on a failure, its end) to the console.
     # shellcheck disable=SC2086
     if "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$build/crashes/$name-" "$corpus" $seeds; then
+        -print_final_stats=1 -artifact_prefix="$build/crashes/$name-" "$corpus" $seeds \
+        >"$log" 2>&1; then
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+        echo "$name: ${runs:-?} inputs in ${seconds}s, no failure"
         passed=$((passed + 1))
     else
-        echo "$name FAILED: see $build/crashes/" >&2
+        tail -n 60 "$log" >&2
+        echo "$name FAILED: the input is in $build/crashes/, the report in $log" >&2
         failed=$((failed + 1))
     fi
 done
