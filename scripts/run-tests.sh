@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what the tests need, builds everything and runs the whole test
-# suite (unit, QML, HTTP against nginx and the embedded server, faults, S3
-# against s3rver, install of the package into a consumer project).
+# suite (unit, QML, HTTP against nginx and the embedded server, faults and
+# hostile clients, S3 against s3rver and Ceph's RADOS Gateway, install of the
+# package into a consumer project).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PSA_BUILD_DIR:-$root/build}
