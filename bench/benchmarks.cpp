@@ -3,9 +3,7 @@
 #include <qattachmentqueue.h>
 #include <qattachmentremotestorage.h>
 #include <qattachmenttransfer.h>
-#ifdef PSA_BENCH_HAVE_HTTP
 #include <qhttpremotestorage.h>
-#endif
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdir.h>
@@ -282,7 +280,6 @@ Figure makeFigure(const QString &name, double project, double limit, const QStri
     return figure;
 }
 
-#ifdef PSA_BENCH_HAVE_HTTP
 // Speaks HTTP/2 to a cleartext server without asking first (prior knowledge),
 // as an app whose server is known to support it would configure Qt.
 class Http2DirectManager : public QNetworkAccessManager
@@ -305,7 +302,6 @@ QAttachmentRemoteStorage *httpRemote(const QUrl &baseUrl, QNetworkAccessManager 
         remote->setNetworkAccessManager(manager);
     return remote;
 }
-#endif
 
 } // namespace
 
@@ -333,11 +329,7 @@ QStringList benchmarkNames()
 
 bool transferBenchmarksAvailable()
 {
-#ifdef PSA_BENCH_HAVE_HTTP
     return true;
-#else
-    return false;
-#endif
 }
 
 Benchmarks::Benchmarks(const Config &config, Report &report)
@@ -387,9 +379,6 @@ bool Benchmarks::ensureServer()
 
 void Benchmarks::runBig()
 {
-#ifndef PSA_BENCH_HAVE_HTTP
-    progress(QStringLiteral("big: skipped, QHttpRemoteStorage is not built"));
-#else
     if (!ensureServer())
         return;
     const QString label = sizeLabel(m_config.bigSize);
@@ -593,14 +582,10 @@ void Benchmarks::runBig()
     upTime2.extra = {{QStringLiteral("peak_rss_MiB"), upPeak2 / MiB}};
     m_report.add(upTime2);
     QFile::remove(source);
-#endif
 }
 
 void Benchmarks::runSmallDownloads()
 {
-#ifndef PSA_BENCH_HAVE_HTTP
-    progress(QStringLiteral("download: skipped, QHttpRemoteStorage is not built"));
-#else
     if (!ensureServer())
         return;
     const int count = m_config.smallCount;
@@ -779,14 +764,10 @@ void Benchmarks::runSmallDownloads()
                       {QStringLiteral("p999_ms"), probe.percentileGapMs(99.9)}};
     m_report.add(stallP99);
     best(true, nullptr);
-#endif
 }
 
 void Benchmarks::runSmallUploads()
 {
-#ifndef PSA_BENCH_HAVE_HTTP
-    progress(QStringLiteral("upload: skipped, QHttpRemoteStorage is not built"));
-#else
     if (!ensureServer())
         return;
     const int count = m_config.smallCount;
@@ -953,7 +934,6 @@ void Benchmarks::runSmallUploads()
     };
     best(false);
     best(true);
-#endif
 }
 
 void Benchmarks::runOverhead()

@@ -10,7 +10,7 @@ function(psa_add_fuzzer name)
     set_target_properties(${target} PROPERTIES AUTOMOC OFF AUTORCC OFF AUTOUIC OFF)
     target_link_libraries(${target} PRIVATE ${ARG_LIBRARIES})
     target_include_directories(${target} PRIVATE
-        ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/src/storage
+        ${PROJECT_SOURCE_DIR}/src/base ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/src/storage
         ${PROJECT_SOURCE_DIR}/src/http ${PROJECT_SOURCE_DIR}/src/s3)
     # The sources are compiled into the fuzzer itself, not imported from the library.
     target_compile_definitions(${target} PRIVATE POWERSYNC_ATTACHMENTS_BUILD)

@@ -60,7 +60,6 @@ void QQmlJsAnswer::done(const QJSValue &value, const QString &error)
     deleteLater();
 }
 
-#ifdef PSA_HAVE_QHTTPREMOTESTORAGE
 QQmlHttpRemoteStorage::QQmlHttpRemoteStorage(QObject *parent)
     : QHttpRemoteStorage(parent)
 { }
@@ -120,9 +119,7 @@ void QQmlHttpRemoteStorage::updateProvider()
     // Requests that failed for want of the right credentials may work now.
     emit configurationChanged();
 }
-#endif
 
-#ifdef PSA_HAVE_QPRESIGNEDREMOTESTORAGE
 static QPresignedRequest presignedRequestFrom(const QJSValue &value)
 {
     if (value.isString())
@@ -180,9 +177,7 @@ void QQmlPresignedRemoteStorage::setResolver(const QJSValue &resolver)
     emit configurationChanged();
     emit resolverChanged();
 }
-#endif
 
-#ifdef PSA_HAVE_QS3REMOTESTORAGE
 QQmlS3RemoteStorage::QQmlS3RemoteStorage(QObject *parent)
     : QS3RemoteStorage(parent)
 { }
@@ -227,4 +222,3 @@ void QQmlS3RemoteStorage::setCredentialsProvider(const QJSValue &provider)
     emit configurationChanged();
     emit credentialsProviderChanged();
 }
-#endif

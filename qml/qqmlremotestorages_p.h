@@ -37,7 +37,6 @@ private:
     Handler m_handler;
 };
 
-#ifdef PSA_HAVE_QHTTPREMOTESTORAGE
 #include <qhttpremotestorage.h>
 
 // HttpRemoteStorage { baseUrl: "https://files.example.com/"; token: "..." }
@@ -72,9 +71,7 @@ private:
     QString m_token;
     QJSValue m_tokenProvider;
 };
-#endif
 
-#ifdef PSA_HAVE_QPRESIGNEDREMOTESTORAGE
 #include <qpresignedremotestorage.h>
 
 // PresignedRemoteStorage {
@@ -111,9 +108,7 @@ struct QQmlPresignedRequestForeign
     QML_FOREIGN(QPresignedRequest)
     QML_VALUE_TYPE(presignedRequest)
 };
-#endif
 
-#ifdef PSA_HAVE_QS3REMOTESTORAGE
 #include <qs3remotestorage.h>
 
 // S3RemoteStorage { endpoint: "http://127.0.0.1:9000"; bucket: "photos";
@@ -150,6 +145,5 @@ struct QQmlS3CredentialsForeign
     QML_FOREIGN(QS3Credentials)
     QML_VALUE_TYPE(s3Credentials)
 };
-#endif
 
 #endif // QQMLREMOTESTORAGES_P_H

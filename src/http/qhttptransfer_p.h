@@ -22,7 +22,7 @@ class QNetworkReply;
 //
 // Adapters that need several exchanges (token refresh, multipart uploads)
 // compose these inside a transfer of their own.
-class POWERSYNC_ATTACHMENTS_EXPORT QHttpTransfer : public QAttachmentTransfer
+class POWERSYNC_ATTACHMENTS_TEST_EXPORT QHttpTransfer : public QAttachmentTransfer
 {
     Q_OBJECT
 

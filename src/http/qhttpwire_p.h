@@ -20,16 +20,16 @@ class QNetworkRequest;
 namespace QHttpWire {
 
 // Empty for a valid header name (an RFC 9110 token), else what is wrong.
-POWERSYNC_ATTACHMENTS_EXPORT QString problemWithHeaderName(QByteArrayView name);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithHeaderName(QByteArrayView name);
 // Empty when `value` may be sent as the value of header `name`: no CR, LF,
 // NUL or other control character (HTAB is allowed). The value itself never
 // appears in the answer, as it may be a secret.
-POWERSYNC_ATTACHMENTS_EXPORT QString problemWithHeaderValue(QByteArrayView name,
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithHeaderValue(QByteArrayView name,
                                                             QByteArrayView value);
 // Empty for a valid request method (an RFC 9110 token).
-POWERSYNC_ATTACHMENTS_EXPORT QString problemWithMethod(QByteArrayView method);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithMethod(QByteArrayView method);
 // The method and every header of `request` (raw and known ones).
-POWERSYNC_ATTACHMENTS_EXPORT QString problemWithRequest(const QNetworkRequest &request,
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithRequest(const QNetworkRequest &request,
                                                         QByteArrayView method);
 
 // The longest pause a Retry-After is read as: about 68 years, so that adding
@@ -38,12 +38,12 @@ constexpr qint64 MaxRetryAfterMs = qint64(0x7fffffff) * 1000;
 
 // An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, RFC 850 or asctime form) in
 // UTC; invalid when `value` is none.
-POWERSYNC_ATTACHMENTS_EXPORT QDateTime parseHttpDate(QByteArrayView value,
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QDateTime parseHttpDate(QByteArrayView value,
                                                      const QDateTime &now
                                                      = QDateTime::currentDateTimeUtc());
 // Retry-After (delay-seconds or an HTTP-date) in milliseconds from `now`,
 // between 0 and MaxRetryAfterMs; -1 when absent or malformed.
-POWERSYNC_ATTACHMENTS_EXPORT qint64 parseRetryAfter(QByteArrayView value,
+POWERSYNC_ATTACHMENTS_TEST_EXPORT qint64 parseRetryAfter(QByteArrayView value,
                                                     const QDateTime &now
                                                     = QDateTime::currentDateTimeUtc());
 
@@ -61,7 +61,7 @@ struct ContentRange
     // length is unknown).
     bool reachesEnd() const { return valid && (complete < 0 || last == complete - 1); }
 };
-POWERSYNC_ATTACHMENTS_EXPORT ContentRange parseContentRange(QByteArrayView value);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT ContentRange parseContentRange(QByteArrayView value);
 
 // The error for a final answer outside 2xx: the status mapped to a code, the
 // reason phrase, where a redirect pointed (without its query) and the start
@@ -75,18 +75,18 @@ struct StatusAnswer
     bool upload = false;
     QUrl requestUrl; // its query never appears in the message
 };
-POWERSYNC_ATTACHMENTS_EXPORT QAttachmentError statusError(const StatusAnswer &answer);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentError statusError(const StatusAnswer &answer);
 
 // "host" or "host:port" of `url`, to name the peer in messages.
-POWERSYNC_ATTACHMENTS_EXPORT QString hostOf(const QUrl &url);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString hostOf(const QUrl &url);
 // `url` without user info, query or fragment: safe to log.
-POWERSYNC_ATTACHMENTS_EXPORT QString redactedUrl(const QUrl &url);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString redactedUrl(const QUrl &url);
 // `text` (an error string, the start of a response body) with what may be a
 // credential taken out: the query, user info and fragment of every http(s)
 // URL in it, presigning parameters (X-Amz-Signature, X-Amz-Credential,
 // X-Amz-Security-Token, ...), the signing details S3 sends back in an error
 // document, bearer tokens, and the query of `requestUrl` wherever it appears.
-POWERSYNC_ATTACHMENTS_EXPORT QString redactSecrets(const QString &text,
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString redactSecrets(const QString &text,
                                                    const QUrl &requestUrl = {});
 
 } // namespace QHttpWire

@@ -13,7 +13,7 @@
 // fuzzers compile it directly.
 
 // Code and Message of an S3 <Error> document; empty when `body` is none.
-struct POWERSYNC_ATTACHMENTS_EXPORT QS3ErrorDocument
+struct POWERSYNC_ATTACHMENTS_TEST_EXPORT QS3ErrorDocument
 {
     QString code;
     QString message;
@@ -24,11 +24,11 @@ struct POWERSYNC_ATTACHMENTS_EXPORT QS3ErrorDocument
 // Maps an S3 error answer to a QAttachmentError. `what` names the object for
 // the message; the server's code and message are cut short and any secret in
 // them taken out.
-POWERSYNC_ATTACHMENTS_EXPORT QAttachmentError qS3Error(int status, const QByteArray &body,
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentError qS3Error(int status, const QByteArray &body,
                                                        const QString &what);
 
 // The text of the first element named `name` anywhere in `xml`; empty when
 // there is none or the document is not well-formed up to it.
-POWERSYNC_ATTACHMENTS_EXPORT QString qS3XmlElementText(const QByteArray &xml, QStringView name);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString qS3XmlElementText(const QByteArray &xml, QStringView name);
 
 #endif // QS3ERRORS_P_H

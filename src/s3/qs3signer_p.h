@@ -17,7 +17,7 @@ class QNetworkRequest;
 //
 // Exported for the unit tests, which check it against the published AWS
 // vectors; not part of the installed API.
-class POWERSYNC_ATTACHMENTS_EXPORT QS3Signer
+class POWERSYNC_ATTACHMENTS_TEST_EXPORT QS3Signer
 {
 public:
     // S3 signs the path as sent, with each segment encoded exactly once; every

@@ -25,7 +25,7 @@ bool isTokenChar(char16_t c);
 // (`; name=value`, the value a token or a quoted string), printable ASCII
 // only, at most 255 characters. Empty for a valid one, else what is wrong; an
 // empty media type is not valid (callers that allow none check that first).
-POWERSYNC_ATTACHMENTS_EXPORT QString problemWithMediaType(const QString &mediaType);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithMediaType(const QString &mediaType);
 
 // The name of an attachment's file in local storage: the id and the
 // filename's last extension ("dat" when it has none). Ids are unique and an
