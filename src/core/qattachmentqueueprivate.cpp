@@ -3,57 +3,40 @@
 #include "qattachmentlocalstorage.h"
 #include "qattachmentlogging_p.h"
 #include "qattachmentnames_p.h"
-#include "qfilesystemattachmentstorage.h"
+#include "qattachmentreconciler_p.h"
 
 #include <QtCore/qdatetime.h>
+#include <QtNetwork/qnetworkinformation.h>
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
+#include <QtSql/qsqlrecord.h>
 
-QAttachmentJob::~QAttachmentJob()
-{
-    // The transfer may still read from or write to the device: it goes first.
-    delete transfer;
-    device.reset();
-}
+using State = QAttachmentState::State;
 
 QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
     : q_ptr(q)
     , runStartedMs(QDateTime::currentMSecsSinceEpoch())
 {
-    clock.start();
-    for (QTimer *timer : {&pumpTimer, &flushTimer, &countsTimer, &watchTimer}) {
+    scheduler = std::make_unique<QAttachmentScheduler>(*this);
+    watcher = std::make_unique<QAttachmentWatcher>(
+        q, [this](const QString &table) { onDatabaseNotification(table); });
+    for (QTimer *timer : {&countsTimer, &watchTimer}) {
         timer->setSingleShot(true);
         timer->setInterval(0);
     }
-    retryTimer.setSingleShot(true);
-    QObject::connect(&pumpTimer, &QTimer::timeout, q, [this] { pump(); });
-    QObject::connect(&retryTimer, &QTimer::timeout, q, [this] { pump(); });
-    QObject::connect(&flushTimer, &QTimer::timeout, q, [this] { flushCompletions(); });
     QObject::connect(&countsTimer, &QTimer::timeout, q, [this] { updateCounts(); });
-    QObject::connect(&watchTimer, &QTimer::timeout, q, [q] { q->refreshWatchQuery(); });
-    QObject::connect(&periodicTimer, &QTimer::timeout, q, [this, q] {
-        // Writes from other connections are not notified: the tick catches them.
-        q->triggerSync();
-        schedulePump();
-    });
+    QObject::connect(&watchTimer, &QTimer::timeout, q, [this] { refreshWatchQuery(); });
 }
 
 QAttachmentQueuePrivate::~QAttachmentQueuePrivate() = default;
-
-QSqlDatabase QAttachmentQueuePrivate::database() const
-{
-    return connectionName.isEmpty()
-        ? QSqlDatabase::database(QLatin1String(QSqlDatabase::defaultConnection), false)
-        : QSqlDatabase::database(connectionName, false);
-}
 
 QAttachmentLocalStorage *QAttachmentQueuePrivate::storage() const
 {
     return externalStorage ? externalStorage : ownedStorage.get();
 }
 
-QString QAttachmentQueuePrivate::localName(const QAttachment &attachment) const
+QString QAttachmentQueuePrivate::localName(const QAttachment &attachment)
 {
     return attachment.localUri().isEmpty() ? downloadName(attachment) : attachment.localUri();
 }
@@ -65,7 +48,7 @@ QString QAttachmentQueuePrivate::downloadName(const QAttachment &attachment)
 
 bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
 {
-    const QSqlDatabase db = database();
+    const QSqlDatabase db = store.database();
     // The app may close or remove its connection at any time: one cheap
     // check here gives one clear error instead of one per failing statement.
     if (ready && db.isOpen())
@@ -75,16 +58,17 @@ bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
     if (!storage()) {
         problem = QStringLiteral("no local storage: set localDirectory or localStorage");
     } else if (!db.isValid()) {
-        problem = QStringLiteral("no database connection named \"%1\"").arg(connectionName);
+        problem = QStringLiteral("no database connection named \"%1\"").arg(store.connectionName());
     } else if (!db.isOpen()) {
-        problem = QStringLiteral("the database connection \"%1\" is not open").arg(connectionName);
+        problem = QStringLiteral("the database connection \"%1\" is not open")
+                      .arg(store.connectionName());
     } else if (!storage()->initialize(&problem)) {
         problem = QStringLiteral("local storage unusable: %1").arg(problem);
-    } else if (!table.create(db, &problem)) {
+    } else if (!store.createTable(&problem)) {
         problem = QStringLiteral("cannot create the queue table: %1").arg(problem);
     }
     if (!problem.isEmpty()) {
-        const bool invalid = !storage() || !table.validate().isEmpty();
+        const bool invalid = !storage() || !store.table().validate().isEmpty();
         reportError(invalid ? QAttachmentError::InvalidInput : QAttachmentError::DatabaseError,
                     problem);
         if (errorString)
@@ -98,107 +82,35 @@ bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
 void QAttachmentQueuePrivate::invalidateReady()
 {
     ready = false;
-    pending.clear();
-    pendingDirty = true;
+    scheduler->clearPending(true);
     previouslyWatched.clear();
     restoreAllWatched = true;
+    knownRows.clear();
 }
 
-QAttachment QAttachmentQueuePrivate::rowFromQuery(const QSqlQuery &query)
-{
-    QAttachment row(query.value(0).toString(), query.value(1).toString());
-    row.setLocalUri(query.value(2).toString());
-    row.setTimestamp(query.value(3).toLongLong());
-    row.setSize(query.value(4).isNull() ? -1 : query.value(4).toLongLong());
-    row.setMediaType(query.value(5).toString());
-    // Rows are only written by the queue, but the file is the app's: a value
-    // outside the enum is reported (acceptRow), never mistaken for a state.
-    bool isInt = false;
-    const int stored = query.value(6).toInt(&isInt);
-    const auto state = isInt ? QAttachmentState::fromInt(stored) : std::nullopt;
-    row.setState(state.value_or(QAttachmentState::Invalid));
-    row.setHasSynced(query.value(7).toInt() != 0);
-    row.setMetaData(query.value(8).toString());
-    return row;
-}
-
-bool QAttachmentQueuePrivate::exec(QSqlQuery &query, const QString &sql, const QVariantList &params,
-                                   QString *errorString) const
-{
-    bool ok = query.prepare(sql);
-    if (ok) {
-        for (const QVariant &value : params)
-            query.addBindValue(value);
-        ok = query.exec();
-    }
-    if (!ok && errorString)
-        *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
-    return ok;
-}
-
-std::optional<QAttachment> QAttachmentQueuePrivate::readRow(const QString &id,
-                                                            QString *errorString) const
-{
-    QSqlQuery query(database());
-    if (!exec(query, QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE id = ?").arg(t()),
-              {id}, errorString))
-        return std::nullopt;
-    if (!query.next())
-        return QAttachment();
-    return rowFromQuery(query);
-}
-
-bool QAttachmentQueuePrivate::beginWrite(bool *ownTransaction, QString *errorString)
-{
-    QSqlDatabase db = database();
-    // Inside a transaction the app opened on this connection, our writes join
-    // it; otherwise they get one of their own.
-    *ownTransaction = db.transaction();
-    if (*ownTransaction)
-        return true;
-    QSqlQuery probe(db);
-    if (probe.exec(QStringLiteral("SELECT 1")))
-        return true;
-    if (errorString)
-        *errorString = QStringLiteral("cannot begin a transaction: %1").arg(db.lastError().text());
-    return false;
-}
-
-bool QAttachmentQueuePrivate::endWrite(bool ownTransaction, bool commit, QString *errorString)
-{
-    if (!ownTransaction)
-        return commit;
-    QSqlDatabase db = database();
-    if (commit) {
-        if (db.commit())
-            return true;
-        if (errorString)
-            *errorString = QStringLiteral("commit failed: %1").arg(db.lastError().text());
-    }
-    db.rollback();
-    return false;
-}
-
-bool QAttachmentQueuePrivate::writeWithHook(const QString &sql, const QVariantList &params,
+bool QAttachmentQueuePrivate::writeWithHook(const std::function<bool(QString *)> &write,
                                             const QAttachmentQueue::UpdateHook &hook,
                                             const QAttachment &attachment, QString *errorString)
 {
-    bool own = false;
-    if (!beginWrite(&own, errorString))
+    QAttachmentStore::WriteTransaction transaction(store);
+    if (!transaction.isOpen()) {
+        if (errorString)
+            *errorString = transaction.errorString();
         return false;
-    QSqlQuery query(database());
-    bool ok = exec(query, sql, params, errorString);
-    if (ok && hook) {
-        QAttachmentTransaction tx(database());
+    }
+    if (!write(errorString))
+        return false;
+    if (hook) {
+        QAttachmentTransaction tx(store.database());
         const bool accepted = hook(tx, attachment);
         if (tx.hasError() || !accepted) {
-            ok = false;
             if (errorString)
                 *errorString
                     = tx.hasError() ? tx.errorString() : QStringLiteral("the update hook declined");
+            return false;
         }
     }
-    return endWrite(own, ok, errorString) && ok;
+    return transaction.commit(errorString);
 }
 
 QString QAttachmentQueuePrivate::rowProblem(const QAttachment &row) const
@@ -225,10 +137,10 @@ bool QAttachmentQueuePrivate::acceptRow(const QAttachment &row)
         return true;
     // Ids of bad rows may themselves be hostile: quoted, control characters escaped.
     const QString key = QStringLiteral("row:") + row.id();
-    reportRecurring(
-        key, QAttachmentError::InvalidInput,
-        QStringLiteral("row %1 of %2 is left alone: %3")
-            .arg(QString::fromLatin1(row.id().toUtf8().toPercentEncoding(" ")), t(), problem));
+    reportRecurring(key, QAttachmentError::InvalidInput,
+                    QStringLiteral("row %1 of %2 is left alone: %3")
+                        .arg(QString::fromLatin1(row.id().toUtf8().toPercentEncoding(" ")),
+                             store.tableName(), problem));
     return false;
 }
 
@@ -254,21 +166,180 @@ void QAttachmentQueuePrivate::clearRecurring(const QString &key)
     recurringProblems.remove(key);
 }
 
+// --- status ------------------------------------------------------------------------
+
 void QAttachmentQueuePrivate::emitChanged(const QAttachment &attachment)
 {
     Q_Q(QAttachmentQueue);
+    knownRows.insert(attachment.id(), attachment);
     emit q->attachmentChanged(attachment);
+    emitStatusChanged(attachment.id());
 }
+
+void QAttachmentQueuePrivate::emitRemoved(const QString &id)
+{
+    Q_Q(QAttachmentQueue);
+    knownRows.remove(id);
+    emit q->attachmentRemoved(id);
+    emitStatusChanged(id);
+}
+
+void QAttachmentQueuePrivate::emitStatusChanged(const QString &id)
+{
+    Q_Q(QAttachmentQueue);
+    emit q->statusChanged(id);
+}
+
+QAttachmentStatus QAttachmentQueuePrivate::status(const QString &id) const
+{
+    QAttachmentStatus result;
+    const auto known = knownRows.constFind(id);
+    if (known != knownRows.cend()) {
+        result.setAttachment(*known);
+    } else if (const_cast<QAttachmentQueuePrivate *>(this)->ensureReady(nullptr)) {
+        result.setAttachment(store.row(id, nullptr).value_or(QAttachment()));
+    }
+    const auto [done, total] = scheduler->liveProgressOf(id);
+    result.setBytes(done, total);
+    result.setLastError(scheduler->lastError(id));
+    const qint64 next = scheduler->nextRetryMs(id);
+    if (next >= 0)
+        result.setNextRetry(QDateTime::fromMSecsSinceEpoch(next));
+    return result;
+}
+
+// --- syncing -----------------------------------------------------------------------
+
+bool QAttachmentQueuePrivate::startSync()
+{
+    Q_Q(QAttachmentQueue);
+    if (syncing)
+        return true;
+    if (!remote) {
+        reportError(QAttachmentError::InvalidInput,
+                    QStringLiteral("startSync: no remote storage is set"));
+        return false;
+    }
+    QString problem;
+    if (!ensureReady(&problem))
+        return false;
+
+    // A hint only: in containers the backends often report nothing useful.
+    static bool networkInformationTried = false;
+    if (!networkInformationTried) {
+        networkInformationTried = true;
+        QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability);
+    }
+    QNetworkInformation *info = QNetworkInformation::instance();
+    if (info && !networkConnection) {
+        networkConnection = QObject::connect(
+            info, &QNetworkInformation::reachabilityChanged, q,
+            [this](QNetworkInformation::Reachability reachability) {
+                if (reachability == QNetworkInformation::Reachability::Online && syncing) {
+                    scheduler->retryNow();
+                    scheduler->schedule();
+                }
+            });
+    }
+
+    verifyLocalFiles();
+    restoreAllWatched = true;
+    setSyncing(true);
+    subscribeWatchTables();
+    scheduler->invalidatePending();
+    if (!watchQuery.isEmpty())
+        runWatchQuery(nullptr);
+    reconcile();
+    expireCache();
+    scheduler->setPeriodic(syncInterval);
+    scheduler->startDue();
+    updateCounts();
+    return true;
+}
+
+void QAttachmentQueuePrivate::stopSyncing()
+{
+    scheduler->stopTimers();
+    watchTimer.stop();
+    unsubscribeWatchTables();
+    scheduler->abortAll();
+    scheduler->flush();
+    setSyncing(false);
+    updateIdle();
+}
+
+void QAttachmentQueuePrivate::triggerSync()
+{
+    if (!syncing)
+        return;
+    if (!watchQuery.isEmpty())
+        runWatchQuery(nullptr);
+    reconcile();
+    expireCache();
+    scheduler->invalidatePending();
+    scheduler->schedule();
+}
+
+void QAttachmentQueuePrivate::refreshWatchQuery()
+{
+    if (!syncing || watchQuery.isEmpty())
+        return;
+    if (runWatchQuery(nullptr))
+        reconcile();
+}
+
+int QAttachmentQueuePrivate::expireCache()
+{
+    QString problem;
+    if (!ensureReady(&problem))
+        return -1;
+    QList<QAttachment> rows;
+    if (!store.expiredRows(archivedCacheLimit, &rows, &problem)) {
+        reportError(QAttachmentError::DatabaseError, problem);
+        return -1;
+    }
+    QList<QAttachment> expired;
+    for (const QAttachment &row : std::as_const(rows)) {
+        if (acceptRow(row))
+            expired.append(row);
+    }
+    if (expired.isEmpty())
+        return 0;
+
+    bool ok = false;
+    {
+        QAttachmentStore::WriteTransaction transaction(store);
+        problem = transaction.errorString();
+        ok = transaction.isOpen() && store.deleteArchived(expired, &problem)
+            && transaction.commit(&problem);
+    }
+    if (!ok) {
+        reportError(QAttachmentError::DatabaseError,
+                    QStringLiteral("expiring archived attachments failed: %1").arg(problem));
+        return -1;
+    }
+    // Rows first, files after: a crash in between leaves a stray file, never
+    // a row whose file is gone.
+    QAttachmentLocalStorage *files = storage();
+    for (const QAttachment &row : std::as_const(expired)) {
+        files->remove(localName(row));
+        files->removePartial(downloadName(row));
+        scheduler->forget(row.id());
+        emitRemoved(row.id());
+    }
+    qCDebug(lcQueue) << "expired" << expired.size() << "archived attachments";
+    return int(expired.size());
+}
+
+// --- the start-up check of local files ----------------------------------------------
 
 void QAttachmentQueuePrivate::verifyLocalFiles()
 {
     // One read of the table and one listing of the storage: start-up stays
     // linear in the number of rows, with no file system call per row.
-    QSqlDatabase db = database();
-    QSqlQuery query(db);
-    query.setForwardOnly(true);
+    QList<QAttachment> rows;
     QString problem;
-    if (!exec(query, QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1").arg(t()), {}, &problem)) {
+    if (!store.allRows(&rows, &problem)) {
         reportError(QAttachmentError::DatabaseError, problem);
         return;
     }
@@ -279,8 +350,7 @@ void QAttachmentQueuePrivate::verifyLocalFiles()
 
     QSet<QString> owned; // files and partial files some row may still need
     QList<QAttachment> missing;
-    while (query.next()) {
-        QAttachment row = rowFromQuery(query);
+    for (const QAttachment &row : std::as_const(rows)) {
         if (!rowProblem(row).isEmpty()) {
             // Left alone, and so are the files it names.
             owned.insert(row.localUri());
@@ -289,17 +359,16 @@ void QAttachmentQueuePrivate::verifyLocalFiles()
         }
         const QString download = QAttachmentNames::localNameForSafeId(row.id(), row.filename());
         owned.insert(row.localUri().isEmpty() ? download : row.localUri());
-        if (row.state() == QAttachmentState::QueuedDownload)
+        if (row.state() == State::QueuedDownload)
             owned.insert(download);
-        if (row.state() != QAttachmentState::Synced
-            && row.state() != QAttachmentState::QueuedUpload)
+        if (row.state() != State::Synced && row.state() != State::QueuedUpload)
             continue;
         const bool there = !row.localUri().isEmpty()
             && (listed ? present.contains(row.localUri()) : files->exists(row.localUri()));
         if (!there)
             missing.append(row);
     }
-    query.finish();
+    rows.clear();
 
     // A crash between saveFile's file and its row, or between a row's removal
     // and its file's, leaves a file nobody owns. Files written since this
@@ -326,39 +395,29 @@ void QAttachmentQueuePrivate::verifyLocalFiles()
         return;
 
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    bool own = false;
-    if (!beginWrite(&own, &problem)) {
-        reportError(QAttachmentError::DatabaseError, problem);
-        return;
+    bool ok = false;
+    {
+        QAttachmentStore::WriteTransaction transaction(store);
+        problem = transaction.errorString();
+        ok = transaction.isOpen() && store.archiveWithoutFile(missing, now, &problem)
+            && transaction.commit(&problem);
     }
-    QSqlQuery update(db);
-    update.prepare(QStringLiteral("UPDATE %1 SET state = ?, local_uri = NULL, has_synced = 0, "
-                                  "timestamp = ? WHERE id = ?")
-                       .arg(t()));
-    bool ok = true;
-    for (QAttachment &row : missing) {
-        update.addBindValue(QAttachmentState::toInt(QAttachmentState::Archived));
-        update.addBindValue(now);
-        update.addBindValue(row.id());
-        if (!update.exec()) {
-            ok = false;
-            problem = update.lastError().text();
-            break;
-        }
-        row.setState(QAttachmentState::Archived);
-        row.setLocalUri(QString());
-        row.setHasSynced(false);
-        row.setTimestamp(now);
-    }
-    if (!endWrite(own, ok, &problem) || !ok) {
+    if (!ok) {
         reportError(QAttachmentError::DatabaseError,
                     QStringLiteral("archiving rows without local files failed: %1").arg(problem));
         return;
     }
     qCInfo(lcQueue) << missing.size() << "attachments lost their local file and were archived";
-    for (const QAttachment &row : std::as_const(missing))
+    for (QAttachment &row : missing) {
+        row.setState(State::Archived);
+        row.setLocalUri(QString());
+        row.setHasSynced(false);
+        row.setTimestamp(now);
         emitChanged(row);
+    }
 }
+
+// --- bookkeeping ---------------------------------------------------------------------
 
 void QAttachmentQueuePrivate::scheduleCounts()
 {
@@ -371,13 +430,6 @@ void QAttachmentQueuePrivate::scheduleCounts()
     countsTimer.start(int(qMax<qint64>(0, CountsIntervalMs - since)));
 }
 
-void QAttachmentQueuePrivate::startFlush()
-{
-    // While a failed write backs off, new results wait with it.
-    if (!flushTimer.isActive())
-        flushTimer.start(0);
-}
-
 void QAttachmentQueuePrivate::updateCounts()
 {
     Q_Q(QAttachmentQueue);
@@ -385,37 +437,11 @@ void QAttachmentQueuePrivate::updateCounts()
     if (!ready)
         return;
     countsClock.start();
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
+    int uploads = 0, downloads = 0, deletes = 0;
     QString problem;
-    if (!exec(
-            query,
-            QStringLiteral("SELECT state, COUNT(*) FROM %1 WHERE state IN (?, ?, ?) GROUP BY state")
-                .arg(t()),
-            {QAttachmentState::toInt(QAttachmentState::QueuedDownload),
-             QAttachmentState::toInt(QAttachmentState::QueuedUpload),
-             QAttachmentState::toInt(QAttachmentState::QueuedDelete)},
-            &problem)) {
+    if (!store.pendingCounts(&uploads, &downloads, &deletes, &problem)) {
         reportError(QAttachmentError::DatabaseError, problem);
         return;
-    }
-    int uploads = 0, downloads = 0, deletes = 0;
-    while (query.next()) {
-        const int count = query.value(1).toInt();
-        switch (QAttachmentState::fromInt(query.value(0).toInt())
-                    .value_or(QAttachmentState::Archived)) {
-        case QAttachmentState::QueuedUpload:
-            uploads = count;
-            break;
-        case QAttachmentState::QueuedDownload:
-            downloads = count;
-            break;
-        case QAttachmentState::QueuedDelete:
-            deletes = count;
-            break;
-        default:
-            break;
-        }
     }
     if (uploads != pendingUploads) {
         pendingUploads = uploads;
@@ -434,18 +460,7 @@ void QAttachmentQueuePrivate::updateCounts()
 void QAttachmentQueuePrivate::updateIdle()
 {
     Q_Q(QAttachmentQueue);
-    bool now = jobs.isEmpty() && finishedJobs.isEmpty();
-    if (now && syncing && online && remote) {
-        if (pendingDirty || pumpTimer.isActive())
-            now = false;
-        for (const QAttachment &row : std::as_const(pending)) {
-            if (!now)
-                break;
-            const auto retry = retries.constFind(row.id());
-            if (retry == retries.cend() || retry->notBefore <= clock.elapsed())
-                now = false;
-        }
-    }
+    const bool now = scheduler->isIdle();
     if (now == idle)
         return;
     idle = now;
@@ -459,4 +474,126 @@ void QAttachmentQueuePrivate::setSyncing(bool value)
         return;
     syncing = value;
     emit q->syncingChanged();
+}
+
+// --- watching and reconciliation --------------------------------------------------
+
+bool QAttachmentQueuePrivate::runWatchQuery(QString *errorString)
+{
+    QString problem;
+    bool invalid = false;
+    std::optional<QList<QWatchedAttachmentItem>> items
+        = QAttachmentWatcher::run(store.database(), watchQuery, &problem, &invalid);
+    if (!items) {
+        reportRecurring(QStringLiteral("watch"),
+                        invalid ? QAttachmentError::InvalidInput : QAttachmentError::DatabaseError,
+                        problem);
+        if (errorString)
+            *errorString = problem;
+        return false;
+    }
+    watched = std::move(items);
+    clearRecurring(QStringLiteral("watch"));
+    return true;
+}
+
+void QAttachmentQueuePrivate::subscribeWatchTables()
+{
+    watcher->subscribe(store.database(), watchTables);
+}
+
+void QAttachmentQueuePrivate::unsubscribeWatchTables()
+{
+    watcher->unsubscribe(store.database());
+}
+
+void QAttachmentQueuePrivate::onDatabaseNotification(const QString &table)
+{
+    // A hint to re-query soon: notifications carry no detail, and a burst of
+    // writes should cost one query.
+    if (syncing && watcher->isSubscribed(table) && !watchTimer.isActive())
+        watchTimer.start();
+}
+
+void QAttachmentQueuePrivate::reconcile()
+{
+    Q_Q(QAttachmentQueue);
+    if (!syncing || !watched || !ready)
+        return;
+    QString problem;
+    QAttachmentReconciler::Input input;
+    if (!store.allRows(&input.rows, &problem)) {
+        reportError(QAttachmentError::DatabaseError, problem);
+        return;
+    }
+    for (const QAttachment &row : std::as_const(input.rows)) {
+        // Rows that fail validation: reported, never changed.
+        if (!acceptRow(row))
+            input.leftAlone.insert(row.id());
+    }
+    input.watched = *watched;
+
+    QAttachmentReconciler::Options options;
+    options.downloadAttachments = downloadAttachments;
+    options.defaultFileExtension = defaultFileExtension;
+    options.previouslyWatched = previouslyWatched;
+    options.restoreAllWatched = restoreAllWatched;
+    options.now = QDateTime::currentMSecsSinceEpoch();
+    options.resolveFilename = [q](const QString &id, const QString &extension) {
+        return q->resolveNewAttachmentFilename(id, extension);
+    };
+    const QStringList toCheck = QAttachmentReconciler::localFilesToCheck(input, options);
+    for (const QString &name : toCheck) {
+        if (storage()->exists(name))
+            input.presentFiles.insert(name);
+    }
+
+    QAttachmentReconciler::Plan plan = QAttachmentReconciler::plan(input, options);
+    input = {};
+    for (const QAttachmentReconciler::Problem &bad : std::as_const(plan.problems)) {
+        if (!reportedBadIds.contains(bad.id)) {
+            reportedBadIds.insert(bad.id);
+            reportError(QAttachmentError::InvalidInput, bad.message);
+        }
+    }
+
+    const QList<QAttachmentStore::Change> updates = plan.restores + plan.archives;
+    if (plan.changesRows()) {
+        // The updates are conditional on the state read above: a transfer
+        // finishing in between keeps its result.
+        bool ok = false;
+        {
+            QAttachmentStore::WriteTransaction transaction(store);
+            problem = transaction.errorString();
+            ok = transaction.isOpen() && store.insertWatched(plan.inserts, &problem)
+                && store.applyChanges(updates, &problem) && transaction.commit(&problem);
+        }
+        if (!ok) {
+            reportError(
+                QAttachmentError::DatabaseError,
+                QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
+            return;
+        }
+        qCDebug(lcQueue) << "reconciled:" << plan.inserts.size() << "new," << updates.size()
+                         << "changed";
+        for (const QAttachmentStore::Change &change : updates) {
+            scheduler->abortIfStale(change.row.id(), change.row.state());
+            scheduler->forget(change.row.id());
+            // A download that will not run again leaves no partial file behind.
+            if (change.expected == State::QueuedDownload
+                && change.row.state() != State::QueuedDownload)
+                storage()->removePartial(downloadName(change.row));
+        }
+        for (const QAttachment &row : std::as_const(plan.inserts))
+            emitChanged(row);
+        for (const QAttachmentStore::Change &change : updates)
+            emitChanged(change.row);
+        scheduler->invalidatePending();
+        scheduleCounts();
+        scheduler->schedule();
+    }
+    previouslyWatched = std::move(plan.watchedIds);
+    restoreAllWatched = false;
+    if (!updates.isEmpty())
+        expireCache();
 }
