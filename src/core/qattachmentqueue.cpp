@@ -521,7 +521,10 @@ QAttachment QAttachmentQueue::attachment(const QString &id) const
     Q_D(const QAttachmentQueue);
     if (!const_cast<QAttachmentQueuePrivate *>(d)->ensureReady(nullptr))
         return {};
-    return d->store.row(id, nullptr).value_or(QAttachment());
+    const QAttachment row = d->store.row(id, nullptr).value_or(QAttachment());
+    if (row.isValid())
+        const_cast<QAttachmentQueuePrivate *>(d)->knownRows.insert(id, row);
+    return row;
 }
 
 QList<QAttachment> QAttachmentQueue::attachments() const
@@ -531,9 +534,14 @@ QList<QAttachment> QAttachmentQueue::attachments() const
     if (!const_cast<QAttachmentQueuePrivate *>(d)->ensureReady(nullptr))
         return result;
     QString problem;
-    if (!d->store.allRows(&result, &problem))
-        const_cast<QAttachmentQueuePrivate *>(d)->reportError(QAttachmentError::DatabaseError,
-                                                              problem);
+    auto *self = const_cast<QAttachmentQueuePrivate *>(d);
+    if (!d->store.allRows(&result, &problem)) {
+        self->reportError(QAttachmentError::DatabaseError, problem);
+        return result;
+    }
+    // What status() tells about these rows, until the queue changes them.
+    for (const QAttachment &row : std::as_const(result))
+        self->knownRows.insert(row.id(), row);
     return result;
 }
 

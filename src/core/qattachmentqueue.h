@@ -185,7 +185,7 @@ public:
     // Where the attachment stands: its row, the bytes of its running transfer,
     // its last failure and when it is tried again. statusChanged(id) says when
     // any of it changed.
-    QAttachmentStatus status(const QString &id) const;
+    Q_INVOKABLE QAttachmentStatus status(const QString &id) const;
 
     // The filename a new attachment gets; default `id.extension` (`dat` when no
     // extension is given). Override to lay files out differently.

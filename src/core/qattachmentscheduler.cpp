@@ -176,6 +176,7 @@ void QAttachmentScheduler::startJob(const QAttachment &row)
         return;
     auto *job = new QAttachmentJob(*operation, row);
     m_jobs.insert(row.id(), job);
+    d.knownRows.insert(row.id(), row); // status() of a running transfer needs no query
     QString problem;
     if (!operation->openDevice(*d.storage(), *job, &problem)) {
         failToStart(
