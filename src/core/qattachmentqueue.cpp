@@ -67,13 +67,8 @@ void QAttachmentQueue::setConnectionName(const QString &name)
     Q_D(QAttachmentQueue);
     if (name == d->store.connectionName())
         return;
-    const bool wasSyncing = d->syncing;
-    stopSyncing();
-    d->store.setConnectionName(name);
-    d->invalidateReady();
-    emit connectionNameChanged();
-    if (wasSyncing)
-        startSync();
+    d->reconfigure([d, name] { d->store.setConnectionName(name); },
+                   [this] { emit connectionNameChanged(); });
 }
 
 QString QAttachmentQueue::tableName() const
@@ -100,14 +95,11 @@ void QAttachmentQueue::setTable(const QAttachmentQueueTable &table)
 {
     Q_D(QAttachmentQueue);
     const bool nameChanged = table.name() != d->store.tableName();
-    const bool wasSyncing = d->syncing;
-    stopSyncing();
-    d->store.setTable(table);
-    d->invalidateReady();
-    if (nameChanged)
-        emit tableNameChanged();
-    if (wasSyncing)
-        startSync();
+    d->reconfigure([d, table] { d->store.setTable(table); },
+                   [this, nameChanged] {
+                       if (nameChanged)
+                           emit tableNameChanged();
+                   });
 }
 
 QString QAttachmentQueue::localDirectory() const
@@ -120,15 +112,14 @@ void QAttachmentQueue::setLocalDirectory(const QString &path)
     Q_D(QAttachmentQueue);
     if (path == d->localDirectory)
         return;
-    const bool wasSyncing = d->syncing;
-    stopSyncing();
-    d->localDirectory = path;
-    d->externalStorage = nullptr;
-    d->ownedStorage.reset(path.isEmpty() ? nullptr : new QFileSystemAttachmentStorage(path));
-    d->invalidateReady();
-    emit localDirectoryChanged();
-    if (wasSyncing)
-        startSync();
+    d->reconfigure(
+        [d, path] {
+            d->localDirectory = path;
+            d->externalStorage = nullptr;
+            d->ownedStorage.reset(path.isEmpty() ? nullptr
+                                                 : new QFileSystemAttachmentStorage(path));
+        },
+        [this] { emit localDirectoryChanged(); });
 }
 
 QAttachmentLocalStorage *QAttachmentQueue::localStorage() const
@@ -141,17 +132,17 @@ void QAttachmentQueue::setLocalStorage(QAttachmentLocalStorage *storage)
     Q_D(QAttachmentQueue);
     if (storage == d->storage())
         return;
-    const bool wasSyncing = d->syncing;
-    stopSyncing();
-    d->externalStorage = storage;
-    d->ownedStorage.reset();
     const bool dirChanged = !d->localDirectory.isEmpty();
-    d->localDirectory.clear();
-    d->invalidateReady();
-    if (dirChanged)
-        emit localDirectoryChanged();
-    if (wasSyncing)
-        startSync();
+    d->reconfigure(
+        [d, storage] {
+            d->externalStorage = storage;
+            d->ownedStorage.reset();
+            d->localDirectory.clear();
+        },
+        [this, dirChanged] {
+            if (dirChanged)
+                emit localDirectoryChanged();
+        });
 }
 
 QAttachmentRemoteStorage *QAttachmentQueue::remoteStorage() const
@@ -409,58 +400,18 @@ QAttachment QAttachmentQueue::saveFile(QIODevice *data, const QString &mediaType
         return failSave(errorString, problem);
 
     const QString id = generateAttachmentId();
-    problem = QAttachmentNames::problemWith(id, QStringLiteral("attachment id"));
-    if (!problem.isEmpty())
-        return failSave(errorString, problem);
-    QString extension = fileExtension;
-    if (extension.isEmpty())
-        extension = d->defaultFileExtension;
-    if (extension.isEmpty())
-        extension = QStringLiteral("dat");
-    problem = QAttachmentNames::problemWithExtension(extension);
+    const QString extension = d->newExtension(fileExtension);
+    problem = d->problemWithNewId(id, extension);
     if (!problem.isEmpty())
         return failSave(errorString, problem);
     const QString filename = resolveNewAttachmentFilename(id, extension);
-    problem = QAttachmentNames::problemWith(filename, QStringLiteral("filename"));
-    if (!problem.isEmpty())
-        return failSave(errorString, problem);
-    // It goes into a Content-Type header: nothing may add a header line.
-    if (!mediaType.isEmpty()) {
-        problem = QAttachmentNames::problemWithMediaType(mediaType);
-        if (!problem.isEmpty())
-            return failSave(errorString, problem);
-    }
-    // Unique per attachment, whatever the (remote) filename is.
-    const QString localName = QAttachmentNames::localNameFor(id, filename);
+    const QString localName = d->newLocalName(id, filename, mediaType, &problem);
     if (localName.isEmpty())
-        return failSave(errorString,
-                        QStringLiteral("no safe local file name can be made for %1").arg(id));
+        return failSave(errorString, problem);
 
-    // The file first: a row must never point at a file that is not there.
-    QAttachmentLocalStorage *storage = d->storage();
-    const qint64 size = storage->save(localName, data, &problem);
-    if (size < 0)
-        return failSave(errorString, QStringLiteral("cannot store %1: %2").arg(filename, problem));
-
-    QAttachment attachment(id, filename, QAttachmentState::QueuedUpload);
-    attachment.setLocalUri(localName);
-    attachment.setMediaType(mediaType);
-    attachment.setSize(size);
-    attachment.setMetaData(metaData);
-    attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
-
-    bool ok = d->writeWithHook([&](QString *error) { return d->store.insert(attachment, error); },
-                               updateHook, attachment, &problem);
-    if (!ok) {
-        storage->remove(localName);
-        return failSave(errorString, QStringLiteral("nothing saved: %1").arg(problem));
-    }
-    qCDebug(lcQueue) << "saved" << attachment;
-    d->scheduler->addPending(attachment);
-    d->emitChanged(attachment);
-    d->scheduleCounts();
-    d->scheduler->schedule();
-    return attachment;
+    const QAttachment saved
+        = d->addSaved(data, id, filename, localName, mediaType, metaData, updateHook, &problem);
+    return saved.isValid() ? saved : failSave(errorString, problem);
 }
 
 QAttachment QAttachmentQueue::saveFileFromPath(const QString &sourcePath, const QString &mediaType,
@@ -523,7 +474,7 @@ QAttachment QAttachmentQueue::attachment(const QString &id) const
         return {};
     const QAttachment row = d->store.row(id, nullptr).value_or(QAttachment());
     if (row.isValid())
-        const_cast<QAttachmentQueuePrivate *>(d)->knownRows.insert(id, row);
+        const_cast<QAttachmentQueuePrivate *>(d)->statuses.remember(row);
     return row;
 }
 
@@ -541,7 +492,7 @@ QList<QAttachment> QAttachmentQueue::attachments() const
     }
     // What status() tells about these rows, until the queue changes them.
     for (const QAttachment &row : std::as_const(result))
-        self->knownRows.insert(row.id(), row);
+        self->statuses.remember(row);
     return result;
 }
 
@@ -571,7 +522,17 @@ std::pair<qint64, qint64> QAttachmentQueue::transferProgressOf(const QString &id
 
 QAttachmentStatus QAttachmentQueue::status(const QString &id) const
 {
-    return d_func()->status(id);
+    Q_D(const QAttachmentQueue);
+    QAttachmentStatus result(d->statuses.knownRow(id).value_or(QAttachment()));
+    if (!result.attachment().isValid())
+        result.setAttachment(attachment(id));
+    const auto [done, total] = d->scheduler->liveProgressOf(id);
+    result.setBytes(done, total);
+    result.setLastError(d->scheduler->lastError(id));
+    const qint64 next = d->scheduler->nextRetryMs(id);
+    if (next >= 0)
+        result.setNextRetry(QDateTime::fromMSecsSinceEpoch(next));
+    return result;
 }
 
 QString QAttachmentQueue::resolveNewAttachmentFilename(const QString &id,
@@ -644,24 +605,5 @@ int QAttachmentQueue::expireCache()
 
 bool QAttachmentQueue::clearQueue()
 {
-    Q_D(QAttachmentQueue);
-    QString problem;
-    if (!d->ensureReady(&problem))
-        return false;
-    d->scheduler->abortAll();
-    const QList<QAttachment> rows = attachments();
-    if (!d->store.deleteAll(&problem)) {
-        d->reportError(QAttachmentError::DatabaseError, problem);
-        return false;
-    }
-    if (!d->storage()->clear(&problem))
-        d->reportError(QAttachmentError::LocalStorageError, problem);
-    d->scheduler->forgetAll();
-    // The table is empty: nothing is pending, and idle can say so at once.
-    d->scheduler->clearPending(false);
-    for (const QAttachment &row : rows)
-        d->emitRemoved(row.id());
-    d->updateCounts();
-    d->updateIdle();
-    return problem.isEmpty();
+    return d_func()->clearQueue();
 }

@@ -5,6 +5,7 @@
 #include "qattachmentremotestorage.h"
 #include "qattachmentscheduler_p.h"
 #include "qattachmentstatus.h"
+#include "qattachmentstatustracker_p.h"
 #include "qattachmentstore_p.h"
 #include "qattachmentwatcher_p.h"
 
@@ -51,6 +52,19 @@ public:
     void reportRecurring(const QString &key, QAttachmentError::Code code, const QString &message);
     void clearRecurring(const QString &key);
 
+    // Stops syncing, applies `change`, forgets what it knew of the table,
+    // `notify`s and starts again if it was syncing.
+    void reconfigure(const std::function<void()> &change, const std::function<void()> &notify);
+
+    // --- new attachments ----------------------------------------------------
+    // The extension of a saved file: given, else defaultFileExtension, else `dat`.
+    QString newExtension(const QString &given) const;
+    QString problemWithNewId(const QString &id, const QString &extension) const;
+    // The local file name of a new attachment; empty (and `problem`) when its
+    // filename or media type is unsafe.
+    QString newLocalName(const QString &id, const QString &filename, const QString &mediaType,
+                         QString *problem) const;
+
     // --- local files ------------------------------------------------------
     QAttachmentLocalStorage *storage() const;
     // Where the attachment's file is (its local_uri, else where it goes).
@@ -81,11 +95,19 @@ public:
     void updateIdle();
     void setSyncing(bool syncing);
     // The row changed: attachmentChanged, and the status follows.
-    void emitChanged(const QAttachment &attachment);
+    void emitChanged(const QAttachment &attachment) { statuses.changed(attachment); }
     // The row is gone: attachmentRemoved, and the status follows.
-    void emitRemoved(const QString &id);
-    void emitStatusChanged(const QString &id);
-    QAttachmentStatus status(const QString &id) const;
+    void emitRemoved(const QString &id) { statuses.removed(id); }
+    void emitStatusChanged(const QString &id) { statuses.statusChanged(id); }
+
+    // --- saving and clearing -------------------------------------------------
+    // Stores `data` under `localName`, then inserts the row and runs the hook
+    // in one transaction; an invalid attachment (and `problem`) on failure.
+    QAttachment addSaved(QIODevice *data, const QString &id, const QString &filename,
+                         const QString &localName, const QString &mediaType,
+                         const QString &metaData, const QAttachmentQueue::UpdateHook &hook,
+                         QString *problem);
+    bool clearQueue();
 
     QAttachmentQueue *q_ptr;
 
@@ -127,9 +149,7 @@ public:
     QHash<QString, QString> recurringProblems; // key -> message last reported
     qint64 runStartedMs = 0; // wall clock; files older than this with no row are orphans
     std::unique_ptr<QAttachmentWatcher> watcher;
-    QMetaObject::Connection networkConnection;
-    // The rows as the queue last wrote them (emitChanged), for status().
-    QHash<QString, QAttachment> knownRows;
+    QAttachmentStatusTracker statuses;
 
     std::unique_ptr<QAttachmentScheduler> scheduler;
 

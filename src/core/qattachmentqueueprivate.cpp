@@ -1,12 +1,12 @@
 #include "qattachmentqueue_p.h"
 
+#include "qattachmentfileverifier_p.h"
 #include "qattachmentlocalstorage.h"
 #include "qattachmentlogging_p.h"
 #include "qattachmentnames_p.h"
 #include "qattachmentreconciler_p.h"
 
 #include <QtCore/qdatetime.h>
-#include <QtNetwork/qnetworkinformation.h>
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
@@ -17,6 +17,7 @@ using State = QAttachmentState::State;
 QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
     : q_ptr(q)
     , runStartedMs(QDateTime::currentMSecsSinceEpoch())
+    , statuses(q)
 {
     scheduler = std::make_unique<QAttachmentScheduler>(*this);
     watcher = std::make_unique<QAttachmentWatcher>(
@@ -85,7 +86,48 @@ void QAttachmentQueuePrivate::invalidateReady()
     scheduler->clearPending(true);
     previouslyWatched.clear();
     restoreAllWatched = true;
-    knownRows.clear();
+    statuses.clear();
+}
+
+void QAttachmentQueuePrivate::reconfigure(const std::function<void()> &change,
+                                          const std::function<void()> &notify)
+{
+    const bool wasSyncing = syncing;
+    stopSyncing();
+    change();
+    invalidateReady();
+    notify();
+    if (wasSyncing)
+        startSync();
+}
+
+QString QAttachmentQueuePrivate::newExtension(const QString &given) const
+{
+    if (!given.isEmpty())
+        return given;
+    return defaultFileExtension.isEmpty() ? QStringLiteral("dat") : defaultFileExtension;
+}
+
+QString QAttachmentQueuePrivate::problemWithNewId(const QString &id, const QString &extension) const
+{
+    const QString problem = QAttachmentNames::problemWith(id, QStringLiteral("attachment id"));
+    return problem.isEmpty() ? QAttachmentNames::problemWithExtension(extension) : problem;
+}
+
+QString QAttachmentQueuePrivate::newLocalName(const QString &id, const QString &filename,
+                                              const QString &mediaType, QString *problem) const
+{
+    *problem = QAttachmentNames::problemWith(filename, QStringLiteral("filename"));
+    // It goes into a Content-Type header: nothing may add a header line.
+    if (problem->isEmpty() && !mediaType.isEmpty())
+        *problem = QAttachmentNames::problemWithMediaType(mediaType);
+    if (!problem->isEmpty())
+        return {};
+    // Unique per attachment, whatever the (remote) filename is.
+    const QString name = QAttachmentNames::localNameFor(id, filename);
+    if (name.isEmpty())
+        *problem = QStringLiteral("no safe local file name can be made for %1").arg(id);
+    return name;
 }
 
 bool QAttachmentQueuePrivate::writeWithHook(const std::function<bool(QString *)> &write,
@@ -166,53 +208,68 @@ void QAttachmentQueuePrivate::clearRecurring(const QString &key)
     recurringProblems.remove(key);
 }
 
-// --- status ------------------------------------------------------------------------
+// --- saving and clearing ------------------------------------------------------------
 
-void QAttachmentQueuePrivate::emitChanged(const QAttachment &attachment)
+QAttachment QAttachmentQueuePrivate::addSaved(QIODevice *data, const QString &id,
+                                              const QString &filename, const QString &localName,
+                                              const QString &mediaType, const QString &metaData,
+                                              const QAttachmentQueue::UpdateHook &hook,
+                                              QString *problem)
 {
-    Q_Q(QAttachmentQueue);
-    knownRows.insert(attachment.id(), attachment);
-    emit q->attachmentChanged(attachment);
-    emitStatusChanged(attachment.id());
-}
-
-void QAttachmentQueuePrivate::emitRemoved(const QString &id)
-{
-    Q_Q(QAttachmentQueue);
-    knownRows.remove(id);
-    emit q->attachmentRemoved(id);
-    emitStatusChanged(id);
-}
-
-void QAttachmentQueuePrivate::emitStatusChanged(const QString &id)
-{
-    Q_Q(QAttachmentQueue);
-    emit q->statusChanged(id);
-}
-
-QAttachmentStatus QAttachmentQueuePrivate::status(const QString &id) const
-{
-    QAttachmentStatus result;
-    const auto known = knownRows.constFind(id);
-    if (known != knownRows.cend()) {
-        result.setAttachment(*known);
-    } else if (const_cast<QAttachmentQueuePrivate *>(this)->ensureReady(nullptr)) {
-        result.setAttachment(store.row(id, nullptr).value_or(QAttachment()));
+    // The file first: a row must never point at a file that is not there.
+    QAttachmentLocalStorage *files = storage();
+    const qint64 size = files->save(localName, data, problem);
+    if (size < 0) {
+        *problem = QStringLiteral("cannot store %1: %2").arg(filename, *problem);
+        return {};
     }
-    const auto [done, total] = scheduler->liveProgressOf(id);
-    result.setBytes(done, total);
-    result.setLastError(scheduler->lastError(id));
-    const qint64 next = scheduler->nextRetryMs(id);
-    if (next >= 0)
-        result.setNextRetry(QDateTime::fromMSecsSinceEpoch(next));
-    return result;
+    QAttachment attachment(id, filename, State::QueuedUpload);
+    attachment.setLocalUri(localName);
+    attachment.setMediaType(mediaType);
+    attachment.setSize(size);
+    attachment.setMetaData(metaData);
+    attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
+    if (!writeWithHook([&](QString *error) { return store.insert(attachment, error); }, hook,
+                       attachment, problem)) {
+        files->remove(localName);
+        *problem = QStringLiteral("nothing saved: %1").arg(*problem);
+        return {};
+    }
+    qCDebug(lcQueue) << "saved" << attachment;
+    scheduler->addPending(attachment);
+    emitChanged(attachment);
+    scheduleCounts();
+    scheduler->schedule();
+    return attachment;
+}
+
+bool QAttachmentQueuePrivate::clearQueue()
+{
+    QString problem;
+    if (!ensureReady(&problem))
+        return false;
+    scheduler->abortAll();
+    QList<QAttachment> rows;
+    if (!store.allRows(&rows, &problem) || !store.deleteAll(&problem)) {
+        reportError(QAttachmentError::DatabaseError, problem);
+        return false;
+    }
+    if (!storage()->clear(&problem))
+        reportError(QAttachmentError::LocalStorageError, problem);
+    scheduler->forgetAll();
+    // The table is empty: nothing is pending, and idle can say so at once.
+    scheduler->clearPending(false);
+    for (const QAttachment &row : std::as_const(rows))
+        emitRemoved(row.id());
+    updateCounts();
+    updateIdle();
+    return problem.isEmpty();
 }
 
 // --- syncing -----------------------------------------------------------------------
 
 bool QAttachmentQueuePrivate::startSync()
 {
-    Q_Q(QAttachmentQueue);
     if (syncing)
         return true;
     if (!remote) {
@@ -224,24 +281,7 @@ bool QAttachmentQueuePrivate::startSync()
     if (!ensureReady(&problem))
         return false;
 
-    // A hint only: in containers the backends often report nothing useful.
-    static bool networkInformationTried = false;
-    if (!networkInformationTried) {
-        networkInformationTried = true;
-        QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability);
-    }
-    QNetworkInformation *info = QNetworkInformation::instance();
-    if (info && !networkConnection) {
-        networkConnection = QObject::connect(
-            info, &QNetworkInformation::reachabilityChanged, q,
-            [this](QNetworkInformation::Reachability reachability) {
-                if (reachability == QNetworkInformation::Reachability::Online && syncing) {
-                    scheduler->retryNow();
-                    scheduler->schedule();
-                }
-            });
-    }
-
+    scheduler->followNetwork();
     verifyLocalFiles();
     restoreAllWatched = true;
     setSyncing(true);
@@ -343,54 +383,14 @@ void QAttachmentQueuePrivate::verifyLocalFiles()
         reportError(QAttachmentError::DatabaseError, problem);
         return;
     }
-    QAttachmentLocalStorage *files = storage();
-    const QStringList names = files->fileNames();
-    const QSet<QString> present(names.cbegin(), names.cend());
-    const bool listed = !names.isEmpty();
-
-    QSet<QString> owned; // files and partial files some row may still need
-    QList<QAttachment> missing;
-    for (const QAttachment &row : std::as_const(rows)) {
-        if (!rowProblem(row).isEmpty()) {
-            // Left alone, and so are the files it names.
-            owned.insert(row.localUri());
-            owned.insert(row.filename());
-            continue;
-        }
-        const QString download = QAttachmentNames::localNameForSafeId(row.id(), row.filename());
-        owned.insert(row.localUri().isEmpty() ? download : row.localUri());
-        if (row.state() == State::QueuedDownload)
-            owned.insert(download);
-        if (row.state() != State::Synced && row.state() != State::QueuedUpload)
-            continue;
-        const bool there = !row.localUri().isEmpty()
-            && (listed ? present.contains(row.localUri()) : files->exists(row.localUri()));
-        if (!there)
-            missing.append(row);
-    }
+    QAttachmentFileVerifier::Result result = QAttachmentFileVerifier::verify(
+        rows, *storage(), runStartedMs,
+        [this](const QAttachment &row) { return rowProblem(row).isEmpty(); });
     rows.clear();
-
-    // A crash between saveFile's file and its row, or between a row's removal
-    // and its file's, leaves a file nobody owns. Files written since this
-    // queue started may belong to a row about to be committed: they stay.
-    int orphans = 0;
-    for (const QString &name : names) {
-        if (owned.contains(name))
-            continue;
-        const qint64 modified = files->lastModified(name);
-        if (modified >= 0 && modified < runStartedMs && files->remove(name))
-            ++orphans;
-    }
-    // A partial file only belongs to a row that is still downloading.
-    int partials = 0;
-    const QStringList partialNames = files->partialNames();
-    for (const QString &name : partialNames) {
-        if (!owned.contains(name) && files->removePartial(name))
-            ++partials;
-    }
-    if (orphans || partials)
-        qCInfo(lcQueue) << "removed" << orphans << "files and" << partials
+    if (result.orphans || result.partials)
+        qCInfo(lcQueue) << "removed" << result.orphans << "files and" << result.partials
                         << "partial downloads that no attachment owns";
+    QList<QAttachment> &missing = result.missing;
     if (missing.isEmpty())
         return;
 

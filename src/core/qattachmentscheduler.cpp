@@ -14,6 +14,7 @@
 
 #include <QtCore/qdatetime.h>
 #include <QtCore/qrandom.h>
+#include <QtNetwork/qnetworkinformation.h>
 
 using State = QAttachmentState::State;
 using Kind = QAttachmentTransfer::Kind;
@@ -68,6 +69,27 @@ void QAttachmentScheduler::setPeriodic(int msecs)
     m_periodicTimer.stop();
     if (msecs > 0)
         m_periodicTimer.start(msecs);
+}
+
+void QAttachmentScheduler::followNetwork()
+{
+    // A hint only: in containers the backends often report nothing useful.
+    static bool networkInformationTried = false;
+    if (!networkInformationTried) {
+        networkInformationTried = true;
+        QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability);
+    }
+    QNetworkInformation *info = QNetworkInformation::instance();
+    if (!info || m_networkConnection)
+        return;
+    m_networkConnection = QObject::connect(
+        info, &QNetworkInformation::reachabilityChanged, d.q_ptr,
+        [this](QNetworkInformation::Reachability reachability) {
+            if (reachability == QNetworkInformation::Reachability::Online && d.syncing) {
+                retryNow();
+                schedule();
+            }
+        });
 }
 
 void QAttachmentScheduler::stopTimers()
@@ -176,7 +198,7 @@ void QAttachmentScheduler::startJob(const QAttachment &row)
         return;
     auto *job = new QAttachmentJob(*operation, row);
     m_jobs.insert(row.id(), job);
-    d.knownRows.insert(row.id(), row); // status() of a running transfer needs no query
+    d.statuses.remember(row); // status() of a running transfer needs no query
     QString problem;
     if (!operation->openDevice(*d.storage(), *job, &problem)) {
         failToStart(

@@ -51,6 +51,8 @@ public:
     void startDue();
     // The periodic tick (syncInterval; 0 stops it) and the timers, all stopped.
     void setPeriodic(int msecs);
+    // Retries at once when the system reports the network coming back.
+    void followNetwork();
     void stopTimers();
 
     // --- jobs ------------------------------------------------------------------
@@ -127,6 +129,7 @@ private:
     QTimer m_retryTimer; // fires when the earliest backoff ends
     QTimer m_flushTimer; // writes finished transfers in one transaction; backs off when that fails
     QTimer m_periodicTimer; // syncInterval
+    QMetaObject::Connection m_networkConnection;
 };
 
 #endif // QATTACHMENTSCHEDULER_P_H
