@@ -318,6 +318,18 @@ TestCase {
         compare(TestEnv.readFile(queue.localUrl("p1")), "remote photo")
     }
 
+    function test_statusOfAnAttachment() {
+        const queue = createQueue({})
+        const saved = queue.saveFile("x", "text/plain", "txt")
+        const status = queue.status(saved.id)
+        compare(status.attachment.id, saved.id)
+        compare(status.attachment.state, AttachmentState.QueuedUpload)
+        compare(status.transferring, false)
+        compare(status.bytesDone, -1)
+        compare(status.lastError.code, AttachmentError.NoError)
+        compare(queue.status("no-such-id").attachment.valid, false)
+    }
+
     function test_setWatchedAttachmentsPushesIds() {
         const queue = createQueue({ defaultFileExtension: "txt", syncing: true })
         remote.putObject("a.txt", "A")
