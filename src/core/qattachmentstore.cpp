@@ -1,5 +1,6 @@
 #include "qattachmentstore_p.h"
 
+#include <QtCore/qset.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtSql/qsqlrecord.h>
@@ -49,6 +50,22 @@ struct RowReader
 
     int id, filename, localUri, timestamp, size, mediaType, state, hasSynced, metaData;
 };
+
+bool failWith(QString *errorString, const QString &message)
+{
+    if (errorString)
+        *errorString = message;
+    return false;
+}
+
+bool runDdl(QSqlDatabase &db, const QString &sql, QString *errorString)
+{
+    QSqlQuery query(db);
+    if (!query.exec(sql))
+        return failWith(errorString,
+                        QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text()));
+    return true;
+}
 
 QVariant nullIfEmpty(const QString &value)
 {
@@ -123,7 +140,75 @@ QSqlDatabase QAttachmentStore::database() const
 
 bool QAttachmentStore::createTable(QString *errorString) const
 {
-    return m_table.create(database(), errorString);
+    return createTable(m_table, database(), errorString);
+}
+
+bool QAttachmentStore::createTable(const QAttachmentQueueTable &table, const QSqlDatabase &database,
+                                   QString *errorString)
+{
+    const QString invalid = table.validate();
+    if (!invalid.isEmpty())
+        return failWith(errorString, invalid);
+    QSqlDatabase db = database;
+    if (!db.isOpen())
+        return failWith(
+            errorString,
+            QStringLiteral("the database connection \"%1\" is not open").arg(db.connectionName()));
+
+    QList<QAttachmentQueueTable::Column> columns = QAttachmentQueueTable::standardColumns();
+    columns += table.additionalColumns();
+
+    QStringList definitions;
+    for (const QAttachmentQueueTable::Column &column : std::as_const(columns)) {
+        if (column.name == QLatin1String("id"))
+            definitions << QStringLiteral("id TEXT PRIMARY KEY NOT NULL");
+        else
+            definitions << column.name + QLatin1Char(' ') + column.type;
+    }
+    if (!runDdl(db,
+                QStringLiteral("CREATE TABLE IF NOT EXISTS %1 (%2)")
+                    .arg(table.name(), definitions.join(QStringLiteral(", "))),
+                errorString))
+        return false;
+
+    // An older table may lack columns added since: add them, keeping every row.
+    QSet<QString> existing;
+    QSqlQuery info(db);
+    if (!info.exec(QStringLiteral("PRAGMA table_info(%1)").arg(table.name())))
+        return failWith(errorString, info.lastError().text());
+    while (info.next())
+        existing.insert(info.value(QStringLiteral("name")).toString().toLower());
+    for (const QAttachmentQueueTable::Column &column : std::as_const(columns)) {
+        if (existing.contains(column.name.toLower()))
+            continue;
+        if (!runDdl(db,
+                    QStringLiteral("ALTER TABLE %1 ADD COLUMN %2 %3")
+                        .arg(table.name(), column.name, column.type),
+                    errorString))
+            return false;
+    }
+
+    // The queue looks rows up by state (pending work, counts, archive order).
+    if (!runDdl(
+            db,
+            QStringLiteral("CREATE INDEX IF NOT EXISTS %1_state_timestamp ON %1 (state, timestamp)")
+                .arg(table.name()),
+            errorString))
+        return false;
+    for (const QAttachmentQueueTable::Index &index : table.indexes()) {
+        if (!runDdl(db,
+                    QStringLiteral("CREATE INDEX IF NOT EXISTS %1 ON %2 (%3)")
+                        .arg(index.name, table.name(), index.columns.join(QStringLiteral(", "))),
+                    errorString))
+            return false;
+    }
+    if (!table.viewName().isEmpty()
+        && !runDdl(db,
+                   QStringLiteral("CREATE VIEW IF NOT EXISTS %1 AS SELECT * FROM %2")
+                       .arg(table.viewName(), table.name()),
+                   errorString))
+        return false;
+    return true;
 }
 
 bool QAttachmentStore::exec(QSqlQuery &query, const QString &sql, const QVariantList &params,

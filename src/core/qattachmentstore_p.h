@@ -61,8 +61,10 @@ public:
     void setTable(const QAttachmentQueueTable &table) { m_table = table; }
     QString tableName() const { return m_table.name(); }
     QSqlDatabase database() const;
-    // Creates or upgrades the table.
+    // Creates or upgrades the table (QAttachmentQueueTable::create()).
     bool createTable(QString *errorString) const;
+    static bool createTable(const QAttachmentQueueTable &table, const QSqlDatabase &database,
+                            QString *errorString);
 
     // --- reads ----------------------------------------------------------------
     // The row of `id`; an invalid attachment when there is none, no value on
