@@ -11,6 +11,7 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qhash.h>
+#include <QtCore/qmetaobject.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qset.h>
 #include <QtCore/qtimer.h>
@@ -95,7 +96,12 @@ public:
     void updateIdle();
     void setSyncing(bool syncing);
     // The row changed: attachmentChanged, and the status follows.
-    void emitChanged(const QAttachment &attachment) { statuses.changed(attachment); }
+    void emitChanged(const QAttachment &attachment)
+    {
+        statuses.changed(
+            attachment,
+            q_ptr->isSignalConnected(QMetaMethod::fromSignal(&QAttachmentQueue::statusChanged)));
+    }
     // The row is gone: attachmentRemoved, and the status follows.
     void emitRemoved(const QString &id) { statuses.removed(id); }
     void emitStatusChanged(const QString &id) { statuses.statusChanged(id); }

@@ -2,9 +2,13 @@
 
 #include "qattachmentqueue.h"
 
-void QAttachmentStatusTracker::changed(const QAttachment &row)
+void QAttachmentStatusTracker::changed(const QAttachment &row, bool keep)
 {
-    remember(row);
+    if (keep) {
+        remember(row);
+    } else if (const auto it = m_rows.find(row.id()); it != m_rows.end()) {
+        *it = row;
+    }
     emit m_queue->attachmentChanged(row);
     emit m_queue->statusChanged(row.id());
 }

@@ -12,7 +12,8 @@ class QAttachmentQueue;
 // Announces every change of a row (attachmentChanged, attachmentRemoved) and
 // of an attachment's status (statusChanged), and keeps the rows as the queue
 // last wrote or read them, so that status() of a busy attachment needs no
-// query.
+// query. Rows are kept only while something follows statusChanged: bulk
+// changes (reconciling 100k ids) cost no memory when nothing does.
 class QAttachmentStatusTracker
 {
 public:
@@ -20,7 +21,9 @@ public:
         : m_queue(queue)
     { }
 
-    void changed(const QAttachment &row);
+    // `keep`: remember the row for status() (someone follows statusChanged);
+    // otherwise only a row already remembered is updated.
+    void changed(const QAttachment &row, bool keep);
     void removed(const QString &id);
     void statusChanged(const QString &id);
 
