@@ -4,6 +4,9 @@
 
 #include "httpsuite.h"
 
+#include <qnetworkremotestorage.h>
+#include <qs3remotestorage.h>
+
 class tst_HttpStorages : public FaultServerSuite
 {
     Q_OBJECT
@@ -331,6 +334,58 @@ private Q_SLOTS:
         QCOMPARE(seen.path, QStringLiteral("/signed/q.txt"));
         QCOMPARE(seen.headers.value("x-amz-meta-id"), "q");
         QCOMPARE(m_server->objects().value(QStringLiteral("/signed/q.txt")), "signed body");
+    }
+    // The manager and the timeout are the network base's, the same in all three storages.
+    void networkBaseIsShared()
+    {
+        QHttpRemoteStorage http;
+        QPresignedRemoteStorage presigned;
+        QS3RemoteStorage s3;
+        for (QNetworkRemoteStorage *storage : {static_cast<QNetworkRemoteStorage *>(&http),
+                                               static_cast<QNetworkRemoteStorage *>(&presigned),
+                                               static_cast<QNetworkRemoteStorage *>(&s3)}) {
+            QCOMPARE(storage->transferTimeout(), 60000);
+            QSignalSpy timeout(storage, &QNetworkRemoteStorage::transferTimeoutChanged);
+            QSignalSpy changed(storage, &QAttachmentRemoteStorage::configurationChanged);
+            storage->setTransferTimeout(-5);
+            QCOMPARE(storage->transferTimeout(), 0);
+            storage->setTransferTimeout(0);
+            QCOMPARE(timeout.count(), 1);
+
+            QNetworkAccessManager *own = storage->networkAccessManager();
+            QVERIFY(own);
+            QCOMPARE(own->parent(), storage);
+            auto app = std::make_unique<QNetworkAccessManager>();
+            storage->setNetworkAccessManager(app.get());
+            storage->setNetworkAccessManager(app.get());
+            QCOMPARE(storage->networkAccessManager(), app.get());
+            QCOMPARE(changed.count(), 2);
+            // An app's manager that goes leaves the storage its own again.
+            app.reset();
+            QCOMPARE(storage->networkAccessManager(), own);
+        }
+    }
+
+    // One level reports: the transfer a storage hands out runs its exchanges
+    // itself instead of wrapping another transfer.
+    void oneTransferPerOperation()
+    {
+        m_server->objects().insert(QStringLiteral("/one.bin"), "one");
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(m_server->url());
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        std::unique_ptr<QAttachmentTransfer> transfer(storage.download(
+            attachmentNamed(QStringLiteral("o"), QStringLiteral("one.bin")), &sink));
+        QSignalSpy progress(transfer.get(), &QAttachmentTransfer::progress);
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(5000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(sink.data(), QByteArray("one"));
+        QVERIFY(transfer->findChildren<QAttachmentTransfer *>().isEmpty());
+        QVERIFY(!progress.isEmpty());
+        QCOMPARE(progress.last().at(0).toLongLong(), 3);
+        QCOMPARE(finished.count(), 1);
     }
 };
 
