@@ -34,7 +34,7 @@ public:
     ~QHttpTransfer() override;
 
     // Turns an error response (status, kept body) into an error; the default
-    // maps the status with QAttachmentError::fromHttpStatus(). With a parser,
+    // is QHttpWire::statusError(). With a parser,
     // an answer it maps to NotFound also counts as success for notFoundIsSuccess.
     void setErrorParser(ErrorParser parser);
 
