@@ -10,6 +10,8 @@ build=${PSA_BUILD_DIR:-$root/build}
 if [ -f "$root/tests/s3rver/package.json" ]; then
     npm ci --prefix "$root/tests/s3rver" --no-audit --no-fund --loglevel=error
 fi
+# The PowerSync core and the SQLite it needs, for the powersync tests.
+"$root/scripts/fetch-powersync.sh" "$build/powersync"
 PSA_BUILD_DIR=$build "$root/scripts/build.sh"
 cd "$build"
 ctest --output-on-failure --timeout 600 -j 2 "$@"
