@@ -104,7 +104,7 @@ bool findSqlite(void **library, QString *error)
         QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
         QSqlDatabase::removeDatabase(name);
     }
-    for (const char *name : { "libsqlite3.so.0", "libsqlite3.so", "libsqlite3.0.dylib" }) {
+    for (const char *name : {"libsqlite3.so.0", "libsqlite3.so", "libsqlite3.0.dylib"}) {
         *library = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
         if (*library)
             return true;
