@@ -6,6 +6,7 @@
 #include <QtCore/qfile.h>
 #include <QtCore/qprocess.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtCore/qthread.h>
 #include <QtCore/qversionnumber.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
@@ -26,6 +27,7 @@ private slots:
     void notACore();
     void load();
     void sqliteThroughQtSql();
+    void otherThread();
     void schemaJson();
     void schemaJsonEscapes();
     void schemaFromJsonRefuses_data();
@@ -162,6 +164,35 @@ void tst_PowerSync::sqliteThroughQtSql()
     QVERIFY(query.next());
     QCOMPARE(query.value(0).toString(), QStringLiteral("3.48.0"));
     QCOMPARE(query.value(1).toString(), QPowerSyncCore::version());
+}
+
+void tst_PowerSync::otherThread()
+{
+    // ...and on any other thread.
+    QString version;
+    QString error;
+    const QString path = m_dir.filePath(QStringLiteral("thread.db"));
+    std::unique_ptr<QThread> thread(QThread::create([&] {
+        {
+            QSqlDatabase db
+                = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("thread"));
+            db.setDatabaseName(path);
+            if (!db.open()) {
+                error = db.lastError().text();
+                return;
+            }
+            QSqlQuery query(db);
+            if (query.exec(QStringLiteral("SELECT powersync_rs_version()")) && query.next())
+                version = query.value(0).toString();
+            else
+                error = query.lastError().text();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("thread"));
+    }));
+    thread->start();
+    QVERIFY(thread->wait(30000));
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(version, QPowerSyncCore::version());
 }
 
 QPowerSyncSchema tst_PowerSync::exampleSchema()
@@ -369,6 +400,17 @@ void tst_PowerSync::validation()
     QVERIFY2(error.contains(message), qPrintable(error));
 }
 
+static QStringList columnsOf(const QSqlDatabase &db, const QString &view)
+{
+    QStringList columns;
+    QSqlQuery query(db);
+    if (!query.exec(QStringLiteral("PRAGMA table_info(%1)").arg(view)))
+        return columns;
+    while (query.next())
+        columns.append(query.value(1).toString());
+    return columns;
+}
+
 void tst_PowerSync::applySchema()
 {
     const QString name = openDatabase();
@@ -429,21 +471,19 @@ void tst_PowerSync::applySchema()
     QCOMPARE(query.value(1).toString(), QStringLiteral("text"));
     QCOMPARE(query.value(2).toString(), QStringLiteral("integer"));
 
+    // An insert-only table queues inserts and keeps no rows; include_metadata
+    // adds the hidden _metadata column.
+    QVERIFY2(query.exec(QStringLiteral("INSERT INTO logs (id, message) VALUES ('l1', 'hi')")),
+             qPrintable(query.lastError().text()));
+    QCOMPARE(count(db, QStringLiteral("SELECT count(*) FROM ps_crud")), 2);
+    QCOMPARE(count(db, QStringLiteral("SELECT count(*) FROM logs")), 0);
+    QVERIFY(columnsOf(db, QStringLiteral("todo_lists")).contains(QLatin1String("_metadata")));
+    QVERIFY(!columnsOf(db, QStringLiteral("checklists")).contains(QLatin1String("_metadata")));
+
     // Applying the same schema again changes nothing.
     QVERIFY2(QPowerSyncCore::applySchema(db, exampleSchema(), &error), qPrintable(error));
     QCOMPARE(count(db, QStringLiteral("SELECT count(*) FROM checklists")), 1);
     QCOMPARE(count(db, QStringLiteral("SELECT count(*) FROM attachments")), 1);
-}
-
-static QStringList columnsOf(const QSqlDatabase &db, const QString &view)
-{
-    QStringList columns;
-    QSqlQuery query(db);
-    if (!query.exec(QStringLiteral("PRAGMA table_info(%1)").arg(view)))
-        return columns;
-    while (query.next())
-        columns.append(query.value(1).toString());
-    return columns;
 }
 
 void tst_PowerSync::replaceSchema()
