@@ -78,43 +78,79 @@ bool QPowerSyncSchema::validate(QString *errorString) const
 // the same bytes.
 namespace {
 
-void writeString(QByteArray &out, const QString &text)
+void writeEscapedUnit(QByteArray &out, char16_t unit)
 {
     static const char hex[] = "0123456789abcdef";
+    out.append("\\u");
+    out.append(hex[(unit >> 12) & 0xf]);
+    out.append(hex[(unit >> 8) & 0xf]);
+    out.append(hex[(unit >> 4) & 0xf]);
+    out.append(hex[unit & 0xf]);
+}
+
+void writeUtf8(QByteArray &out, char32_t code)
+{
+    if (code < 0x80) {
+        out.append(char(code));
+    } else if (code < 0x800) {
+        out.append(char(0xc0 | (code >> 6)));
+        out.append(char(0x80 | (code & 0x3f)));
+    } else if (code < 0x10000) {
+        out.append(char(0xe0 | (code >> 12)));
+        out.append(char(0x80 | ((code >> 6) & 0x3f)));
+        out.append(char(0x80 | (code & 0x3f)));
+    } else {
+        out.append(char(0xf0 | (code >> 18)));
+        out.append(char(0x80 | ((code >> 12) & 0x3f)));
+        out.append(char(0x80 | ((code >> 6) & 0x3f)));
+        out.append(char(0x80 | (code & 0x3f)));
+    }
+}
+
+// As dart:convert's jsonEncode: quote and backslash escaped, control
+// characters as \b \t \n \f \r or \u00xx, lone surrogates as \udxxx,
+// everything else as UTF-8.
+void writeString(QByteArray &out, const QString &text)
+{
     out.append('"');
-    const QByteArray utf8 = text.toUtf8();
-    for (const char c : utf8) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (u) {
-        case '"':
+    const qsizetype size = text.size();
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t unit = text.at(i).unicode();
+        switch (unit) {
+        case u'"':
             out.append("\\\"");
-            break;
-        case '\\':
+            continue;
+        case u'\\':
             out.append("\\\\");
-            break;
-        case '\b':
+            continue;
+        case u'\b':
             out.append("\\b");
-            break;
-        case '\t':
+            continue;
+        case u'\t':
             out.append("\\t");
-            break;
-        case '\n':
+            continue;
+        case u'\n':
             out.append("\\n");
-            break;
-        case '\f':
+            continue;
+        case u'\f':
             out.append("\\f");
-            break;
-        case '\r':
+            continue;
+        case u'\r':
             out.append("\\r");
-            break;
+            continue;
         default:
-            if (u < 0x20) {
-                out.append("\\u00");
-                out.append(hex[u >> 4]);
-                out.append(hex[u & 0xf]);
-            } else {
-                out.append(c);
-            }
+            break;
+        }
+        if (unit < 0x20) {
+            writeEscapedUnit(out, unit);
+        } else if (QChar::isHighSurrogate(unit) && i + 1 < size
+                   && QChar::isLowSurrogate(text.at(i + 1).unicode())) {
+            writeUtf8(out, QChar::surrogateToUcs4(unit, text.at(i + 1).unicode()));
+            ++i;
+        } else if (QChar::isSurrogate(unit)) {
+            writeEscapedUnit(out, unit);
+        } else {
+            writeUtf8(out, unit);
         }
     }
     out.append('"');

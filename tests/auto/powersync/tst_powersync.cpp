@@ -311,13 +311,20 @@ void tst_PowerSync::schemaJson()
 void tst_PowerSync::schemaJsonEscapes()
 {
     // Names that validate() refuses still serialise as dart:convert would.
-    const QPowerSyncSchema schema({QPowerSyncTable(QStringLiteral("a\"b\\c\nd\x01\u00e9"),
-                                                   {QPowerSyncColumn::text(QStringLiteral("x"))})});
+    // U+1F600 is a surrogate pair (UTF-8), U+D800 alone is escaped.
+    const QString name
+        = QStringLiteral("a\"b\\c\nd\x01\u00e9") + QChar(0xd83d) + QChar(0xde00) + QChar(0xd800);
+    const QPowerSyncSchema schema(
+        {QPowerSyncTable(name, {QPowerSyncColumn::text(QStringLiteral("x"))})});
     QVERIFY(!schema.validate());
     const QByteArray json = schema.toJson();
-    QVERIFY2(json.contains("\"name\":\"a\\\"b\\\\c\\nd\\u0001\xc3\xa9\""), json.constData());
+    QVERIFY2(json.contains("\"name\":\"a\\\"b\\\\c\\nd\\u0001\xc3\xa9\xf0\x9f\x98\x80\\ud800\""),
+             json.constData());
     QString error;
-    QVERIFY(QPowerSyncSchema::fromJson(json, &error) == schema);
+    const QPowerSyncSchema read = QPowerSyncSchema::fromJson(json, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(read.tables().value(0).name(), name);
+    QVERIFY(read == schema);
 }
 
 void tst_PowerSync::schemaFromJsonRefuses_data()
