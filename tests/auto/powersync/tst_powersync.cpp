@@ -91,7 +91,7 @@ void tst_PowerSync::initTestCase()
     // What the set-up placed in the build tree is the pinned file.
     QFile core(QStringLiteral(PSA_POWERSYNC_CORE));
     QVERIFY(core.open(QIODevice::ReadOnly));
-    const QByteArray expected = pinnedHash(QStringLiteral("lib/libpowersync_x64.linux.so"));
+    const QByteArray expected = pinnedHash(QStringLiteral("lib/" PSA_POWERSYNC_CORE_FILE));
     QCOMPARE(expected.size(), 64);
     QCOMPARE(QCryptographicHash::hash(core.readAll(), QCryptographicHash::Sha256).toHex(),
              expected);
@@ -137,7 +137,7 @@ void tst_PowerSync::notACore()
 void tst_PowerSync::load()
 {
     QString error;
-    const QByteArray hash = pinnedHash(QStringLiteral("lib/libpowersync_x64.linux.so"));
+    const QByteArray hash = pinnedHash(QStringLiteral("lib/" PSA_POWERSYNC_CORE_FILE));
     QVERIFY2(QPowerSyncCore::load(QStringLiteral(PSA_POWERSYNC_CORE), hash, &error),
              qPrintable(error));
     QVERIFY(QPowerSyncCore::isLoaded());
@@ -145,7 +145,7 @@ void tst_PowerSync::load()
     QCOMPARE(QPowerSyncCore::version(), QStringLiteral("0.5.3/2ba6b280"));
     QCOMPARE(QPowerSyncCore::sqliteVersion(), QStringLiteral("3.48.0"));
     QCOMPARE(QPowerSyncCore::minimumSqliteVersion(), QStringLiteral("3.44.0"));
-    QCOMPARE(QPowerSyncCore::platformFileName(), QStringLiteral("libpowersync_x64.linux.so"));
+    QCOMPARE(QPowerSyncCore::platformFileName(), QStringLiteral(PSA_POWERSYNC_CORE_FILE));
 
     // Again from the same file: nothing to do. From another: refused.
     QVERIFY(QPowerSyncCore::load(QStringLiteral(PSA_POWERSYNC_CORE)));
