@@ -2,7 +2,8 @@
 # Installs what the tests need, builds everything and runs the whole test
 # suite (unit, QML, HTTP against nginx and the embedded server, faults and
 # hostile clients, S3 against s3rver and Ceph's RADOS Gateway, install of the
-# package into a consumer project).
+# package into a consumer project, the PowerSync core, fetched from npm by
+# scripts/fetch-powersync.sh).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PSA_BUILD_DIR:-$root/build}
