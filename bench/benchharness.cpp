@@ -7,8 +7,6 @@
 #include <QtCore/qtextstream.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
 #include <QtNetwork/qnetworkreply.h>
-#include <QtNetwork/qtcpserver.h>
-#include <QtNetwork/qtcpsocket.h>
 
 #include <algorithm>
 #include <cmath>
@@ -126,126 +124,6 @@ void Report::printTable() const
     for (const QString &failure : m_failures)
         out << "FAILED " << failure << '\n';
     out.flush();
-}
-
-// --- nginx ------------------------------------------------------------------
-
-NginxServer::NginxServer() = default;
-
-NginxServer::~NginxServer()
-{
-    stop();
-}
-
-QString NginxServer::documentRoot() const
-{
-    return m_dir.path() + QStringLiteral("/www");
-}
-
-QUrl NginxServer::url(const QString &path) const
-{
-    return QUrl(QStringLiteral("http://127.0.0.1:%1/%2").arg(m_port).arg(path));
-}
-
-QUrl NginxServer::http2Url(const QString &path) const
-{
-    return QUrl(QStringLiteral("http://127.0.0.1:%1/%2").arg(m_http2Port).arg(path));
-}
-
-static quint16 freePort()
-{
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return server.serverPort();
-}
-
-bool NginxServer::start(QString *errorString)
-{
-    const auto fail = [&](const QString &message) {
-        *errorString = message;
-        return false;
-    };
-    if (!m_dir.isValid())
-        return fail(QStringLiteral("no temporary directory"));
-    const QString dir = m_dir.path();
-    for (const char *sub : {"www", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"})
-        QDir().mkpath(dir + QLatin1Char('/') + QLatin1String(sub));
-    m_port = freePort();
-    m_http2Port = freePort();
-    for (int tries = 0; m_http2Port == m_port && tries < 10; ++tries)
-        m_http2Port = freePort();
-    if (m_port == 0 || m_http2Port == 0 || m_port == m_http2Port)
-        return fail(QStringLiteral("no free port on 127.0.0.1"));
-
-    QString config;
-    QTextStream conf(&config);
-    // Run as root, nginx would hand its workers to "nobody", who cannot enter
-    // the private temp directory.
-    if (::geteuid() == 0)
-        conf << "user root;\n";
-    conf << "worker_processes 1;\n"
-         << "pid " << dir << "/nginx.pid;\n"
-         << "error_log " << dir << "/error.log warn;\n"
-         << "events { worker_connections 1024; }\n"
-         << "http {\n"
-         << "  access_log off;\n"
-         << "  sendfile on;\n"
-         << "  keepalive_requests 1000000;\n"
-         << "  client_body_temp_path " << dir << "/tmp/body;\n"
-         << "  proxy_temp_path " << dir << "/tmp/proxy;\n"
-         << "  fastcgi_temp_path " << dir << "/tmp/fastcgi;\n"
-         << "  uwsgi_temp_path " << dir << "/tmp/uwsgi;\n"
-         << "  scgi_temp_path " << dir << "/tmp/scgi;\n"
-         << "  server {\n"
-         << "    listen 127.0.0.1:" << m_port << ";\n"
-         << "    listen 127.0.0.1:" << m_http2Port << " http2;\n"
-         << "    root " << dir << "/www;\n"
-         << "    location / {\n"
-         << "      dav_methods PUT DELETE;\n"
-         << "      create_full_put_path on;\n"
-         << "      client_max_body_size 0;\n"
-         << "    }\n"
-         << "  }\n"
-         << "}\n";
-    conf.flush();
-    QFile file(dir + QStringLiteral("/nginx.conf"));
-    if (!file.open(QIODevice::WriteOnly) || file.write(config.toUtf8()) < 0)
-        return fail(QStringLiteral("cannot write the nginx config"));
-    file.close();
-
-    m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_process.start(QStringLiteral("nginx"),
-                    {QStringLiteral("-p"), dir, QStringLiteral("-e"),
-                     dir + QStringLiteral("/error.log"), QStringLiteral("-c"), file.fileName(),
-                     QStringLiteral("-g"), QStringLiteral("daemon off;")});
-    if (!m_process.waitForStarted(10000))
-        return fail(QStringLiteral("cannot start nginx: %1").arg(m_process.errorString()));
-
-    // Ready when it accepts connections.
-    QElapsedTimer clock;
-    clock.start();
-    while (clock.elapsed() < 10000) {
-        if (m_process.state() != QProcess::Running)
-            return fail(QStringLiteral("nginx exited at start; see %1/error.log").arg(dir));
-        QTcpSocket socket;
-        socket.connectToHost(QHostAddress::LocalHost, m_port);
-        if (socket.waitForConnected(200))
-            return true;
-        waitFor([] { return false; }, 20);
-    }
-    return fail(QStringLiteral("nginx did not listen on port %1").arg(m_port));
-}
-
-void NginxServer::stop()
-{
-    if (m_process.state() == QProcess::NotRunning)
-        return;
-    m_process.terminate();
-    if (!m_process.waitForFinished(10000)) {
-        m_process.kill();
-        m_process.waitForFinished(5000);
-    }
 }
 
 // --- child processes ----------------------------------------------------------
@@ -434,24 +312,6 @@ bool waitFor(const std::function<bool()> &condition, int timeoutMs)
 }
 
 // --- memory and data ------------------------------------------------------------
-
-qint64 peakRss()
-{
-    QFile file(QStringLiteral("/proc/self/status"));
-    if (!file.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
-    }
-    return -1;
-}
-
-bool resetPeakRss()
-{
-    QFile file(QStringLiteral("/proc/self/clear_refs"));
-    return file.open(QIODevice::WriteOnly) && file.write("5") == 1;
-}
 
 static void fillData(char *data, qint64 size, quint64 &state)
 {

@@ -1,6 +1,9 @@
 #ifndef BENCHHARNESS_H
 #define BENCHHARNESS_H
 
+#include "nginxserver.h"
+#include "testsupport.h"
+
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qlist.h>
 #include <QtCore/qobject.h>
@@ -49,29 +52,6 @@ public:
 private:
     QList<Figure> m_figures;
     QStringList m_failures;
-};
-
-// nginx with its WebDAV module on 127.0.0.1 and a free port, everything
-// (config, pid, logs, temp files, document root) inside one temp directory.
-class NginxServer
-{
-public:
-    NginxServer();
-    ~NginxServer();
-
-    bool start(QString *errorString);
-    void stop();
-    quint16 port() const { return m_port; }
-    QString documentRoot() const;
-    QUrl url(const QString &path) const;
-    // The same server on a second port that speaks HTTP/2 without TLS.
-    QUrl http2Url(const QString &path) const;
-
-private:
-    QTemporaryDir m_dir;
-    QProcess m_process;
-    quint16 m_port = 0;
-    quint16 m_http2Port = 0;
 };
 
 // A child process run to completion with its wall time and peak resident
@@ -123,10 +103,9 @@ private:
 // Runs the event loop until `condition` holds or `timeoutMs` passes.
 bool waitFor(const std::function<bool()> &condition, int timeoutMs);
 
-// Resident memory of this process from /proc/self/status, in bytes.
-qint64 peakRss();
-// Lets the peak start again from the current resident size.
-bool resetPeakRss();
+// Peak resident memory, and resetting it, from the tests' support library.
+using TestSupport::peakRss;
+using TestSupport::resetPeakRss;
 
 // Writes `size` deterministic pseudo-random bytes to `path`.
 bool writeDataFile(const QString &path, qint64 size, quint64 seed, QString *errorString);

@@ -327,11 +327,6 @@ QStringList benchmarkNames()
             QStringLiteral("overhead"), QStringLiteral("reconcile"), QStringLiteral("startup")};
 }
 
-bool transferBenchmarksAvailable()
-{
-    return true;
-}
-
 Benchmarks::Benchmarks(const Config &config, Report &report)
     : m_config(config)
     , m_report(report)
@@ -365,7 +360,10 @@ bool Benchmarks::ensureServer()
         return true;
     if (m_serverFailed)
         return false;
-    auto server = std::make_unique<NginxServer>();
+    NginxServer::Options options;
+    options.http2 = true;
+    options.forBenchmarks = true;
+    auto server = std::make_unique<NginxServer>(options);
     QString problem;
     if (!server->start(&problem)) {
         m_serverFailed = true;
@@ -382,7 +380,7 @@ void Benchmarks::runBig()
     if (!ensureServer())
         return;
     const QString label = sizeLabel(m_config.bigSize);
-    const QString www = m_server->documentRoot();
+    const QString www = m_server->rootPath();
     QDir().mkpath(www + QStringLiteral("/big"));
     const QString source = www + QStringLiteral("/big/big.bin");
     QString problem;
@@ -592,7 +590,7 @@ void Benchmarks::runSmallDownloads()
     const qint64 size = m_config.smallSize;
     const QString label = QStringLiteral("%1x%2").arg(countLabel(count), sizeLabel(size));
     const QString name = QStringLiteral("download_%1").arg(label);
-    const QString www = m_server->documentRoot() + QStringLiteral("/small");
+    const QString www = m_server->rootPath() + QStringLiteral("/small");
     QDir().mkpath(www);
     QString problem;
     progress(QStringLiteral("download: writing %1 files").arg(label));
@@ -774,7 +772,7 @@ void Benchmarks::runSmallUploads()
     const qint64 size = m_config.smallSize;
     const QString label = QStringLiteral("%1x%2").arg(countLabel(count), sizeLabel(size));
     const QString name = QStringLiteral("upload_%1").arg(label);
-    const QString www = m_server->documentRoot();
+    const QString www = m_server->rootPath();
     QTemporaryDir work;
     const QString sourceDir = work.path() + QStringLiteral("/source");
     QDir().mkpath(sourceDir);

@@ -29,7 +29,6 @@ struct Config
 
 // Every benchmark's names, in the order they run.
 QStringList benchmarkNames();
-bool transferBenchmarksAvailable();
 
 class Benchmarks
 {

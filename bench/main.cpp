@@ -80,9 +80,6 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "--synchronous takes OFF, NORMAL, FULL or EXTRA\n");
         return 1;
     }
-    if (!Bench::transferBenchmarksAvailable())
-        std::fprintf(stderr,
-                     "# QHttpRemoteStorage is not built: transfer benchmarks are skipped\n");
 
     Bench::Report report;
     Bench::Benchmarks benchmarks(config, report);

@@ -11,7 +11,9 @@ function(psa_add_fuzzer name)
     target_link_libraries(${target} PRIVATE ${ARG_LIBRARIES})
     target_include_directories(${target} PRIVATE
         ${PROJECT_SOURCE_DIR}/src/base ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/src/storage
-        ${PROJECT_SOURCE_DIR}/src/http ${PROJECT_SOURCE_DIR}/src/s3)
+        ${PROJECT_SOURCE_DIR}/src/http ${PROJECT_SOURCE_DIR}/src/s3
+        # The generated export and version headers (cmake/PublicHeaders.cmake).
+        ${PROJECT_BINARY_DIR}/include/PowerSyncAttachments)
     # The sources are compiled into the fuzzer itself, not imported from the library.
     target_compile_definitions(${target} PRIVATE POWERSYNC_ATTACHMENTS_BUILD)
     set(flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)

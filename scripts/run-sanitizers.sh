@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the library and its tests with AddressSanitizer and
 # UndefinedBehaviorSanitizer (warnings as errors) and runs the unit tests and
-# the HTTP and embedded server tests; the 256 MiB transfer is left out.
+# the HTTP, embedded server and PowerSync core tests; the 256 MiB transfer is
+# left out.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PSA_SANITIZE_BUILD_DIR:-$root/build-sanitize}
@@ -13,4 +14,4 @@ cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
 cd "$build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -L "unit|http|server" -LE large -j 2
+    ctest --output-on-failure -L "unit|http|server|powersync" -LE large -j 2

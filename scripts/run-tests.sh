@@ -2,7 +2,8 @@
 # Installs what the tests need, builds everything and runs the whole test
 # suite (unit, QML, HTTP against nginx and the embedded server, faults and
 # hostile clients, S3 against s3rver and Ceph's RADOS Gateway, install of the
-# package into a consumer project).
+# package into a consumer project, the PowerSync core, fetched from npm by
+# scripts/fetch-powersync.sh).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PSA_BUILD_DIR:-$root/build}
@@ -10,6 +11,8 @@ build=${PSA_BUILD_DIR:-$root/build}
 if [ -f "$root/tests/s3rver/package.json" ]; then
     npm ci --prefix "$root/tests/s3rver" --no-audit --no-fund --loglevel=error
 fi
+# The PowerSync core and the SQLite it needs, for the powersync tests.
+"$root/scripts/fetch-powersync.sh" "$build/powersync"
 PSA_BUILD_DIR=$build "$root/scripts/build.sh"
 cd "$build"
 ctest --output-on-failure --timeout 600 -j 2 "$@"

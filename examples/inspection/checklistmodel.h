@@ -11,9 +11,9 @@ class ChecklistModel : public QAbstractListModel
     Q_OBJECT
     QML_ELEMENT
     Q_PROPERTY(QString connectionName READ connectionName WRITE setConnectionName NOTIFY
-                   connectionNameChanged)
-    Q_PROPERTY(int count READ count NOTIFY countChanged)
-    Q_PROPERTY(int completed READ completed NOTIFY countChanged)
+                   connectionNameChanged FINAL)
+    Q_PROPERTY(int count READ count NOTIFY countChanged FINAL)
+    Q_PROPERTY(int completed READ completed NOTIFY countChanged FINAL)
 
 public:
     enum Role { ItemIdRole = Qt::UserRole + 1, TitleRole, DoneRole, PhotoIdRole };

@@ -13,11 +13,11 @@ class DemoServer : public QObject
 {
     Q_OBJECT
     QML_ELEMENT
-    Q_PROPERTY(QString rootPath READ rootPath WRITE setRootPath NOTIFY rootPathChanged)
-    Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
-    Q_PROPERTY(QUrl url READ url NOTIFY urlChanged)
-    Q_PROPERTY(QString program READ program CONSTANT)
-    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
+    Q_PROPERTY(QString rootPath READ rootPath WRITE setRootPath NOTIFY rootPathChanged FINAL)
+    Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged FINAL)
+    Q_PROPERTY(QUrl url READ url NOTIFY urlChanged FINAL)
+    Q_PROPERTY(QString program READ program CONSTANT FINAL)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged FINAL)
 
 public:
     explicit DemoServer(QObject *parent = nullptr);

@@ -5,68 +5,77 @@
 
 #include <QtCore/qmetatype.h>
 #include <QtCore/qobject.h>
+#include <QtCore/qshareddata.h>
 #include <QtCore/qstring.h>
 
-// One row of the attachment queue table, as a value.
+class QAttachmentData;
+
+// One row of the attachment queue table, as a value (implicitly shared).
 //
 // localUri is the path relative to the local storage root, as stored; use
 // QAttachmentQueue::localUrl() for an absolute file URL.
 class POWERSYNC_ATTACHMENTS_EXPORT QAttachment
 {
     Q_GADGET
-    Q_PROPERTY(QString id READ id)
-    Q_PROPERTY(qint64 timestamp READ timestamp)
-    Q_PROPERTY(QString filename READ filename)
-    Q_PROPERTY(QAttachmentState::State state READ state)
-    Q_PROPERTY(QString localUri READ localUri)
-    Q_PROPERTY(QString mediaType READ mediaType)
-    Q_PROPERTY(qint64 size READ size)
-    Q_PROPERTY(bool hasSynced READ hasSynced)
-    Q_PROPERTY(QString metaData READ metaData)
-    Q_PROPERTY(bool valid READ isValid)
+    Q_PROPERTY(QString id READ id FINAL)
+    Q_PROPERTY(qint64 timestamp READ timestamp FINAL)
+    Q_PROPERTY(QString filename READ filename FINAL)
+    Q_PROPERTY(QAttachmentState::State state READ state FINAL)
+    Q_PROPERTY(QString localUri READ localUri FINAL)
+    Q_PROPERTY(QString mediaType READ mediaType FINAL)
+    Q_PROPERTY(qint64 size READ size FINAL)
+    Q_PROPERTY(bool hasSynced READ hasSynced FINAL)
+    Q_PROPERTY(QString metaData READ metaData FINAL)
+    Q_PROPERTY(bool valid READ isValid FINAL)
 
 public:
-    QAttachment() = default;
+    QAttachment() noexcept;
     QAttachment(const QString &id, const QString &filename,
                 QAttachmentState::State state = QAttachmentState::QueuedDownload);
+    QAttachment(const QAttachment &other) noexcept;
+    QAttachment(QAttachment &&other) noexcept;
+    QAttachment &operator=(const QAttachment &other) noexcept;
+    QAttachment &operator=(QAttachment &&other) noexcept;
+    ~QAttachment();
 
-    bool isValid() const { return !m_id.isEmpty(); }
+    void swap(QAttachment &other) noexcept { d.swap(other.d); }
 
-    QString id() const { return m_id; }
-    void setId(const QString &id) { m_id = id; }
+    bool isValid() const;
+
+    QString id() const;
+    void setId(const QString &id);
     // Milliseconds since the epoch of the last state change.
-    qint64 timestamp() const { return m_timestamp; }
-    void setTimestamp(qint64 msecs) { m_timestamp = msecs; }
-    QString filename() const { return m_filename; }
-    void setFilename(const QString &filename) { m_filename = filename; }
-    QAttachmentState::State state() const { return m_state; }
-    void setState(QAttachmentState::State state) { m_state = state; }
-    QString localUri() const { return m_localUri; }
-    void setLocalUri(const QString &uri) { m_localUri = uri; }
-    QString mediaType() const { return m_mediaType; }
-    void setMediaType(const QString &type) { m_mediaType = type; }
+    qint64 timestamp() const;
+    void setTimestamp(qint64 msecs);
+    QString filename() const;
+    void setFilename(const QString &filename);
+    QAttachmentState::State state() const;
+    void setState(QAttachmentState::State state);
+    QString localUri() const;
+    void setLocalUri(const QString &uri);
+    QString mediaType() const;
+    void setMediaType(const QString &type);
     // Size in bytes; -1 while unknown.
-    qint64 size() const { return m_size; }
-    void setSize(qint64 size) { m_size = size; }
-    bool hasSynced() const { return m_hasSynced; }
-    void setHasSynced(bool synced) { m_hasSynced = synced; }
-    QString metaData() const { return m_metaData; }
-    void setMetaData(const QString &metaData) { m_metaData = metaData; }
+    qint64 size() const;
+    void setSize(qint64 size);
+    bool hasSynced() const;
+    void setHasSynced(bool synced);
+    QString metaData() const;
+    void setMetaData(const QString &metaData);
 
     bool operator==(const QAttachment &other) const;
     bool operator!=(const QAttachment &other) const { return !(*this == other); }
 
 private:
-    QString m_id;
-    qint64 m_timestamp = 0;
-    QString m_filename;
-    QAttachmentState::State m_state = QAttachmentState::QueuedDownload;
-    QString m_localUri;
-    QString m_mediaType;
-    qint64 m_size = -1;
-    bool m_hasSynced = false;
-    QString m_metaData;
+    const QAttachmentData &data() const;
+    QAttachmentData &writable();
+
+    // Null for a default-constructed value: nothing is allocated until a
+    // setter is called.
+    QSharedDataPointer<QAttachmentData> d;
 };
+
+Q_DECLARE_SHARED(QAttachment)
 
 POWERSYNC_ATTACHMENTS_EXPORT QDebug operator<<(QDebug debug, const QAttachment &attachment);
 

@@ -3,15 +3,77 @@
 #include <QtCore/qdebug.h>
 #include <QtCore/qmetaobject.h>
 
+class QAttachmentErrorData : public QSharedData
+{
+public:
+    QAttachmentError::Code code = QAttachmentError::NoError;
+    QString message;
+    int httpStatus = 0;
+    qint64 retryAfterMs = -1;
+};
+
+QAttachmentError::QAttachmentError() noexcept = default;
+
 QAttachmentError::QAttachmentError(Code code, const QString &message, int httpStatus)
-    : m_code(code)
-    , m_message(message)
-    , m_httpStatus(httpStatus)
-{ }
+    : d(new QAttachmentErrorData)
+{
+    d->code = code;
+    d->message = message;
+    d->httpStatus = httpStatus;
+}
+
+QAttachmentError::QAttachmentError(const QAttachmentError &other) noexcept = default;
+QAttachmentError::QAttachmentError(QAttachmentError &&other) noexcept = default;
+QAttachmentError &QAttachmentError::operator=(const QAttachmentError &other) noexcept = default;
+QAttachmentError &QAttachmentError::operator=(QAttachmentError &&other) noexcept = default;
+QAttachmentError::~QAttachmentError() = default;
+
+const QAttachmentErrorData &QAttachmentError::data() const
+{
+    static const QAttachmentErrorData defaults;
+    return d ? *d : defaults;
+}
+
+QAttachmentErrorData &QAttachmentError::writable()
+{
+    if (!d)
+        d = new QAttachmentErrorData;
+    return *d; // detaches when shared
+}
+
+QAttachmentError::Code QAttachmentError::code() const
+{
+    return data().code;
+}
+
+QString QAttachmentError::message() const
+{
+    return data().message;
+}
+
+int QAttachmentError::httpStatus() const
+{
+    return data().httpStatus;
+}
+
+void QAttachmentError::setHttpStatus(int status)
+{
+    writable().httpStatus = status;
+}
+
+qint64 QAttachmentError::retryAfterMs() const
+{
+    return data().retryAfterMs;
+}
+
+void QAttachmentError::setRetryAfterMs(qint64 ms)
+{
+    writable().retryAfterMs = ms;
+}
 
 bool QAttachmentError::isRetryable() const
 {
-    switch (m_code) {
+    switch (code()) {
     case ServerError:
     case RateLimited:
     case Timeout:

@@ -5,17 +5,20 @@
 
 #include <QtCore/qmetatype.h>
 #include <QtCore/qobject.h>
+#include <QtCore/qshareddata.h>
 #include <QtCore/qstring.h>
 
+class QAttachmentErrorData;
+
 // What went wrong with one transfer or operation, in terms the queue and an
-// error handler can act on.
+// error handler can act on. Implicitly shared.
 class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentError
 {
     Q_GADGET
-    Q_PROPERTY(Code code READ code)
-    Q_PROPERTY(QString message READ message)
-    Q_PROPERTY(int httpStatus READ httpStatus)
-    Q_PROPERTY(bool retryable READ isRetryable)
+    Q_PROPERTY(Code code READ code FINAL)
+    Q_PROPERTY(QString message READ message FINAL)
+    Q_PROPERTY(int httpStatus READ httpStatus FINAL)
+    Q_PROPERTY(bool retryable READ isRetryable FINAL)
 
 public:
     enum Code {
@@ -35,18 +38,25 @@ public:
     };
     Q_ENUM(Code)
 
-    QAttachmentError() = default;
+    QAttachmentError() noexcept;
     QAttachmentError(Code code, const QString &message, int httpStatus = 0);
+    QAttachmentError(const QAttachmentError &other) noexcept;
+    QAttachmentError(QAttachmentError &&other) noexcept;
+    QAttachmentError &operator=(const QAttachmentError &other) noexcept;
+    QAttachmentError &operator=(QAttachmentError &&other) noexcept;
+    ~QAttachmentError();
 
-    bool isError() const { return m_code != NoError; }
-    Code code() const { return m_code; }
-    QString message() const { return m_message; }
+    void swap(QAttachmentError &other) noexcept { d.swap(other.d); }
+
+    bool isError() const { return code() != NoError; }
+    Code code() const;
+    QString message() const;
     // The HTTP status that caused the error, 0 when there was none.
-    int httpStatus() const { return m_httpStatus; }
-    void setHttpStatus(int status) { m_httpStatus = status; }
+    int httpStatus() const;
+    void setHttpStatus(int status);
     // The pause the server asked for (Retry-After), in milliseconds; -1 when none.
-    qint64 retryAfterMs() const { return m_retryAfterMs; }
-    void setRetryAfterMs(qint64 ms) { m_retryAfterMs = ms; }
+    qint64 retryAfterMs() const;
+    void setRetryAfterMs(qint64 ms);
 
     // Whether retrying the same request unchanged can succeed: server errors,
     // timeouts, rate limits and network errors are; 4xx, authorization and
@@ -56,11 +66,14 @@ public:
     static QAttachmentError fromHttpStatus(int status, const QString &message = {});
 
 private:
-    Code m_code = NoError;
-    QString m_message;
-    int m_httpStatus = 0;
-    qint64 m_retryAfterMs = -1;
+    const QAttachmentErrorData &data() const;
+    QAttachmentErrorData &writable();
+
+    // Null for NoError as default-constructed: no allocation on success paths.
+    QSharedDataPointer<QAttachmentErrorData> d;
 };
+
+Q_DECLARE_SHARED(QAttachmentError)
 
 POWERSYNC_ATTACHMENTS_EXPORT QDebug operator<<(QDebug debug, const QAttachmentError &error);
 

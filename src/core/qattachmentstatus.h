@@ -17,13 +17,13 @@ class QAttachmentStatusPrivate;
 class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentStatus
 {
     Q_GADGET
-    Q_PROPERTY(QAttachment attachment READ attachment)
-    Q_PROPERTY(bool transferring READ isTransferring)
-    Q_PROPERTY(qint64 bytesDone READ bytesDone)
-    Q_PROPERTY(qint64 bytesTotal READ bytesTotal)
-    Q_PROPERTY(qreal progress READ progress)
-    Q_PROPERTY(QAttachmentError lastError READ lastError)
-    Q_PROPERTY(QDateTime nextRetry READ nextRetry)
+    Q_PROPERTY(QAttachment attachment READ attachment FINAL)
+    Q_PROPERTY(bool transferring READ isTransferring FINAL)
+    Q_PROPERTY(qint64 bytesDone READ bytesDone FINAL)
+    Q_PROPERTY(qint64 bytesTotal READ bytesTotal FINAL)
+    Q_PROPERTY(qreal progress READ progress FINAL)
+    Q_PROPERTY(QAttachmentError lastError READ lastError FINAL)
+    Q_PROPERTY(QDateTime nextRetry READ nextRetry FINAL)
 
 public:
     QAttachmentStatus();

@@ -2,7 +2,8 @@
 
 #include "qattachmentlogging_p.h"
 #include "qattachmentnames_p.h"
-#include "qhttpoperation_p.h"
+#include "qnetworkcredential_p.h"
+#include "qnetworkremotestorage_p.h"
 
 #include <QtCore/qpointer.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
@@ -42,16 +43,15 @@ QString problemWithPathField(const QString &value, const QString &field, const Q
 class QHttpRemoteStoragePrivate
 {
 public:
-    using Waiter = std::function<void(const QString &token, const QAttachmentError &error)>;
+    using Waiter = QNetworkCredential<QString>::Answer;
 
-    QNetworkAccessManager *manager();
     // Hands the current token to `waiter`, asking the provider when there is
     // none or when `rejected` is the token a server just refused.
     void withToken(bool afterUnauthorized, const QString &rejected, Waiter waiter);
     QHttpTransfer::Request baseRequest(const QAttachment &attachment, const QString &token) const;
-    QHttpOperation *operation(QAttachmentTransfer::Kind kind, const QAttachment &attachment,
-                              std::function<void(QHttpTransfer::Request &)> adjust);
-    QHttpOperation *failed(QAttachmentTransfer::Kind kind, const QAttachmentError &error);
+    QHttpTransfer *operation(QAttachmentTransfer::Kind kind, const QAttachment &attachment,
+                             std::function<void(QHttpTransfer::Request &)> adjust);
+    QNetworkRemoteStoragePrivate *network() const { return QNetworkRemoteStoragePrivate::get(q); }
     // Why `attachment` has no URL under the path template; empty when it has one.
     QString problemWithPath(const QAttachment &attachment) const;
 
@@ -60,24 +60,10 @@ public:
     QString pathTemplate = QStringLiteral("{filename}");
     QString uploadMethod = QStringLiteral("PUT");
     QVariantMap headers;
-    int transferTimeout = 60000;
     QHttpRemoteStorage::TokenProvider tokenProvider;
-    QString token;
-    bool tokenPending = false;
-    int tokenGeneration = 0;
-    QList<Waiter> waiters;
-    QPointer<QNetworkAccessManager> externalManager;
-    QNetworkAccessManager *ownManager = nullptr;
+    // Bounded by the transfers' prepare timeout, not by a timeout of its own.
+    QNetworkCredential<QString> token;
 };
-
-QNetworkAccessManager *QHttpRemoteStoragePrivate::manager()
-{
-    if (externalManager)
-        return externalManager;
-    if (!ownManager)
-        ownManager = new QNetworkAccessManager(q);
-    return ownManager;
-}
 
 void QHttpRemoteStoragePrivate::withToken(bool afterUnauthorized, const QString &rejected,
                                           Waiter waiter)
@@ -87,28 +73,16 @@ void QHttpRemoteStoragePrivate::withToken(bool afterUnauthorized, const QString 
         return;
     }
     // Another request may already have replaced the rejected token.
-    if (!token.isEmpty() && (!afterUnauthorized || token != rejected)) {
-        waiter(token, QAttachmentError());
+    const QString current = token.value();
+    if (!current.isEmpty() && (!afterUnauthorized || current != rejected)) {
+        waiter(current, QAttachmentError());
         return;
     }
-    waiters.append(std::move(waiter));
-    if (tokenPending)
-        return;
-    tokenPending = true;
-    const bool refresh = afterUnauthorized;
-    const int generation = ++tokenGeneration;
-    QPointer<QHttpRemoteStorage> guard(q);
-    tokenProvider(
-        refresh, [this, guard, generation](const QString &newToken, const QAttachmentError &error) {
-            if (!guard || generation != tokenGeneration || !tokenPending)
-                return;
-            tokenPending = false;
-            if (!error.isError())
-                token = newToken;
-            const QList<Waiter> ready = std::exchange(waiters, {});
-            for (const Waiter &w : ready)
-                w(newToken, error);
-        });
+    const QHttpRemoteStorage::TokenProvider provider = tokenProvider;
+    token.wait(nullptr, std::move(waiter),
+               [provider, afterUnauthorized](QNetworkCredential<QString>::Answer answer) {
+                   provider(afterUnauthorized, std::move(answer));
+               });
 }
 
 QHttpTransfer::Request QHttpRemoteStoragePrivate::baseRequest(const QAttachment &attachment,
@@ -116,12 +90,11 @@ QHttpTransfer::Request QHttpRemoteStoragePrivate::baseRequest(const QAttachment 
 {
     QHttpTransfer::Request request;
     QNetworkRequest req(q->urlFor(attachment));
-    for (auto it = headers.cbegin(); it != headers.cend(); ++it)
-        req.setRawHeader(it.key().toUtf8(), it.value().toString().toUtf8());
+    QNetworkRemoteStoragePrivate::applyHeaders(req, headers);
     if (!bearer.isEmpty())
         req.setRawHeader("Authorization", "Bearer " + bearer.toUtf8());
     request.request = req;
-    request.transferTimeoutMs = transferTimeout;
+    request.transferTimeoutMs = q->transferTimeout();
     return request;
 }
 
@@ -147,34 +120,26 @@ QString QHttpRemoteStoragePrivate::problemWithPath(const QAttachment &attachment
     return {};
 }
 
-QHttpOperation *QHttpRemoteStoragePrivate::failed(QAttachmentTransfer::Kind kind,
-                                                  const QAttachmentError &error)
-{
-    auto *op = new QHttpOperation(kind, manager());
-    op->setPrepare([error](bool, QHttpOperation::Ready ready) { ready({}, error); });
-    op->start();
-    return op;
-}
-
-QHttpOperation *
+QHttpTransfer *
 QHttpRemoteStoragePrivate::operation(QAttachmentTransfer::Kind kind, const QAttachment &attachment,
                                      std::function<void(QHttpTransfer::Request &)> adjust)
 {
     if (!baseUrl.isValid() || baseUrl.isRelative())
-        return failed(kind,
-                      QAttachmentError(QAttachmentError::InvalidInput,
-                                       QStringLiteral("HTTP storage has no valid baseUrl")));
+        return network()->failedTransfer(
+            kind,
+            QAttachmentError(QAttachmentError::InvalidInput,
+                             QStringLiteral("HTTP storage has no valid baseUrl")));
     const QString pathProblem = problemWithPath(attachment);
     if (!pathProblem.isEmpty())
-        return failed(kind, QAttachmentError(QAttachmentError::InvalidInput, pathProblem));
-    auto *op = new QHttpOperation(kind, manager());
+        return network()->failedTransfer(
+            kind, QAttachmentError(QAttachmentError::InvalidInput, pathProblem));
+    QHttpTransfer *op = network()->newTransfer(kind, true);
     op->setRetryOnUnauthorized(bool(tokenProvider));
-    op->setPrepareTimeout(transferTimeout);
     QPointer<QHttpRemoteStorage> guard(q);
     // The token used for the first attempt, to tell a stale cache from a rejected token.
     auto used = std::make_shared<QString>();
     op->setPrepare([this, guard, attachment, adjust, used](bool afterUnauthorized,
-                                                           QHttpOperation::Ready ready) {
+                                                           QHttpTransfer::Ready ready) {
         if (!guard) {
             ready({},
                   QAttachmentError(QAttachmentError::Cancelled,
@@ -199,7 +164,7 @@ QHttpRemoteStoragePrivate::operation(QAttachmentTransfer::Kind kind, const QAtta
 }
 
 QHttpRemoteStorage::QHttpRemoteStorage(QObject *parent)
-    : QAttachmentRemoteStorage(parent)
+    : QNetworkRemoteStorage(parent)
     , d(std::make_unique<QHttpRemoteStoragePrivate>())
 {
     d->q = this;
@@ -264,21 +229,6 @@ void QHttpRemoteStorage::setHeaders(const QVariantMap &headers)
     Q_EMIT configurationChanged();
 }
 
-int QHttpRemoteStorage::transferTimeout() const
-{
-    return d->transferTimeout;
-}
-
-void QHttpRemoteStorage::setTransferTimeout(int msecs)
-{
-    msecs = qMax(0, msecs);
-    if (d->transferTimeout == msecs)
-        return;
-    d->transferTimeout = msecs;
-    Q_EMIT transferTimeoutChanged();
-    Q_EMIT configurationChanged();
-}
-
 void QHttpRemoteStorage::setTokenProvider(TokenProvider provider)
 {
     d->tokenProvider = std::move(provider);
@@ -290,26 +240,9 @@ void QHttpRemoteStorage::clearToken()
 {
     d->token.clear();
     // Requests waiting for an answer of the old provider ask again.
-    ++d->tokenGeneration;
-    const bool wasPending = std::exchange(d->tokenPending, false);
-    if (wasPending) {
-        const auto waiters = std::exchange(d->waiters, {});
-        for (const auto &w : waiters)
-            d->withToken(false, QString(), w);
-    }
-}
-
-QNetworkAccessManager *QHttpRemoteStorage::networkAccessManager() const
-{
-    return d->manager();
-}
-
-void QHttpRemoteStorage::setNetworkAccessManager(QNetworkAccessManager *manager)
-{
-    if (d->externalManager == manager)
-        return;
-    d->externalManager = manager;
-    Q_EMIT configurationChanged();
+    const auto waiters = d->token.abandon();
+    for (const auto &w : waiters)
+        d->withToken(false, QString(), w.answer);
 }
 
 QUrl QHttpRemoteStorage::urlFor(const QAttachment &attachment) const
@@ -340,16 +273,14 @@ QAttachmentTransfer *QHttpRemoteStorage::upload(const QAttachment &attachment, Q
     if (!mediaType.isEmpty()) {
         const QString problem = QAttachmentNames::problemWithMediaType(mediaType);
         if (!problem.isEmpty()) {
-            QHttpOperation *op = d->failed(
+            return QNetworkRemoteStoragePrivate::get(this)->failedTransfer(
                 QAttachmentTransfer::Upload,
                 QAttachmentError(
                     QAttachmentError::InvalidInput,
                     QStringLiteral("attachment \"%1\": %2").arg(attachment.id(), problem)));
-            op->setDevice(source);
-            return op;
         }
     }
-    QHttpOperation *op = d->operation(
+    QHttpTransfer *op = d->operation(
         QAttachmentTransfer::Upload, attachment, [=](QHttpTransfer::Request &request) {
             request.method = method;
             request.body = source;
@@ -362,13 +293,13 @@ QAttachmentTransfer *QHttpRemoteStorage::upload(const QAttachment &attachment, Q
 
 QAttachmentTransfer *QHttpRemoteStorage::download(const QAttachment &attachment, QIODevice *sink)
 {
-    QHttpOperation *op = d->operation(QAttachmentTransfer::Download, attachment,
-                                      [sink](QHttpTransfer::Request &request) {
-                                          request.method = "GET";
-                                          request.sink = sink;
-                                          request.resumeFrom = sink ? sink->pos() : 0;
-                                          request.followRedirects = true;
-                                      });
+    QHttpTransfer *op = d->operation(QAttachmentTransfer::Download, attachment,
+                                     [sink](QHttpTransfer::Request &request) {
+                                         request.method = "GET";
+                                         request.sink = sink;
+                                         request.resumeFrom = sink ? sink->pos() : 0;
+                                         request.followRedirects = true;
+                                     });
     op->setDevice(sink);
     return op;
 }

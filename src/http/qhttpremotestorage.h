@@ -1,7 +1,7 @@
 #ifndef QHTTPREMOTESTORAGE_H
 #define QHTTPREMOTESTORAGE_H
 
-#include "qattachmentremotestorage.h"
+#include "qnetworkremotestorage.h"
 
 #include <QtCore/qurl.h>
 #include <QtCore/qvariant.h>
@@ -9,7 +9,6 @@
 #include <functional>
 #include <memory>
 
-class QNetworkAccessManager;
 class QHttpRemoteStoragePrivate;
 
 // Remote storage on a plain HTTP server that stores what is PUT to a URL,
@@ -24,7 +23,7 @@ class QHttpRemoteStoragePrivate;
 // With a token provider, every request carries "Authorization: Bearer
 // <token>". The token is cached; after a 401 or 403 the provider is asked
 // for a fresh one (refresh = true) and the request is retried once.
-class POWERSYNC_ATTACHMENTS_EXPORT QHttpRemoteStorage : public QAttachmentRemoteStorage
+class POWERSYNC_ATTACHMENTS_EXPORT QHttpRemoteStorage : public QNetworkRemoteStorage
 {
     Q_OBJECT
     Q_PROPERTY(QUrl baseUrl READ baseUrl WRITE setBaseUrl NOTIFY baseUrlChanged)
@@ -33,8 +32,6 @@ class POWERSYNC_ATTACHMENTS_EXPORT QHttpRemoteStorage : public QAttachmentRemote
     Q_PROPERTY(
         QString uploadMethod READ uploadMethod WRITE setUploadMethod NOTIFY uploadMethodChanged)
     Q_PROPERTY(QVariantMap headers READ headers WRITE setHeaders NOTIFY headersChanged)
-    Q_PROPERTY(int transferTimeout READ transferTimeout WRITE setTransferTimeout NOTIFY
-                   transferTimeoutChanged)
 
 public:
     // Called with the token, or with an error that fails the request.
@@ -61,18 +58,9 @@ public:
     QVariantMap headers() const;
     void setHeaders(const QVariantMap &headers);
 
-    // Milliseconds without any progress after which a request fails with
-    // QAttachmentError::Timeout; default 60000, 0 disables.
-    int transferTimeout() const;
-    void setTransferTimeout(int msecs);
-
     void setTokenProvider(TokenProvider provider);
     // Forgets the cached token: the next request asks the provider again.
     void clearToken();
-
-    // Not owned; by default the storage uses one of its own.
-    QNetworkAccessManager *networkAccessManager() const;
-    void setNetworkAccessManager(QNetworkAccessManager *manager);
 
     // Where `attachment` is stored; empty when one of the values the path
     // template uses would make an empty, "." or ".." segment.
@@ -87,7 +75,6 @@ Q_SIGNALS:
     void pathTemplateChanged();
     void uploadMethodChanged();
     void headersChanged();
-    void transferTimeoutChanged();
 
 private:
     std::unique_ptr<QHttpRemoteStoragePrivate> d;

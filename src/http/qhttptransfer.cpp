@@ -1,140 +1,11 @@
 #include "qhttptransfer_p.h"
 
 #include "qattachmentlogging_p.h"
-#include "qattachmentremotestorage.h"
-#include "qhttpwire_p.h"
+#include "qnetworkcredential_p.h"
 
 #include <QtCore/qiodevice.h>
-#include <QtCore/qmetaobject.h>
-#include <QtCore/qtimer.h>
+#include <QtCore/qpointer.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
-#include <QtNetwork/qnetworkreply.h>
-
-namespace {
-
-constexpr qint64 ReadBufferSize = 256 * 1024;
-constexpr qint64 CopyChunkSize = 64 * 1024;
-constexpr int MaxRedirects = 10;
-
-// A window [start, start + length) of another random-access device. QNAM
-// sends a device until its end, so a body that is only part of a file (a
-// multipart chunk, a bodySize shorter than the rest) is handed over as a
-// slice; being non-sequential it also lets QNAM rewind when it resends a
-// request on a fresh connection.
-class BodySlice : public QIODevice
-{
-public:
-    BodySlice(QIODevice *source, qint64 start, qint64 length, QObject *parent)
-        : QIODevice(parent)
-        , m_source(source)
-        , m_start(start)
-        , m_length(length)
-    { }
-
-    bool isSequential() const override { return false; }
-    qint64 size() const override { return m_length; }
-
-    // The exchange is over: QNAM may still touch the slice from a queued
-    // start or abort after the transfer (and the caller's device) are gone,
-    // so the slice outlives them, attached to the reply, and reads nothing.
-    void release(QObject *newParent)
-    {
-        m_source = nullptr;
-        setParent(newParent);
-    }
-
-protected:
-    qint64 readData(char *data, qint64 maxSize) override
-    {
-        if (!m_source)
-            return -1;
-        const qint64 n = qMin(maxSize, m_length - pos());
-        if (n <= 0)
-            return 0;
-        if (m_source->pos() != m_start + pos() && !m_source->seek(m_start + pos()))
-            return -1;
-        return m_source->read(data, n);
-    }
-    qint64 writeData(const char *, qint64) override { return -1; }
-
-private:
-    QIODevice *m_source;
-    qint64 m_start;
-    qint64 m_length;
-};
-
-// What happened to the connection, in Qt's words where it has some; Qt
-// sometimes reports only "Unknown error" for a connection the peer reset.
-QString causeOf(QNetworkReply *reply)
-{
-    const QString text = QHttpWire::redactSecrets(reply->errorString(), reply->url());
-    if (!text.isEmpty() && text != QLatin1String("Unknown error"))
-        return text;
-    switch (reply->error()) {
-    case QNetworkReply::RemoteHostClosedError:
-        return QStringLiteral("the connection was closed or reset by the server");
-    case QNetworkReply::UnknownNetworkError:
-        // What Qt reports for a connection reset while the request body is written.
-        return QStringLiteral("the connection broke with no reason given (closed or reset)");
-    case QNetworkReply::ConnectionRefusedError:
-        return QStringLiteral("connection refused");
-    case QNetworkReply::HostNotFoundError:
-        return QStringLiteral("host not found");
-    case QNetworkReply::TimeoutError:
-        return QStringLiteral("the connection timed out");
-    case QNetworkReply::SslHandshakeFailedError:
-        return QStringLiteral("the TLS handshake failed");
-    case QNetworkReply::TemporaryNetworkFailureError:
-    case QNetworkReply::NetworkSessionFailedError:
-        return QStringLiteral("the network is not available");
-    default:
-        return QString::fromLatin1(
-            QMetaEnum::fromType<QNetworkReply::NetworkError>().valueToKey(reply->error()));
-    }
-}
-
-bool isTransportError(QNetworkReply::NetworkError error)
-{
-    // Codes below 200 are connection and proxy failures; 301 and 399 mean the
-    // peer could not be spoken to in HTTP at all. Everything else in 200..499
-    // is Qt's translation of an HTTP status, which is handled from the status.
-    return (error > QNetworkReply::NoError && error < QNetworkReply::ContentAccessDenied)
-        || error == QNetworkReply::ProtocolUnknownError || error == QNetworkReply::ProtocolFailure;
-}
-
-// A validator goes back to the server in a header: printable ASCII only.
-QByteArray usableValidator(const QByteArray &value)
-{
-    if (value.size() > 1024)
-        return {};
-    for (const char c : value) {
-        if (c < 0x20 || c > 0x7e)
-            return {};
-    }
-    return value;
-}
-
-// The version of the resource the sink's bytes belong to (see
-// QAttachmentRemoteStorage::download()).
-QByteArray resumeValidator(const QIODevice *sink)
-{
-    return usableValidator(
-        sink->property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray());
-}
-
-// A validator If-Range accepts: a strong ETag, else Last-Modified; empty when
-// the response has neither.
-QByteArray responseValidator(const QNetworkReply *reply)
-{
-    const QByteArray etag = reply->rawHeader("ETag").trimmed();
-    if (etag.size() >= 2 && etag.startsWith('"') && etag.endsWith('"'))
-        return usableValidator(etag);
-    if (!etag.isEmpty())
-        return {}; // weak: If-Range must not use it, and a date is not better then
-    return usableValidator(reply->rawHeader("Last-Modified").trimmed());
-}
-
-} // namespace
 
 class QHttpTransfer::Private
 {
@@ -143,554 +14,112 @@ public:
         : q(q)
     { }
 
-    void send();
-    void sendAgain();
-    bool followRedirect();
-    void detachReply();
-    void onMetaDataChanged();
-    void onReadyRead();
-    void onFinished();
-    void onTimeout();
-    void touch();
-    void fail(const QAttachmentError &error);
-    QAttachmentError statusError();
-    void keep(const QByteArray &data);
+    void prepare(bool afterUnauthorized);
+    void run(const Request &request);
+    void onExchangeFinished(const QAttachmentError &error);
+    void dropExchange();
 
     QHttpTransfer *q;
-    QNetworkAccessManager *manager = nullptr;
-    Request request;
+    // The storage's manager may go (with the storage) while the request is prepared.
+    QPointer<QNetworkAccessManager> manager;
     ErrorParser errorParser;
-    QPointer<QNetworkReply> reply;
-    QTimer timer;
-    BodySlice *slice = nullptr;
-    qint64 bodyStart = -1; // where the body began in the caller's device
-
-    // State of the current response.
-    bool responseStarted = false;
-    bool bodyToSink = false; // a success body streamed into the sink
-    int status = 0;
-    qint64 offset = 0; // where this response's body starts in the resource
-    qint64 announced = -1; // Content-Length of this response
-    qint64 received = 0; // body bytes of this response seen so far
-    qint64 sendTotal = -1; // request body length, -1 when unknown
-    qint64 bodySent = 0; // request body bytes handed to the connection so far
-    QByteArray kept;
-    QList<QNetworkReply::RawHeaderPair> headers;
-    bool restartedFromZero = false;
-    int redirects = 0;
+    Prepare prepareRequest;
+    // The prepared request: one waiter (this transfer), a generation and a timeout.
+    QNetworkCredential<Request> prepared;
+    bool retryOnUnauthorized = false;
+    bool retried = false;
+    bool notFoundIsSuccess = false;
+    QAttachmentError failWith; // set: the next prepared request is not sent
+    QIODevice *device = nullptr;
+    qint64 devicePos = 0;
+    QHttpExchange *exchange = nullptr;
 };
 
-void QHttpTransfer::Private::touch()
+void QHttpTransfer::Private::prepare(bool afterUnauthorized)
 {
-    if (request.transferTimeoutMs > 0)
-        timer.start(request.transferTimeoutMs);
+    if (q->isCompleting())
+        return;
+    if (!prepareRequest) {
+        q->finishWithError(QAttachmentError(QAttachmentError::InvalidInput,
+                                            QStringLiteral("the storage is not configured")));
+        return;
+    }
+    prepared.abandon();
+    prepared.wait(
+        q,
+        [this](const Request &request, const QAttachmentError &error) {
+            if (q->isCompleting())
+                return;
+            if (error.isError())
+                q->finishWithError(error);
+            else if (failWith.isError())
+                q->finishWithError(failWith);
+            else
+                run(request);
+        },
+        [this, afterUnauthorized](QNetworkCredential<Request>::Answer answer) {
+            // The answer may come after the transfer is gone: `answer` checks.
+            prepareRequest(afterUnauthorized, std::move(answer));
+        });
 }
 
-void QHttpTransfer::Private::send()
+void QHttpTransfer::Private::dropExchange()
 {
-    responseStarted = false;
-    bodyToSink = false;
-    status = 0;
-    announced = -1;
-    received = 0;
-    kept.clear();
-    headers.clear();
+    if (!exchange)
+        return;
+    exchange->onProgress = nullptr;
+    exchange->onFinished = nullptr;
+    exchange->abort();
+    // It may be inside one of its callbacks.
+    exchange->deleteLater();
+    exchange = nullptr;
+}
 
-    QNetworkRequest req = request.request;
-    // Compressed transfer would hide the real length and break resuming.
-    req.setRawHeader("Accept-Encoding", "identity");
-    // Redirects are followed here, not by Qt: Qt 6.4 merges the redirect's
-    // headers into those of the final answer ("Content-Length: 20, 15000")
-    // and may report the redirect's metadata after the final URL is set.
-    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
-                     QNetworkRequest::ManualRedirectPolicy);
-    req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    req.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
-    if (request.sink && request.resumeFrom > 0) {
-        const QByteArray validator = resumeValidator(request.sink);
-        if (validator.isEmpty()) {
-            // Nothing tells which version the bytes received so far belong
-            // to: joining them to the current one could mix two files.
-            qCDebug(lcHttp) << "no validator for the partial download, starting from 0";
-            request.resumeFrom = 0;
-            if (!request.sink->seek(0)) {
-                fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                      QStringLiteral("cannot rewind the download target")));
-                return;
-            }
-        } else {
-            req.setRawHeader("Range", "bytes=" + QByteArray::number(request.resumeFrom) + '-');
-            req.setRawHeader("If-Range", validator);
-        }
-    }
-    // Qt 6.4 ignores the reply's read buffer limit over HTTP/2: with a sink
-    // slower than the network the whole body piles up in memory (measured:
-    // 233 MiB for a 128 MiB file). HTTP/1.1 keeps it bounded. A caller that
-    // sets the attribute itself decides.
-    if (request.sink && !req.attribute(QNetworkRequest::Http2AllowedAttribute).isValid())
-        req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-
-    const QByteArray method = request.method.trimmed().toUpper();
-    QIODevice *device = nullptr;
-    qint64 bodyTotal = -1;
-    if (request.body) {
-        QIODevice *body = request.body;
-        if (!body->isSequential()) {
-            if (bodyStart < 0)
-                bodyStart = body->pos();
-            const qint64 remaining = qMax<qint64>(0, body->size() - bodyStart);
-            bodyTotal = request.bodySize >= 0 ? qMin(request.bodySize, remaining) : remaining;
-            if (request.bodySize > remaining) {
-                fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                      QStringLiteral("request body has %1 bytes, %2 expected")
-                                          .arg(remaining)
-                                          .arg(request.bodySize)));
-                return;
-            }
-            slice = new BodySlice(body, bodyStart, bodyTotal, q);
-            slice->open(QIODevice::ReadOnly | QIODevice::Unbuffered);
-            device = slice;
-        } else {
-            // A sequential device is only streamed by QNAM when its length is
-            // announced; without one QNAM reads it whole first.
-            bodyTotal = request.bodySize;
-            device = body;
-        }
-        if (bodyTotal >= 0)
-            req.setHeader(QNetworkRequest::ContentLengthHeader, bodyTotal);
-        // Qt would label a POST body as a form otherwise.
-        if (method == "POST" && !req.header(QNetworkRequest::ContentTypeHeader).isValid()
-            && !req.hasRawHeader("Content-Type"))
-            req.setHeader(QNetworkRequest::ContentTypeHeader,
-                          QByteArrayLiteral("application/octet-stream"));
-    } else if (method == "PUT" || method == "POST") {
-        req.setHeader(QNetworkRequest::ContentLengthHeader, 0);
-    }
-
-    sendTotal = bodyTotal;
-    bodySent = 0;
-    QNetworkReply *r = nullptr;
-    if (method == "GET" && !device)
-        r = manager->get(req);
-    else if (method == "HEAD" && !device)
-        r = manager->head(req);
-    else if (method == "DELETE" && !device)
-        r = manager->deleteResource(req);
-    else if (method == "PUT")
-        r = device ? manager->put(req, device) : manager->put(req, QByteArray());
-    else if (method == "POST")
-        r = device ? manager->post(req, device) : manager->post(req, QByteArray());
-    else
-        r = manager->sendCustomRequest(req, method, device);
-    reply = r;
-    r->setReadBufferSize(ReadBufferSize);
-    // Never the query: a presigned URL carries its signature there.
-    qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(req.url()) << "body" << bodyTotal
-                              << "range from" << (request.sink ? request.resumeFrom : 0);
-
-    QObject::connect(r, &QNetworkReply::metaDataChanged, q, [this] { onMetaDataChanged(); });
-    QObject::connect(r, &QNetworkReply::readyRead, q, [this] { onReadyRead(); });
-    QObject::connect(r, &QNetworkReply::finished, q, [this] { onFinished(); });
-    QObject::connect(r, &QNetworkReply::uploadProgress, q, [this](qint64 sent, qint64 total) {
-        touch();
-        bodySent = qMax(bodySent, sent);
-        // QNAM reports (0, 0) once the body is out; that is not a step back.
-        if (q->kind() == Upload && total > 0)
-            q->setProgress(sent, total);
-    });
-    QObject::connect(r, &QNetworkReply::downloadProgress, q, [this](qint64, qint64) { touch(); });
-    // The manager (and with it the reply) may go away under a running exchange.
-    QObject::connect(r, &QObject::destroyed, q, [this] {
-        timer.stop();
-        reply = nullptr;
+void QHttpTransfer::Private::run(const Request &request)
+{
+    if (!manager) {
         q->finishWithError(QAttachmentError(QAttachmentError::NetworkError,
                                             QStringLiteral("the network access manager was "
-                                                           "destroyed during the request")));
-    });
-
-    if (q->kind() == Upload)
-        q->setProgress(0, bodyTotal);
-    else if (q->kind() == Download)
-        q->setProgress(request.sink ? request.resumeFrom : 0, -1);
-    touch();
-}
-
-void QHttpTransfer::Private::sendAgain()
-{
-    // An abort before the next pass has finished the transfer already.
-    QMetaObject::invokeMethod(
-        q,
-        [this] {
-            if (!q->isCompleting())
-                send();
-        },
-        Qt::QueuedConnection);
-}
-
-// A redirect that is not followed stays the answer, and fails as such.
-bool QHttpTransfer::Private::followRedirect()
-{
-    if (!request.followRedirects || q->kind() == Upload || redirects >= MaxRedirects)
-        return false;
-    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
-        return false;
-    const QByteArray location = reply->rawHeader("Location").trimmed();
-    if (location.isEmpty())
-        return false;
-    const QUrl from = reply->url();
-    const QUrl target = from.resolved(QUrl::fromEncoded(location));
-    const QString scheme = target.scheme();
-    if (!target.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-        || (from.scheme() == QLatin1String("https") && scheme != QLatin1String("https")))
-        return false;
-    qCDebug(lcHttp).noquote() << "following the redirect to" << QHttpWire::redactedUrl(target);
-    ++redirects;
-    detachReply();
-    // Every header the app or the adapter set (Authorization, static headers,
-    // the headers of a presigned request) is meant for the origin that was
-    // asked, and none of them goes to another one. Once dropped, they stay
-    // dropped, also on a way back.
-    const auto origin = [](const QUrl &url) {
-        return url.adjusted(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery
-                            | QUrl::RemoveFragment);
-    };
-    if (origin(target) != origin(from)) {
-        const QList<QByteArray> names = request.request.rawHeaderList();
-        for (const QByteArray &name : names)
-            request.request.setRawHeader(name, QByteArray());
-    }
-    request.request.setUrl(target);
-    sendAgain();
-    return true;
-}
-
-void QHttpTransfer::Private::detachReply()
-{
-    timer.stop();
-    if (!reply)
-        return;
-    QNetworkReply *r = reply;
-    reply = nullptr;
-    QObject::disconnect(r, nullptr, q, nullptr);
-    if (slice) {
-        slice->release(r);
-        slice = nullptr;
-    }
-    // Headers stay readable after the exchange ends.
-    if (headers.isEmpty())
-        headers = r->rawHeaderPairs();
-    // Often called from inside one of the reply's signals, where aborting at
-    // once confuses QNAM: stop it on the next event loop pass instead.
-    QMetaObject::invokeMethod(r, &QNetworkReply::abort, Qt::QueuedConnection);
-    r->deleteLater();
-}
-
-void QHttpTransfer::Private::fail(const QAttachmentError &error)
-{
-    qCDebug(lcHttp) << "exchange failed:" << error;
-    detachReply();
-    q->finishWithError(error);
-}
-
-void QHttpTransfer::Private::onMetaDataChanged()
-{
-    touch();
-    if (responseStarted || !reply)
-        return;
-    const QVariant statusValue = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
-    if (!statusValue.isValid())
-        return;
-    const int code = statusValue.toInt();
-    if (code < 200)
-        return; // interim answer; the final one follows
-    responseStarted = true;
-    status = code;
-    headers = reply->rawHeaderPairs();
-    const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
-    announced = length.isValid() ? length.toLongLong() : -1;
-    if (!length.isValid() && reply->hasRawHeader("Content-Length")) {
-        // Qt would read such a body up to the end of the connection, taking
-        // whatever arrives for the resource.
-        fail(QAttachmentError(
-            QAttachmentError::ProtocolError,
-            QStringLiteral("malformed Content-Length \"%1\" in the HTTP %2 "
-                           "response")
-                .arg(QString::fromLatin1(reply->rawHeader("Content-Length").left(40)))
-                .arg(code),
-            code));
+                                                           "destroyed before the request")));
         return;
     }
-    // The Content-Length of a HEAD answer is that of the body it leaves out.
-    if (request.method.trimmed().toUpper() == "HEAD")
-        announced = 0;
+    dropExchange();
+    notFoundIsSuccess = request.notFoundIsSuccess;
+    exchange = new QHttpExchange(q->kind(), manager, q);
+    exchange->setErrorParser(errorParser);
+    exchange->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
+    exchange->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
+    exchange->start(request);
+}
 
-    if (status == 416 && request.sink && request.resumeFrom > 0 && !restartedFromZero) {
-        // What is stored already does not fit the resource (it changed, or the
-        // partial file is not partial): fetch it whole.
-        qCDebug(lcHttp) << "range not satisfiable, downloading from the start";
-        restartedFromZero = true;
-        request.resumeFrom = 0;
-        detachReply();
-        if (!request.sink->seek(0)) {
-            fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                  QStringLiteral("cannot rewind the download target")));
+void QHttpTransfer::Private::onExchangeFinished(const QAttachmentError &error)
+{
+    if (error.code() == QAttachmentError::Unauthorized && retryOnUnauthorized && !retried) {
+        retried = true;
+        // A stream has been read by the first attempt and cannot be sent
+        // again: fresh credentials are still fetched, for the next attempt.
+        if (device && device->isSequential() && q->kind() == Upload) {
+            failWith = error;
+            prepare(true);
             return;
         }
-        sendAgain();
-        return;
-    }
-    if (followRedirect())
-        return;
-
-    if (status < 200 || status >= 300 || !request.sink)
-        return;
-
-    const bool http2 = reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool();
-    if (announced < 0 && !http2
-        && !reply->rawHeader("Transfer-Encoding").toLower().contains("chunked")) {
-        // An HTTP/1 body that only ends with the connection cannot be told
-        // apart from one cut short (Qt also ends here when it could not parse
-        // the header block).
-        fail(QAttachmentError(QAttachmentError::ProtocolError,
-                              QStringLiteral("HTTP %1 response has neither a Content-Length nor "
-                                             "chunked encoding; a cut-off body would go unnoticed")
-                                  .arg(code),
-                              code));
-        return;
-    }
-
-    if (status == 206 && request.resumeFrom > 0 && !restartedFromZero
-        && responseValidator(reply) != resumeValidator(request.sink)) {
-        // A server that ignores If-Range sends the rest of another version.
-        qCDebug(lcHttp) << "the resource changed since the partial download, starting from 0";
-        restartedFromZero = true;
-        request.resumeFrom = 0;
-        detachReply();
-        if (!request.sink->seek(0)) {
-            fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                  QStringLiteral("cannot rewind the download target")));
+        if (device && device->pos() != devicePos && !device->seek(devicePos)) {
+            q->finishWithError(QAttachmentError(QAttachmentError::LocalStorageError,
+                                                QStringLiteral("cannot rewind the local file")));
             return;
         }
-        sendAgain();
+        qCDebug(lcHttp) << "unauthorized, asking for fresh credentials once";
+        prepare(true);
         return;
     }
-
-    bodyToSink = true;
-    offset = 0;
-    if (status == 206) {
-        // The part must start where the download resumes (at 0 when no range
-        // was asked for: a part is not the whole file), reach the end and
-        // agree with the Content-Length.
-        const QByteArray header = reply->rawHeader("Content-Range");
-        const QHttpWire::ContentRange range = QHttpWire::parseContentRange(header);
-        if (range.first != request.resumeFrom || !range.reachesEnd()
-            || (announced >= 0 && announced != range.length())) {
-            fail(QAttachmentError(
-                QAttachmentError::ProtocolError,
-                QStringLiteral("%1 answered the request for the bytes from %2 on with "
-                               "Content-Range \"%3\" and Content-Length %4")
-                    .arg(QHttpWire::hostOf(reply->url()))
-                    .arg(request.resumeFrom)
-                    .arg(QString::fromLatin1(header.left(100)))
-                    .arg(announced),
-                status));
-            return;
-        }
-        offset = request.resumeFrom;
-    } else if (request.resumeFrom > 0 && !request.sink->seek(0)) {
-        // The whole resource is coming again.
-        fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                              QStringLiteral("cannot rewind the download target")));
+    if (error.isError()
+        && !(notFoundIsSuccess && errorParser && error.code() == QAttachmentError::NotFound)) {
+        q->finishWithError(error);
         return;
     }
-    // Kept with the bytes, for the next attempt to resume against.
-    request.sink->setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty,
-                              responseValidator(reply));
-    q->setProgress(offset, announced >= 0 ? offset + announced : -1);
-}
-
-void QHttpTransfer::Private::keep(const QByteArray &data)
-{
-    const qint64 room = request.maxKeptBody - kept.size();
-    if (room > 0)
-        kept.append(data.left(room));
-}
-
-void QHttpTransfer::Private::onReadyRead()
-{
-    touch();
-    if (!reply)
-        return;
-    if (!responseStarted)
-        onMetaDataChanged();
-    if (!reply)
-        return;
-    while (reply && reply->bytesAvailable() > 0) {
-        const QByteArray chunk = reply->read(CopyChunkSize);
-        if (chunk.isEmpty())
-            break;
-        received += chunk.size();
-        if (announced >= 0 && received > announced) {
-            fail(QAttachmentError(QAttachmentError::ProtocolError,
-                                  QStringLiteral("response body is longer than the announced "
-                                                 "%1 bytes")
-                                      .arg(announced),
-                                  status));
-            return;
-        }
-        if (!bodyToSink) {
-            if (responseStarted && status >= 200 && status < 300
-                && kept.size() + chunk.size() > request.maxKeptBody) {
-                fail(QAttachmentError(
-                    QAttachmentError::ProtocolError,
-                    QStringLiteral("response body exceeds %1 bytes").arg(request.maxKeptBody),
-                    status));
-                return;
-            }
-            keep(chunk);
-            continue;
-        }
-        if (request.sink->write(chunk) != chunk.size()) {
-            fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                  QStringLiteral("writing the downloaded data failed: %1")
-                                      .arg(request.sink->errorString())));
-            return;
-        }
-        q->setProgress(offset + received, announced >= 0 ? offset + announced : -1);
-    }
-}
-
-QAttachmentError QHttpTransfer::Private::statusError()
-{
-    QAttachmentError error;
-    if (errorParser) {
-        error = errorParser(status, kept);
-    } else {
-        QHttpWire::StatusAnswer answer;
-        answer.status = status;
-        answer.reason = reply
-            ? reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
-            : QString();
-        answer.location = reply ? reply->rawHeader("Location") : QByteArray();
-        answer.body = kept;
-        answer.upload = q->kind() == Upload;
-        answer.requestUrl = request.request.url();
-        error = QHttpWire::statusError(answer);
-    }
-    if (!error.isError())
-        error = QAttachmentError::fromHttpStatus(status);
-    if (error.httpStatus() == 0)
-        error.setHttpStatus(status);
-    if (error.retryAfterMs() < 0 && reply)
-        error.setRetryAfterMs(QHttpWire::parseRetryAfter(reply->rawHeader("Retry-After")));
-    return error;
-}
-
-void QHttpTransfer::Private::onFinished()
-{
-    if (!reply)
-        return;
-    timer.stop();
-    if (!responseStarted)
-        onMetaDataChanged();
-    if (!reply)
-        return;
-    onReadyRead();
-    if (!reply)
-        return;
-
-    const QNetworkReply::NetworkError netError = reply->error();
-    if (isTransportError(netError) || !responseStarted) {
-        QAttachmentError::Code code = QAttachmentError::NetworkError;
-        if (netError == QNetworkReply::TimeoutError)
-            code = QAttachmentError::Timeout;
-        else if (netError == QNetworkReply::ProtocolFailure
-                 || netError == QNetworkReply::ProtocolUnknownError
-                 || (netError == QNetworkReply::NoError && !responseStarted))
-            code = QAttachmentError::ProtocolError;
-        // Qt's text names the cause; the host says where, and the query
-        // (a presigned signature) is never part of it.
-        const QString host = QHttpWire::hostOf(reply->url());
-        const QString cause = causeOf(reply);
-        QString message;
-        if (responseStarted && netError == QNetworkReply::RemoteHostClosedError && announced >= 0
-            && received < announced) {
-            // The server ended the connection inside the announced body; Qt
-            // cannot tell a close from a reset here.
-            code = QAttachmentError::ProtocolError;
-            message = QStringLiteral("short body from %1: the connection ended after %2 of the "
-                                     "announced %3 bytes (%4)")
-                          .arg(host)
-                          .arg(received)
-                          .arg(announced)
-                          .arg(cause);
-        } else if (responseStarted) {
-            message = QStringLiteral("HTTP %1 response from %2 broken off after %3 bytes: %4")
-                          .arg(status)
-                          .arg(host)
-                          .arg(received)
-                          .arg(cause);
-        } else if (netError == QNetworkReply::NoError) {
-            message = QStringLiteral("%1 sent no valid HTTP response").arg(host);
-        } else if (sendTotal > 0 && bodySent < sendTotal) {
-            // The request body did not get out whole: a short write.
-            message = QStringLiteral("the connection to %1 ended after %2 of %3 bytes of the "
-                                     "request body were sent, without a valid HTTP response: %4")
-                          .arg(host)
-                          .arg(bodySent)
-                          .arg(sendTotal)
-                          .arg(cause);
-        } else if (netError == QNetworkReply::RemoteHostClosedError) {
-            message = QStringLiteral("%1 closed the connection without a valid HTTP "
-                                     "response (%2)")
-                          .arg(host, cause);
-        } else {
-            message = QStringLiteral("request to %1 failed: %2").arg(host, cause);
-        }
-        fail(QAttachmentError(code, message, status));
-        return;
-    }
-
-    if (status == 404 && request.notFoundIsSuccess) {
-        headers = reply->rawHeaderPairs();
-        detachReply();
-        q->finishSuccess();
-        return;
-    }
-    if (status < 200 || status >= 300) {
-        fail(statusError());
-        return;
-    }
-    if (announced >= 0 && received < announced) {
-        fail(QAttachmentError(QAttachmentError::ProtocolError,
-                              QStringLiteral("short body: the response ended after %1 of the "
-                                             "announced %2 bytes")
-                                  .arg(received)
-                                  .arg(announced),
-                              status));
-        return;
-    }
-    headers = reply->rawHeaderPairs();
-    if (q->kind() == Upload && sendTotal >= 0)
-        q->setProgress(sendTotal, sendTotal);
-    else if (q->kind() == Download)
-        q->setProgress(offset + received, offset + received);
-    else if (q->kind() == Delete)
+    if (error.isError() && q->kind() == Delete)
         q->setProgress(1, 1);
-    qCDebug(lcHttp) << "exchange done, status" << status << "body" << received;
-    detachReply();
     q->finishSuccess();
-}
-
-void QHttpTransfer::Private::onTimeout()
-{
-    if (!reply)
-        return;
-    fail(QAttachmentError(QAttachmentError::Timeout,
-                          QStringLiteral("no progress from %1 for %2 ms")
-                              .arg(QHttpWire::hostOf(request.request.url()))
-                              .arg(request.transferTimeoutMs),
-                          status));
 }
 
 QHttpTransfer::QHttpTransfer(Kind kind, QNetworkAccessManager *manager, QObject *parent)
@@ -698,13 +127,17 @@ QHttpTransfer::QHttpTransfer(Kind kind, QNetworkAccessManager *manager, QObject 
     , d(std::make_unique<Private>(this))
 {
     d->manager = manager;
-    d->timer.setSingleShot(true);
-    connect(&d->timer, &QTimer::timeout, this, [this] { d->onTimeout(); });
+    d->prepared.setTimeout(0, QString());
 }
 
 QHttpTransfer::~QHttpTransfer()
 {
-    d->detachReply();
+    d->prepared.abandon();
+    if (d->exchange) {
+        d->exchange->onProgress = nullptr;
+        d->exchange->onFinished = nullptr;
+        d->exchange->abort();
+    }
 }
 
 void QHttpTransfer::setErrorParser(ErrorParser parser)
@@ -712,57 +145,72 @@ void QHttpTransfer::setErrorParser(ErrorParser parser)
     d->errorParser = std::move(parser);
 }
 
+void QHttpTransfer::setPrepare(Prepare prepare)
+{
+    d->prepareRequest = std::move(prepare);
+}
+
+void QHttpTransfer::setRetryOnUnauthorized(bool retry)
+{
+    d->retryOnUnauthorized = retry;
+}
+
+void QHttpTransfer::setPrepareTimeout(int msecs)
+{
+    // An app callback that never answers would hold a transfer slot for good.
+    d->prepared.setTimeout(
+        msecs, QStringLiteral("no request from the token provider or resolver within %1 ms"));
+}
+
+void QHttpTransfer::setDevice(QIODevice *device)
+{
+    d->device = device;
+    d->devicePos = device ? device->pos() : 0;
+}
+
 void QHttpTransfer::start(const Request &request)
 {
-    if (d->reply || isCompleting()) {
+    if (d->exchange || isCompleting()) {
         qCWarning(lcHttp, "QHttpTransfer::start: the exchange was already started");
         return;
     }
-    d->request = request;
-    if (!d->manager) {
-        d->fail(QAttachmentError(QAttachmentError::InvalidInput,
-                                 QStringLiteral("no network access manager")));
-        return;
-    }
-    if (!request.request.url().isValid()) {
-        d->fail(QAttachmentError(QAttachmentError::InvalidInput,
-                                 QStringLiteral("invalid URL \"%1\"")
-                                     .arg(QHttpWire::redactedUrl(request.request.url()))));
-        return;
-    }
-    // A CR or LF in a header would end it early and let what follows be read
-    // as more headers or a second request: nothing of it is sent.
-    const QString problem
-        = QHttpWire::problemWithRequest(request.request, request.method.trimmed().toUpper());
-    if (!problem.isEmpty()) {
-        d->fail(QAttachmentError(QAttachmentError::InvalidInput,
-                                 QStringLiteral("refusing to send the request to %1: %2")
-                                     .arg(QHttpWire::hostOf(request.request.url()), problem)));
-        return;
-    }
-    d->send();
+    d->run(request);
+}
+
+void QHttpTransfer::start()
+{
+    QMetaObject::invokeMethod(
+        this, [this] { d->prepare(false); }, Qt::QueuedConnection);
+}
+
+void QHttpTransfer::fail(const QAttachmentError &error)
+{
+    d->prepared.abandon();
+    d->dropExchange();
+    finishWithError(error);
 }
 
 int QHttpTransfer::httpStatus() const
 {
-    return d->status;
+    return d->exchange ? d->exchange->httpStatus() : 0;
 }
 
 QByteArray QHttpTransfer::responseBody() const
 {
-    return d->kept;
+    return d->exchange ? d->exchange->responseBody() : QByteArray();
 }
 
 QByteArray QHttpTransfer::responseHeader(const QByteArray &name) const
 {
-    for (const auto &pair : d->headers) {
-        if (pair.first.compare(name, Qt::CaseInsensitive) == 0)
-            return pair.second;
-    }
-    return {};
+    return d->exchange ? d->exchange->responseHeader(name) : QByteArray();
 }
 
 void QHttpTransfer::abortTransfer()
 {
-    d->detachReply();
+    d->prepared.abandon();
+    if (d->exchange) {
+        d->exchange->onProgress = nullptr;
+        d->exchange->onFinished = nullptr;
+        d->exchange->abort();
+    }
 }

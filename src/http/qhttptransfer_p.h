@@ -2,61 +2,57 @@
 #define QHTTPTRANSFER_P_H
 
 #include "qattachmenttransfer.h"
-
-#include <QtCore/qbytearray.h>
-#include <QtCore/qpointer.h>
-#include <QtNetwork/qnetworkrequest.h>
+#include "qhttpexchange_p.h"
 
 #include <functional>
 #include <memory>
 
 class QIODevice;
 class QNetworkAccessManager;
-class QNetworkReply;
 
-// One HTTP exchange run as a QAttachmentTransfer: the engine under every
-// network adapter (plain HTTP, presigned URLs, S3). It streams the request
-// body from a device, streams the response body into a sink with a bounded
-// read buffer, resumes downloads with Range, and maps every failure to a
-// QAttachmentError (status, Retry-After, timeouts, network errors).
+// An upload, download or delete done with HTTP: the transfer every network
+// storage hands out. It prepares the request (a token, a signature, a
+// presigned URL: asynchronous, from the app), runs it as one QHttpExchange
+// and, when told so, prepares and runs it once more after a 401/403 with the
+// device rewound to where it was. It alone reports progress and the end.
 //
-// Adapters that need several exchanges (token refresh, multipart uploads)
-// compose these inside a transfer of their own.
+// start(request) runs a request that is known already; start() runs the
+// preparing callback, which may call `ready` synchronously, later, or after the
+// transfer was aborted or deleted: late and repeated answers are ignored.
 class POWERSYNC_ATTACHMENTS_TEST_EXPORT QHttpTransfer : public QAttachmentTransfer
 {
     Q_OBJECT
 
 public:
-    struct Request
-    {
-        QNetworkRequest request; // URL and headers; the engine adds Accept-Encoding: identity
-        QByteArray method = "GET";
-        // Request body, read from its current position; not owned, kept alive by
-        // the caller until finished(). Null for no body.
-        QIODevice *body = nullptr;
-        qint64 bodySize
-            = -1; // bytes of `body` to send (Content-Length); -1: the device's remaining size
-        // Response body target, open for writing and positioned at `resumeFrom`;
-        // not owned. Null: the body (success or error) is kept in responseBody(),
-        // up to maxKeptBody bytes.
-        QIODevice *sink = nullptr;
-        qint64 resumeFrom = 0; // > 0 sends "Range: bytes=N-"; a 200 answer seeks the sink to 0
-        qint64 maxKeptBody = 1024 * 1024;
-        bool followRedirects = false;
-        int transferTimeoutMs = 60000; // no progress for this long ends the exchange as Timeout
-        bool notFoundIsSuccess = false; // DELETE of a missing object
-    };
-
-    // Turns an error response (status, kept body) into an error; the default
-    // maps the status with QAttachmentError::fromHttpStatus().
-    using ErrorParser = std::function<QAttachmentError(int status, const QByteArray &body)>;
+    using Request = QHttpRequest;
+    using ErrorParser = QHttpExchange::ErrorParser;
+    using Ready = std::function<void(const Request &request, const QAttachmentError &error)>;
+    // `afterUnauthorized` is true when preparing the retry after a 401/403.
+    using Prepare = std::function<void(bool afterUnauthorized, Ready ready)>;
 
     QHttpTransfer(Kind kind, QNetworkAccessManager *manager, QObject *parent = nullptr);
     ~QHttpTransfer() override;
 
+    // Turns an error response (status, kept body) into an error; the default
+    // is QHttpWire::statusError(). With a parser,
+    // an answer it maps to NotFound also counts as success for notFoundIsSuccess.
     void setErrorParser(ErrorParser parser);
-    // Starts the exchange; finished() follows asynchronously.
+
+    void setPrepare(Prepare prepare);
+    void setRetryOnUnauthorized(bool retry);
+    // How long preparing may take before the transfer fails as Timeout; 0: no limit.
+    void setPrepareTimeout(int msecs);
+    // The body or sink of the request, rewound to where it is now before the
+    // retry after 401/403.
+    void setDevice(QIODevice *device);
+
+    // Starts the exchange of a known request now; finished() follows asynchronously.
     void start(const Request &request);
+    // Starts preparing on the next event loop pass, so that the caller
+    // receives the transfer before any callback of the app runs.
+    void start();
+    // Ends the transfer with `error` (asynchronously, like every end).
+    void fail(const QAttachmentError &error);
 
     int httpStatus() const;
     QByteArray responseBody() const;

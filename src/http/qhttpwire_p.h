@@ -25,12 +25,12 @@ POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithHeaderName(QByteArrayView n
 // NUL or other control character (HTAB is allowed). The value itself never
 // appears in the answer, as it may be a secret.
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithHeaderValue(QByteArrayView name,
-                                                            QByteArrayView value);
+                                                                 QByteArrayView value);
 // Empty for a valid request method (an RFC 9110 token).
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithMethod(QByteArrayView method);
 // The method and every header of `request` (raw and known ones).
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QString problemWithRequest(const QNetworkRequest &request,
-                                                        QByteArrayView method);
+                                                             QByteArrayView method);
 
 // The longest pause a Retry-After is read as: about 68 years, so that adding
 // it to any clock reading stays far from overflowing.
@@ -39,13 +39,13 @@ constexpr qint64 MaxRetryAfterMs = qint64(0x7fffffff) * 1000;
 // An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, RFC 850 or asctime form) in
 // UTC; invalid when `value` is none.
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QDateTime parseHttpDate(QByteArrayView value,
-                                                     const QDateTime &now
-                                                     = QDateTime::currentDateTimeUtc());
+                                                          const QDateTime &now
+                                                          = QDateTime::currentDateTimeUtc());
 // Retry-After (delay-seconds or an HTTP-date) in milliseconds from `now`,
 // between 0 and MaxRetryAfterMs; -1 when absent or malformed.
 POWERSYNC_ATTACHMENTS_TEST_EXPORT qint64 parseRetryAfter(QByteArrayView value,
-                                                    const QDateTime &now
-                                                    = QDateTime::currentDateTimeUtc());
+                                                         const QDateTime &now
+                                                         = QDateTime::currentDateTimeUtc());
 
 // A Content-Range of a 206 answer: "bytes first-last/complete", complete
 // being -1 for "*". Valid only when first <= last and last < complete.
@@ -87,7 +87,7 @@ POWERSYNC_ATTACHMENTS_TEST_EXPORT QString redactedUrl(const QUrl &url);
 // X-Amz-Security-Token, ...), the signing details S3 sends back in an error
 // document, bearer tokens, and the query of `requestUrl` wherever it appears.
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QString redactSecrets(const QString &text,
-                                                   const QUrl &requestUrl = {});
+                                                        const QUrl &requestUrl = {});
 
 } // namespace QHttpWire
 

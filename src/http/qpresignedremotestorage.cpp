@@ -1,6 +1,6 @@
 #include "qpresignedremotestorage.h"
 
-#include "qhttpoperation_p.h"
+#include "qnetworkremotestorage_p.h"
 
 #include <QtCore/qpointer.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
@@ -8,35 +8,24 @@
 class QPresignedRemoteStoragePrivate
 {
 public:
-    QNetworkAccessManager *manager()
-    {
-        if (externalManager)
-            return externalManager;
-        if (!ownManager)
-            ownManager = new QNetworkAccessManager(q);
-        return ownManager;
-    }
-
     QAttachmentTransfer *operation(QAttachmentTransfer::Kind kind, const QAttachment &attachment,
                                    QIODevice *device);
 
     QPresignedRemoteStorage *q = nullptr;
     QPresignedRemoteStorage::Resolver resolver;
-    int transferTimeout = 60000;
-    QPointer<QNetworkAccessManager> externalManager;
-    QNetworkAccessManager *ownManager = nullptr;
 };
 
 QAttachmentTransfer *QPresignedRemoteStoragePrivate::operation(QAttachmentTransfer::Kind kind,
                                                                const QAttachment &attachment,
                                                                QIODevice *device)
 {
-    auto *op = new QHttpOperation(kind, manager());
+    // The resolver's answer is the credential of this one transfer: the
+    // transfer waits for it within transferTimeout and ignores a late one.
+    QHttpTransfer *op = QNetworkRemoteStoragePrivate::get(q)->newTransfer(kind, true);
     op->setDevice(device);
-    op->setPrepareTimeout(transferTimeout);
     const QPresignedRemoteStorage::Resolver resolve = resolver;
-    const int timeout = transferTimeout;
-    op->setPrepare([resolve, timeout, kind, attachment, device](bool, QHttpOperation::Ready ready) {
+    const int timeout = q->transferTimeout();
+    op->setPrepare([resolve, timeout, kind, attachment, device](bool, QHttpTransfer::Ready ready) {
         if (!resolve) {
             ready({},
                   QAttachmentError(QAttachmentError::InvalidInput,
@@ -59,9 +48,7 @@ QAttachmentTransfer *QPresignedRemoteStoragePrivate::operation(QAttachmentTransf
                     }
                     QHttpTransfer::Request request;
                     QNetworkRequest req(presigned.url());
-                    const QVariantMap headers = presigned.headers();
-                    for (auto it = headers.cbegin(); it != headers.cend(); ++it)
-                        req.setRawHeader(it.key().toUtf8(), it.value().toString().toUtf8());
+                    QNetworkRemoteStoragePrivate::applyHeaders(req, presigned.headers());
                     request.request = req;
                     request.transferTimeoutMs = timeout;
                     QByteArray method = presigned.method().trimmed().toUpper().toLatin1();
@@ -89,7 +76,7 @@ QAttachmentTransfer *QPresignedRemoteStoragePrivate::operation(QAttachmentTransf
 }
 
 QPresignedRemoteStorage::QPresignedRemoteStorage(QObject *parent)
-    : QAttachmentRemoteStorage(parent)
+    : QNetworkRemoteStorage(parent)
     , d(std::make_unique<QPresignedRemoteStoragePrivate>())
 {
     d->q = this;
@@ -106,34 +93,6 @@ void QPresignedRemoteStorage::setResolver(Resolver resolver)
 bool QPresignedRemoteStorage::hasResolver() const
 {
     return bool(d->resolver);
-}
-
-int QPresignedRemoteStorage::transferTimeout() const
-{
-    return d->transferTimeout;
-}
-
-void QPresignedRemoteStorage::setTransferTimeout(int msecs)
-{
-    msecs = qMax(0, msecs);
-    if (d->transferTimeout == msecs)
-        return;
-    d->transferTimeout = msecs;
-    Q_EMIT transferTimeoutChanged();
-    Q_EMIT configurationChanged();
-}
-
-QNetworkAccessManager *QPresignedRemoteStorage::networkAccessManager() const
-{
-    return d->manager();
-}
-
-void QPresignedRemoteStorage::setNetworkAccessManager(QNetworkAccessManager *manager)
-{
-    if (d->externalManager == manager)
-        return;
-    d->externalManager = manager;
-    Q_EMIT configurationChanged();
 }
 
 QAttachmentTransfer *QPresignedRemoteStorage::upload(const QAttachment &attachment,

@@ -1,13 +1,12 @@
 #ifndef QPRESIGNEDREMOTESTORAGE_H
 #define QPRESIGNEDREMOTESTORAGE_H
 
-#include "qattachmentremotestorage.h"
+#include "qnetworkremotestorage.h"
 #include "qpresignedrequest.h"
 
 #include <functional>
 #include <memory>
 
-class QNetworkAccessManager;
 class QPresignedRemoteStoragePrivate;
 
 // Remote storage reached through requests the app's backend signs: before
@@ -18,11 +17,9 @@ class QPresignedRemoteStoragePrivate;
 // A resolver error fails the transfer with that error. An expired URL shows
 // up as QAttachmentError::Unauthorized; the queue's next attempt asks the
 // resolver again.
-class POWERSYNC_ATTACHMENTS_EXPORT QPresignedRemoteStorage : public QAttachmentRemoteStorage
+class POWERSYNC_ATTACHMENTS_EXPORT QPresignedRemoteStorage : public QNetworkRemoteStorage
 {
     Q_OBJECT
-    Q_PROPERTY(int transferTimeout READ transferTimeout WRITE setTransferTimeout NOTIFY
-                   transferTimeoutChanged)
 
 public:
     using ResolverCallback
@@ -37,21 +34,9 @@ public:
     void setResolver(Resolver resolver);
     bool hasResolver() const;
 
-    // Milliseconds without any progress after which a request fails with
-    // QAttachmentError::Timeout; default 60000, 0 disables.
-    int transferTimeout() const;
-    void setTransferTimeout(int msecs);
-
-    // Not owned; by default the storage uses one of its own.
-    QNetworkAccessManager *networkAccessManager() const;
-    void setNetworkAccessManager(QNetworkAccessManager *manager);
-
     QAttachmentTransfer *upload(const QAttachment &attachment, QIODevice *source) override;
     QAttachmentTransfer *download(const QAttachment &attachment, QIODevice *sink) override;
     QAttachmentTransfer *remove(const QAttachment &attachment) override;
-
-Q_SIGNALS:
-    void transferTimeoutChanged();
 
 private:
     std::unique_ptr<QPresignedRemoteStoragePrivate> d;

@@ -25,10 +25,11 @@ struct POWERSYNC_ATTACHMENTS_TEST_EXPORT QS3ErrorDocument
 // the message; the server's code and message are cut short and any secret in
 // them taken out.
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentError qS3Error(int status, const QByteArray &body,
-                                                       const QString &what);
+                                                            const QString &what);
 
 // The text of the first element named `name` anywhere in `xml`; empty when
 // there is none or the document is not well-formed up to it.
-POWERSYNC_ATTACHMENTS_TEST_EXPORT QString qS3XmlElementText(const QByteArray &xml, QStringView name);
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QString qS3XmlElementText(const QByteArray &xml,
+                                                            QStringView name);
 
 #endif // QS3ERRORS_P_H

@@ -3,18 +3,16 @@
 
 #include "qattachmentlogging_p.h"
 #include "qattachmentnames_p.h"
+#include "qnetworkremotestorage_p.h"
+#include "qs3errors_p.h"
+#include "qs3multipartupload_p.h"
 
-#include <QtCore/qbuffer.h>
 #include <QtCore/qfile.h>
-#include <QtNetwork/qnetworkaccessmanager.h>
 
 #include <algorithm>
 
 namespace {
 
-constexpr qint64 MinPartSize = 5 * 1024 * 1024;
-constexpr int MaxParts = 10000;
-constexpr int PartRetries = 2;
 // Ask for new temporary credentials this long before they run out, so that a
 // request signed now does not arrive with expired ones.
 constexpr int CredentialsMarginSeconds = 120;
@@ -25,11 +23,10 @@ constexpr int CredentialsMarginSeconds = 120;
 
 QS3Credentials QS3RemoteStoragePrivate::currentCredentials() const
 {
-    return provider ? providedCredentials : staticCredentials;
+    return provider ? providedCredentials.value() : staticCredentials;
 }
 
-void QS3RemoteStoragePrivate::withCredentials(QObject *context,
-                                              const QS3RemoteStorage::CredentialsCallback &done)
+void QS3RemoteStoragePrivate::withCredentials(const QS3RemoteStorage::CredentialsCallback &done)
 {
     if (!provider) {
         if (!staticCredentials.isValid()) {
@@ -42,63 +39,36 @@ void QS3RemoteStoragePrivate::withCredentials(QObject *context,
         done(staticCredentials, {});
         return;
     }
-    if (providedCredentials.isValid() && !providedCredentials.isExpired(CredentialsMarginSeconds)) {
-        done(providedCredentials, {});
+    const QS3Credentials cached = providedCredentials.value();
+    if (cached.isValid() && !cached.isExpired(CredentialsMarginSeconds)) {
+        done(cached, {});
         return;
     }
-    waiting.append({QPointer<QObject>(context), done});
-    if (fetchingCredentials)
-        return;
-    fetchingCredentials = true;
-    const quint64 generation = ++providerGeneration;
-    qCDebug(lcS3) << "requesting credentials from the provider";
-    QPointer<QS3RemoteStorage> guard(q);
-    auto answered = std::make_shared<bool>(false);
-    if (transferTimeout > 0)
-        credentialsTimer.start(transferTimeout);
-    provider([this, guard, generation, answered](const QS3Credentials &credentials,
-                                                 const QAttachmentError &error) {
-        if (!guard || *answered || generation != providerGeneration)
-            return;
-        *answered = true;
-        QAttachmentError failure = error;
-        if (!failure.isError() && !credentials.isValid())
-            failure = QAttachmentError(QAttachmentError::Unauthorized,
-                                       QStringLiteral("the credentials provider returned no "
-                                                      "access key id or secret"));
-        if (!failure.isError())
-            providedCredentials = credentials;
-        answerWaiting(credentials, failure);
-    });
-}
-
-void QS3RemoteStoragePrivate::answerWaiting(const QS3Credentials &credentials,
-                                            const QAttachmentError &error)
-{
-    credentialsTimer.stop();
-    fetchingCredentials = false;
-    const auto callbacks = std::exchange(waiting, {});
-    for (const auto &[ctx, callback] : callbacks) {
-        if (ctx)
-            callback(error.isError() ? QS3Credentials() : credentials, error);
-    }
+    if (!providedCredentials.isFetching())
+        qCDebug(lcS3) << "requesting credentials from the provider";
+    providedCredentials.setTimeout(
+        q->transferTimeout(),
+        QStringLiteral("no answer from the credentials provider within %1 ms"));
+    const QS3RemoteStorage::CredentialsProvider ask = provider;
+    providedCredentials.wait(
+        nullptr, done, [ask](QNetworkCredential<QS3Credentials>::Answer answer) {
+            ask([answer](const QS3Credentials &credentials, const QAttachmentError &error) {
+                if (!error.isError() && !credentials.isValid()) {
+                    answer({},
+                           QAttachmentError(QAttachmentError::Unauthorized,
+                                            QStringLiteral("the credentials provider returned "
+                                                           "no access key id or secret")));
+                    return;
+                }
+                answer(credentials, error);
+            });
+        });
 }
 
 QS3Signer QS3RemoteStoragePrivate::signer(const QS3Credentials &credentials) const
 {
     return QS3Signer(credentials.accessKeyId().toUtf8(), credentials.secretAccessKey().toUtf8(),
                      region.toUtf8(), "s3", credentials.sessionToken().toUtf8());
-}
-
-QNetworkAccessManager *QS3RemoteStoragePrivate::manager()
-{
-    if (manager_)
-        return manager_;
-    if (!ownManager) {
-        ownManager = new QNetworkAccessManager(q);
-        ownManager->setAutoDeleteReplies(false);
-    }
-    return ownManager;
 }
 
 QUrl QS3RemoteStoragePrivate::baseUrl() const
@@ -115,23 +85,103 @@ QUrl QS3RemoteStoragePrivate::baseUrl() const
     return url;
 }
 
+QUrl QS3RemoteStoragePrivate::urlFor(const QString &key, const QList<QS3Signer::Pair> &query) const
+{
+    QUrl url = q->objectUrl(key);
+    QByteArray encoded;
+    for (const auto &[name, value] : query) {
+        if (!encoded.isEmpty())
+            encoded += '&';
+        encoded += QS3Signer::uriEncode(name);
+        if (!value.isNull())
+            encoded += '=' + QS3Signer::uriEncode(value);
+    }
+    if (!encoded.isEmpty())
+        url.setQuery(QString::fromLatin1(encoded), QUrl::StrictMode);
+    return url;
+}
+
+// --- requests --------------------------------------------------------------
+
+QHttpTransfer *QS3RemoteStoragePrivate::transfer(const QS3Request &s3, QObject *parent)
+{
+    // The provider's own wait is bounded by transferTimeout (see withCredentials).
+    QHttpTransfer *http = QNetworkRemoteStoragePrivate::get(q)->newTransfer(s3.kind, false);
+    http->setParent(parent);
+    const QString what = QStringLiteral("\"%1\" in bucket \"%2\"").arg(s3.key, bucket);
+    http->setErrorParser(
+        [what](int status, const QByteArray &body) { return qS3Error(status, body, what); });
+    // Temporary credentials may have been revoked or expired early: ask once for new ones.
+    http->setRetryOnUnauthorized(bool(provider));
+    http->setDevice(s3.body ? s3.body : s3.sink);
+    QPointer<QS3RemoteStorage> storage(q);
+    // The credentials the last attempt was signed with.
+    auto used = std::make_shared<QS3Credentials>();
+    http->setPrepare([storage, s3, used](bool afterUnauthorized, QHttpTransfer::Ready ready) {
+        if (!storage) {
+            ready({},
+                  QAttachmentError(QAttachmentError::Cancelled,
+                                   QStringLiteral("the S3 storage is gone")));
+            return;
+        }
+        QS3RemoteStoragePrivate *d = storage->d.get();
+        if (afterUnauthorized && d->provider && d->providedCredentials.value() == *used)
+            d->providedCredentials.clear();
+        d->withCredentials([storage, s3, used, ready](const QS3Credentials &credentials,
+                                                      const QAttachmentError &error) {
+            if (error.isError() || !storage) {
+                ready({},
+                      error.isError() ? error
+                                      : QAttachmentError(QAttachmentError::Cancelled,
+                                                         QStringLiteral("the S3 storage is gone")));
+                return;
+            }
+            *used = credentials;
+            QS3RemoteStoragePrivate *d = storage->d.get();
+            QNetworkRequest request(d->urlFor(s3.key, s3.query));
+            if (!s3.contentType.isEmpty())
+                request.setHeader(QNetworkRequest::ContentTypeHeader, s3.contentType);
+            d->signer(credentials).sign(request, s3.method, QS3Signer::unsignedPayload());
+            if (s3.body && !s3.body->isSequential() && !s3.body->seek(s3.bodyOffset)) {
+                ready({},
+                      QAttachmentError(QAttachmentError::LocalStorageError,
+                                       QStringLiteral("cannot read the file to upload")));
+                return;
+            }
+            if (s3.sink && s3.sink->pos() != s3.resumeFrom && !s3.sink->seek(s3.resumeFrom)) {
+                ready({},
+                      QAttachmentError(QAttachmentError::LocalStorageError,
+                                       QStringLiteral("cannot position the download target")));
+                return;
+            }
+            QHttpTransfer::Request r;
+            r.request = request;
+            r.method = s3.method;
+            r.body = s3.body;
+            r.bodySize = s3.bodySize;
+            r.sink = s3.sink;
+            r.resumeFrom = s3.resumeFrom;
+            r.notFoundIsSuccess = s3.notFoundIsSuccess;
+            r.transferTimeoutMs = storage->transferTimeout();
+            ready(r, {});
+        });
+    });
+    http->start();
+    return http;
+}
+
+void QS3RemoteStoragePrivate::track(QAttachmentTransfer *transfer)
+{
+    live.removeIf([](const QPointer<QAttachmentTransfer> &t) { return !t || t->isFinished(); });
+    live.append(transfer);
+}
+
 // --- storage ---------------------------------------------------------------
 
 QS3RemoteStorage::QS3RemoteStorage(QObject *parent)
-    : QAttachmentRemoteStorage(parent)
+    : QNetworkRemoteStorage(parent)
     , d(std::make_unique<QS3RemoteStoragePrivate>(this))
-{
-    d->credentialsTimer.setSingleShot(true);
-    connect(&d->credentialsTimer, &QTimer::timeout, this, [this] {
-        // A late answer is dropped; the next request asks the provider again.
-        ++d->providerGeneration;
-        d->answerWaiting({},
-                         QAttachmentError(QAttachmentError::Timeout,
-                                          QStringLiteral("no answer from the credentials provider "
-                                                         "within %1 ms")
-                                              .arg(d->credentialsTimer.interval())));
-    });
-}
+{ }
 
 QS3RemoteStorage::~QS3RemoteStorage()
 {
@@ -284,22 +334,20 @@ void QS3RemoteStorage::setCredentials(const QS3Credentials &credentials)
 void QS3RemoteStorage::setCredentialsProvider(CredentialsProvider provider)
 {
     d->provider = std::move(provider);
-    d->providedCredentials = {};
-    d->fetchingCredentials = false;
-    d->credentialsTimer.stop();
-    ++d->providerGeneration; // answers to an earlier provider are dropped
-    // Requests waiting for the old provider ask the new one (or use the static credentials).
-    const auto waiting = std::exchange(d->waiting, {});
-    for (const auto &[ctx, callback] : waiting) {
-        if (ctx)
-            d->withCredentials(ctx, callback);
+    d->providedCredentials.clear();
+    // Answers to an earlier provider are dropped; requests waiting for it ask
+    // the new one (or use the static credentials).
+    const auto waiting = d->providedCredentials.abandon();
+    for (const auto &waiter : waiting) {
+        if (!waiter.guarded || waiter.context)
+            d->withCredentials(waiter.answer);
     }
     Q_EMIT configurationChanged();
 }
 
 void QS3RemoteStorage::invalidateCredentials()
 {
-    d->providedCredentials = {};
+    d->providedCredentials.clear();
 }
 
 qint64 QS3RemoteStorage::multipartThreshold() const
@@ -332,27 +380,7 @@ void QS3RemoteStorage::setMaxParallelParts(int count)
     PSA_S3_SETTER(maxParallelParts, std::max(1, count), maxParallelPartsChanged);
 }
 
-int QS3RemoteStorage::transferTimeout() const
-{
-    return d->transferTimeout;
-}
-
-void QS3RemoteStorage::setTransferTimeout(int msecs)
-{
-    PSA_S3_SETTER(transferTimeout, msecs, transferTimeoutChanged);
-}
-
 #undef PSA_S3_SETTER
-
-QNetworkAccessManager *QS3RemoteStorage::networkAccessManager() const
-{
-    return d->manager();
-}
-
-void QS3RemoteStorage::setNetworkAccessManager(QNetworkAccessManager *manager)
-{
-    d->manager_ = manager;
-}
 
 QString QS3RemoteStorage::objectKey(const QAttachment &attachment) const
 {
@@ -388,491 +416,73 @@ QUrl QS3RemoteStorage::presignedUrl(const QString &key, const QByteArray &method
 
 QAttachmentTransfer *QS3RemoteStorage::upload(const QAttachment &attachment, QIODevice *source)
 {
-    auto *transfer = new QS3Transfer(QAttachmentTransfer::Upload, this, objectKey(attachment));
-    d->live.append(transfer);
-    transfer->startUpload(source, attachment.mediaType());
+    QNetworkRemoteStoragePrivate *network = QNetworkRemoteStoragePrivate::get(this);
+    const QString key = objectKey(attachment);
+    const QByteArray contentType = attachment.mediaType().isEmpty()
+        ? QByteArrayLiteral("application/octet-stream")
+        : attachment.mediaType().toUtf8();
+    const QString mediaTypeProblem
+        = QAttachmentNames::problemWithMediaType(QString::fromUtf8(contentType));
+    if (!mediaTypeProblem.isEmpty()) {
+        return network->failedTransfer(
+            QAttachmentTransfer::Upload,
+            QAttachmentError(QAttachmentError::InvalidInput,
+                             QStringLiteral("\"%1\": %2").arg(key, mediaTypeProblem)));
+    }
+    if (!source || !source->isReadable()) {
+        return network->failedTransfer(
+            QAttachmentTransfer::Upload,
+            QAttachmentError(QAttachmentError::LocalStorageError,
+                             QStringLiteral("the file to upload is not open for reading")));
+    }
+    const qint64 size = source->isSequential() ? -1 : source->size() - source->pos();
+    // An empty file has no part to send: S3 cannot complete such an upload.
+    if (size > 0 && size > d->multipartThreshold) {
+        auto *multipart = new QS3MultipartUpload(this, key, source, size, contentType);
+        d->track(multipart);
+        multipart->start();
+        return multipart;
+    }
+    QS3Request put;
+    put.kind = QAttachmentTransfer::Upload;
+    put.method = "PUT";
+    put.key = key;
+    put.body = source;
+    put.bodyOffset = source->isSequential() ? 0 : source->pos();
+    put.bodySize = size;
+    put.contentType = contentType;
+    QHttpTransfer *transfer = d->transfer(put);
+    d->track(transfer);
     return transfer;
 }
 
 QAttachmentTransfer *QS3RemoteStorage::download(const QAttachment &attachment, QIODevice *sink)
 {
-    auto *transfer = new QS3Transfer(QAttachmentTransfer::Download, this, objectKey(attachment));
-    d->live.append(transfer);
-    transfer->startDownload(sink);
+    if (!sink || !sink->isWritable()) {
+        return QNetworkRemoteStoragePrivate::get(this)->failedTransfer(
+            QAttachmentTransfer::Download,
+            QAttachmentError(QAttachmentError::LocalStorageError,
+                             QStringLiteral("the download target is not open for writing")));
+    }
+    QS3Request get;
+    get.kind = QAttachmentTransfer::Download;
+    get.method = "GET";
+    get.key = objectKey(attachment);
+    get.sink = sink;
+    get.resumeFrom = sink->pos();
+    QHttpTransfer *transfer = d->transfer(get);
+    d->track(transfer);
     return transfer;
 }
 
 QAttachmentTransfer *QS3RemoteStorage::remove(const QAttachment &attachment)
 {
-    auto *transfer = new QS3Transfer(QAttachmentTransfer::Delete, this, objectKey(attachment));
-    d->live.append(transfer);
-    transfer->startRemove();
-    return transfer;
-}
-
-// --- transfer --------------------------------------------------------------
-
-QS3Transfer::QS3Transfer(Kind kind, QS3RemoteStorage *storage, const QString &key, QObject *parent)
-    : QAttachmentTransfer(kind, parent)
-    , m_storage(storage)
-    , m_key(key)
-{
-    // Forget finished transfers so the storage's list stays short.
-    connect(this, &QAttachmentTransfer::finished, this, [this] {
-        if (m_storage)
-            m_storage->d->live.removeAll(QPointer<QAttachmentTransfer>(this));
-    });
-}
-
-QS3Transfer::~QS3Transfer()
-{
-    if (m_storage)
-        m_storage->d->live.removeAll(QPointer<QAttachmentTransfer>(this));
-    stopExchanges();
-}
-
-void QS3Transfer::stopExchanges()
-{
-    // Deleted later, not now: QNetworkAccessManager may still have the start
-    // of a just-created request queued, which touches the request body.
-    const auto exchanges = std::exchange(m_exchanges, {});
-    m_exchangeSent.clear();
-    for (QHttpTransfer *exchange : exchanges) {
-        disconnect(exchange, nullptr, this, nullptr);
-        exchange->abort();
-        exchange->setParent(nullptr);
-        exchange->deleteLater();
-    }
-    for (Part &part : m_parts) {
-        if (part.file)
-            part.file->deleteLater();
-        part.file = nullptr;
-        part.running = false;
-    }
-}
-
-void QS3Transfer::fail(const QAttachmentError &error)
-{
-    if (isCompleting())
-        return;
-    qCDebug(lcS3) << "transfer of" << m_key << "failed:" << error;
-    stopExchanges();
-    if (!m_uploadId.isEmpty())
-        abortMultipart();
-    finishWithError(error);
-}
-
-void QS3Transfer::abortTransfer()
-{
-    stopExchanges();
-    if (!m_uploadId.isEmpty())
-        abortMultipart();
-}
-
-QUrl QS3Transfer::urlFor(const QList<QS3Signer::Pair> &query) const
-{
-    QUrl url = m_storage->objectUrl(m_key);
-    QByteArray encoded;
-    for (const auto &[name, value] : query) {
-        if (!encoded.isEmpty())
-            encoded += '&';
-        encoded += QS3Signer::uriEncode(name);
-        if (!value.isNull())
-            encoded += '=' + QS3Signer::uriEncode(value);
-    }
-    if (!encoded.isEmpty())
-        url.setQuery(QString::fromLatin1(encoded), QUrl::StrictMode);
-    return url;
-}
-
-void QS3Transfer::run(const Exchange &exchange, Done done, bool refreshedCredentials)
-{
-    if (!m_storage) {
-        fail(QAttachmentError(QAttachmentError::Cancelled,
-                              QStringLiteral("the S3 storage is gone")));
-        return;
-    }
-    QPointer<QS3Transfer> self(this);
-    m_storage->d->withCredentials(
-        this,
-        [self, exchange, done, refreshedCredentials](const QS3Credentials &credentials,
-                                                     const QAttachmentError &error) {
-            if (!self || self->isCompleting() || !self->m_storage)
-                return;
-            QS3Transfer *t = self;
-            if (error.isError()) {
-                t->fail(error);
-                return;
-            }
-            QS3RemoteStoragePrivate *sd = t->m_storage->d.get();
-
-            QNetworkRequest request(t->urlFor(exchange.query));
-            if (!exchange.contentType.isEmpty())
-                request.setHeader(QNetworkRequest::ContentTypeHeader, exchange.contentType);
-            sd->signer(credentials).sign(request, exchange.method, QS3Signer::unsignedPayload());
-
-            if (exchange.body && !exchange.body->isSequential()
-                && !exchange.body->seek(exchange.bodyOffset)) {
-                t->fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                         QStringLiteral("cannot read the file to upload")));
-                return;
-            }
-            if (exchange.sink && exchange.sink->pos() != exchange.resumeFrom
-                && !exchange.sink->seek(exchange.resumeFrom)) {
-                t->fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                         QStringLiteral("cannot position the download target")));
-                return;
-            }
-
-            QHttpTransfer::Request r;
-            r.request = request;
-            r.method = exchange.method;
-            r.body = exchange.body;
-            r.bodySize = exchange.bodySize;
-            r.sink = exchange.sink;
-            r.resumeFrom = exchange.resumeFrom;
-            r.notFoundIsSuccess = exchange.notFoundIsSuccess;
-            r.transferTimeoutMs = sd->transferTimeout;
-
-            auto *http = new QHttpTransfer(exchange.kind, sd->manager(), t);
-            const QString what
-                = QStringLiteral("\"%1\" in bucket \"%2\"").arg(t->m_key, sd->bucket);
-            http->setErrorParser([what](int status, const QByteArray &body) {
-                return qS3Error(status, body, what);
-            });
-            t->m_exchanges.insert(http);
-            QObject::connect(http, &QAttachmentTransfer::finished, t,
-                             [t, http, exchange, done, refreshedCredentials, credentials] {
-                                 t->m_exchanges.remove(http);
-                                 // A finished part counts through Part::done, a
-                                 // repeated one from zero again.
-                                 t->m_exchangeSent.remove(http);
-                                 http->deleteLater();
-                                 const QAttachmentError err = http->error();
-                                 if (err.code() == QAttachmentError::Unauthorized && t->m_storage
-                                     && t->m_storage->d->provider && !refreshedCredentials) {
-                                     // Temporary credentials may have been revoked or
-                                     // expired early: ask once for new ones.
-                                     if (t->m_storage->d->providedCredentials == credentials)
-                                         t->m_storage->invalidateCredentials();
-                                     // A stream that has been read cannot be sent
-                                     // again; the next upload gets the new ones.
-                                     if (!exchange.body || !exchange.body->isSequential()) {
-                                         t->run(exchange, done, true);
-                                         return;
-                                     }
-                                 }
-                                 if (err.isError() && err.isRetryable()
-                                     && err.code() != QAttachmentError::Cancelled
-                                     && exchange.attemptsLeft > 0) {
-                                     Exchange again = exchange;
-                                     --again.attemptsLeft;
-                                     qCDebug(lcS3) << "retrying" << exchange.method << t->m_key
-                                                   << "after" << err;
-                                     t->run(again, done, refreshedCredentials);
-                                     return;
-                                 }
-                                 done(http);
-                             });
-            if (exchange.kind != Delete) {
-                QObject::connect(http, &QAttachmentTransfer::progress, t,
-                                 [t, http](qint64 doneBytes, qint64 total) {
-                                     if (http->kind() == Upload) {
-                                         // Qt reports an upload's progress as 0 again once
-                                         // the body is out; keep the high-water mark.
-                                         qint64 &sent = t->m_exchangeSent[http];
-                                         sent = std::max(sent, doneBytes);
-                                         doneBytes = sent;
-                                     }
-                                     if (!t->m_parts.isEmpty()) // a multipart upload
-                                         t->reportPartProgress();
-                                     else
-                                         t->setProgress(doneBytes, total);
-                                 });
-            }
-            http->start(r);
-        });
-}
-
-void QS3Transfer::startUpload(QIODevice *source, const QString &contentType)
-{
-    m_source = source;
-    m_contentType = contentType.isEmpty() ? QByteArrayLiteral("application/octet-stream")
-                                          : contentType.toUtf8();
-    const QString mediaTypeProblem
-        = QAttachmentNames::problemWithMediaType(QString::fromUtf8(m_contentType));
-    if (!mediaTypeProblem.isEmpty()) {
-        fail(QAttachmentError(QAttachmentError::InvalidInput,
-                              QStringLiteral("\"%1\": %2").arg(m_key, mediaTypeProblem)));
-        return;
-    }
-    if (!source || !source->isReadable()) {
-        fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                              QStringLiteral("the file to upload is not open for reading")));
-        return;
-    }
-    if (!source->isSequential()) {
-        m_size = source->size() - source->pos();
-        if (auto *file = qobject_cast<QFile *>(source))
-            m_sourcePath = file->fileName();
-    }
-    // An empty file has no part to send: S3 cannot complete such an upload.
-    if (m_size > 0 && m_size > m_storage->multipartThreshold()) {
-        startMultipart();
-        return;
-    }
-    Exchange put;
-    put.kind = Upload;
-    put.method = "PUT";
-    put.body = source;
-    put.bodyOffset = source->isSequential() ? 0 : source->pos();
-    put.bodySize = m_size;
-    put.contentType = m_contentType;
-    run(put, [this](QHttpTransfer *http) {
-        if (http->error().isError()) {
-            fail(http->error());
-            return;
-        }
-        if (m_size >= 0)
-            setProgress(m_size, m_size);
-        finishSuccess();
-    });
-}
-
-void QS3Transfer::startDownload(QIODevice *sink)
-{
-    if (!sink || !sink->isWritable()) {
-        fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                              QStringLiteral("the download target is not open for writing")));
-        return;
-    }
-    Exchange get;
-    get.kind = Download;
-    get.method = "GET";
-    get.sink = sink;
-    get.resumeFrom = sink->pos();
-    run(get, [this](QHttpTransfer *http) {
-        if (http->error().isError())
-            fail(http->error());
-        else
-            finishSuccess();
-    });
-}
-
-void QS3Transfer::startRemove()
-{
-    Exchange del;
-    del.kind = Delete;
+    QS3Request del;
+    del.kind = QAttachmentTransfer::Delete;
     del.method = "DELETE";
+    del.key = objectKey(attachment);
     del.notFoundIsSuccess = true;
-    run(del, [this](QHttpTransfer *http) {
-        if (http->error().isError() && http->error().code() != QAttachmentError::NotFound) {
-            fail(http->error());
-            return;
-        }
-        setProgress(1, 1);
-        finishSuccess();
-    });
-}
-
-// --- multipart upload --------------------------------------------------------
-
-void QS3Transfer::startMultipart()
-{
-    qint64 partSize = std::max(MinPartSize, m_storage->partSize());
-    if ((m_size + partSize - 1) / partSize > MaxParts)
-        partSize = (m_size + MaxParts - 1) / MaxParts;
-    const qint64 base = m_source->pos();
-    for (qint64 offset = 0; offset < m_size; offset += partSize) {
-        Part part;
-        part.offset = base + offset;
-        part.size = std::min(partSize, m_size - offset);
-        m_parts.append(part);
-    }
-    qCDebug(lcS3) << "multipart upload of" << m_key << m_size << "bytes in" << m_parts.size()
-                  << "parts";
-    setProgress(0, m_size);
-
-    Exchange create;
-    create.kind = Upload;
-    create.method = "POST";
-    create.query = {{"uploads", QByteArray()}};
-    create.contentType = m_contentType;
-    create.attemptsLeft = PartRetries;
-    run(create, [this](QHttpTransfer *http) {
-        if (http->error().isError()) {
-            fail(http->error());
-            return;
-        }
-        const QString id = qS3XmlElementText(http->responseBody(), u"UploadId").trimmed();
-        if (id.isEmpty()) {
-            fail(QAttachmentError(QAttachmentError::ProtocolError,
-                                  QStringLiteral("S3 started no multipart upload for \"%1\": "
-                                                 "the answer has no UploadId")
-                                      .arg(m_key),
-                                  http->httpStatus()));
-            return;
-        }
-        m_uploadId = id;
-        startNextParts();
-    });
-}
-
-void QS3Transfer::startNextParts()
-{
-    int running = 0;
-    for (const Part &part : std::as_const(m_parts))
-        running += part.running ? 1 : 0;
-    const int limit = m_storage ? m_storage->maxParallelParts() : 1;
-    while (running < limit && m_nextPart < m_parts.size() && !isCompleting()) {
-        const int index = m_nextPart++;
-        Part &part = m_parts[index];
-        QIODevice *body = m_source;
-        qint64 offset = part.offset;
-        if (!m_sourcePath.isEmpty()) {
-            // A file of its own per part: parallel parts do not fight over
-            // one read position.
-            auto *file = new QFile(m_sourcePath);
-            if (!file->open(QIODevice::ReadOnly)) {
-                const QString reason = file->errorString();
-                delete file;
-                fail(QAttachmentError(
-                    QAttachmentError::LocalStorageError,
-                    QStringLiteral("cannot open %1: %2").arg(m_sourcePath, reason)));
-                return;
-            }
-            part.file = file;
-            body = file;
-        }
-        part.running = true;
-        ++running;
-        Exchange put;
-        put.kind = Upload;
-        put.method = "PUT";
-        put.query
-            = {{"partNumber", QByteArray::number(index + 1)}, {"uploadId", m_uploadId.toUtf8()}};
-        put.body = body;
-        put.bodyOffset = offset;
-        put.bodySize = part.size;
-        put.attemptsLeft = PartRetries;
-        run(put, [this, index](QHttpTransfer *http) { partDone(index, http); });
-        if (isCompleting())
-            return;
-    }
-}
-
-void QS3Transfer::partDone(int index, QHttpTransfer *http)
-{
-    Part &part = m_parts[index];
-    part.running = false;
-    if (part.file) {
-        // The finished exchange may still hold the file until it is deleted.
-        part.file->deleteLater();
-        part.file = nullptr;
-    }
-    if (http->error().isError()) {
-        fail(http->error());
-        return;
-    }
-    part.etag = http->responseHeader("ETag").trimmed();
-    if (part.etag.isEmpty()) {
-        fail(QAttachmentError(
-            QAttachmentError::ProtocolError,
-            QStringLiteral("S3 sent no ETag for part %1 of \"%2\"").arg(index + 1).arg(m_key),
-            http->httpStatus()));
-        return;
-    }
-    part.done = true;
-    part.sent = part.size;
-    reportPartProgress();
-    const bool allDone
-        = std::all_of(m_parts.cbegin(), m_parts.cend(), [](const Part &p) { return p.done; });
-    if (allDone)
-        completeMultipart();
-    else
-        startNextParts();
-}
-
-void QS3Transfer::reportPartProgress()
-{
-    qint64 sent = 0;
-    for (const Part &part : std::as_const(m_parts))
-        sent += part.done ? part.size : 0;
-    for (auto it = m_exchangeSent.cbegin(); it != m_exchangeSent.cend(); ++it)
-        sent += it.value();
-    setProgress(std::min(sent, m_size), m_size);
-}
-
-void QS3Transfer::completeMultipart()
-{
-    QByteArray xml = "<CompleteMultipartUpload>";
-    for (int i = 0; i < m_parts.size(); ++i) {
-        QByteArray etag = m_parts.at(i).etag;
-        etag.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-        xml += "<Part><PartNumber>" + QByteArray::number(i + 1) + "</PartNumber><ETag>" + etag
-            + "</ETag></Part>";
-    }
-    xml += "</CompleteMultipartUpload>";
-    m_completeBody = new QBuffer(this);
-    m_completeBody->setData(xml);
-    m_completeBody->open(QIODevice::ReadOnly);
-
-    Exchange complete;
-    complete.kind = Upload;
-    complete.method = "POST";
-    complete.query = {{"uploadId", m_uploadId.toUtf8()}};
-    complete.body = m_completeBody;
-    complete.bodySize = xml.size();
-    complete.contentType = "application/xml";
-    complete.attemptsLeft = PartRetries;
-    run(complete, [this](QHttpTransfer *http) {
-        if (http->error().isError()) {
-            fail(http->error());
-            return;
-        }
-        // S3 answers 200 first and may still report a failure in the body.
-        const QByteArray body = http->responseBody();
-        if (QS3ErrorDocument::parse(body).code.size() > 0) {
-            fail(qS3Error(http->httpStatus(), body, QStringLiteral("\"%1\"").arg(m_key)));
-            return;
-        }
-        m_uploadId.clear(); // nothing to abort any more
-        setProgress(m_size, m_size);
-        finishSuccess();
-    });
-}
-
-void QS3Transfer::abortMultipart()
-{
-    // Parts of an abandoned upload are billed until aborted. The request
-    // belongs to the storage, not to this transfer, which may be deleted
-    // right after it finishes.
-    const QString uploadId = std::exchange(m_uploadId, {});
-    if (!m_storage)
-        return;
-    QPointer<QS3RemoteStorage> storage = m_storage;
-    const QUrl url = urlFor({{"uploadId", uploadId.toUtf8()}});
-    const QString key = m_key;
-    storage->d->withCredentials(
-        storage,
-        [storage, url, key](const QS3Credentials &credentials, const QAttachmentError &error) {
-            if (!storage || error.isError())
-                return;
-            QNetworkRequest request(url);
-            storage->d->signer(credentials).sign(request, "DELETE", QS3Signer::unsignedPayload());
-            QHttpTransfer::Request r;
-            r.request = request;
-            r.method = "DELETE";
-            r.notFoundIsSuccess = true;
-            r.transferTimeoutMs = storage->d->transferTimeout;
-            auto *http
-                = new QHttpTransfer(QAttachmentTransfer::Delete, storage->d->manager(), storage);
-            QObject::connect(http, &QAttachmentTransfer::finished, http, [http, key] {
-                if (http->error().isError())
-                    qCWarning(lcS3)
-                        << "aborting the multipart upload of" << key << "failed:" << http->error();
-                http->deleteLater();
-            });
-            http->start(r);
-        });
+    QHttpTransfer *transfer = d->transfer(del);
+    d->track(transfer);
+    return transfer;
 }

@@ -1,7 +1,7 @@
 #ifndef QS3REMOTESTORAGE_H
 #define QS3REMOTESTORAGE_H
 
-#include "qattachmentremotestorage.h"
+#include "qnetworkremotestorage.h"
 #include "qs3credentials.h"
 
 #include <QtCore/qurl.h>
@@ -9,7 +9,6 @@
 #include <functional>
 #include <memory>
 
-class QNetworkAccessManager;
 class QS3RemoteStoragePrivate;
 
 // Remote storage in an S3-compatible object store (AWS S3, MinIO, Cloudflare
@@ -26,7 +25,7 @@ class QS3RemoteStoragePrivate;
 // RateLimited (retried), AccessDenied, SignatureDoesNotMatch,
 // InvalidAccessKeyId and expired tokens are Unauthorized (not retried blindly),
 // NoSuchKey is NotFound.
-class POWERSYNC_ATTACHMENTS_EXPORT QS3RemoteStorage : public QAttachmentRemoteStorage
+class POWERSYNC_ATTACHMENTS_EXPORT QS3RemoteStorage : public QNetworkRemoteStorage
 {
     Q_OBJECT
     Q_PROPERTY(QUrl endpoint READ endpoint WRITE setEndpoint NOTIFY endpointChanged)
@@ -45,8 +44,6 @@ class POWERSYNC_ATTACHMENTS_EXPORT QS3RemoteStorage : public QAttachmentRemoteSt
     Q_PROPERTY(qint64 partSize READ partSize WRITE setPartSize NOTIFY partSizeChanged)
     Q_PROPERTY(int maxParallelParts READ maxParallelParts WRITE setMaxParallelParts NOTIFY
                    maxParallelPartsChanged)
-    Q_PROPERTY(int transferTimeout READ transferTimeout WRITE setTransferTimeout NOTIFY
-                   transferTimeoutChanged)
 
 public:
     // Called by the storage when it needs credentials: first use, shortly
@@ -103,15 +100,6 @@ public:
     // Parts of one upload in flight at once (default 4).
     int maxParallelParts() const;
     void setMaxParallelParts(int count);
-    // Milliseconds without progress after which a request fails as Timeout
-    // (default 60000).
-    int transferTimeout() const;
-    void setTransferTimeout(int msecs);
-
-    // Not owned; by default the storage uses a manager of its own.
-    QNetworkAccessManager *networkAccessManager() const;
-    void setNetworkAccessManager(QNetworkAccessManager *manager);
-
     // The object key of an attachment: keyPrefix + filename.
     QString objectKey(const QAttachment &attachment) const;
     // The URL of the object `key` (unsigned).
@@ -138,10 +126,9 @@ Q_SIGNALS:
     void multipartThresholdChanged();
     void partSizeChanged();
     void maxParallelPartsChanged();
-    void transferTimeoutChanged();
 
 private:
-    friend class QS3Transfer;
+    friend class QS3RemoteStoragePrivate;
     std::unique_ptr<QS3RemoteStoragePrivate> d;
 };
 

@@ -5,6 +5,10 @@
 
 #include <QtCore/qobject.h>
 
+#include <memory>
+
+class QAttachmentTransferPrivate;
+
 // One asynchronous upload, download or delete, started by a remote storage.
 //
 // Contract, for adapters and callers alike:
@@ -14,6 +18,8 @@
 // - progress() reports bytes done and the total (-1 while unknown).
 // - abort() ends the transfer with QAttachmentError::Cancelled.
 // - The caller owns the transfer and deletes it (deleteLater) after finished().
+// - Only this class emits progress() and finished(): a subclass reports through
+//   setProgress(), finishSuccess() and finishWithError().
 class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentTransfer : public QObject
 {
     Q_OBJECT
@@ -29,39 +35,36 @@ public:
     explicit QAttachmentTransfer(Kind kind, QObject *parent = nullptr);
     ~QAttachmentTransfer() override;
 
-    Kind kind() const { return m_kind; }
-    bool isFinished() const { return m_finished; }
-    QAttachmentError error() const { return m_error; }
-    qint64 bytesDone() const { return m_bytesDone; }
-    qint64 bytesTotal() const { return m_bytesTotal; }
+    Kind kind() const;
+    bool isFinished() const;
+    QAttachmentError error() const;
+    qint64 bytesDone() const;
+    qint64 bytesTotal() const;
 
 public Q_SLOTS:
     void abort();
 
 Q_SIGNALS:
-    void progress(qint64 bytesDone, qint64 bytesTotal);
-    void finished();
+    void progress(qint64 bytesDone, qint64 bytesTotal, QPrivateSignal);
+    void finished(QPrivateSignal);
 
 protected:
     // Called once by abort() while the transfer runs: stop the network work.
     // The base class then finishes the transfer as Cancelled.
     virtual void abortTransfer();
 
+    // Emits progress() when the figures changed and the transfer is not completing.
     void setProgress(qint64 bytesDone, qint64 bytesTotal);
+    // Emit finished() once, on a later event loop pass; later calls are ignored.
     void finishSuccess();
     void finishWithError(const QAttachmentError &error);
     // Whether finishSuccess()/finishWithError() has been called.
-    bool isCompleting() const { return m_completing; }
+    bool isCompleting() const;
 
 private:
     void deliverFinished();
 
-    Kind m_kind;
-    bool m_completing = false;
-    bool m_finished = false;
-    QAttachmentError m_error;
-    qint64 m_bytesDone = 0;
-    qint64 m_bytesTotal = -1;
+    std::unique_ptr<QAttachmentTransferPrivate> d;
 };
 
 #endif // QATTACHMENTTRANSFER_H

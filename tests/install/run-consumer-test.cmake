@@ -15,7 +15,10 @@ if(NOT EXISTS ${prefix}/lib/cmake/PowerSyncAttachments/PowerSyncAttachmentsConfi
    AND NOT EXISTS ${prefix}/lib/x86_64-linux-gnu/cmake/PowerSyncAttachments/PowerSyncAttachmentsConfig.cmake)
     message(FATAL_ERROR "the package config was not installed under ${prefix}")
 endif()
+if(NOT DEFINED EXPECT_QML)
+    set(EXPECT_QML ON)
+endif()
 step(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
-     -DCMAKE_PREFIX_PATH=${prefix})
+     -DCMAKE_PREFIX_PATH=${prefix} -DPSA_EXPECT_QML=${EXPECT_QML})
 step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 step(${WORK_DIR}/build/consumer ${WORK_DIR})

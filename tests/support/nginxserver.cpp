@@ -14,6 +14,10 @@
 
 NginxServer::NginxServer() = default;
 
+NginxServer::NginxServer(const Options &options)
+    : m_options(options)
+{ }
+
 NginxServer::~NginxServer()
 {
     stop();
@@ -27,9 +31,14 @@ bool NginxServer::isAvailable()
         || !QStandardPaths::findExecutable(QStringLiteral("nginx")).isEmpty();
 }
 
-QUrl NginxServer::url() const
+QUrl NginxServer::url(const QString &path) const
 {
-    return QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(m_port));
+    return QUrl(QStringLiteral("http://127.0.0.1:%1/%2").arg(m_port).arg(path));
+}
+
+QUrl NginxServer::http2Url(const QString &path) const
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1/%2").arg(m_http2Port).arg(path));
 }
 
 QString NginxServer::rootPath() const
@@ -57,7 +66,13 @@ bool NginxServer::start(QString *errorString)
     // Another process may take the port between probing and nginx binding it.
     for (int attempt = 0; attempt < 5; ++attempt) {
         bool clash = false;
-        if (startOnce(TestSupport::freePort(), errorString, &clash))
+        const quint16 port = TestSupport::freePort();
+        quint16 http2Port = 0;
+        if (m_options.http2) {
+            for (int tries = 0; tries < 10 && (http2Port == 0 || http2Port == port); ++tries)
+                http2Port = TestSupport::freePort();
+        }
+        if (startOnce(port, http2Port, errorString, &clash))
             return true;
         if (!clash)
             return false;
@@ -65,7 +80,7 @@ bool NginxServer::start(QString *errorString)
     return false;
 }
 
-bool NginxServer::startOnce(quint16 port, QString *errorString, bool *portClash)
+bool NginxServer::startOnce(quint16 port, quint16 http2Port, QString *errorString, bool *portClash)
 {
     const QString d = m_dir.path();
     QString conf;
@@ -73,19 +88,26 @@ bool NginxServer::startOnce(quint16 port, QString *errorString, bool *portClash)
     // switch to an unprivileged user that cannot write the private temp dir.
     if (::geteuid() == 0)
         conf += QStringLiteral("user root;\n");
+    const bool bench = m_options.forBenchmarks;
     conf += QStringLiteral("worker_processes 1;\n"
-                           "error_log %1/error.log warn;\n"
-                           "events { worker_connections 256; }\n"
-                           "http {\n"
-                           "    access_log %1/access.log;\n"
-                           "    client_body_temp_path %1/tmp/body;\n"
+                           "error_log %1/error.log warn;\n")
+                .arg(d);
+    conf += bench ? QStringLiteral("events { worker_connections 1024; }\n")
+                  : QStringLiteral("events { worker_connections 256; }\n");
+    conf += QStringLiteral("http {\n");
+    conf += bench ? QStringLiteral("    access_log off;\n    keepalive_requests 1000000;\n")
+                  : QStringLiteral("    access_log %1/access.log;\n").arg(d);
+    QString listen = QStringLiteral("        listen 127.0.0.1:%1;\n").arg(port);
+    if (http2Port)
+        listen += QStringLiteral("        listen 127.0.0.1:%1 http2;\n").arg(http2Port);
+    conf += QStringLiteral("    client_body_temp_path %1/tmp/body;\n"
                            "    proxy_temp_path %1/tmp/proxy;\n"
                            "    fastcgi_temp_path %1/tmp/fastcgi;\n"
                            "    uwsgi_temp_path %1/tmp/uwsgi;\n"
                            "    scgi_temp_path %1/tmp/scgi;\n"
                            "    sendfile on;\n"
                            "    server {\n"
-                           "        listen 127.0.0.1:%2;\n"
+                           "%2"
                            "        root %1/root;\n"
                            "        location / {\n"
                            "            dav_methods PUT DELETE;\n"
@@ -95,8 +117,7 @@ bool NginxServer::startOnce(quint16 port, QString *errorString, bool *portClash)
                            "        }\n"
                            "    }\n"
                            "}\n")
-                .arg(d)
-                .arg(port);
+                .arg(d, listen);
     QFile file(d + QStringLiteral("/nginx.conf"));
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(conf.toUtf8()) < 0) {
         if (errorString)
@@ -145,6 +166,7 @@ bool NginxServer::startOnce(quint16 port, QString *errorString, bool *portClash)
         10000);
     if (accepted) {
         m_port = port;
+        m_http2Port = http2Port;
         return true;
     }
     const QString log = errorLog() + QString::fromUtf8(m_process.readAll());

@@ -2,7 +2,6 @@
 
 #include "testsupport.h"
 
-#include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qregularexpression.h>
@@ -46,7 +45,7 @@ bool RgwProcess::start(QString *errorString, int timeoutMs)
     auto fail = [&](const QString &message) {
         stop();
         if (errorString)
-            *errorString = message + QStringLiteral("\n") + QString::fromUtf8(m_output);
+            *errorString = message + QStringLiteral("\n") + QString::fromUtf8(m_server.output());
         return false;
     };
     if (!m_dir.isValid())
@@ -64,53 +63,37 @@ bool RgwProcess::start(QString *errorString, int timeoutMs)
         stsPort = TestSupport::freePort();
     QElapsedTimer clock;
     clock.start();
-    m_process.setProcessChannelMode(QProcess::MergedChannels);
-    m_process.start(QStringLiteral("/bin/sh"),
-                    {QStringLiteral(PSA_RGW_SCRIPT), m_dir.path(), QString::number(monPort),
-                     QString::number(rgwPort), QString::number(stsPort)});
-    if (!m_process.waitForStarted(10000))
-        return fail(QStringLiteral("the cluster script did not start: ") + m_process.errorString());
-
-    QDeadlineTimer deadline(timeoutMs);
-    while (!deadline.hasExpired()) {
-        m_process.waitForReadyRead(int(qMin<qint64>(deadline.remainingTime(), 500)));
-        m_output += m_process.readAll();
-        if (m_output.contains("RGW_READY ")) {
-            m_port = rgwPort;
-            m_stsPort = stsPort;
-            m_startupMs = clock.elapsed();
-            return true;
-        }
-        if (m_process.state() != QProcess::Running) {
-            m_process.waitForFinished(1000);
-            m_output += m_process.readAll();
-            return fail(QStringLiteral("the Ceph cluster did not start"));
-        }
+    switch (m_server.start(QStringLiteral("/bin/sh"),
+                           {QStringLiteral(PSA_RGW_SCRIPT), m_dir.path(), QString::number(monPort),
+                            QString::number(rgwPort), QString::number(stsPort)},
+                           "RGW_READY ", timeoutMs)) {
+    case ServerProcess::Start::NotStarted:
+        return fail(QStringLiteral("the cluster script did not start: ") + m_server.errorString());
+    case ServerProcess::Start::Exited:
+        return fail(QStringLiteral("the Ceph cluster did not start"));
+    case ServerProcess::Start::TimedOut:
+        return fail(QStringLiteral("the Ceph cluster was not ready within %1 ms").arg(timeoutMs));
+    case ServerProcess::Start::Ready:
+        break;
     }
-    return fail(QStringLiteral("the Ceph cluster was not ready within %1 ms").arg(timeoutMs));
+    m_port = rgwPort;
+    m_stsPort = stsPort;
+    m_startupMs = clock.elapsed();
+    return true;
 }
 
 void RgwProcess::stop()
 {
-    if (m_process.state() == QProcess::NotRunning)
-        return;
-    m_process.closeWriteChannel(); // the script stops the daemons when its stdin ends
-    if (!m_process.waitForFinished(30000)) {
-        m_process.terminate();
-        if (!m_process.waitForFinished(10000)) {
-            m_process.kill();
-            m_process.waitForFinished(2000);
-        }
-    }
-    m_output += m_process.readAll();
+    m_server.stop(30000, 10000); // the script stops the daemons when its stdin ends
 }
 
 qint64 RgwProcess::peakMemoryKiB() const
 {
-    const qsizetype at = m_output.lastIndexOf("RGW_MEMORY");
+    const QByteArray output = m_server.output();
+    const qsizetype at = output.lastIndexOf("RGW_MEMORY");
     if (at < 0)
         return -1;
-    const QString line = QString::fromUtf8(m_output.mid(at, m_output.indexOf('\n', at) - at));
+    const QString line = QString::fromUtf8(output.mid(at, output.indexOf('\n', at) - at));
     qint64 total = 0;
     const QRegularExpression entry(QStringLiteral("(\\w+)=(\\d+)"));
     for (auto it = entry.globalMatch(line); it.hasNext();)

@@ -1,7 +1,8 @@
 #ifndef RGWPROCESS_H
 #define RGWPROCESS_H
 
-#include <QtCore/qprocess.h>
+#include "serverprocess.h"
+
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qurl.h>
 
@@ -45,15 +46,14 @@ public:
     // Peak resident memory of the three daemons together, in KiB, known after stop().
     qint64 peakMemoryKiB() const;
     // What the start script printed (errors, log excerpts, memory).
-    QByteArray output() const { return m_output; }
+    QByteArray output() const { return m_server.output(); }
 
 private:
     QTemporaryDir m_dir;
-    QProcess m_process;
+    ServerProcess m_server;
     quint16 m_port = 0;
     quint16 m_stsPort = 0;
     qint64 m_startupMs = 0;
-    QByteArray m_output;
 };
 
 #endif // RGWPROCESS_H

@@ -1,6 +1,5 @@
 #include "s3rverprocess.h"
 
-#include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qstandardpaths.h>
@@ -48,7 +47,7 @@ bool S3rverProcess::start(QString *errorString)
 {
     auto fail = [&](const QString &message) {
         if (errorString)
-            *errorString = message + QStringLiteral("\n") + QString::fromUtf8(m_output);
+            *errorString = message + QStringLiteral("\n") + QString::fromUtf8(m_server.output());
         stop();
         return false;
     };
@@ -74,47 +73,26 @@ bool S3rverProcess::start(QString *errorString)
                                    accessKeyId(),
                                    QStringLiteral("--secret-key"),
                                    secretAccessKey()};
-    m_process.setProcessChannelMode(QProcess::MergedChannels);
-    m_process.start(node, arguments);
-    if (!m_process.waitForStarted(10000))
-        return fail(QStringLiteral("node did not start: ") + m_process.errorString());
-
-    QDeadlineTimer deadline(30000);
-    while (!deadline.hasExpired()) {
-        if (m_process.state() != QProcess::Running) {
-            m_output += m_process.readAll();
-            return fail(QStringLiteral("s3rver exited"));
-        }
-        m_process.waitForReadyRead(int(qMin<qint64>(deadline.remainingTime(), 1000)));
-        m_output += m_process.readAll();
-        const qsizetype at = m_output.indexOf("S3RVER_READY ");
-        if (at >= 0) {
-            const qsizetype end = m_output.indexOf('\n', at);
-            if (end < 0)
-                continue;
-            bool ok = false;
-            m_port = m_output.mid(at + 13, end - at - 13).trimmed().toUShort(&ok);
-            if (!ok || m_port == 0)
-                return fail(QStringLiteral("s3rver reported no port"));
-            return true;
-        }
+    switch (m_server.start(node, arguments, "S3RVER_READY ", 30000)) {
+    case ServerProcess::Start::NotStarted:
+        return fail(QStringLiteral("node did not start: ") + m_server.errorString());
+    case ServerProcess::Start::Exited:
+        return fail(QStringLiteral("s3rver exited"));
+    case ServerProcess::Start::TimedOut:
+        return fail(QStringLiteral("s3rver did not become ready within 30 s"));
+    case ServerProcess::Start::Ready:
+        break;
     }
-    return fail(QStringLiteral("s3rver did not become ready within 30 s"));
+    bool ok = false;
+    m_port = m_server.readyLine().trimmed().toUShort(&ok);
+    if (!ok || m_port == 0)
+        return fail(QStringLiteral("s3rver reported no port"));
+    return true;
 }
 
 void S3rverProcess::stop()
 {
-    if (m_process.state() == QProcess::NotRunning)
-        return;
-    m_process.closeWriteChannel(); // start.js exits when its stdin ends
-    if (!m_process.waitForFinished(5000)) {
-        m_process.terminate();
-        if (!m_process.waitForFinished(5000)) {
-            m_process.kill();
-            m_process.waitForFinished(2000);
-        }
-    }
-    m_output += m_process.readAll();
+    m_server.stop(5000, 5000); // start.js exits when its stdin ends
 }
 
 QUrl S3rverProcess::endpoint() const

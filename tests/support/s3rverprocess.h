@@ -1,7 +1,8 @@
 #ifndef S3RVERPROCESS_H
 #define S3RVERPROCESS_H
 
-#include <QtCore/qprocess.h>
+#include "serverprocess.h"
+
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qurl.h>
 
@@ -32,14 +33,13 @@ public:
     // Where s3rver keeps the bytes of `key` in the bucket.
     QString objectFilePath(const QString &key) const;
     // What the server printed (errors, stack traces).
-    QByteArray output() const { return m_output; }
+    QByteArray output() const { return m_server.output(); }
 
 private:
     QString m_bucket;
     QTemporaryDir m_dir;
-    QProcess m_process;
+    ServerProcess m_server;
     quint16 m_port = 0;
-    QByteArray m_output;
 };
 
 #endif // S3RVERPROCESS_H

@@ -38,9 +38,9 @@ quint16 freePort()
     return server.serverPort();
 }
 
-static qint64 statusField(const char *field)
+static qint64 statusField(const char *field, const QString &process = QStringLiteral("self"))
 {
-    QFile file(QStringLiteral("/proc/self/status"));
+    QFile file(QStringLiteral("/proc/%1/status").arg(process));
     if (!file.open(QIODevice::ReadOnly))
         return -1;
     const QByteArray prefix = QByteArray(field) + ':';
@@ -59,6 +59,11 @@ qint64 currentRss()
 qint64 peakRss()
 {
     return statusField("VmHWM");
+}
+
+qint64 peakRssOf(qint64 pid)
+{
+    return statusField("VmHWM", QString::number(pid));
 }
 
 bool resetPeakRss()

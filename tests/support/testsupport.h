@@ -19,6 +19,8 @@ quint16 freePort();
 // Resident memory of this process, from /proc/self/status: current and peak (VmHWM), in bytes.
 qint64 currentRss();
 qint64 peakRss();
+// Peak resident memory (VmHWM) of another process, in bytes; -1 when unknown.
+qint64 peakRssOf(qint64 pid);
 // Resets the peak (writes 5 to /proc/self/clear_refs); false where not permitted.
 bool resetPeakRss();
 

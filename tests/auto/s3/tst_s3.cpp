@@ -739,6 +739,36 @@ private Q_SLOTS:
                  QCryptographicHash::hash(data, QCryptographicHash::Sha256));
     }
 
+    // A multipart upload's requests go through the same refresh as single
+    // ones: rejected credentials are replaced once and the upload completes.
+    void multipartRefreshesRejectedCredentials()
+    {
+        auto storage = makeProvidedStorage();
+        storage->setMultipartThreshold(1024);
+        storage->setMaxParallelParts(2);
+        int calls = 0;
+        storage->setCredentialsProvider([&](QS3RemoteStorage::CredentialsCallback done) {
+            ++calls;
+            const QString secret = calls == 1 ? QStringLiteral("revoked") : secretAccessKey();
+            QS3Credentials credentials(accessKeyId(), secret, QString(),
+                                       QDateTime::currentDateTimeUtc().addSecs(3600));
+            QTimer::singleShot(0, storage.get(), [done, credentials] { done(credentials, {}); });
+        });
+        const QByteArray data = TestSupport::randomBytes(11 * 1024 * 1024, 17);
+        QBuffer source;
+        source.setData(data);
+        source.open(QIODevice::ReadOnly);
+        std::unique_ptr<QAttachmentTransfer> up(storage->upload(
+            QAttachment(QStringLiteral("r"), QStringLiteral("refreshed-parts.bin")), &source));
+        const QAttachmentError error = waitFor(up.get());
+        QVERIFY2(!error.isError(), qPrintable(error.message()));
+        QCOMPARE(calls, 2);
+        const HttpAnswer answer = stored(QStringLiteral("attachments/refreshed-parts.bin"));
+        QCOMPARE(answer.status, 200);
+        QCOMPARE(QCryptographicHash::hash(answer.body, QCryptographicHash::Sha256),
+                 QCryptographicHash::hash(data, QCryptographicHash::Sha256));
+    }
+
     // An empty file has no parts to upload, whatever the threshold: it goes
     // up in a single PUT instead of a multipart upload that never completes.
     void emptyFileWithNegativeThreshold()

@@ -5,6 +5,7 @@
 // way an attacker would, and the measures they take of the server process.
 
 #include <attachmentsserver.h>
+#include <testsupport.h>
 
 #include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qdiriterator.h>
@@ -16,17 +17,7 @@
 namespace ServerClient {
 
 // Peak resident memory of another process, from /proc (VmHWM), in bytes.
-inline qint64 peakRssOf(qint64 pid)
-{
-    QFile file(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!file.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
-    }
-    return -1;
-}
+using TestSupport::peakRssOf;
 
 // AddressSanitizer keeps freed memory in quarantine (256 MiB by default),
 // which would read as memory held by the server.

@@ -57,17 +57,7 @@ QByteArray readFile(const QString &path)
 }
 
 // Peak resident memory of another process, from /proc.
-qint64 peakRssOf(qint64 pid)
-{
-    QFile file(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!file.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
-    }
-    return -1;
-}
+using TestSupport::peakRssOf;
 
 } // namespace
 

@@ -8,9 +8,44 @@
 #include <QtCore/qbuffer.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
 #include <memory>
+#include <type_traits>
+
+namespace {
+
+// Whether code outside QAttachmentTransfer can emit its signals.
+template<typename T, typename = void>
+struct CanEmitFinished : std::false_type
+{
+};
+template<typename T>
+struct CanEmitFinished<T, std::void_t<decltype(std::declval<T &>().finished())>> : std::true_type
+{
+};
+template<typename T, typename = void>
+struct CanEmitProgress : std::false_type
+{
+};
+template<typename T>
+struct CanEmitProgress<T, std::void_t<decltype(std::declval<T &>().progress(qint64(), qint64()))>>
+    : std::true_type
+{
+};
+
+// A transfer that reports through the base's helpers only.
+class HelperTransfer : public QAttachmentTransfer
+{
+public:
+    using QAttachmentTransfer::QAttachmentTransfer;
+    void step(qint64 done, qint64 total) { setProgress(done, total); }
+    void succeed() { finishSuccess(); }
+    void failWith(const QAttachmentError &error) { finishWithError(error); }
+};
+
+} // namespace
 
 class tst_Storage : public QObject
 {
@@ -41,6 +76,45 @@ private:
     }
 
 private Q_SLOTS:
+    // Only the base class emits progress() and finished(); a subclass goes
+    // through setProgress() and finishSuccess()/finishWithError(), which keep
+    // the contract: progress only when it changed, finished once and never
+    // from inside the call.
+    void transferSignalsAreTheBasesOwn()
+    {
+        static_assert(!CanEmitFinished<QAttachmentTransfer>::value);
+        static_assert(!CanEmitProgress<QAttachmentTransfer>::value);
+        static_assert(!CanEmitFinished<HelperTransfer>::value);
+
+        HelperTransfer transfer(QAttachmentTransfer::Download);
+        QSignalSpy progress(&transfer, &QAttachmentTransfer::progress);
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        transfer.step(10, 100);
+        transfer.step(10, 100);
+        QCOMPARE(progress.count(), 1);
+        QCOMPARE(transfer.bytesDone(), 10);
+        QCOMPARE(transfer.bytesTotal(), 100);
+        transfer.failWith(QAttachmentError(QAttachmentError::NotFound, QStringLiteral("gone")));
+        transfer.succeed();
+        transfer.step(20, 100);
+        QCOMPARE(finished.count(), 0);
+        QVERIFY(!transfer.isFinished());
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(progress.count(), 1);
+        QVERIFY(transfer.isFinished());
+        QCOMPARE(transfer.error().code(), QAttachmentError::NotFound);
+        QCOMPARE(transfer.kind(), QAttachmentTransfer::Download);
+
+        HelperTransfer aborted(QAttachmentTransfer::Upload);
+        QSignalSpy abortedFinished(&aborted, &QAttachmentTransfer::finished);
+        aborted.abort();
+        aborted.abort();
+        QVERIFY(abortedFinished.wait(5000));
+        QCOMPARE(abortedFinished.count(), 1);
+        QCOMPARE(aborted.error().code(), QAttachmentError::Cancelled);
+    }
+
     void init()
     {
         m_dir = new QTemporaryDir;

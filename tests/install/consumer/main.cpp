@@ -1,20 +1,68 @@
-// Saves an attachment through the installed library and checks its row.
+// Saves an attachment through the installed library and checks its row; checks
+// the installed headers, version macros and (when built) the QML module.
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdir.h>
+#include <QtCore/qfileinfo.h>
+#include <QtQml/qqmlcomponent.h>
+#include <QtQml/qqmlengine.h>
 #include <QtSql/qsqldatabase.h>
 
-#include <PowerSyncAttachments/qattachmentqueue.h> // also reachable as <qattachmentqueue.h>
+#include <PowerSyncAttachments/QAttachmentQueue>
+#include <PowerSyncAttachments/qattachmentqueue.h>
+#include <QAttachmentQueue>
+#include <QMemoryAttachmentStorage>
 #include <qmemoryattachmentstorage.h>
 
 #include <cstdio>
+#include <cstring>
+
+static_assert(POWERSYNC_ATTACHMENTS_VERSION
+                  == QT_VERSION_CHECK(EXPECTED_VERSION_MAJOR, EXPECTED_VERSION_MINOR,
+                                      EXPECTED_VERSION_PATCH),
+              "POWERSYNC_ATTACHMENTS_VERSION matches the package version");
+
+static int checkQmlModule()
+{
+#ifdef QML_IMPORT_DIR
+    const QString importDir = QStringLiteral(QML_IMPORT_DIR);
+    const QString qmldir = importDir + QStringLiteral("/PowerSync/Attachments/qmldir");
+    if (!QFileInfo::exists(qmldir)) {
+        std::fprintf(stderr, "no qmldir at %s\n", qPrintable(qmldir));
+        return 1;
+    }
+    const QFileInfo plugin(QStringLiteral(QML_PLUGIN_FILE));
+    if (!plugin.exists() || plugin.absolutePath() != QFileInfo(qmldir).absolutePath()) {
+        std::fprintf(stderr, "the plugin target points to %s\n", QML_PLUGIN_FILE);
+        return 1;
+    }
+    QQmlEngine engine;
+    engine.addImportPath(importDir);
+    QQmlComponent component(&engine);
+    component.setData("import QtQml\nimport PowerSync.Attachments\nQtObject {}\n", QUrl());
+    if (!component.isReady()) {
+        std::fprintf(stderr, "import PowerSync.Attachments: %s\n",
+                     qPrintable(component.errorString()));
+        return 1;
+    }
+    std::printf("qml %s\n", qPrintable(importDir));
+#endif
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     if (argc < 2)
         return 2;
+    std::printf("version %s\n", POWERSYNC_ATTACHMENTS_VERSION_STR);
+    if (std::strcmp(POWERSYNC_ATTACHMENTS_VERSION_STR, EXPECTED_VERSION) != 0)
+        return 4;
+    if (const int qml = checkQmlModule())
+        return qml;
+
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("app"));
-    db.setDatabaseName(QDir(QString::fromLocal8Bit(argv[1])).filePath(QStringLiteral("consumer.db")));
+    db.setDatabaseName(
+        QDir(QString::fromLocal8Bit(argv[1])).filePath(QStringLiteral("consumer.db")));
     if (!db.open())
         return 3;
 

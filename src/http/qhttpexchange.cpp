@@ -1,0 +1,603 @@
+#include "qhttpexchange_p.h"
+
+#include "qattachmentlogging_p.h"
+#include "qattachmentremotestorage.h"
+#include "qhttpbodyslice_p.h"
+#include "qhttpreplyerrors_p.h"
+#include "qhttpwire_p.h"
+
+#include <QtCore/qiodevice.h>
+#include <QtCore/qmetaobject.h>
+#include <QtCore/qtimer.h>
+#include <QtNetwork/qnetworkaccessmanager.h>
+#include <QtNetwork/qnetworkreply.h>
+
+namespace {
+
+constexpr qint64 ReadBufferSize = 256 * 1024;
+constexpr qint64 CopyChunkSize = 64 * 1024;
+constexpr int MaxRedirects = 10;
+
+// A validator goes back to the server in a header: printable ASCII only.
+QByteArray usableValidator(const QByteArray &value)
+{
+    if (value.size() > 1024)
+        return {};
+    for (const char c : value) {
+        if (c < 0x20 || c > 0x7e)
+            return {};
+    }
+    return value;
+}
+
+// The version of the resource the sink's bytes belong to (see
+// QAttachmentRemoteStorage::download()).
+QByteArray resumeValidator(const QIODevice *sink)
+{
+    return usableValidator(
+        sink->property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray());
+}
+
+// A validator If-Range accepts: a strong ETag, else Last-Modified; empty when
+// the response has neither.
+QByteArray responseValidator(const QNetworkReply *reply)
+{
+    const QByteArray etag = reply->rawHeader("ETag").trimmed();
+    if (etag.size() >= 2 && etag.startsWith('"') && etag.endsWith('"'))
+        return usableValidator(etag);
+    if (!etag.isEmpty())
+        return {}; // weak: If-Range must not use it, and a date is not better then
+    return usableValidator(reply->rawHeader("Last-Modified").trimmed());
+}
+
+} // namespace
+
+void QHttpExchange::touch()
+{
+    if (request.transferTimeoutMs > 0)
+        timer.start(request.transferTimeoutMs);
+}
+
+void QHttpExchange::send()
+{
+    responseStarted = false;
+    bodyToSink = false;
+    status = 0;
+    announced = -1;
+    received = 0;
+    kept.clear();
+    headers.clear();
+
+    QNetworkRequest req = request.request;
+    // Compressed transfer would hide the real length and break resuming.
+    req.setRawHeader("Accept-Encoding", "identity");
+    // Redirects are followed here, not by Qt: Qt 6.4 merges the redirect's
+    // headers into those of the final answer ("Content-Length: 20, 15000")
+    // and may report the redirect's metadata after the final URL is set.
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                     QNetworkRequest::ManualRedirectPolicy);
+    req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    req.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
+    if (request.sink && request.resumeFrom > 0) {
+        const QByteArray validator = resumeValidator(request.sink);
+        if (validator.isEmpty()) {
+            // Nothing tells which version the bytes received so far belong
+            // to: joining them to the current one could mix two files.
+            qCDebug(lcHttp) << "no validator for the partial download, starting from 0";
+            request.resumeFrom = 0;
+            if (!request.sink->seek(0)) {
+                fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                      QStringLiteral("cannot rewind the download target")));
+                return;
+            }
+        } else {
+            req.setRawHeader("Range", "bytes=" + QByteArray::number(request.resumeFrom) + '-');
+            req.setRawHeader("If-Range", validator);
+        }
+    }
+    // Qt 6.4 ignores the reply's read buffer limit over HTTP/2: with a sink
+    // slower than the network the whole body piles up in memory (measured:
+    // 233 MiB for a 128 MiB file). HTTP/1.1 keeps it bounded. A caller that
+    // sets the attribute itself decides.
+    if (request.sink && !req.attribute(QNetworkRequest::Http2AllowedAttribute).isValid())
+        req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+
+    const QByteArray method = request.method.trimmed().toUpper();
+    QIODevice *device = nullptr;
+    qint64 bodyTotal = -1;
+    if (request.body) {
+        QIODevice *body = request.body;
+        if (!body->isSequential()) {
+            if (bodyStart < 0)
+                bodyStart = body->pos();
+            const qint64 remaining = qMax<qint64>(0, body->size() - bodyStart);
+            bodyTotal = request.bodySize >= 0 ? qMin(request.bodySize, remaining) : remaining;
+            if (request.bodySize > remaining) {
+                fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                      QStringLiteral("request body has %1 bytes, %2 expected")
+                                          .arg(remaining)
+                                          .arg(request.bodySize)));
+                return;
+            }
+            slice = new QHttpBodySlice(body, bodyStart, bodyTotal, this);
+            slice->open(QIODevice::ReadOnly | QIODevice::Unbuffered);
+            device = slice;
+        } else {
+            // A sequential device is only streamed by QNAM when its length is
+            // announced; without one QNAM reads it whole first.
+            bodyTotal = request.bodySize;
+            device = body;
+        }
+        if (bodyTotal >= 0)
+            req.setHeader(QNetworkRequest::ContentLengthHeader, bodyTotal);
+        // Qt would label a POST body as a form otherwise.
+        if (method == "POST" && !req.header(QNetworkRequest::ContentTypeHeader).isValid()
+            && !req.hasRawHeader("Content-Type"))
+            req.setHeader(QNetworkRequest::ContentTypeHeader,
+                          QByteArrayLiteral("application/octet-stream"));
+    } else if (method == "PUT" || method == "POST") {
+        req.setHeader(QNetworkRequest::ContentLengthHeader, 0);
+    }
+
+    sendTotal = bodyTotal;
+    bodySent = 0;
+    QNetworkReply *r = nullptr;
+    if (method == "GET" && !device)
+        r = manager->get(req);
+    else if (method == "HEAD" && !device)
+        r = manager->head(req);
+    else if (method == "DELETE" && !device)
+        r = manager->deleteResource(req);
+    else if (method == "PUT")
+        r = device ? manager->put(req, device) : manager->put(req, QByteArray());
+    else if (method == "POST")
+        r = device ? manager->post(req, device) : manager->post(req, QByteArray());
+    else
+        r = manager->sendCustomRequest(req, method, device);
+    reply = r;
+    r->setReadBufferSize(ReadBufferSize);
+    // Never the query: a presigned URL carries its signature there.
+    qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(req.url()) << "body" << bodyTotal
+                              << "range from" << (request.sink ? request.resumeFrom : 0);
+
+    QObject::connect(r, &QNetworkReply::metaDataChanged, this, [this] { onMetaDataChanged(); });
+    QObject::connect(r, &QNetworkReply::readyRead, this, [this] { onReadyRead(); });
+    QObject::connect(r, &QNetworkReply::finished, this, [this] { onReplyFinished(); });
+    QObject::connect(r, &QNetworkReply::uploadProgress, this, [this](qint64 sent, qint64 total) {
+        touch();
+        bodySent = qMax(bodySent, sent);
+        // QNAM reports (0, 0) once the body is out; that is not a step back.
+        if (kind == QAttachmentTransfer::Upload && total > 0)
+            report(bodySent, total);
+    });
+    QObject::connect(r, &QNetworkReply::downloadProgress, this,
+                     [this](qint64, qint64) { touch(); });
+    // The manager (and with it the reply) may go away under a running exchange.
+    QObject::connect(r, &QObject::destroyed, this, [this] {
+        timer.stop();
+        reply = nullptr;
+        finish(QAttachmentError(QAttachmentError::NetworkError,
+                                QStringLiteral("the network access manager was "
+                                               "destroyed during the request")));
+    });
+
+    if (kind == QAttachmentTransfer::Upload)
+        report(0, bodyTotal);
+    else if (kind == QAttachmentTransfer::Download)
+        report(request.sink ? request.resumeFrom : 0, -1);
+    touch();
+}
+
+void QHttpExchange::sendAgain()
+{
+    // An abort before the next pass has finished the transfer already.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            if (!done)
+                send();
+        },
+        Qt::QueuedConnection);
+}
+
+// A redirect that is not followed stays the answer, and fails as such.
+bool QHttpExchange::followRedirect()
+{
+    if (!request.followRedirects || kind == QAttachmentTransfer::Upload
+        || redirects >= MaxRedirects)
+        return false;
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
+        return false;
+    const QByteArray location = reply->rawHeader("Location").trimmed();
+    if (location.isEmpty())
+        return false;
+    const QUrl from = reply->url();
+    const QUrl target = from.resolved(QUrl::fromEncoded(location));
+    const QString scheme = target.scheme();
+    if (!target.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
+        || (from.scheme() == QLatin1String("https") && scheme != QLatin1String("https")))
+        return false;
+    qCDebug(lcHttp).noquote() << "following the redirect to" << QHttpWire::redactedUrl(target);
+    ++redirects;
+    detachReply();
+    // Every header the app or the adapter set (Authorization, static headers,
+    // the headers of a presigned request) is meant for the origin that was
+    // asked, and none of them goes to another one. Once dropped, they stay
+    // dropped, also on a way back.
+    const auto origin = [](const QUrl &url) {
+        return url.adjusted(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery
+                            | QUrl::RemoveFragment);
+    };
+    if (origin(target) != origin(from)) {
+        const QList<QByteArray> names = request.request.rawHeaderList();
+        for (const QByteArray &name : names)
+            request.request.setRawHeader(name, QByteArray());
+    }
+    request.request.setUrl(target);
+    sendAgain();
+    return true;
+}
+
+void QHttpExchange::detachReply()
+{
+    timer.stop();
+    if (!reply)
+        return;
+    QNetworkReply *r = reply;
+    reply = nullptr;
+    QObject::disconnect(r, nullptr, this, nullptr);
+    if (slice) {
+        slice->release(r);
+        slice = nullptr;
+    }
+    // Headers stay readable after the exchange ends.
+    if (headers.isEmpty())
+        headers = r->rawHeaderPairs();
+    // Often called from inside one of the reply's signals, where aborting at
+    // once confuses QNAM: stop it on the next event loop pass instead.
+    QMetaObject::invokeMethod(r, &QNetworkReply::abort, Qt::QueuedConnection);
+    r->deleteLater();
+}
+
+void QHttpExchange::fail(const QAttachmentError &error)
+{
+    qCDebug(lcHttp) << "exchange failed:" << error;
+    detachReply();
+    finish(error);
+}
+
+void QHttpExchange::onMetaDataChanged()
+{
+    touch();
+    if (responseStarted || !reply)
+        return;
+    const QVariant statusValue = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+    if (!statusValue.isValid())
+        return;
+    const int code = statusValue.toInt();
+    if (code < 200)
+        return; // interim answer; the final one follows
+    responseStarted = true;
+    status = code;
+    headers = reply->rawHeaderPairs();
+    const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+    announced = length.isValid() ? length.toLongLong() : -1;
+    if (!length.isValid() && reply->hasRawHeader("Content-Length")) {
+        // Qt would read such a body up to the end of the connection, taking
+        // whatever arrives for the resource.
+        fail(QAttachmentError(
+            QAttachmentError::ProtocolError,
+            QStringLiteral("malformed Content-Length \"%1\" in the HTTP %2 "
+                           "response")
+                .arg(QString::fromLatin1(reply->rawHeader("Content-Length").left(40)))
+                .arg(code),
+            code));
+        return;
+    }
+    // The Content-Length of a HEAD answer is that of the body it leaves out.
+    if (request.method.trimmed().toUpper() == "HEAD")
+        announced = 0;
+
+    if (status == 416 && request.sink && request.resumeFrom > 0 && !restartedFromZero) {
+        // What is stored already does not fit the resource (it changed, or the
+        // partial file is not partial): fetch it whole.
+        qCDebug(lcHttp) << "range not satisfiable, downloading from the start";
+        restartedFromZero = true;
+        request.resumeFrom = 0;
+        detachReply();
+        if (!request.sink->seek(0)) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("cannot rewind the download target")));
+            return;
+        }
+        sendAgain();
+        return;
+    }
+    if (followRedirect())
+        return;
+
+    if (status < 200 || status >= 300 || !request.sink)
+        return;
+
+    const bool http2 = reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool();
+    if (announced < 0 && !http2
+        && !reply->rawHeader("Transfer-Encoding").toLower().contains("chunked")) {
+        // An HTTP/1 body that only ends with the connection cannot be told
+        // apart from one cut short (Qt also ends here when it could not parse
+        // the header block).
+        fail(QAttachmentError(QAttachmentError::ProtocolError,
+                              QStringLiteral("HTTP %1 response has neither a Content-Length nor "
+                                             "chunked encoding; a cut-off body would go unnoticed")
+                                  .arg(code),
+                              code));
+        return;
+    }
+
+    if (status == 206 && request.resumeFrom > 0 && !restartedFromZero
+        && responseValidator(reply) != resumeValidator(request.sink)) {
+        // A server that ignores If-Range sends the rest of another version.
+        qCDebug(lcHttp) << "the resource changed since the partial download, starting from 0";
+        restartedFromZero = true;
+        request.resumeFrom = 0;
+        detachReply();
+        if (!request.sink->seek(0)) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("cannot rewind the download target")));
+            return;
+        }
+        sendAgain();
+        return;
+    }
+
+    bodyToSink = true;
+    offset = 0;
+    if (status == 206) {
+        // The part must start where the download resumes (at 0 when no range
+        // was asked for: a part is not the whole file), reach the end and
+        // agree with the Content-Length.
+        const QByteArray header = reply->rawHeader("Content-Range");
+        const QHttpWire::ContentRange range = QHttpWire::parseContentRange(header);
+        if (range.first != request.resumeFrom || !range.reachesEnd()
+            || (announced >= 0 && announced != range.length())) {
+            fail(QAttachmentError(
+                QAttachmentError::ProtocolError,
+                QStringLiteral("%1 answered the request for the bytes from %2 on with "
+                               "Content-Range \"%3\" and Content-Length %4")
+                    .arg(QHttpWire::hostOf(reply->url()))
+                    .arg(request.resumeFrom)
+                    .arg(QString::fromLatin1(header.left(100)))
+                    .arg(announced),
+                status));
+            return;
+        }
+        offset = request.resumeFrom;
+    } else if (request.resumeFrom > 0 && !request.sink->seek(0)) {
+        // The whole resource is coming again.
+        fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                              QStringLiteral("cannot rewind the download target")));
+        return;
+    }
+    // Kept with the bytes, for the next attempt to resume against.
+    request.sink->setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty,
+                              responseValidator(reply));
+    report(offset, announced >= 0 ? offset + announced : -1);
+}
+
+void QHttpExchange::keep(const QByteArray &data)
+{
+    const qint64 room = request.maxKeptBody - kept.size();
+    if (room > 0)
+        kept.append(data.left(room));
+}
+
+void QHttpExchange::onReadyRead()
+{
+    touch();
+    if (!reply)
+        return;
+    if (!responseStarted)
+        onMetaDataChanged();
+    if (!reply)
+        return;
+    while (reply && reply->bytesAvailable() > 0) {
+        const QByteArray chunk = reply->read(CopyChunkSize);
+        if (chunk.isEmpty())
+            break;
+        received += chunk.size();
+        if (announced >= 0 && received > announced) {
+            fail(QAttachmentError(QAttachmentError::ProtocolError,
+                                  QStringLiteral("response body is longer than the announced "
+                                                 "%1 bytes")
+                                      .arg(announced),
+                                  status));
+            return;
+        }
+        if (!bodyToSink) {
+            if (responseStarted && status >= 200 && status < 300
+                && kept.size() + chunk.size() > request.maxKeptBody) {
+                fail(QAttachmentError(
+                    QAttachmentError::ProtocolError,
+                    QStringLiteral("response body exceeds %1 bytes").arg(request.maxKeptBody),
+                    status));
+                return;
+            }
+            keep(chunk);
+            continue;
+        }
+        if (request.sink->write(chunk) != chunk.size()) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("writing the downloaded data failed: %1")
+                                      .arg(request.sink->errorString())));
+            return;
+        }
+        report(offset + received, announced >= 0 ? offset + announced : -1);
+    }
+}
+
+QAttachmentError QHttpExchange::statusError()
+{
+    QAttachmentError error;
+    if (errorParser) {
+        error = errorParser(status, kept);
+    } else {
+        QHttpWire::StatusAnswer answer;
+        answer.status = status;
+        answer.reason = reply
+            ? reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
+            : QString();
+        answer.location = reply ? reply->rawHeader("Location") : QByteArray();
+        answer.body = kept;
+        answer.upload = kind == QAttachmentTransfer::Upload;
+        answer.requestUrl = request.request.url();
+        error = QHttpWire::statusError(answer);
+    }
+    if (!error.isError())
+        error = QAttachmentError::fromHttpStatus(status);
+    if (error.httpStatus() == 0)
+        error.setHttpStatus(status);
+    if (error.retryAfterMs() < 0 && reply)
+        error.setRetryAfterMs(QHttpWire::parseRetryAfter(reply->rawHeader("Retry-After")));
+    return error;
+}
+
+void QHttpExchange::onReplyFinished()
+{
+    if (!reply)
+        return;
+    timer.stop();
+    if (!responseStarted)
+        onMetaDataChanged();
+    if (!reply)
+        return;
+    onReadyRead();
+    if (!reply)
+        return;
+
+    const QNetworkReply::NetworkError netError = reply->error();
+    if (QHttpReplyErrors::isTransportError(netError) || !responseStarted) {
+        QHttpReplyErrors::Progress progress;
+        progress.responseStarted = responseStarted;
+        progress.status = status;
+        progress.announced = announced;
+        progress.received = received;
+        progress.sendTotal = sendTotal;
+        progress.bodySent = bodySent;
+        fail(QHttpReplyErrors::transportError(reply, progress));
+        return;
+    }
+
+    if (status == 404 && request.notFoundIsSuccess) {
+        headers = reply->rawHeaderPairs();
+        report(1, 1);
+        detachReply();
+        finish(QAttachmentError());
+        return;
+    }
+    if (status < 200 || status >= 300) {
+        fail(statusError());
+        return;
+    }
+    if (announced >= 0 && received < announced) {
+        fail(QAttachmentError(QAttachmentError::ProtocolError,
+                              QStringLiteral("short body: the response ended after %1 of the "
+                                             "announced %2 bytes")
+                                  .arg(received)
+                                  .arg(announced),
+                              status));
+        return;
+    }
+    headers = reply->rawHeaderPairs();
+    if (kind == QAttachmentTransfer::Upload && sendTotal >= 0)
+        report(sendTotal, sendTotal);
+    else if (kind == QAttachmentTransfer::Download)
+        report(offset + received, offset + received);
+    else if (kind == QAttachmentTransfer::Delete)
+        report(1, 1);
+    qCDebug(lcHttp) << "exchange done, status" << status << "body" << received;
+    detachReply();
+    finish(QAttachmentError());
+}
+
+void QHttpExchange::onTimeout()
+{
+    if (!reply)
+        return;
+    fail(QAttachmentError(QAttachmentError::Timeout,
+                          QStringLiteral("no progress from %1 for %2 ms")
+                              .arg(QHttpWire::hostOf(request.request.url()))
+                              .arg(request.transferTimeoutMs),
+                          status));
+}
+
+void QHttpExchange::report(qint64 doneBytes, qint64 totalBytes)
+{
+    if (!done && onProgress)
+        onProgress(doneBytes, totalBytes);
+}
+
+void QHttpExchange::finish(const QAttachmentError &error)
+{
+    if (done)
+        return;
+    done = true;
+    timer.stop();
+    if (onFinished)
+        onFinished(error);
+}
+
+QHttpExchange::QHttpExchange(QAttachmentTransfer::Kind kind, QNetworkAccessManager *manager,
+                             QObject *parent)
+    : QObject(parent)
+    , kind(kind)
+    , manager(manager)
+{
+    timer.setSingleShot(true);
+    connect(&timer, &QTimer::timeout, this, [this] { onTimeout(); });
+}
+
+QHttpExchange::~QHttpExchange()
+{
+    detachReply();
+}
+
+void QHttpExchange::start(const QHttpRequest &request)
+{
+    this->request = request;
+    if (!manager) {
+        fail(QAttachmentError(QAttachmentError::InvalidInput,
+                              QStringLiteral("no network access manager")));
+        return;
+    }
+    if (!request.request.url().isValid()) {
+        fail(QAttachmentError(QAttachmentError::InvalidInput,
+                              QStringLiteral("invalid URL \"%1\"")
+                                  .arg(QHttpWire::redactedUrl(request.request.url()))));
+        return;
+    }
+    // A CR or LF in a header would end it early and let what follows be read
+    // as more headers or a second request: nothing of it is sent.
+    const QString problem
+        = QHttpWire::problemWithRequest(request.request, request.method.trimmed().toUpper());
+    if (!problem.isEmpty()) {
+        fail(QAttachmentError(QAttachmentError::InvalidInput,
+                              QStringLiteral("refusing to send the request to %1: %2")
+                                  .arg(QHttpWire::hostOf(request.request.url()), problem)));
+        return;
+    }
+    send();
+}
+
+void QHttpExchange::abort()
+{
+    done = true;
+    detachReply();
+}
+
+QByteArray QHttpExchange::responseHeader(const QByteArray &name) const
+{
+    for (const auto &pair : headers) {
+        if (pair.first.compare(name, Qt::CaseInsensitive) == 0)
+            return pair.second;
+    }
+    return {};
+}

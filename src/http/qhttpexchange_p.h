@@ -1,0 +1,114 @@
+#ifndef QHTTPEXCHANGE_P_H
+#define QHTTPEXCHANGE_P_H
+
+#include "qattachmenttransfer.h"
+
+#include <QtCore/qbytearray.h>
+#include <QtCore/qpointer.h>
+#include <QtCore/qtimer.h>
+#include <QtNetwork/qnetworkreply.h>
+#include <QtNetwork/qnetworkrequest.h>
+
+#include <functional>
+
+class QIODevice;
+class QNetworkAccessManager;
+class QHttpBodySlice;
+
+// What one HTTP exchange sends, and where its answer goes.
+struct QHttpRequest
+{
+    QNetworkRequest request; // URL and headers; the engine adds Accept-Encoding: identity
+    QByteArray method = "GET";
+    // Request body, read from its current position; not owned, kept alive by
+    // the caller until finished(). Null for no body.
+    QIODevice *body = nullptr;
+    // Bytes of `body` to send (Content-Length); -1: the device's remaining size.
+    qint64 bodySize = -1;
+    // Response body target, open for writing and positioned at `resumeFrom`;
+    // not owned. Null: the body (success or error) is kept in responseBody(),
+    // up to maxKeptBody bytes.
+    QIODevice *sink = nullptr;
+    qint64 resumeFrom = 0; // > 0 sends "Range: bytes=N-"; a 200 answer seeks the sink to 0
+    qint64 maxKeptBody = 1024 * 1024;
+    bool followRedirects = false;
+    int transferTimeoutMs = 60000; // no progress for this long ends the exchange as Timeout
+    bool notFoundIsSuccess = false; // DELETE of a missing object
+};
+
+// One HTTP request and its response on a QNetworkAccessManager: streams the
+// request body from a device, streams the response body into a sink with a
+// bounded read buffer, resumes downloads with Range (and starts over when the
+// resource changed), follows redirects when asked, and maps every failure to
+// a QAttachmentError (status, Retry-After, timeouts, network errors).
+//
+// It is not a transfer: QHttpTransfer runs it and reports its progress and
+// end. The callbacks may run from inside start() (a request refused before it
+// is sent); the exchange must not be deleted from inside them (deleteLater).
+class QHttpExchange : public QObject
+{
+public:
+    // Turns an error response (status, kept body) into an error; the default
+    // maps the status with QHttpWire::statusError().
+    using ErrorParser = std::function<QAttachmentError(int status, const QByteArray &body)>;
+
+    QHttpExchange(QAttachmentTransfer::Kind kind, QNetworkAccessManager *manager,
+                  QObject *parent = nullptr);
+    ~QHttpExchange() override;
+
+    void setErrorParser(ErrorParser parser) { errorParser = std::move(parser); }
+    // Called with bytes done and total (-1 while unknown).
+    std::function<void(qint64 done, qint64 total)> onProgress;
+    // Called once, with the error or with none for success.
+    std::function<void(const QAttachmentError &error)> onFinished;
+
+    void start(const QHttpRequest &request);
+    // Stops the exchange; onFinished is not called.
+    void abort();
+
+    int httpStatus() const { return status; }
+    QByteArray responseBody() const { return kept; }
+    QByteArray responseHeader(const QByteArray &name) const;
+
+private:
+    void send();
+    void sendAgain();
+    bool followRedirect();
+    void detachReply();
+    void onMetaDataChanged();
+    void onReadyRead();
+    void onReplyFinished();
+    void onTimeout();
+    void touch();
+    void report(qint64 doneBytes, qint64 totalBytes);
+    void finish(const QAttachmentError &error);
+    void fail(const QAttachmentError &error);
+    QAttachmentError statusError();
+    void keep(const QByteArray &data);
+
+    QAttachmentTransfer::Kind kind;
+    QNetworkAccessManager *manager = nullptr;
+    QHttpRequest request;
+    ErrorParser errorParser;
+    QPointer<QNetworkReply> reply;
+    QTimer timer;
+    QHttpBodySlice *slice = nullptr;
+    qint64 bodyStart = -1; // where the body began in the caller's device
+    bool done = false;
+
+    // State of the current response.
+    bool responseStarted = false;
+    bool bodyToSink = false; // a success body streamed into the sink
+    int status = 0;
+    qint64 offset = 0; // where this response's body starts in the resource
+    qint64 announced = -1; // Content-Length of this response
+    qint64 received = 0; // body bytes of this response seen so far
+    qint64 sendTotal = -1; // request body length, -1 when unknown
+    qint64 bodySent = 0; // request body bytes handed to the connection so far
+    QByteArray kept;
+    QList<QNetworkReply::RawHeaderPair> headers;
+    bool restartedFromZero = false;
+    int redirects = 0;
+};
+
+#endif // QHTTPEXCHANGE_P_H

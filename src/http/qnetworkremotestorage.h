@@ -1,0 +1,46 @@
+#ifndef QNETWORKREMOTESTORAGE_H
+#define QNETWORKREMOTESTORAGE_H
+
+#include "qattachmentremotestorage.h"
+
+#include <memory>
+
+class QNetworkAccessManager;
+class QNetworkRemoteStoragePrivate;
+
+// What the storages that speak HTTP share (QHttpRemoteStorage,
+// QPresignedRemoteStorage, QS3RemoteStorage): the QNetworkAccessManager their
+// requests go through, and how long a request may go without progress.
+class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRemoteStorage
+{
+    Q_OBJECT
+    Q_PROPERTY(int transferTimeout READ transferTimeout WRITE setTransferTimeout NOTIFY
+                   transferTimeoutChanged)
+
+public:
+    ~QNetworkRemoteStorage() override;
+
+    // Milliseconds without any progress after which a request fails with
+    // QAttachmentError::Timeout; default 60000, 0 (or less) disables. It also
+    // bounds how long the app may take to hand over a token, credentials or a
+    // presigned request.
+    int transferTimeout() const;
+    void setTransferTimeout(int msecs);
+
+    // Not owned; by default the storage uses one of its own. Requests already
+    // running keep the manager they started on.
+    QNetworkAccessManager *networkAccessManager() const;
+    void setNetworkAccessManager(QNetworkAccessManager *manager);
+
+Q_SIGNALS:
+    void transferTimeoutChanged();
+
+protected:
+    explicit QNetworkRemoteStorage(QObject *parent = nullptr);
+
+private:
+    friend class QNetworkRemoteStoragePrivate;
+    std::unique_ptr<QNetworkRemoteStoragePrivate> d_network;
+};
+
+#endif // QNETWORKREMOTESTORAGE_H

@@ -1,0 +1,174 @@
+// The queue end to end through QHttpRemoteStorage and QPresignedRemoteStorage
+// against nginx WebDAV (skipped when nginx is not installed).
+
+#include "httpsuite.h"
+
+class tst_HttpNginx : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // --- the queue against nginx WebDAV ----------------------------------------
+
+    // nginx honours If-Range: the same version resumes, a replaced one comes
+    // whole. (Its ETag is the modification second and the size: a same-sized
+    // replacement within the same second would keep it.)
+    void resumeNeverMixesVersionsAgainstNginx()
+    {
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer nginx;
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        QHttpRemoteStorage storage;
+        storage.setBaseUrl(nginx.url().resolved(QUrl(QStringLiteral("bucket/"))));
+        const QString problem = TestSupport::checkResumeAcrossVersions(
+            &storage, QAttachment(QStringLiteral("v"), QStringLiteral("versions.bin")));
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    }
+
+    void queueAgainstNginx_data()
+    {
+        QTest::addColumn<bool>("presigned");
+        QTest::newRow("QHttpRemoteStorage") << false;
+        QTest::newRow("QPresignedRemoteStorage") << true;
+    }
+    void queueAgainstNginx()
+    {
+        QFETCH(bool, presigned);
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer nginx;
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString connection = TestSupport::openDatabase(dir.path());
+        const QString files = dir.path() + QStringLiteral("/files");
+
+        std::unique_ptr<QAttachmentRemoteStorage> remote;
+        int resolved = 0;
+        if (presigned) {
+            auto storage = std::make_unique<QPresignedRemoteStorage>();
+            const QUrl base = nginx.url();
+            storage->setResolver([base, &resolved](const QAttachment &attachment, Kind,
+                                                   QPresignedRemoteStorage::ResolverCallback done) {
+                ++resolved;
+                QUrl url = base.resolved(QUrl(QStringLiteral("bucket/") + attachment.filename()));
+                url.setQuery(QStringLiteral("expires=%1&sig=ff").arg(resolved));
+                // Answer later, as a backend would.
+                QTimer::singleShot(1, [url, done] { done(QPresignedRequest(url), {}); });
+            });
+            remote = std::move(storage);
+        } else {
+            auto storage = std::make_unique<QHttpRemoteStorage>();
+            storage->setBaseUrl(nginx.url().resolved(QUrl(QStringLiteral("bucket/"))));
+            remote = std::move(storage);
+        }
+        const QString remoteDir = nginx.rootPath() + QStringLiteral("/bucket/");
+
+        auto queue = std::make_unique<QAttachmentQueue>();
+        queue->setConnectionName(connection);
+        queue->setLocalDirectory(files);
+        queue->setRemoteStorage(remote.get());
+        queue->setSyncInterval(0);
+        queue->setRetryDelay(20);
+        queue->setMaxRetryDelay(200);
+        QList<QAttachmentError> failures;
+        connect(queue.get(), &QAttachmentQueue::transferFailed, this,
+                [&](const QString &, Kind, const QAttachmentError &e, bool) { failures << e; });
+        QVERIFY(queue->startSync());
+
+        // Uploads: many at once, byte-identical on the server.
+        QList<QWatchedAttachmentItem> watched;
+        QHash<QString, QByteArray> uploaded;
+        for (int i = 0; i < 24; ++i) {
+            const QByteArray data = TestSupport::randomBytes(1000 + i * 7919, 100 + i);
+            const QAttachment saved = queue->saveFile(
+                data, QStringLiteral("application/octet-stream"), QStringLiteral("bin"));
+            QVERIFY(saved.isValid());
+            uploaded.insert(saved.id(), data);
+            watched << QWatchedAttachmentItem(saved.id(), QStringLiteral("bin"));
+        }
+        // Downloads: objects that only the server has.
+        QHash<QString, QByteArray> remoteOnly;
+        QDir().mkpath(remoteDir);
+        for (int i = 0; i < 24; ++i) {
+            const QString id = QStringLiteral("server-%1").arg(i);
+            const QByteArray data = TestSupport::randomBytes(500 + i * 10007, 300 + i);
+            QFile file(remoteDir + id + QStringLiteral(".jpg"));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(data);
+            remoteOnly.insert(id, data);
+            watched << QWatchedAttachmentItem(id, QStringLiteral("jpg"));
+        }
+        queue->setWatchedAttachments(watched);
+        const auto allSynced = [&] {
+            for (const QWatchedAttachmentItem &item : watched) {
+                if (queue->attachment(item.id()).state() != State::Synced)
+                    return false;
+            }
+            return true;
+        };
+        PSA_WAIT(allSynced(), 30000);
+        QVERIFY(failures.isEmpty());
+        for (auto it = uploaded.cbegin(); it != uploaded.cend(); ++it)
+            QCOMPARE(readFile(remoteDir + it.key() + QStringLiteral(".bin")), it.value());
+        for (auto it = remoteOnly.cbegin(); it != remoteOnly.cend(); ++it) {
+            const QAttachment row = queue->attachment(it.key());
+            QCOMPARE(readFile(queue->localUrl(row).toLocalFile()), it.value());
+        }
+
+        // Delete: gone on both sides.
+        const QString doomed = uploaded.keys().first();
+        const QString doomedFile = doomed + QStringLiteral(".bin");
+        QSignalSpy deleted(queue.get(), &QAttachmentQueue::deleteFinished);
+        QVERIFY(queue->deleteFile(doomed));
+        QVERIFY(deleted.wait(10000));
+        QVERIFY(!QFile::exists(remoteDir + doomedFile));
+        QVERIFY(!QFile::exists(files + QLatin1Char('/') + doomedFile));
+        QVERIFY(!queue->attachment(doomed).isValid());
+
+        // Archive when no longer referenced, restore when referenced again.
+        const QString kept = uploaded.keys().at(1);
+        const QString downloaded = QStringLiteral("server-3");
+        const auto watchedWithout = [&](const QStringList &ids) {
+            QList<QWatchedAttachmentItem> items;
+            for (const QWatchedAttachmentItem &item : watched) {
+                if (item.id() != doomed && !ids.contains(item.id()))
+                    items << item;
+            }
+            return items;
+        };
+        queue->setWatchedAttachments(watchedWithout({kept}));
+        PSA_WAIT(queue->attachment(kept).state() == State::Archived, 5000);
+        queue->setWatchedAttachments(watchedWithout({}));
+        // It reached the server before: nothing to transfer.
+        QCOMPARE(queue->attachment(kept).state(), State::Synced);
+        QCOMPARE(readFile(queue->localUrl(queue->attachment(kept)).toLocalFile()),
+                 uploaded.value(kept));
+
+        // An archived row beyond the cache limit goes with its local file; once
+        // referenced again it is downloaded anew.
+        queue->setWatchedAttachments(watchedWithout({downloaded}));
+        PSA_WAIT(queue->attachment(downloaded).state() == State::Archived, 5000);
+        const QString downloadedPath = queue->localUrl(queue->attachment(downloaded)).toLocalFile();
+        queue->setArchivedCacheLimit(0); // expires at once while syncing
+        QVERIFY(!queue->attachment(downloaded).isValid());
+        QVERIFY(!QFile::exists(downloadedPath));
+        queue->setWatchedAttachments(watchedWithout({}));
+        PSA_WAIT(queue->attachment(downloaded).state() == State::Synced, 10000);
+        QCOMPARE(readFile(queue->localUrl(queue->attachment(downloaded)).toLocalFile()),
+                 remoteOnly.value(downloaded));
+        QVERIFY(failures.isEmpty());
+        if (presigned)
+            QVERIFY(resolved >= 48 + 1 + 1);
+
+        queue.reset();
+        TestSupport::closeDatabase(connection);
+    }
+};
+
+QTEST_MAIN(tst_HttpNginx)
+#include "tst_httpnginx.moc"
