@@ -26,12 +26,12 @@ class QHttpRemoteStoragePrivate;
 class POWERSYNC_ATTACHMENTS_EXPORT QHttpRemoteStorage : public QNetworkRemoteStorage
 {
     Q_OBJECT
-    Q_PROPERTY(QUrl baseUrl READ baseUrl WRITE setBaseUrl NOTIFY baseUrlChanged)
-    Q_PROPERTY(
-        QString pathTemplate READ pathTemplate WRITE setPathTemplate NOTIFY pathTemplateChanged)
-    Q_PROPERTY(
-        QString uploadMethod READ uploadMethod WRITE setUploadMethod NOTIFY uploadMethodChanged)
-    Q_PROPERTY(QVariantMap headers READ headers WRITE setHeaders NOTIFY headersChanged)
+    Q_PROPERTY(QUrl baseUrl READ baseUrl WRITE setBaseUrl NOTIFY baseUrlChanged FINAL)
+    Q_PROPERTY(QString pathTemplate READ pathTemplate WRITE setPathTemplate NOTIFY
+                   pathTemplateChanged FINAL)
+    Q_PROPERTY(QString uploadMethod READ uploadMethod WRITE setUploadMethod NOTIFY
+                   uploadMethodChanged FINAL)
+    Q_PROPERTY(QVariantMap headers READ headers WRITE setHeaders NOTIFY headersChanged FINAL)
 
 public:
     // Called with the token, or with an error that fails the request.

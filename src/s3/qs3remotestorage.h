@@ -28,22 +28,23 @@ class QS3RemoteStoragePrivate;
 class POWERSYNC_ATTACHMENTS_EXPORT QS3RemoteStorage : public QNetworkRemoteStorage
 {
     Q_OBJECT
-    Q_PROPERTY(QUrl endpoint READ endpoint WRITE setEndpoint NOTIFY endpointChanged)
-    Q_PROPERTY(QString region READ region WRITE setRegion NOTIFY regionChanged)
-    Q_PROPERTY(QString bucket READ bucket WRITE setBucket NOTIFY bucketChanged)
-    Q_PROPERTY(QString keyPrefix READ keyPrefix WRITE setKeyPrefix NOTIFY keyPrefixChanged)
+    Q_PROPERTY(QUrl endpoint READ endpoint WRITE setEndpoint NOTIFY endpointChanged FINAL)
+    Q_PROPERTY(QString region READ region WRITE setRegion NOTIFY regionChanged FINAL)
+    Q_PROPERTY(QString bucket READ bucket WRITE setBucket NOTIFY bucketChanged FINAL)
+    Q_PROPERTY(QString keyPrefix READ keyPrefix WRITE setKeyPrefix NOTIFY keyPrefixChanged FINAL)
     Q_PROPERTY(bool pathStyle READ pathStyle WRITE setPathStyle RESET resetPathStyle NOTIFY
-                   pathStyleChanged)
-    Q_PROPERTY(QString accessKeyId READ accessKeyId WRITE setAccessKeyId NOTIFY accessKeyIdChanged)
-    Q_PROPERTY(QString secretAccessKey READ secretAccessKey WRITE setSecretAccessKey NOTIFY
-                   secretAccessKeyChanged)
+                   pathStyleChanged FINAL)
     Q_PROPERTY(
-        QString sessionToken READ sessionToken WRITE setSessionToken NOTIFY sessionTokenChanged)
+        QString accessKeyId READ accessKeyId WRITE setAccessKeyId NOTIFY accessKeyIdChanged FINAL)
+    Q_PROPERTY(QString secretAccessKey READ secretAccessKey WRITE setSecretAccessKey NOTIFY
+                   secretAccessKeyChanged FINAL)
+    Q_PROPERTY(QString sessionToken READ sessionToken WRITE setSessionToken NOTIFY
+                   sessionTokenChanged FINAL)
     Q_PROPERTY(qint64 multipartThreshold READ multipartThreshold WRITE setMultipartThreshold NOTIFY
-                   multipartThresholdChanged)
-    Q_PROPERTY(qint64 partSize READ partSize WRITE setPartSize NOTIFY partSizeChanged)
+                   multipartThresholdChanged FINAL)
+    Q_PROPERTY(qint64 partSize READ partSize WRITE setPartSize NOTIFY partSizeChanged FINAL)
     Q_PROPERTY(int maxParallelParts READ maxParallelParts WRITE setMaxParallelParts NOTIFY
-                   maxParallelPartsChanged)
+                   maxParallelPartsChanged FINAL)
 
 public:
     // Called by the storage when it needs credentials: first use, shortly

@@ -6,6 +6,10 @@
 #include <QAttachment>
 #include <QAttachmentError>
 #include <QAttachmentState>
+#include <QHttpRemoteStorage>
+#include <QPresignedRequest>
+#include <QS3Credentials>
+#include <QS3RemoteStorage>
 #include <qattachmentqueue.h>
 
 #include <QtCore/qmetaobject.h>
@@ -98,11 +102,48 @@ private Q_SLOTS:
         QCOMPARE(QAttachmentError().retryAfterMs(), -1);
     }
 
+    void networkValueTypesAreImplicitlyShared()
+    {
+        QCOMPARE(sizeof(QPresignedRequest), sizeof(void *));
+        QCOMPARE(sizeof(QS3Credentials), sizeof(void *));
+        QPresignedRequest none;
+        QVERIFY(!none.isValid());
+        QVERIFY(none.url().isEmpty());
+        QPresignedRequest request(QUrl(QStringLiteral("https://files.example/a.jpg?sig=1")),
+                                  QStringLiteral("PUT"));
+        QPresignedRequest changed = request;
+        changed.setMethod(QStringLiteral("POST"));
+        QCOMPARE(request.method(), QStringLiteral("PUT"));
+        QCOMPARE(changed.method(), QStringLiteral("POST"));
+        QVERIFY(request.isValid());
+        QVERIFY(request != changed);
+        none.setUrl(request.url());
+        none.setMethod(QStringLiteral("PUT"));
+        QCOMPARE(none, request);
+
+        QS3Credentials empty;
+        QVERIFY(!empty.isValid());
+        QVERIFY(!empty.isExpired(3600));
+        QS3Credentials keys(QStringLiteral("AKID"), QStringLiteral("secret"));
+        QS3Credentials rotated = keys;
+        rotated.setSecretAccessKey(QStringLiteral("other"));
+        rotated.setExpiration(QDateTime::currentDateTimeUtc().addSecs(60));
+        QCOMPARE(keys.secretAccessKey(), QStringLiteral("secret"));
+        QVERIFY(!keys.expiration().isValid());
+        QVERIFY(rotated.isExpired(120));
+        QVERIFY(!rotated.isExpired(0));
+        QVERIFY(keys != rotated);
+    }
+
     void valueTypePropertiesAreFinal_data()
     {
         QTest::addColumn<const QMetaObject *>("meta");
         QTest::newRow("QAttachment") << &QAttachment::staticMetaObject;
         QTest::newRow("QAttachmentError") << &QAttachmentError::staticMetaObject;
+        QTest::newRow("QPresignedRequest") << &QPresignedRequest::staticMetaObject;
+        QTest::newRow("QS3Credentials") << &QS3Credentials::staticMetaObject;
+        QTest::newRow("QHttpRemoteStorage") << &QHttpRemoteStorage::staticMetaObject;
+        QTest::newRow("QS3RemoteStorage") << &QS3RemoteStorage::staticMetaObject;
     }
     void valueTypePropertiesAreFinal()
     {
