@@ -17,39 +17,12 @@ void QQmlAttachment::setQueue(QAttachmentQueue *queue)
     m_connections.clear();
     m_queue = queue;
     if (queue) {
-        m_connections << connect(queue, &QAttachmentQueue::attachmentChanged, this,
-                                 [this](const QAttachment &a) {
-                                     if (a.id() == m_id && !m_id.isEmpty())
-                                         update(a);
-                                 });
-        m_connections << connect(queue, &QAttachmentQueue::attachmentRemoved, this,
+        // The row, its transfer and its last failure: the queue's status.
+        m_connections << connect(queue, &QAttachmentQueue::statusChanged, this,
                                  [this](const QString &id) {
-                                     if (id == m_id && !m_id.isEmpty())
-                                         update(QAttachment());
+                                     if (id == m_id && !m_id.isEmpty() && m_queue)
+                                         apply(m_queue->status(id));
                                  });
-        m_connections << connect(queue, &QAttachmentQueue::transferStarted, this,
-                                 [this](const QString &id) {
-                                     if (id == m_id)
-                                         setProgress(0, -1);
-                                 });
-        m_connections << connect(
-            queue, &QAttachmentQueue::transferProgress, this,
-            [this](const QString &id, QAttachmentTransfer::Kind, qint64 done, qint64 total) {
-                if (id == m_id)
-                    setProgress(done, total);
-            });
-        m_connections << connect(
-            queue, &QAttachmentQueue::transferFailed, this,
-            [this](const QString &id, QAttachmentTransfer::Kind, const QAttachmentError &error) {
-                if (id != m_id)
-                    return;
-                setProgress(-1, -1);
-                setError(error.message());
-            });
-        m_connections << connect(queue, &QAttachmentQueue::syncingChanged, this, [this] {
-            if (m_queue && !m_queue->isSyncing())
-                setProgress(-1, -1);
-        });
         // Another table (or database, or folder) holds other rows.
         for (auto signal :
              {&QAttachmentQueue::localDirectoryChanged, &QAttachmentQueue::connectionNameChanged,
@@ -116,15 +89,23 @@ void QQmlAttachment::refresh()
     // A queue still being configured has no table to read yet.
     const bool usable = m_queue && !m_id.isEmpty() && (!declared || declared->isComplete())
         && (m_queue->localStorage() || !m_queue->localDirectory().isEmpty());
-    update(usable ? m_queue->attachment(m_id) : QAttachment());
-    if (usable) {
-        const auto [done, total] = m_queue->transferProgressOf(m_id);
-        setProgress(done, total);
-        // An attachment made after the failure (a delegate scrolled back into
-        // view) still shows it until the state changes.
-        if (const QAttachmentError error = m_queue->lastError(m_id); error.isError())
-            setError(error.message());
+    if (!usable) {
+        update(QAttachment());
+        return;
     }
+    // Read again: the app may have written the row itself.
+    m_queue->attachment(m_id);
+    const QAttachmentStatus status = m_queue->status(m_id);
+    // An attachment made after the failure (a delegate scrolled back into
+    // view) still shows it until the state changes.
+    apply(status);
+}
+
+void QQmlAttachment::apply(const QAttachmentStatus &status)
+{
+    update(status.attachment());
+    setProgress(status.bytesDone(), status.bytesTotal());
+    setError(status.lastError().isError() ? status.lastError().message() : QString());
 }
 
 void QQmlAttachment::update(const QAttachment &attachment)

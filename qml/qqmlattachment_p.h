@@ -79,6 +79,7 @@ Q_SIGNALS:
     void errorChanged();
 
 private:
+    void apply(const QAttachmentStatus &status);
     void update(const QAttachment &attachment);
     void setProgress(qint64 done, qint64 total);
     void setError(const QString &error);

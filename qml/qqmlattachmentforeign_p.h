@@ -9,6 +9,7 @@
 #include <qattachmentqueue.h>
 #include <qattachmentremotestorage.h>
 #include <qattachmentstate.h>
+#include <qattachmentstatus.h>
 #include <qattachmenttransfer.h>
 #include <qwatchedattachmentitem.h>
 
@@ -51,6 +52,13 @@ struct QQmlAttachmentForeign
     Q_GADGET
     QML_FOREIGN(QAttachment)
     QML_VALUE_TYPE(attachment)
+};
+
+struct QQmlAttachmentStatusForeign
+{
+    Q_GADGET
+    QML_FOREIGN(QAttachmentStatus)
+    QML_VALUE_TYPE(attachmentStatus)
 };
 
 struct QQmlWatchedAttachmentItemForeign

@@ -73,19 +73,16 @@ QAttachmentModel *QQmlAttachmentQueue::model() const
     return m_model;
 }
 
-void QQmlAttachmentQueue::setRunning(bool running)
+void QQmlAttachmentQueue::setSyncing(bool syncing)
 {
-    if (m_running == running)
-        return;
-    m_running = running;
+    m_syncing = syncing;
     if (m_complete)
-        applyRunning();
-    emit runningChanged();
+        applySyncing();
 }
 
-void QQmlAttachmentQueue::applyRunning()
+void QQmlAttachmentQueue::applySyncing()
 {
-    if (!m_running) {
+    if (!m_syncing) {
         stopSyncing();
         return;
     }
@@ -120,8 +117,8 @@ void QQmlAttachmentQueue::componentComplete()
     m_complete = true;
     emit completed();
     m_model->componentComplete();
-    if (m_running)
-        applyRunning();
+    if (m_syncing)
+        applySyncing();
 }
 
 void QQmlAttachmentQueue::setErrorString(const QString &error)
@@ -236,7 +233,7 @@ QUrl QQmlAttachmentQueue::localUrl(const QString &id) const
     return QAttachmentQueue::localUrl(id);
 }
 
-void QQmlAttachmentQueue::watchAttachments(const QVariantList &items)
+void QQmlAttachmentQueue::setWatchedAttachments(const QVariantList &items)
 {
     QList<QWatchedAttachmentItem> watched;
     watched.reserve(items.size());

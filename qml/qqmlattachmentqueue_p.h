@@ -35,16 +35,15 @@ private:
     QAttachmentTransaction *m_transaction;
 };
 
-// AttachmentQueue in QML: QAttachmentQueue with a declarative `running`, a
-// model of its rows and JavaScript-friendly saveFile()/deleteFile().
+// AttachmentQueue in QML: QAttachmentQueue with a writable `syncing` (set it
+// to start or stop syncing, also in the declaration), a model of its rows and
+// JavaScript-friendly saveFile()/deleteFile()/setWatchedAttachments().
 class QQmlAttachmentQueue : public QAttachmentQueue, public QQmlParserStatus
 {
     Q_OBJECT
     Q_INTERFACES(QQmlParserStatus)
     QML_NAMED_ELEMENT(AttachmentQueue)
-    Q_PROPERTY(bool running READ isRunning WRITE setRunning NOTIFY runningChanged)
-    Q_PROPERTY(QString fileExtension READ defaultFileExtension WRITE setDefaultFileExtension NOTIFY
-                   defaultFileExtensionChanged)
+    Q_PROPERTY(bool syncing READ isSyncing WRITE setSyncing NOTIFY syncingChanged)
     Q_PROPERTY(QAttachmentModel *model READ model CONSTANT)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
 
@@ -52,8 +51,10 @@ public:
     explicit QQmlAttachmentQueue(QObject *parent = nullptr);
     ~QQmlAttachmentQueue() override;
 
-    bool isRunning() const { return m_running; }
-    void setRunning(bool running);
+    // Starts (startSync()) or stops syncing; in a declaration, once it is
+    // complete. A start that fails leaves `syncing` false and says why in
+    // errorString.
+    void setSyncing(bool syncing);
     QAttachmentModel *model() const;
     // Why the last saveFile()/deleteFile() or start failed; empty after a success.
     QString errorString() const { return m_errorString; }
@@ -63,6 +64,7 @@ public:
     using QAttachmentQueue::deleteFile;
     using QAttachmentQueue::localUrl;
     using QAttachmentQueue::saveFile;
+    using QAttachmentQueue::setWatchedAttachments;
 
     // `data` is an ArrayBuffer, a string (saved as UTF-8) or a file: URL to
     // copy. `updateHook(tx, attachment)` runs in the transaction of the new
@@ -78,13 +80,12 @@ public:
     Q_INVOKABLE QUrl localUrl(const QString &id) const;
     // Items are ids (strings) or objects with id, fileExtension, filename and
     // metaData: the push alternative to watchQuery.
-    Q_INVOKABLE void watchAttachments(const QVariantList &items);
+    Q_INVOKABLE void setWatchedAttachments(const QVariantList &items);
 
     void classBegin() override;
     void componentComplete() override;
 
 Q_SIGNALS:
-    void runningChanged();
     void errorStringChanged();
     // The declaration is complete and the queue may be used.
     void completed();
@@ -92,9 +93,9 @@ Q_SIGNALS:
 private:
     UpdateHook wrapHook(const QJSValue &hook, QJSValue *thrown);
     void setErrorString(const QString &error);
-    void applyRunning();
+    void applySyncing();
 
-    bool m_running = false;
+    bool m_syncing = false; // what was asked for last
     bool m_complete = true;
     QString m_errorString;
     QQmlAttachmentModel *m_model = nullptr;

@@ -86,11 +86,11 @@ Frame {
         }
         watchQuery: "SELECT photo_id AS id, 'png' AS file_extension FROM checklists WHERE photo_id IS NOT NULL"
         watchTables: ["checklists"]
-        fileExtension: "png"
+        defaultFileExtension: "png"
         syncInterval: 5000
         retryDelay: 250
         maxRetryDelay: 2000
-        running: pane.serverUrl !== ""
+        syncing: pane.serverUrl !== ""
 
         // Ids whose last transfer failed: a retry that fails the same way again is not news.
         property var failing: ({})

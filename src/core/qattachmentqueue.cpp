@@ -53,61 +53,53 @@ QAttachmentQueue::QAttachmentQueue(QObject *parent)
 QAttachmentQueue::~QAttachmentQueue()
 {
     Q_D(QAttachmentQueue);
-    d->abortAll();
+    d->scheduler->abortAll();
     d->unsubscribeWatchTables();
 }
 
 QString QAttachmentQueue::connectionName() const
 {
-    return d_func()->connectionName;
+    return d_func()->store.connectionName();
 }
 
 void QAttachmentQueue::setConnectionName(const QString &name)
 {
     Q_D(QAttachmentQueue);
-    if (name == d->connectionName)
+    if (name == d->store.connectionName())
         return;
-    const bool wasSyncing = d->syncing;
-    stopSyncing();
-    d->connectionName = name;
-    d->invalidateReady();
-    emit connectionNameChanged();
-    if (wasSyncing)
-        startSync();
+    d->reconfigure([d, name] { d->store.setConnectionName(name); },
+                   [this] { emit connectionNameChanged(); });
 }
 
 QString QAttachmentQueue::tableName() const
 {
-    return d_func()->table.name();
+    return d_func()->store.tableName();
 }
 
 void QAttachmentQueue::setTableName(const QString &name)
 {
     Q_D(QAttachmentQueue);
-    if (name == d->table.name())
+    if (name == d->store.tableName())
         return;
-    QAttachmentQueueTable table = d->table;
+    QAttachmentQueueTable table = d->store.table();
     table.setName(name);
     setTable(table);
 }
 
 QAttachmentQueueTable QAttachmentQueue::table() const
 {
-    return d_func()->table;
+    return d_func()->store.table();
 }
 
 void QAttachmentQueue::setTable(const QAttachmentQueueTable &table)
 {
     Q_D(QAttachmentQueue);
-    const bool nameChanged = table.name() != d->table.name();
-    const bool wasSyncing = d->syncing;
-    stopSyncing();
-    d->table = table;
-    d->invalidateReady();
-    if (nameChanged)
-        emit tableNameChanged();
-    if (wasSyncing)
-        startSync();
+    const bool nameChanged = table.name() != d->store.tableName();
+    d->reconfigure([d, table] { d->store.setTable(table); },
+                   [this, nameChanged] {
+                       if (nameChanged)
+                           emit tableNameChanged();
+                   });
 }
 
 QString QAttachmentQueue::localDirectory() const
@@ -120,15 +112,14 @@ void QAttachmentQueue::setLocalDirectory(const QString &path)
     Q_D(QAttachmentQueue);
     if (path == d->localDirectory)
         return;
-    const bool wasSyncing = d->syncing;
-    stopSyncing();
-    d->localDirectory = path;
-    d->externalStorage = nullptr;
-    d->ownedStorage.reset(path.isEmpty() ? nullptr : new QFileSystemAttachmentStorage(path));
-    d->invalidateReady();
-    emit localDirectoryChanged();
-    if (wasSyncing)
-        startSync();
+    d->reconfigure(
+        [d, path] {
+            d->localDirectory = path;
+            d->externalStorage = nullptr;
+            d->ownedStorage.reset(path.isEmpty() ? nullptr
+                                                 : new QFileSystemAttachmentStorage(path));
+        },
+        [this] { emit localDirectoryChanged(); });
 }
 
 QAttachmentLocalStorage *QAttachmentQueue::localStorage() const
@@ -141,17 +132,17 @@ void QAttachmentQueue::setLocalStorage(QAttachmentLocalStorage *storage)
     Q_D(QAttachmentQueue);
     if (storage == d->storage())
         return;
-    const bool wasSyncing = d->syncing;
-    stopSyncing();
-    d->externalStorage = storage;
-    d->ownedStorage.reset();
     const bool dirChanged = !d->localDirectory.isEmpty();
-    d->localDirectory.clear();
-    d->invalidateReady();
-    if (dirChanged)
-        emit localDirectoryChanged();
-    if (wasSyncing)
-        startSync();
+    d->reconfigure(
+        [d, storage] {
+            d->externalStorage = storage;
+            d->ownedStorage.reset();
+            d->localDirectory.clear();
+        },
+        [this, dirChanged] {
+            if (dirChanged)
+                emit localDirectoryChanged();
+        });
 }
 
 QAttachmentRemoteStorage *QAttachmentQueue::remoteStorage() const
@@ -172,8 +163,8 @@ void QAttachmentQueue::setRemoteStorage(QAttachmentRemoteStorage *storage)
     if (storage) {
         // New credentials or settings may fix what retries could not.
         connect(storage, &QAttachmentRemoteStorage::configurationChanged, this, [d] {
-            d->clearRetries();
-            d->schedulePump();
+            d->scheduler->retryNow();
+            d->scheduler->schedule();
         });
         connect(storage, &QObject::destroyed, this, [this, d] {
             stopSyncing();
@@ -181,7 +172,7 @@ void QAttachmentQueue::setRemoteStorage(QAttachmentRemoteStorage *storage)
             emit remoteStorageChanged();
         });
     }
-    d->clearRetries();
+    d->scheduler->retryNow();
     emit remoteStorageChanged();
     if (wasSyncing && storage)
         startSync();
@@ -207,9 +198,7 @@ void QAttachmentQueue::setSyncInterval(int msecs)
     Q_D(QAttachmentQueue);
     if (!assign(d->syncInterval, qMax(0, msecs)))
         return;
-    d->periodicTimer.stop();
-    if (d->syncing && d->syncInterval > 0)
-        d->periodicTimer.start(d->syncInterval);
+    d->scheduler->setPeriodic(d->syncing ? d->syncInterval : 0);
     emit syncIntervalChanged();
 }
 
@@ -225,7 +214,7 @@ void QAttachmentQueue::setArchivedCacheLimit(int limit)
         return;
     emit archivedCacheLimitChanged();
     if (d->syncing)
-        expireCache();
+        d->expireCache();
 }
 
 bool QAttachmentQueue::downloadAttachments() const
@@ -254,7 +243,7 @@ void QAttachmentQueue::setMaxConcurrentTransfers(int count)
     if (!assign(d->maxConcurrentTransfers, qMax(1, count)))
         return;
     emit maxConcurrentTransfersChanged();
-    d->schedulePump();
+    d->scheduler->schedule();
 }
 
 int QAttachmentQueue::maxAttempts() const
@@ -306,8 +295,8 @@ void QAttachmentQueue::setOnline(bool online)
     qCDebug(lcQueue) << "online:" << online;
     if (online) {
         // Failures while offline say nothing about the server: try again now.
-        d->clearRetries();
-        d->schedulePump();
+        d->scheduler->retryNow();
+        d->scheduler->schedule();
     }
     d->updateIdle();
     emit onlineChanged();
@@ -327,7 +316,7 @@ void QAttachmentQueue::setWatchQuery(const QString &sql)
     if (d->watchQuery.isEmpty())
         return;
     if (d->syncing)
-        refreshWatchQuery();
+        d->refreshWatchQuery();
 }
 
 QStringList QAttachmentQueue::watchTables() const
@@ -386,7 +375,7 @@ int QAttachmentQueue::pendingDeletes() const
 
 int QAttachmentQueue::activeTransfers() const
 {
-    return int(d_func()->jobs.size());
+    return d_func()->scheduler->activeCount();
 }
 
 QAttachment QAttachmentQueue::saveFile(const QByteArray &data, const QString &mediaType,
@@ -411,64 +400,18 @@ QAttachment QAttachmentQueue::saveFile(QIODevice *data, const QString &mediaType
         return failSave(errorString, problem);
 
     const QString id = generateAttachmentId();
-    problem = QAttachmentNames::problemWith(id, QStringLiteral("attachment id"));
-    if (!problem.isEmpty())
-        return failSave(errorString, problem);
-    QString extension = fileExtension;
-    if (extension.isEmpty())
-        extension = d->defaultFileExtension;
-    if (extension.isEmpty())
-        extension = QStringLiteral("dat");
-    problem = QAttachmentNames::problemWithExtension(extension);
+    const QString extension = d->newExtension(fileExtension);
+    problem = d->problemWithNewId(id, extension);
     if (!problem.isEmpty())
         return failSave(errorString, problem);
     const QString filename = resolveNewAttachmentFilename(id, extension);
-    problem = QAttachmentNames::problemWith(filename, QStringLiteral("filename"));
-    if (!problem.isEmpty())
-        return failSave(errorString, problem);
-    // It goes into a Content-Type header: nothing may add a header line.
-    if (!mediaType.isEmpty()) {
-        problem = QAttachmentNames::problemWithMediaType(mediaType);
-        if (!problem.isEmpty())
-            return failSave(errorString, problem);
-    }
-    // Unique per attachment, whatever the (remote) filename is.
-    const QString localName = QAttachmentNames::localNameFor(id, filename);
+    const QString localName = d->newLocalName(id, filename, mediaType, &problem);
     if (localName.isEmpty())
-        return failSave(errorString,
-                        QStringLiteral("no safe local file name can be made for %1").arg(id));
+        return failSave(errorString, problem);
 
-    // The file first: a row must never point at a file that is not there.
-    QAttachmentLocalStorage *storage = d->storage();
-    const qint64 size = storage->save(localName, data, &problem);
-    if (size < 0)
-        return failSave(errorString, QStringLiteral("cannot store %1: %2").arg(filename, problem));
-
-    QAttachment attachment(id, filename, QAttachmentState::QueuedUpload);
-    attachment.setLocalUri(localName);
-    attachment.setMediaType(mediaType);
-    attachment.setSize(size);
-    attachment.setMetaData(metaData);
-    attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
-
-    bool ok = d->writeWithHook(
-        QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .arg(d->t()),
-        {id, filename, localName, attachment.timestamp(), size,
-         mediaType.isNull() ? QVariant() : QVariant(mediaType),
-         QAttachmentState::toInt(attachment.state()), 0,
-         metaData.isNull() ? QVariant() : QVariant(metaData)},
-        updateHook, attachment, &problem);
-    if (!ok) {
-        storage->remove(localName);
-        return failSave(errorString, QStringLiteral("nothing saved: %1").arg(problem));
-    }
-    qCDebug(lcQueue) << "saved" << attachment;
-    d->pending.append(attachment);
-    d->emitChanged(attachment);
-    d->scheduleCounts();
-    d->schedulePump();
-    return attachment;
+    const QAttachment saved
+        = d->addSaved(data, id, filename, localName, mediaType, metaData, updateHook, &problem);
+    return saved.isValid() ? saved : failSave(errorString, problem);
 }
 
 QAttachment QAttachmentQueue::saveFileFromPath(const QString &sourcePath, const QString &mediaType,
@@ -495,7 +438,7 @@ bool QAttachmentQueue::deleteFile(const QString &id, const UpdateHook &updateHoo
         return failWith(errorString, problem);
     if (!d->ensureReady(&problem))
         return failWith(errorString, problem);
-    std::optional<QAttachment> row = d->readRow(id, &problem);
+    std::optional<QAttachment> row = d->store.row(id, &problem);
     if (!row)
         return failWith(errorString, problem);
     if (!row->isValid())
@@ -507,20 +450,20 @@ bool QAttachmentQueue::deleteFile(const QString &id, const UpdateHook &updateHoo
     attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
 
     const bool ok = d->writeWithHook(
-        QStringLiteral("UPDATE %1 SET state = ?, has_synced = 0, timestamp = ? WHERE id = ?")
-            .arg(d->t()),
-        {QAttachmentState::toInt(QAttachmentState::QueuedDelete), attachment.timestamp(), id},
+        [&](QString *error) {
+            return d->store.markQueuedDelete(id, attachment.timestamp(), error);
+        },
         updateHook, attachment, &problem);
     if (!ok)
         return failWith(errorString, QStringLiteral("nothing deleted: %1").arg(problem));
 
     // The delete wins over an upload or download of the same attachment.
-    d->abortJobIfStale(id, QAttachmentState::QueuedDelete);
-    d->retries.remove(id);
-    d->pendingDirty = true;
+    d->scheduler->abortIfStale(id, QAttachmentState::QueuedDelete);
+    d->scheduler->forget(id);
+    d->scheduler->invalidatePending();
     d->emitChanged(attachment);
     d->scheduleCounts();
-    d->schedulePump();
+    d->scheduler->schedule();
     return true;
 }
 
@@ -529,7 +472,10 @@ QAttachment QAttachmentQueue::attachment(const QString &id) const
     Q_D(const QAttachmentQueue);
     if (!const_cast<QAttachmentQueuePrivate *>(d)->ensureReady(nullptr))
         return {};
-    return d->readRow(id, nullptr).value_or(QAttachment());
+    const QAttachment row = d->store.row(id, nullptr).value_or(QAttachment());
+    if (row.isValid())
+        const_cast<QAttachmentQueuePrivate *>(d)->statuses.remember(row);
+    return row;
 }
 
 QList<QAttachment> QAttachmentQueue::attachments() const
@@ -538,18 +484,15 @@ QList<QAttachment> QAttachmentQueue::attachments() const
     QList<QAttachment> result;
     if (!const_cast<QAttachmentQueuePrivate *>(d)->ensureReady(nullptr))
         return result;
-    QSqlQuery query(d->database());
-    query.setForwardOnly(true);
     QString problem;
-    if (!d->exec(query,
-                 QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 ORDER BY rowid").arg(d->t()),
-                 {}, &problem)) {
-        const_cast<QAttachmentQueuePrivate *>(d)->reportError(QAttachmentError::DatabaseError,
-                                                              problem);
+    auto *self = const_cast<QAttachmentQueuePrivate *>(d);
+    if (!d->store.allRows(&result, &problem)) {
+        self->reportError(QAttachmentError::DatabaseError, problem);
         return result;
     }
-    while (query.next())
-        result.append(QAttachmentQueuePrivate::rowFromQuery(query));
+    // What status() tells about these rows, until the queue changes them.
+    for (const QAttachment &row : std::as_const(result))
+        self->statuses.remember(row);
     return result;
 }
 
@@ -569,15 +512,27 @@ QUrl QAttachmentQueue::localUrl(const QString &id) const
 
 QAttachmentError QAttachmentQueue::lastError(const QString &id) const
 {
-    return d_func()->retries.value(id).error;
+    return d_func()->scheduler->lastError(id);
 }
 
 std::pair<qint64, qint64> QAttachmentQueue::transferProgressOf(const QString &id) const
 {
-    QAttachmentJob *job = d_func()->jobs.value(id);
-    if (!job || !job->transfer)
-        return {-1, -1};
-    return {job->transfer->bytesDone(), job->transfer->bytesTotal()};
+    return d_func()->scheduler->progressOf(id);
+}
+
+QAttachmentStatus QAttachmentQueue::status(const QString &id) const
+{
+    Q_D(const QAttachmentQueue);
+    QAttachmentStatus result(d->statuses.knownRow(id).value_or(QAttachment()));
+    if (!result.attachment().isValid())
+        result.setAttachment(attachment(id));
+    const auto [done, total] = d->scheduler->liveProgressOf(id);
+    result.setBytes(done, total);
+    result.setLastError(d->scheduler->lastError(id));
+    const qint64 next = d->scheduler->nextRetryMs(id);
+    if (next >= 0)
+        result.setNextRetry(QDateTime::fromMSecsSinceEpoch(next));
+    return result;
 }
 
 QString QAttachmentQueue::resolveNewAttachmentFilename(const QString &id,
@@ -602,103 +557,37 @@ bool QAttachmentQueue::isValidName(const QString &name, QString *errorString)
 
 bool QAttachmentQueue::startSync()
 {
-    Q_D(QAttachmentQueue);
-    if (d->syncing)
-        return true;
-    if (!d->remote) {
-        d->reportError(QAttachmentError::InvalidInput,
-                       QStringLiteral("startSync: no remote storage is set"));
-        return false;
-    }
-    QString problem;
-    if (!d->ensureReady(&problem))
-        return false;
-
-    // A hint only: in containers the backends often report nothing useful.
-    static bool networkInformationTried = false;
-    if (!networkInformationTried) {
-        networkInformationTried = true;
-        QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability);
-    }
-    QNetworkInformation *info = QNetworkInformation::instance();
-    if (info && !d->networkConnection) {
-        d->networkConnection = connect(
-            info, &QNetworkInformation::reachabilityChanged, this,
-            [d](QNetworkInformation::Reachability reachability) {
-                if (reachability == QNetworkInformation::Reachability::Online && d->syncing) {
-                    d->clearRetries();
-                    d->schedulePump();
-                }
-            });
-    }
-
-    d->verifyLocalFiles();
-    d->restoreAllWatched = true;
-    d->setSyncing(true);
-    d->subscribeWatchTables();
-    d->pendingDirty = true;
-    if (!d->watchQuery.isEmpty())
-        d->runWatchQuery(nullptr);
-    d->reconcile();
-    expireCache();
-    if (d->syncInterval > 0)
-        d->periodicTimer.start(d->syncInterval);
-    d->pump();
-    d->updateCounts();
-    return true;
+    return d_func()->startSync();
 }
 
 void QAttachmentQueue::stopSyncing()
 {
-    Q_D(QAttachmentQueue);
-    d->periodicTimer.stop();
-    d->retryTimer.stop();
-    d->pumpTimer.stop();
-    d->watchTimer.stop();
-    d->unsubscribeWatchTables();
-    d->abortAll();
-    d->flushCompletions();
-    d->setSyncing(false);
-    d->updateIdle();
+    d_func()->stopSyncing();
 }
 
 void QAttachmentQueue::close()
 {
     Q_D(QAttachmentQueue);
     stopSyncing();
-    d->retries.clear();
-    d->pending.clear();
-    d->pendingDirty = true;
+    d->scheduler->forgetAll();
     d->invalidateReady();
 }
 
 void QAttachmentQueue::triggerSync()
 {
-    Q_D(QAttachmentQueue);
-    if (!d->syncing)
-        return;
-    if (!d->watchQuery.isEmpty())
-        d->runWatchQuery(nullptr);
-    d->reconcile();
-    expireCache();
-    d->pendingDirty = true;
-    d->schedulePump();
+    d_func()->triggerSync();
 }
 
 void QAttachmentQueue::retryFailed()
 {
     Q_D(QAttachmentQueue);
-    d->clearRetries();
-    triggerSync();
+    d->scheduler->retryNow();
+    d->triggerSync();
 }
 
 void QAttachmentQueue::refreshWatchQuery()
 {
-    Q_D(QAttachmentQueue);
-    if (!d->syncing || d->watchQuery.isEmpty())
-        return;
-    if (d->runWatchQuery(nullptr))
-        d->reconcile();
+    d_func()->refreshWatchQuery();
 }
 
 void QAttachmentQueue::setWatchedAttachments(const QList<QWatchedAttachmentItem> &items)
@@ -711,93 +600,10 @@ void QAttachmentQueue::setWatchedAttachments(const QList<QWatchedAttachmentItem>
 
 int QAttachmentQueue::expireCache()
 {
-    Q_D(QAttachmentQueue);
-    QString problem;
-    if (!d->ensureReady(&problem))
-        return -1;
-    const QSqlDatabase db = d->database();
-    // Everything past the newest `archivedCacheLimit` archived rows, in one
-    // query: the loop below ends because it walks a finished result.
-    QSqlQuery query(db);
-    query.setForwardOnly(true);
-    if (!d->exec(query,
-                 QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state = ? "
-                                "ORDER BY timestamp DESC, rowid DESC LIMIT -1 OFFSET ?")
-                     .arg(d->t()),
-                 {QAttachmentState::toInt(QAttachmentState::Archived), d->archivedCacheLimit},
-                 &problem)) {
-        d->reportError(QAttachmentError::DatabaseError, problem);
-        return -1;
-    }
-    QList<QAttachment> expired;
-    while (query.next()) {
-        QAttachment row = QAttachmentQueuePrivate::rowFromQuery(query);
-        if (d->acceptRow(row))
-            expired.append(row);
-    }
-    query.finish();
-    if (expired.isEmpty())
-        return 0;
-
-    bool own = false;
-    if (!d->beginWrite(&own, &problem)) {
-        d->reportError(QAttachmentError::DatabaseError, problem);
-        return -1;
-    }
-    QSqlQuery remove(db);
-    remove.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(d->t()));
-    bool ok = true;
-    for (const QAttachment &row : std::as_const(expired)) {
-        remove.addBindValue(row.id());
-        remove.addBindValue(QAttachmentState::toInt(QAttachmentState::Archived));
-        if (!remove.exec()) {
-            ok = false;
-            problem = remove.lastError().text();
-            break;
-        }
-    }
-    if (!d->endWrite(own, ok, &problem) || !ok) {
-        d->reportError(QAttachmentError::DatabaseError,
-                       QStringLiteral("expiring archived attachments failed: %1").arg(problem));
-        return -1;
-    }
-    // Rows first, files after: a crash in between leaves a stray file, never
-    // a row whose file is gone.
-    QAttachmentLocalStorage *storage = d->storage();
-    for (const QAttachment &row : std::as_const(expired)) {
-        storage->remove(d->localName(row));
-        storage->removePartial(QAttachmentQueuePrivate::downloadName(row));
-        d->retries.remove(row.id());
-        emit attachmentRemoved(row.id());
-    }
-    qCDebug(lcQueue) << "expired" << expired.size() << "archived attachments";
-    return int(expired.size());
+    return d_func()->expireCache();
 }
 
 bool QAttachmentQueue::clearQueue()
 {
-    Q_D(QAttachmentQueue);
-    QString problem;
-    if (!d->ensureReady(&problem))
-        return false;
-    d->abortAll();
-    const QList<QAttachment> rows = attachments();
-    QSqlQuery query(d->database());
-    if (!d->exec(query, QStringLiteral("DELETE FROM %1").arg(d->t()), {}, &problem)) {
-        d->reportError(QAttachmentError::DatabaseError, problem);
-        return false;
-    }
-    if (!d->storage()->clear(&problem))
-        d->reportError(QAttachmentError::LocalStorageError, problem);
-    d->retries.clear();
-    // The table is empty: nothing is pending, and idle can say so at once.
-    d->pending.clear();
-    d->pendingDirty = false;
-    d->pumpTimer.stop();
-    d->retryTimer.stop();
-    for (const QAttachment &row : rows)
-        emit attachmentRemoved(row.id());
-    d->updateCounts();
-    d->updateIdle();
-    return problem.isEmpty();
+    return d_func()->clearQueue();
 }

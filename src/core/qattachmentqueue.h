@@ -4,6 +4,7 @@
 #include "qattachment.h"
 #include "qattachmenterror.h"
 #include "qattachmentqueuetable.h"
+#include "qattachmentstatus.h"
 #include "qattachmenttransaction.h"
 #include "qattachmenttransfer.h"
 #include "qwatchedattachmentitem.h"
@@ -181,6 +182,10 @@ public:
     // Bytes done and total (-1 unknown) of the attachment's running transfer;
     // {-1, -1} when none runs.
     std::pair<qint64, qint64> transferProgressOf(const QString &id) const;
+    // Where the attachment stands: its row, the bytes of its running transfer,
+    // its last failure and when it is tried again. statusChanged(id) says when
+    // any of it changed.
+    Q_INVOKABLE QAttachmentStatus status(const QString &id) const;
 
     // The filename a new attachment gets; default `id.extension` (`dat` when no
     // extension is given). Override to lay files out differently.
@@ -254,6 +259,9 @@ Q_SIGNALS:
     // A transfer failed; whether it will be retried is in `willRetry`.
     void transferFailed(const QString &id, QAttachmentTransfer::Kind kind,
                         const QAttachmentError &error, bool willRetry);
+    // Something in status(id) changed: the row, the transfer's bytes, the
+    // last error or the next retry.
+    void statusChanged(const QString &id);
     // A failure outside any one transfer (database, watch query, storage).
     void errorOccurred(const QAttachmentError &error);
 

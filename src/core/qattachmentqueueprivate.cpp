@@ -1,59 +1,43 @@
 #include "qattachmentqueue_p.h"
 
+#include "qattachmentfileverifier_p.h"
 #include "qattachmentlocalstorage.h"
 #include "qattachmentlogging_p.h"
 #include "qattachmentnames_p.h"
-#include "qfilesystemattachmentstorage.h"
+#include "qattachmentreconciler_p.h"
 
 #include <QtCore/qdatetime.h>
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
+#include <QtSql/qsqlrecord.h>
 
-QAttachmentJob::~QAttachmentJob()
-{
-    // The transfer may still read from or write to the device: it goes first.
-    delete transfer;
-    device.reset();
-}
+using State = QAttachmentState::State;
 
 QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
     : q_ptr(q)
     , runStartedMs(QDateTime::currentMSecsSinceEpoch())
+    , statuses(q)
 {
-    clock.start();
-    for (QTimer *timer : {&pumpTimer, &flushTimer, &countsTimer, &watchTimer}) {
+    scheduler = std::make_unique<QAttachmentScheduler>(*this);
+    watcher = std::make_unique<QAttachmentWatcher>(
+        q, [this](const QString &table) { onDatabaseNotification(table); });
+    for (QTimer *timer : {&countsTimer, &watchTimer}) {
         timer->setSingleShot(true);
         timer->setInterval(0);
     }
-    retryTimer.setSingleShot(true);
-    QObject::connect(&pumpTimer, &QTimer::timeout, q, [this] { pump(); });
-    QObject::connect(&retryTimer, &QTimer::timeout, q, [this] { pump(); });
-    QObject::connect(&flushTimer, &QTimer::timeout, q, [this] { flushCompletions(); });
     QObject::connect(&countsTimer, &QTimer::timeout, q, [this] { updateCounts(); });
-    QObject::connect(&watchTimer, &QTimer::timeout, q, [q] { q->refreshWatchQuery(); });
-    QObject::connect(&periodicTimer, &QTimer::timeout, q, [this, q] {
-        // Writes from other connections are not notified: the tick catches them.
-        q->triggerSync();
-        schedulePump();
-    });
+    QObject::connect(&watchTimer, &QTimer::timeout, q, [this] { refreshWatchQuery(); });
 }
 
 QAttachmentQueuePrivate::~QAttachmentQueuePrivate() = default;
-
-QSqlDatabase QAttachmentQueuePrivate::database() const
-{
-    return connectionName.isEmpty()
-        ? QSqlDatabase::database(QLatin1String(QSqlDatabase::defaultConnection), false)
-        : QSqlDatabase::database(connectionName, false);
-}
 
 QAttachmentLocalStorage *QAttachmentQueuePrivate::storage() const
 {
     return externalStorage ? externalStorage : ownedStorage.get();
 }
 
-QString QAttachmentQueuePrivate::localName(const QAttachment &attachment) const
+QString QAttachmentQueuePrivate::localName(const QAttachment &attachment)
 {
     return attachment.localUri().isEmpty() ? downloadName(attachment) : attachment.localUri();
 }
@@ -65,7 +49,7 @@ QString QAttachmentQueuePrivate::downloadName(const QAttachment &attachment)
 
 bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
 {
-    const QSqlDatabase db = database();
+    const QSqlDatabase db = store.database();
     // The app may close or remove its connection at any time: one cheap
     // check here gives one clear error instead of one per failing statement.
     if (ready && db.isOpen())
@@ -75,16 +59,17 @@ bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
     if (!storage()) {
         problem = QStringLiteral("no local storage: set localDirectory or localStorage");
     } else if (!db.isValid()) {
-        problem = QStringLiteral("no database connection named \"%1\"").arg(connectionName);
+        problem = QStringLiteral("no database connection named \"%1\"").arg(store.connectionName());
     } else if (!db.isOpen()) {
-        problem = QStringLiteral("the database connection \"%1\" is not open").arg(connectionName);
+        problem = QStringLiteral("the database connection \"%1\" is not open")
+                      .arg(store.connectionName());
     } else if (!storage()->initialize(&problem)) {
         problem = QStringLiteral("local storage unusable: %1").arg(problem);
-    } else if (!table.create(db, &problem)) {
+    } else if (!store.createTable(&problem)) {
         problem = QStringLiteral("cannot create the queue table: %1").arg(problem);
     }
     if (!problem.isEmpty()) {
-        const bool invalid = !storage() || !table.validate().isEmpty();
+        const bool invalid = !storage() || !store.table().validate().isEmpty();
         reportError(invalid ? QAttachmentError::InvalidInput : QAttachmentError::DatabaseError,
                     problem);
         if (errorString)
@@ -98,107 +83,76 @@ bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
 void QAttachmentQueuePrivate::invalidateReady()
 {
     ready = false;
-    pending.clear();
-    pendingDirty = true;
+    scheduler->clearPending(true);
     previouslyWatched.clear();
     restoreAllWatched = true;
+    statuses.clear();
 }
 
-QAttachment QAttachmentQueuePrivate::rowFromQuery(const QSqlQuery &query)
+void QAttachmentQueuePrivate::reconfigure(const std::function<void()> &change,
+                                          const std::function<void()> &notify)
 {
-    QAttachment row(query.value(0).toString(), query.value(1).toString());
-    row.setLocalUri(query.value(2).toString());
-    row.setTimestamp(query.value(3).toLongLong());
-    row.setSize(query.value(4).isNull() ? -1 : query.value(4).toLongLong());
-    row.setMediaType(query.value(5).toString());
-    // Rows are only written by the queue, but the file is the app's: a value
-    // outside the enum is reported (acceptRow), never mistaken for a state.
-    bool isInt = false;
-    const int stored = query.value(6).toInt(&isInt);
-    const auto state = isInt ? QAttachmentState::fromInt(stored) : std::nullopt;
-    row.setState(state.value_or(QAttachmentState::Invalid));
-    row.setHasSynced(query.value(7).toInt() != 0);
-    row.setMetaData(query.value(8).toString());
-    return row;
+    const bool wasSyncing = syncing;
+    stopSyncing();
+    change();
+    invalidateReady();
+    notify();
+    if (wasSyncing)
+        startSync();
 }
 
-bool QAttachmentQueuePrivate::exec(QSqlQuery &query, const QString &sql, const QVariantList &params,
-                                   QString *errorString) const
+QString QAttachmentQueuePrivate::newExtension(const QString &given) const
 {
-    bool ok = query.prepare(sql);
-    if (ok) {
-        for (const QVariant &value : params)
-            query.addBindValue(value);
-        ok = query.exec();
-    }
-    if (!ok && errorString)
-        *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
-    return ok;
+    if (!given.isEmpty())
+        return given;
+    return defaultFileExtension.isEmpty() ? QStringLiteral("dat") : defaultFileExtension;
 }
 
-std::optional<QAttachment> QAttachmentQueuePrivate::readRow(const QString &id,
-                                                            QString *errorString) const
+QString QAttachmentQueuePrivate::problemWithNewId(const QString &id, const QString &extension) const
 {
-    QSqlQuery query(database());
-    if (!exec(query, QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE id = ?").arg(t()),
-              {id}, errorString))
-        return std::nullopt;
-    if (!query.next())
-        return QAttachment();
-    return rowFromQuery(query);
+    const QString problem = QAttachmentNames::problemWith(id, QStringLiteral("attachment id"));
+    return problem.isEmpty() ? QAttachmentNames::problemWithExtension(extension) : problem;
 }
 
-bool QAttachmentQueuePrivate::beginWrite(bool *ownTransaction, QString *errorString)
+QString QAttachmentQueuePrivate::newLocalName(const QString &id, const QString &filename,
+                                              const QString &mediaType, QString *problem) const
 {
-    QSqlDatabase db = database();
-    // Inside a transaction the app opened on this connection, our writes join
-    // it; otherwise they get one of their own.
-    *ownTransaction = db.transaction();
-    if (*ownTransaction)
-        return true;
-    QSqlQuery probe(db);
-    if (probe.exec(QStringLiteral("SELECT 1")))
-        return true;
-    if (errorString)
-        *errorString = QStringLiteral("cannot begin a transaction: %1").arg(db.lastError().text());
-    return false;
+    *problem = QAttachmentNames::problemWith(filename, QStringLiteral("filename"));
+    // It goes into a Content-Type header: nothing may add a header line.
+    if (problem->isEmpty() && !mediaType.isEmpty())
+        *problem = QAttachmentNames::problemWithMediaType(mediaType);
+    if (!problem->isEmpty())
+        return {};
+    // Unique per attachment, whatever the (remote) filename is.
+    const QString name = QAttachmentNames::localNameFor(id, filename);
+    if (name.isEmpty())
+        *problem = QStringLiteral("no safe local file name can be made for %1").arg(id);
+    return name;
 }
 
-bool QAttachmentQueuePrivate::endWrite(bool ownTransaction, bool commit, QString *errorString)
-{
-    if (!ownTransaction)
-        return commit;
-    QSqlDatabase db = database();
-    if (commit) {
-        if (db.commit())
-            return true;
-        if (errorString)
-            *errorString = QStringLiteral("commit failed: %1").arg(db.lastError().text());
-    }
-    db.rollback();
-    return false;
-}
-
-bool QAttachmentQueuePrivate::writeWithHook(const QString &sql, const QVariantList &params,
+bool QAttachmentQueuePrivate::writeWithHook(const std::function<bool(QString *)> &write,
                                             const QAttachmentQueue::UpdateHook &hook,
                                             const QAttachment &attachment, QString *errorString)
 {
-    bool own = false;
-    if (!beginWrite(&own, errorString))
+    QAttachmentStore::WriteTransaction transaction(store);
+    if (!transaction.isOpen()) {
+        if (errorString)
+            *errorString = transaction.errorString();
         return false;
-    QSqlQuery query(database());
-    bool ok = exec(query, sql, params, errorString);
-    if (ok && hook) {
-        QAttachmentTransaction tx(database());
+    }
+    if (!write(errorString))
+        return false;
+    if (hook) {
+        QAttachmentTransaction tx(store.database());
         const bool accepted = hook(tx, attachment);
         if (tx.hasError() || !accepted) {
-            ok = false;
             if (errorString)
                 *errorString
                     = tx.hasError() ? tx.errorString() : QStringLiteral("the update hook declined");
+            return false;
         }
     }
-    return endWrite(own, ok, errorString) && ok;
+    return transaction.commit(errorString);
 }
 
 QString QAttachmentQueuePrivate::rowProblem(const QAttachment &row) const
@@ -225,10 +179,10 @@ bool QAttachmentQueuePrivate::acceptRow(const QAttachment &row)
         return true;
     // Ids of bad rows may themselves be hostile: quoted, control characters escaped.
     const QString key = QStringLiteral("row:") + row.id();
-    reportRecurring(
-        key, QAttachmentError::InvalidInput,
-        QStringLiteral("row %1 of %2 is left alone: %3")
-            .arg(QString::fromLatin1(row.id().toUtf8().toPercentEncoding(" ")), t(), problem));
+    reportRecurring(key, QAttachmentError::InvalidInput,
+                    QStringLiteral("row %1 of %2 is left alone: %3")
+                        .arg(QString::fromLatin1(row.id().toUtf8().toPercentEncoding(" ")),
+                             store.tableName(), problem));
     return false;
 }
 
@@ -254,111 +208,216 @@ void QAttachmentQueuePrivate::clearRecurring(const QString &key)
     recurringProblems.remove(key);
 }
 
-void QAttachmentQueuePrivate::emitChanged(const QAttachment &attachment)
+// --- saving and clearing ------------------------------------------------------------
+
+QAttachment QAttachmentQueuePrivate::addSaved(QIODevice *data, const QString &id,
+                                              const QString &filename, const QString &localName,
+                                              const QString &mediaType, const QString &metaData,
+                                              const QAttachmentQueue::UpdateHook &hook,
+                                              QString *problem)
 {
-    Q_Q(QAttachmentQueue);
-    emit q->attachmentChanged(attachment);
+    // The file first: a row must never point at a file that is not there.
+    QAttachmentLocalStorage *files = storage();
+    const qint64 size = files->save(localName, data, problem);
+    if (size < 0) {
+        *problem = QStringLiteral("cannot store %1: %2").arg(filename, *problem);
+        return {};
+    }
+    QAttachment attachment(id, filename, State::QueuedUpload);
+    attachment.setLocalUri(localName);
+    attachment.setMediaType(mediaType);
+    attachment.setSize(size);
+    attachment.setMetaData(metaData);
+    attachment.setTimestamp(QDateTime::currentMSecsSinceEpoch());
+    if (!writeWithHook([&](QString *error) { return store.insert(attachment, error); }, hook,
+                       attachment, problem)) {
+        files->remove(localName);
+        *problem = QStringLiteral("nothing saved: %1").arg(*problem);
+        return {};
+    }
+    qCDebug(lcQueue) << "saved" << attachment;
+    scheduler->addPending(attachment);
+    emitChanged(attachment);
+    scheduleCounts();
+    scheduler->schedule();
+    return attachment;
 }
+
+bool QAttachmentQueuePrivate::clearQueue()
+{
+    QString problem;
+    if (!ensureReady(&problem))
+        return false;
+    scheduler->abortAll();
+    QList<QAttachment> rows;
+    if (!store.allRows(&rows, &problem) || !store.deleteAll(&problem)) {
+        reportError(QAttachmentError::DatabaseError, problem);
+        return false;
+    }
+    if (!storage()->clear(&problem))
+        reportError(QAttachmentError::LocalStorageError, problem);
+    scheduler->forgetAll();
+    // The table is empty: nothing is pending, and idle can say so at once.
+    scheduler->clearPending(false);
+    for (const QAttachment &row : std::as_const(rows))
+        emitRemoved(row.id());
+    updateCounts();
+    updateIdle();
+    return problem.isEmpty();
+}
+
+// --- syncing -----------------------------------------------------------------------
+
+bool QAttachmentQueuePrivate::startSync()
+{
+    if (syncing)
+        return true;
+    if (!remote) {
+        reportError(QAttachmentError::InvalidInput,
+                    QStringLiteral("startSync: no remote storage is set"));
+        return false;
+    }
+    QString problem;
+    if (!ensureReady(&problem))
+        return false;
+
+    scheduler->followNetwork();
+    verifyLocalFiles();
+    restoreAllWatched = true;
+    setSyncing(true);
+    subscribeWatchTables();
+    scheduler->invalidatePending();
+    if (!watchQuery.isEmpty())
+        runWatchQuery(nullptr);
+    reconcile();
+    expireCache();
+    scheduler->setPeriodic(syncInterval);
+    scheduler->startDue();
+    updateCounts();
+    return true;
+}
+
+void QAttachmentQueuePrivate::stopSyncing()
+{
+    scheduler->stopTimers();
+    watchTimer.stop();
+    unsubscribeWatchTables();
+    scheduler->abortAll();
+    scheduler->flush();
+    setSyncing(false);
+    updateIdle();
+}
+
+void QAttachmentQueuePrivate::triggerSync()
+{
+    if (!syncing)
+        return;
+    if (!watchQuery.isEmpty())
+        runWatchQuery(nullptr);
+    reconcile();
+    expireCache();
+    scheduler->invalidatePending();
+    scheduler->schedule();
+}
+
+void QAttachmentQueuePrivate::refreshWatchQuery()
+{
+    if (!syncing || watchQuery.isEmpty())
+        return;
+    if (runWatchQuery(nullptr))
+        reconcile();
+}
+
+int QAttachmentQueuePrivate::expireCache()
+{
+    QString problem;
+    if (!ensureReady(&problem))
+        return -1;
+    QList<QAttachment> rows;
+    if (!store.expiredRows(archivedCacheLimit, &rows, &problem)) {
+        reportError(QAttachmentError::DatabaseError, problem);
+        return -1;
+    }
+    QList<QAttachment> expired;
+    for (const QAttachment &row : std::as_const(rows)) {
+        if (acceptRow(row))
+            expired.append(row);
+    }
+    if (expired.isEmpty())
+        return 0;
+
+    bool ok = false;
+    {
+        QAttachmentStore::WriteTransaction transaction(store);
+        problem = transaction.errorString();
+        ok = transaction.isOpen() && store.deleteArchived(expired, &problem)
+            && transaction.commit(&problem);
+    }
+    if (!ok) {
+        reportError(QAttachmentError::DatabaseError,
+                    QStringLiteral("expiring archived attachments failed: %1").arg(problem));
+        return -1;
+    }
+    // Rows first, files after: a crash in between leaves a stray file, never
+    // a row whose file is gone.
+    QAttachmentLocalStorage *files = storage();
+    for (const QAttachment &row : std::as_const(expired)) {
+        files->remove(localName(row));
+        files->removePartial(downloadName(row));
+        scheduler->forget(row.id());
+        emitRemoved(row.id());
+    }
+    qCDebug(lcQueue) << "expired" << expired.size() << "archived attachments";
+    return int(expired.size());
+}
+
+// --- the start-up check of local files ----------------------------------------------
 
 void QAttachmentQueuePrivate::verifyLocalFiles()
 {
     // One read of the table and one listing of the storage: start-up stays
     // linear in the number of rows, with no file system call per row.
-    QSqlDatabase db = database();
-    QSqlQuery query(db);
-    query.setForwardOnly(true);
+    QList<QAttachment> rows;
     QString problem;
-    if (!exec(query, QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1").arg(t()), {}, &problem)) {
+    if (!store.allRows(&rows, &problem)) {
         reportError(QAttachmentError::DatabaseError, problem);
         return;
     }
-    QAttachmentLocalStorage *files = storage();
-    const QStringList names = files->fileNames();
-    const QSet<QString> present(names.cbegin(), names.cend());
-    const bool listed = !names.isEmpty();
-
-    QSet<QString> owned; // files and partial files some row may still need
-    QList<QAttachment> missing;
-    while (query.next()) {
-        QAttachment row = rowFromQuery(query);
-        if (!rowProblem(row).isEmpty()) {
-            // Left alone, and so are the files it names.
-            owned.insert(row.localUri());
-            owned.insert(row.filename());
-            continue;
-        }
-        const QString download = QAttachmentNames::localNameForSafeId(row.id(), row.filename());
-        owned.insert(row.localUri().isEmpty() ? download : row.localUri());
-        if (row.state() == QAttachmentState::QueuedDownload)
-            owned.insert(download);
-        if (row.state() != QAttachmentState::Synced
-            && row.state() != QAttachmentState::QueuedUpload)
-            continue;
-        const bool there = !row.localUri().isEmpty()
-            && (listed ? present.contains(row.localUri()) : files->exists(row.localUri()));
-        if (!there)
-            missing.append(row);
-    }
-    query.finish();
-
-    // A crash between saveFile's file and its row, or between a row's removal
-    // and its file's, leaves a file nobody owns. Files written since this
-    // queue started may belong to a row about to be committed: they stay.
-    int orphans = 0;
-    for (const QString &name : names) {
-        if (owned.contains(name))
-            continue;
-        const qint64 modified = files->lastModified(name);
-        if (modified >= 0 && modified < runStartedMs && files->remove(name))
-            ++orphans;
-    }
-    // A partial file only belongs to a row that is still downloading.
-    int partials = 0;
-    const QStringList partialNames = files->partialNames();
-    for (const QString &name : partialNames) {
-        if (!owned.contains(name) && files->removePartial(name))
-            ++partials;
-    }
-    if (orphans || partials)
-        qCInfo(lcQueue) << "removed" << orphans << "files and" << partials
+    QAttachmentFileVerifier::Result result = QAttachmentFileVerifier::verify(
+        rows, *storage(), runStartedMs,
+        [this](const QAttachment &row) { return rowProblem(row).isEmpty(); });
+    rows.clear();
+    if (result.orphans || result.partials)
+        qCInfo(lcQueue) << "removed" << result.orphans << "files and" << result.partials
                         << "partial downloads that no attachment owns";
+    QList<QAttachment> &missing = result.missing;
     if (missing.isEmpty())
         return;
 
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    bool own = false;
-    if (!beginWrite(&own, &problem)) {
-        reportError(QAttachmentError::DatabaseError, problem);
-        return;
+    bool ok = false;
+    {
+        QAttachmentStore::WriteTransaction transaction(store);
+        problem = transaction.errorString();
+        ok = transaction.isOpen() && store.archiveWithoutFile(missing, now, &problem)
+            && transaction.commit(&problem);
     }
-    QSqlQuery update(db);
-    update.prepare(QStringLiteral("UPDATE %1 SET state = ?, local_uri = NULL, has_synced = 0, "
-                                  "timestamp = ? WHERE id = ?")
-                       .arg(t()));
-    bool ok = true;
-    for (QAttachment &row : missing) {
-        update.addBindValue(QAttachmentState::toInt(QAttachmentState::Archived));
-        update.addBindValue(now);
-        update.addBindValue(row.id());
-        if (!update.exec()) {
-            ok = false;
-            problem = update.lastError().text();
-            break;
-        }
-        row.setState(QAttachmentState::Archived);
-        row.setLocalUri(QString());
-        row.setHasSynced(false);
-        row.setTimestamp(now);
-    }
-    if (!endWrite(own, ok, &problem) || !ok) {
+    if (!ok) {
         reportError(QAttachmentError::DatabaseError,
                     QStringLiteral("archiving rows without local files failed: %1").arg(problem));
         return;
     }
     qCInfo(lcQueue) << missing.size() << "attachments lost their local file and were archived";
-    for (const QAttachment &row : std::as_const(missing))
+    for (QAttachment &row : missing) {
+        row.setState(State::Archived);
+        row.setLocalUri(QString());
+        row.setHasSynced(false);
+        row.setTimestamp(now);
         emitChanged(row);
+    }
 }
+
+// --- bookkeeping ---------------------------------------------------------------------
 
 void QAttachmentQueuePrivate::scheduleCounts()
 {
@@ -371,13 +430,6 @@ void QAttachmentQueuePrivate::scheduleCounts()
     countsTimer.start(int(qMax<qint64>(0, CountsIntervalMs - since)));
 }
 
-void QAttachmentQueuePrivate::startFlush()
-{
-    // While a failed write backs off, new results wait with it.
-    if (!flushTimer.isActive())
-        flushTimer.start(0);
-}
-
 void QAttachmentQueuePrivate::updateCounts()
 {
     Q_Q(QAttachmentQueue);
@@ -385,37 +437,11 @@ void QAttachmentQueuePrivate::updateCounts()
     if (!ready)
         return;
     countsClock.start();
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
+    int uploads = 0, downloads = 0, deletes = 0;
     QString problem;
-    if (!exec(
-            query,
-            QStringLiteral("SELECT state, COUNT(*) FROM %1 WHERE state IN (?, ?, ?) GROUP BY state")
-                .arg(t()),
-            {QAttachmentState::toInt(QAttachmentState::QueuedDownload),
-             QAttachmentState::toInt(QAttachmentState::QueuedUpload),
-             QAttachmentState::toInt(QAttachmentState::QueuedDelete)},
-            &problem)) {
+    if (!store.pendingCounts(&uploads, &downloads, &deletes, &problem)) {
         reportError(QAttachmentError::DatabaseError, problem);
         return;
-    }
-    int uploads = 0, downloads = 0, deletes = 0;
-    while (query.next()) {
-        const int count = query.value(1).toInt();
-        switch (QAttachmentState::fromInt(query.value(0).toInt())
-                    .value_or(QAttachmentState::Archived)) {
-        case QAttachmentState::QueuedUpload:
-            uploads = count;
-            break;
-        case QAttachmentState::QueuedDownload:
-            downloads = count;
-            break;
-        case QAttachmentState::QueuedDelete:
-            deletes = count;
-            break;
-        default:
-            break;
-        }
     }
     if (uploads != pendingUploads) {
         pendingUploads = uploads;
@@ -434,18 +460,7 @@ void QAttachmentQueuePrivate::updateCounts()
 void QAttachmentQueuePrivate::updateIdle()
 {
     Q_Q(QAttachmentQueue);
-    bool now = jobs.isEmpty() && finishedJobs.isEmpty();
-    if (now && syncing && online && remote) {
-        if (pendingDirty || pumpTimer.isActive())
-            now = false;
-        for (const QAttachment &row : std::as_const(pending)) {
-            if (!now)
-                break;
-            const auto retry = retries.constFind(row.id());
-            if (retry == retries.cend() || retry->notBefore <= clock.elapsed())
-                now = false;
-        }
-    }
+    const bool now = scheduler->isIdle();
     if (now == idle)
         return;
     idle = now;
@@ -459,4 +474,126 @@ void QAttachmentQueuePrivate::setSyncing(bool value)
         return;
     syncing = value;
     emit q->syncingChanged();
+}
+
+// --- watching and reconciliation --------------------------------------------------
+
+bool QAttachmentQueuePrivate::runWatchQuery(QString *errorString)
+{
+    QString problem;
+    bool invalid = false;
+    std::optional<QList<QWatchedAttachmentItem>> items
+        = QAttachmentWatcher::run(store.database(), watchQuery, &problem, &invalid);
+    if (!items) {
+        reportRecurring(QStringLiteral("watch"),
+                        invalid ? QAttachmentError::InvalidInput : QAttachmentError::DatabaseError,
+                        problem);
+        if (errorString)
+            *errorString = problem;
+        return false;
+    }
+    watched = std::move(items);
+    clearRecurring(QStringLiteral("watch"));
+    return true;
+}
+
+void QAttachmentQueuePrivate::subscribeWatchTables()
+{
+    watcher->subscribe(store.database(), watchTables);
+}
+
+void QAttachmentQueuePrivate::unsubscribeWatchTables()
+{
+    watcher->unsubscribe(store.database());
+}
+
+void QAttachmentQueuePrivate::onDatabaseNotification(const QString &table)
+{
+    // A hint to re-query soon: notifications carry no detail, and a burst of
+    // writes should cost one query.
+    if (syncing && watcher->isSubscribed(table) && !watchTimer.isActive())
+        watchTimer.start();
+}
+
+void QAttachmentQueuePrivate::reconcile()
+{
+    Q_Q(QAttachmentQueue);
+    if (!syncing || !watched || !ready)
+        return;
+    QString problem;
+    QAttachmentReconciler::Input input;
+    if (!store.allRows(&input.rows, &problem)) {
+        reportError(QAttachmentError::DatabaseError, problem);
+        return;
+    }
+    for (const QAttachment &row : std::as_const(input.rows)) {
+        // Rows that fail validation: reported, never changed.
+        if (!acceptRow(row))
+            input.leftAlone.insert(row.id());
+    }
+    input.watched = *watched;
+
+    QAttachmentReconciler::Options options;
+    options.downloadAttachments = downloadAttachments;
+    options.defaultFileExtension = defaultFileExtension;
+    options.previouslyWatched = previouslyWatched;
+    options.restoreAllWatched = restoreAllWatched;
+    options.now = QDateTime::currentMSecsSinceEpoch();
+    options.resolveFilename = [q](const QString &id, const QString &extension) {
+        return q->resolveNewAttachmentFilename(id, extension);
+    };
+    const QStringList toCheck = QAttachmentReconciler::localFilesToCheck(input, options);
+    for (const QString &name : toCheck) {
+        if (storage()->exists(name))
+            input.presentFiles.insert(name);
+    }
+
+    QAttachmentReconciler::Plan plan = QAttachmentReconciler::plan(input, options);
+    input = {};
+    for (const QAttachmentReconciler::Problem &bad : std::as_const(plan.problems)) {
+        if (!reportedBadIds.contains(bad.id)) {
+            reportedBadIds.insert(bad.id);
+            reportError(QAttachmentError::InvalidInput, bad.message);
+        }
+    }
+
+    const QList<QAttachmentStore::Change> updates = plan.restores + plan.archives;
+    if (plan.changesRows()) {
+        // The updates are conditional on the state read above: a transfer
+        // finishing in between keeps its result.
+        bool ok = false;
+        {
+            QAttachmentStore::WriteTransaction transaction(store);
+            problem = transaction.errorString();
+            ok = transaction.isOpen() && store.insertWatched(plan.inserts, &problem)
+                && store.applyChanges(updates, &problem) && transaction.commit(&problem);
+        }
+        if (!ok) {
+            reportError(
+                QAttachmentError::DatabaseError,
+                QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
+            return;
+        }
+        qCDebug(lcQueue) << "reconciled:" << plan.inserts.size() << "new," << updates.size()
+                         << "changed";
+        for (const QAttachmentStore::Change &change : updates) {
+            scheduler->abortIfStale(change.row.id(), change.row.state());
+            scheduler->forget(change.row.id());
+            // A download that will not run again leaves no partial file behind.
+            if (change.expected == State::QueuedDownload
+                && change.row.state() != State::QueuedDownload)
+                storage()->removePartial(downloadName(change.row));
+        }
+        for (const QAttachment &row : std::as_const(plan.inserts))
+            emitChanged(row);
+        for (const QAttachmentStore::Change &change : updates)
+            emitChanged(change.row);
+        scheduler->invalidatePending();
+        scheduleCounts();
+        scheduler->schedule();
+    }
+    previouslyWatched = std::move(plan.watchedIds);
+    restoreAllWatched = false;
+    if (!updates.isEmpty())
+        expireCache();
 }

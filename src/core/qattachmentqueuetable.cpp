@@ -1,30 +1,10 @@
 #include "qattachmentqueuetable.h"
 
+#include "qattachmentstore_p.h"
+
 #include <QtCore/qregularexpression.h>
 #include <QtCore/qset.h>
 #include <QtSql/qsqldatabase.h>
-#include <QtSql/qsqlerror.h>
-#include <QtSql/qsqlquery.h>
-
-namespace {
-
-bool fail(QString *errorString, const QString &message)
-{
-    if (errorString)
-        *errorString = message;
-    return false;
-}
-
-bool run(QSqlDatabase &db, const QString &sql, QString *errorString)
-{
-    QSqlQuery query(db);
-    if (!query.exec(sql))
-        return fail(errorString,
-                    QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text()));
-    return true;
-}
-
-} // namespace
 
 QAttachmentQueueTable::QAttachmentQueueTable(const QString &name)
     : m_name(name)
@@ -90,67 +70,6 @@ QString QAttachmentQueueTable::validate() const
 
 bool QAttachmentQueueTable::create(const QSqlDatabase &database, QString *errorString) const
 {
-    const QString invalid = validate();
-    if (!invalid.isEmpty())
-        return fail(errorString, invalid);
-    QSqlDatabase db = database;
-    if (!db.isOpen())
-        return fail(
-            errorString,
-            QStringLiteral("the database connection \"%1\" is not open").arg(db.connectionName()));
-
-    QList<Column> columns = standardColumns();
-    columns += m_additionalColumns;
-
-    QStringList definitions;
-    for (const Column &column : std::as_const(columns)) {
-        if (column.name == QLatin1String("id"))
-            definitions << QStringLiteral("id TEXT PRIMARY KEY NOT NULL");
-        else
-            definitions << column.name + QLatin1Char(' ') + column.type;
-    }
-    if (!run(db,
-             QStringLiteral("CREATE TABLE IF NOT EXISTS %1 (%2)")
-                 .arg(m_name, definitions.join(QStringLiteral(", "))),
-             errorString))
-        return false;
-
-    // An older table may lack columns added since: add them, keeping every row.
-    QSet<QString> existing;
-    QSqlQuery info(db);
-    if (!info.exec(QStringLiteral("PRAGMA table_info(%1)").arg(m_name)))
-        return fail(errorString, info.lastError().text());
-    while (info.next())
-        existing.insert(info.value(1).toString().toLower());
-    for (const Column &column : std::as_const(columns)) {
-        if (existing.contains(column.name.toLower()))
-            continue;
-        if (!run(db,
-                 QStringLiteral("ALTER TABLE %1 ADD COLUMN %2 %3")
-                     .arg(m_name, column.name, column.type),
-                 errorString))
-            return false;
-    }
-
-    // The queue looks rows up by state (pending work, counts, archive order).
-    if (!run(
-            db,
-            QStringLiteral("CREATE INDEX IF NOT EXISTS %1_state_timestamp ON %1 (state, timestamp)")
-                .arg(m_name),
-            errorString))
-        return false;
-    for (const Index &index : m_indexes) {
-        if (!run(db,
-                 QStringLiteral("CREATE INDEX IF NOT EXISTS %1 ON %2 (%3)")
-                     .arg(index.name, m_name, index.columns.join(QStringLiteral(", "))),
-                 errorString))
-            return false;
-    }
-    if (!m_viewName.isEmpty()
-        && !run(db,
-                QStringLiteral("CREATE VIEW IF NOT EXISTS %1 AS SELECT * FROM %2")
-                    .arg(m_viewName, m_name),
-                errorString))
-        return false;
-    return true;
+    // Every statement on the queue table, its definition included, is the store's.
+    return QAttachmentStore::createTable(*this, database, errorString);
 }

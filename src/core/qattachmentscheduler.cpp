@@ -2,258 +2,318 @@
 // in batches, each only if its row is still in the state the transfer started
 // from, failures retried with backoff or handed to the error handler.
 
-#include "qattachmentqueue_p.h"
+#include "qattachmentscheduler_p.h"
 
 #include "qattachmenterrorhandler.h"
+#include "qattachmentjob_p.h"
 #include "qattachmentlocalstorage.h"
 #include "qattachmentlogging_p.h"
+#include "qattachmentoperation_p.h"
+#include "qattachmentqueue_p.h"
 #include "qattachmentremotestorage.h"
 
 #include <QtCore/qdatetime.h>
 #include <QtCore/qrandom.h>
-#include <QtSql/qsqlerror.h>
-#include <QtSql/qsqlquery.h>
-
-#include <functional>
+#include <QtNetwork/qnetworkinformation.h>
 
 using State = QAttachmentState::State;
 using Kind = QAttachmentTransfer::Kind;
 
-namespace {
-
-std::optional<Kind> kindFor(State state)
+QAttachmentScheduler::QAttachmentScheduler(QAttachmentQueuePrivate &queue)
+    : d(queue)
 {
-    switch (state) {
-    case State::QueuedUpload:
-        return Kind::Upload;
-    case State::QueuedDownload:
-        return Kind::Download;
-    case State::QueuedDelete:
-        return Kind::Delete;
-    default:
-        return std::nullopt;
+    m_clock.start();
+    for (QTimer *timer : {&m_pumpTimer, &m_flushTimer}) {
+        timer->setSingleShot(true);
+        timer->setInterval(0);
+    }
+    m_retryTimer.setSingleShot(true);
+    QObject *context = d.q_ptr;
+    QObject::connect(&m_pumpTimer, &QTimer::timeout, context, [this] { startDue(); });
+    QObject::connect(&m_retryTimer, &QTimer::timeout, context, [this] { startDue(); });
+    QObject::connect(&m_flushTimer, &QTimer::timeout, context, [this] { flush(); });
+    QObject::connect(&m_periodicTimer, &QTimer::timeout, context, [this] {
+        // Writes from other connections are not notified: the tick catches them.
+        d.triggerSync();
+        schedule();
+    });
+}
+
+QAttachmentScheduler::~QAttachmentScheduler()
+{
+    abortAll();
+}
+
+void QAttachmentScheduler::invalidatePending()
+{
+    m_pendingDirty = true;
+}
+
+void QAttachmentScheduler::addPending(const QAttachment &row)
+{
+    m_pending.append(row);
+}
+
+void QAttachmentScheduler::clearPending(bool readAgain)
+{
+    m_pending.clear();
+    m_pendingDirty = readAgain;
+    if (!readAgain) {
+        m_pumpTimer.stop();
+        m_retryTimer.stop();
     }
 }
 
-} // namespace
-
-void QAttachmentQueuePrivate::schedulePump()
+void QAttachmentScheduler::setPeriodic(int msecs)
 {
-    if (!syncing)
+    m_periodicTimer.stop();
+    if (msecs > 0)
+        m_periodicTimer.start(msecs);
+}
+
+void QAttachmentScheduler::followNetwork()
+{
+    // A hint only: in containers the backends often report nothing useful.
+    static bool networkInformationTried = false;
+    if (!networkInformationTried) {
+        networkInformationTried = true;
+        QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability);
+    }
+    QNetworkInformation *info = QNetworkInformation::instance();
+    if (!info || m_networkConnection)
+        return;
+    m_networkConnection = QObject::connect(
+        info, &QNetworkInformation::reachabilityChanged, d.q_ptr,
+        [this](QNetworkInformation::Reachability reachability) {
+            if (reachability == QNetworkInformation::Reachability::Online && d.syncing) {
+                retryNow();
+                schedule();
+            }
+        });
+}
+
+void QAttachmentScheduler::stopTimers()
+{
+    m_periodicTimer.stop();
+    m_retryTimer.stop();
+    m_pumpTimer.stop();
+}
+
+void QAttachmentScheduler::schedule()
+{
+    if (!d.syncing)
         return;
     // Restarting an active zero-delay timer moves it behind every other one:
     // an app saving a file per event-loop turn would starve the pump.
-    if (!pumpTimer.isActive())
-        pumpTimer.start();
-    updateIdle();
+    if (!m_pumpTimer.isActive())
+        m_pumpTimer.start();
+    d.updateIdle();
 }
 
-void QAttachmentQueuePrivate::pump()
+void QAttachmentScheduler::readPending()
 {
-    pumpTimer.stop();
-    if (!syncing || !online || !remote || !ready) {
-        updateIdle();
+    QList<QAttachment> rows;
+    QString problem;
+    if (!d.store.pendingRows(&rows, &problem)) {
+        d.reportError(QAttachmentError::DatabaseError, problem);
         return;
     }
-    if (pendingDirty) {
-        QSqlQuery query(database());
-        query.setForwardOnly(true);
-        QString problem;
-        if (!exec(query,
-                  QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state IN (?, ?, ?) "
-                                 "ORDER BY timestamp, rowid")
-                      .arg(t()),
-                  {QAttachmentState::toInt(State::QueuedDownload),
-                   QAttachmentState::toInt(State::QueuedUpload),
-                   QAttachmentState::toInt(State::QueuedDelete)},
-                  &problem)) {
-            reportError(QAttachmentError::DatabaseError, problem);
+    m_pending.clear();
+    for (QAttachment &row : rows) {
+        // Running rows are in m_jobs; a failure puts them back.
+        if (!m_jobs.contains(row.id()) && d.acceptRow(row))
+            m_pending.append(std::move(row));
+    }
+    m_pendingDirty = false;
+}
+
+void QAttachmentScheduler::startDue()
+{
+    m_pumpTimer.stop();
+    if (!d.syncing || !d.online || !d.remote || !d.ready) {
+        d.updateIdle();
+        return;
+    }
+    if (m_pendingDirty) {
+        readPending();
+        if (m_pendingDirty)
             return;
-        }
-        pending.clear();
-        while (query.next()) {
-            QAttachment row = rowFromQuery(query);
-            // Running rows are in `jobs`; a failure puts them back.
-            if (!jobs.contains(row.id()) && acceptRow(row))
-                pending.append(std::move(row));
-        }
-        pendingDirty = false;
     }
 
     // Only the front of the list is looked at: with thousands of rows pending,
     // walking (and copying) all of them after every finished transfer would
     // cost more than the transfers.
-    const qint64 now = clock.elapsed();
-    qsizetype freeSlots = maxConcurrentTransfers - jobs.size();
+    const qint64 now = m_clock.elapsed();
+    qsizetype freeSlots = d.maxConcurrentTransfers - m_jobs.size();
     QList<QAttachment> toStart;
     QList<qsizetype> taken;
-    for (qsizetype i = 0; i < pending.size() && freeSlots > 0; ++i) {
-        const QAttachment &row = pending.at(i);
-        if (row.state() == State::QueuedDownload && !downloadAttachments)
+    for (qsizetype i = 0; i < m_pending.size() && freeSlots > 0; ++i) {
+        const QAttachment &row = m_pending.at(i);
+        if (row.state() == State::QueuedDownload && !d.downloadAttachments)
             continue;
-        if (jobs.contains(row.id())) {
+        if (m_jobs.contains(row.id())) {
             taken.append(i); // running: a failure puts it back
             continue;
         }
-        const auto retry = retries.constFind(row.id());
-        if (retry != retries.cend() && retry->notBefore > now)
+        const auto retry = m_retries.constFind(row.id());
+        if (retry != m_retries.cend() && retry->notBefore > now)
             continue;
         --freeSlots;
         toStart.append(row);
         taken.append(i);
     }
     if (!taken.isEmpty() && taken.last() == taken.size() - 1) {
-        pending.remove(0, taken.size()); // the usual case, cheap at the front
+        m_pending.remove(0, taken.size()); // the usual case, cheap at the front
     } else {
         for (auto it = taken.crbegin(); it != taken.crend(); ++it)
-            pending.removeAt(*it);
+            m_pending.removeAt(*it);
     }
     // The earliest end of a backoff; rows that are running wait for nothing.
     qint64 nextDue = -1;
-    for (auto it = retries.cbegin(); it != retries.cend(); ++it) {
-        if (it->notBefore > now && !jobs.contains(it.key()))
+    for (auto it = m_retries.cbegin(); it != m_retries.cend(); ++it) {
+        if (it->notBefore > now && !m_jobs.contains(it.key()))
             nextDue = nextDue < 0 ? it->notBefore : qMin(nextDue, it->notBefore);
     }
     for (const QAttachment &row : std::as_const(toStart))
         startJob(row);
     if (nextDue >= 0)
-        retryTimer.start(int(qMax<qint64>(0, nextDue - now)));
-    updateIdle();
+        m_retryTimer.start(int(qMax<qint64>(0, nextDue - now)));
+    d.updateIdle();
 }
 
-void QAttachmentQueuePrivate::startJob(const QAttachment &row)
+void QAttachmentScheduler::failToStart(QAttachmentJob *job, const QAttachmentError &error)
 {
-    Q_Q(QAttachmentQueue);
-    const std::optional<Kind> kind = kindFor(row.state());
-    if (!kind)
+    // Failing through the normal path lets the error handler decide.
+    job->localError = error;
+    m_finished.append(job);
+    startFlush();
+    emit d.q_ptr->activeTransfersChanged();
+}
+
+void QAttachmentScheduler::startJob(const QAttachment &row)
+{
+    QAttachmentQueue *q = d.q_ptr;
+    const QAttachmentOperation *operation = QAttachmentOperation::forState(row.state());
+    if (!operation)
         return;
-    QAttachmentLocalStorage *files = storage();
+    auto *job = new QAttachmentJob(*operation, row);
+    m_jobs.insert(row.id(), job);
+    d.statuses.remember(row); // status() of a running transfer needs no query
     QString problem;
-    std::unique_ptr<QIODevice> device;
-    if (*kind == Kind::Upload) {
-        device = files->openForReading(localName(row), &problem);
-    } else if (*kind == Kind::Download) {
-        device = files->openPartial(downloadName(row), &problem);
-    }
-    auto *job = new QAttachmentJob;
-    job->attachment = row;
-    job->kind = *kind;
-    job->startState = row.state();
-    job->device = std::move(device);
-    jobs.insert(row.id(), job);
-
-    if (*kind != Kind::Delete && !job->device) {
-        // Failing through the normal path lets the error handler decide.
-        job->localError
-            = QAttachmentError(QAttachmentError::LocalStorageError,
-                               QStringLiteral("local file of %1: %2").arg(row.id(), problem));
-        finishedJobs.append(job);
-        startFlush();
-        emit q->activeTransfersChanged();
+    if (!operation->openDevice(*d.storage(), *job, &problem)) {
+        failToStart(
+            job,
+            QAttachmentError(QAttachmentError::LocalStorageError,
+                             QStringLiteral("local file of %1: %2").arg(row.id(), problem)));
         return;
     }
-
-    switch (*kind) {
-    case Kind::Upload:
-        job->transfer = remote->upload(row, job->device.get());
-        break;
-    case Kind::Download:
-        job->transfer = remote->download(row, job->device.get());
-        break;
-    case Kind::Delete:
-        job->transfer = remote->remove(row);
-        break;
-    }
+    job->transfer = operation->start(*d.remote, *job);
     if (!job->transfer) {
-        job->localError
-            = QAttachmentError(QAttachmentError::InvalidInput,
-                               QStringLiteral("the remote storage started no transfer"));
-        finishedJobs.append(job);
-        startFlush();
-        emit q->activeTransfersChanged();
+        failToStart(job,
+                    QAttachmentError(QAttachmentError::InvalidInput,
+                                     QStringLiteral("the remote storage started no transfer")));
         return;
     }
-    qCDebug(lcTransfer) << "start" << *kind << row.id();
+    const Kind kind = operation->kind();
+    qCDebug(lcTransfer) << "start" << kind << row.id();
     const QString id = row.id();
+    job->bytesDone = 0;
+    job->bytesTotal = -1;
     QObject::connect(job->transfer, &QAttachmentTransfer::progress, q,
-                     [q, id, k = *kind](qint64 done, qint64 total) {
-                         emit q->transferProgress(id, k, done, total);
+                     [this, q, job, id, kind](qint64 done, qint64 total) {
+                         job->bytesDone = qMax<qint64>(done, 0);
+                         job->bytesTotal = total;
+                         emit q->transferProgress(id, kind, done, total);
+                         d.emitStatusChanged(id);
                      });
     QObject::connect(job->transfer, &QAttachmentTransfer::finished, q,
                      [this, job] { onJobFinished(job); });
     emit q->activeTransfersChanged();
-    emit q->transferStarted(id, *kind);
+    emit q->transferStarted(id, kind);
+    d.emitStatusChanged(id);
 }
 
-void QAttachmentQueuePrivate::onJobFinished(QAttachmentJob *job)
+void QAttachmentScheduler::onJobFinished(QAttachmentJob *job)
 {
     if (job->abandoned)
         return;
-    finishedJobs.append(job);
+    m_finished.append(job);
     // Results that arrive together are written in one transaction.
     startFlush();
 }
 
-void QAttachmentQueuePrivate::flushCompletions()
+void QAttachmentScheduler::startFlush()
 {
-    Q_Q(QAttachmentQueue);
-    flushTimer.stop();
-    if (finishedJobs.isEmpty())
+    // While a failed write backs off, new results wait with it.
+    if (!m_flushTimer.isActive())
+        m_flushTimer.start(0);
+}
+
+void QAttachmentScheduler::flush()
+{
+    QAttachmentQueue *q = d.q_ptr;
+    m_flushTimer.stop();
+    if (m_finished.isEmpty())
         return;
-    const QList<QAttachmentJob *> batch = std::exchange(finishedJobs, {});
+    const QList<QAttachmentJob *> batch = std::exchange(m_finished, {});
     for (QAttachmentJob *job : batch)
-        settleJob(job);
+        settle(job);
     QList<std::function<void()>> after;
     QString problem;
-    bool own = false;
-    const bool began = beginWrite(&own, &problem);
-    bool ok = began;
-    for (QAttachmentJob *job : batch) {
-        if (ok && !recordJob(job, &after, &problem))
+    bool ok = false;
+    {
+        QAttachmentStore::WriteTransaction transaction(d.store);
+        ok = transaction.isOpen();
+        if (!ok)
+            problem = transaction.errorString();
+        for (QAttachmentJob *job : batch) {
+            if (ok && !record(job, &after, &problem))
+                ok = false;
+        }
+        if (ok && !transaction.commit(&problem))
             ok = false;
     }
-    if (began && !endWrite(own, ok, &problem))
-        ok = false;
     if (!ok) {
         // The transfers are done and their results kept: only the write is
         // tried again, after a pause that grows while the table stays
         // unwritable (read-only, full, locked). Each try counts as an attempt.
-        ++recordFailures;
+        ++m_recordFailures;
         const QString message
             = QStringLiteral("recording finished transfers failed: %1").arg(problem);
-        reportRecurring(QStringLiteral("record"), QAttachmentError::DatabaseError, message);
+        d.reportRecurring(QStringLiteral("record"), QAttachmentError::DatabaseError, message);
         const QAttachmentError error(QAttachmentError::DatabaseError, message);
         for (QAttachmentJob *job : batch) {
-            Retry &retry = retries[job->attachment.id()];
+            Retry &retry = m_retries[job->attachment.id()];
             ++retry.attempts;
             if (job->outcome.isError() || job->unrecorded)
                 continue;
             // Views showing the transfer need to learn that it did not land.
             job->unrecorded = true;
             retry.error = error;
-            emit q->transferFailed(job->attachment.id(), job->kind, error, true);
+            emit q->transferFailed(job->attachment.id(), job->kind(), error, true);
+            d.emitStatusChanged(job->attachment.id());
         }
-        finishedJobs = batch + finishedJobs;
-        flushTimer.start(int(backoff(recordFailures)));
-        updateIdle();
+        m_finished = batch + m_finished;
+        m_flushTimer.start(int(backoff(m_recordFailures)));
+        d.updateIdle();
         return;
     }
-    if (recordFailures > 0) {
-        recordFailures = 0;
-        clearRecurring(QStringLiteral("record"));
+    if (m_recordFailures > 0) {
+        m_recordFailures = 0;
+        d.clearRecurring(QStringLiteral("record"));
     }
     for (QAttachmentJob *job : batch) {
-        jobs.remove(job->attachment.id());
-        releaseJob(job);
+        m_jobs.remove(job->attachment.id());
+        release(job);
     }
     for (const auto &step : std::as_const(after))
         step();
     emit q->activeTransfersChanged();
-    scheduleCounts();
-    pump();
+    d.scheduleCounts();
+    startDue();
 }
 
-void QAttachmentQueuePrivate::settleJob(QAttachmentJob *job)
+void QAttachmentScheduler::settle(QAttachmentJob *job)
 {
     if (job->settled)
         return;
@@ -261,146 +321,85 @@ void QAttachmentQueuePrivate::settleJob(QAttachmentJob *job)
     QAttachmentError error = job->localError;
     if (!error.isError() && job->transfer)
         error = job->transfer->error();
-    if (!error.isError() && job->kind == Kind::Download) {
-        // Complete on disk under its final name before the row says synced.
-        // The device goes first: its writes must all have reached the file.
-        const qint64 length = job->device->pos();
-        job->device.reset();
-        QString problem;
-        if (!storage()->commitPartial(downloadName(job->attachment), length, &problem))
-            error = QAttachmentError(QAttachmentError::LocalStorageError,
-                                     QStringLiteral("cannot keep the download: %1").arg(problem));
-        job->attachment.setSize(length);
-    }
+    if (!error.isError())
+        error = job->operation.complete(*d.storage(), *job);
     job->outcome = error;
-    if (error.isError() && !(error.code() == QAttachmentError::Cancelled && job->abandoned))
-        job->giveUp = decideFailure(job, error) == FailureDecision::GiveUp;
+    if (!error.isError() || (error.code() == QAttachmentError::Cancelled && job->abandoned))
+        return;
+    Retry &retry = m_retries[job->attachment.id()];
+    retry.error = error;
+    ++retry.attempts;
+    const QAttachmentFailureDecision decision
+        = decideFailure(job->operation, job->attachment, retry.attempts, error);
+    job->giveUp = decision.action == QAttachmentFailureDecision::Action::GiveUp;
+    if (!job->giveUp)
+        retry.notBefore = m_clock.elapsed() + decision.delayMs;
 }
 
-bool QAttachmentQueuePrivate::recordJob(QAttachmentJob *job, QList<std::function<void()>> *after,
-                                        QString *dbProblem)
+bool QAttachmentScheduler::record(QAttachmentJob *job, QList<std::function<void()>> *after,
+                                  QString *problem)
 {
-    Q_Q(QAttachmentQueue);
+    QAttachmentQueue *q = d.q_ptr;
     QAttachment row = job->attachment;
     const QString id = row.id();
-    QSqlQuery query(database());
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     const QAttachmentError &error = job->outcome;
-    QString &problem = *dbProblem;
+    const QAttachmentOperation &operation = job->operation;
+    const Kind kind = operation.kind();
 
     if (!error.isError()) {
-        const int startState = QAttachmentState::toInt(job->startState);
-        switch (job->kind) {
-        case Kind::Upload:
-            row.setState(State::Synced);
-            row.setHasSynced(true);
-            row.setTimestamp(now);
-            if (!exec(query,
-                      QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, timestamp = ? "
-                                     "WHERE id = ? AND state = ?")
-                          .arg(t()),
-                      {QAttachmentState::toInt(State::Synced), now, id, startState}, &problem))
-                return false;
-            break;
-        case Kind::Download:
-            row.setState(State::Synced);
-            row.setHasSynced(true);
-            row.setLocalUri(downloadName(row));
-            row.setTimestamp(now);
-            if (!exec(query,
-                      QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, local_uri = ?, "
-                                     "size = ?, timestamp = ? WHERE id = ? AND state = ?")
-                          .arg(t()),
-                      {QAttachmentState::toInt(State::Synced), row.localUri(), row.size(), now, id,
-                       startState},
-                      &problem))
-                return false;
-            break;
-        case Kind::Delete:
-            if (!exec(query, QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(t()),
-                      {id, startState}, &problem))
-                return false;
-            break;
-        }
-        const bool applied = query.numRowsAffected() > 0;
-        after->append([this, id] { retries.remove(id); });
-        qCDebug(lcTransfer) << "done" << job->kind << id
-                            << (applied ? "" : "(row changed meanwhile)");
-        if (job->kind == Kind::Upload) {
-            if (applied)
-                after->append([this, q, row] {
-                    emitChanged(row);
-                    emit q->uploadFinished(row);
-                });
-        } else if (job->kind == Kind::Download) {
-            if (applied) {
-                after->append([this, q, row] {
-                    emitChanged(row);
-                    emit q->downloadFinished(row);
-                });
-            } else {
-                // Unreferenced or deleted meanwhile: the file belongs to no row.
-                after->append([this, id, name = downloadName(row)] {
-                    const std::optional<QAttachment> now = readRow(id, nullptr);
-                    if (!now || now->localUri() != name)
-                        storage()->remove(name);
-                });
-            }
-        } else if (applied) {
-            after->append([this, q, row] {
-                storage()->remove(localName(row));
-                storage()->removePartial(downloadName(row));
-                emit q->deleteFinished(row.id());
-                emit q->attachmentRemoved(row.id());
-            });
-        }
+        const QAttachmentStore::Result result
+            = operation.recordSuccess(d.store, *job, row, now, problem);
+        if (result == QAttachmentStore::Result::Failed)
+            return false;
+        const bool applied = result == QAttachmentStore::Result::Applied;
+        qCDebug(lcTransfer) << "done" << kind << id << (applied ? "" : "(row changed meanwhile)");
+        after->append([this, &operation, row, applied] {
+            forget(row.id());
+            operation.afterSuccess(d, row, applied);
+        });
         return true;
     }
 
     if (error.code() == QAttachmentError::Cancelled && job->abandoned)
         return true;
-    qCDebug(lcTransfer) << "failed" << job->kind << id << error << "give up:" << job->giveUp;
+    qCDebug(lcTransfer) << "failed" << kind << id << error << "give up:" << job->giveUp;
     if (job->giveUp) {
-        // Given up: archived, so that the row stops being worked on; a
-        // download's partial file goes with it.
+        // Given up: archived, so that the row stops being worked on.
         row.setState(State::Archived);
         row.setTimestamp(now);
-        if (!exec(
-                query,
-                QStringLiteral("UPDATE %1 SET state = ?, timestamp = ? WHERE id = ? AND state = ?")
-                    .arg(t()),
-                {QAttachmentState::toInt(State::Archived), now, id,
-                 QAttachmentState::toInt(job->startState)},
-                &problem))
+        const QAttachmentStore::Result result
+            = d.store.recordGivenUp(id, now, job->startState, problem);
+        if (result == QAttachmentStore::Result::Failed)
             return false;
-        const bool applied = query.numRowsAffected() > 0;
-        after->append([this, q, row, error, applied, kind = job->kind] {
-            retries.remove(row.id());
-            if (kind == Kind::Download)
-                storage()->removePartial(downloadName(row));
+        const bool applied = result == QAttachmentStore::Result::Applied;
+        after->append([this, q, &operation, row, error, applied, kind] {
+            forget(row.id());
+            operation.afterGiveUp(*d.storage(), row);
             emit q->transferFailed(row.id(), kind, error, false);
             if (applied)
-                emitChanged(row);
+                d.emitChanged(row);
         });
         return true;
     }
-    after->append([this, q, id, error, row = job->attachment, kind = job->kind] {
-        pending.append(row); // waits for its backoff
+    after->append([this, q, id, error, row = job->attachment, kind] {
+        m_pending.append(row); // waits for its backoff
         emit q->transferFailed(id, kind, error, true);
+        d.emitStatusChanged(id);
     });
     return true;
 }
 
-qint64 QAttachmentQueuePrivate::retryCap() const
+qint64 QAttachmentScheduler::retryCap() const
 {
     // The specification's "the sync interval ensures periodic retry attempts".
-    return syncInterval > 0 ? qMin<qint64>(maxRetryDelay, syncInterval) : maxRetryDelay;
+    return d.syncInterval > 0 ? qMin<qint64>(d.maxRetryDelay, d.syncInterval) : d.maxRetryDelay;
 }
 
-qint64 QAttachmentQueuePrivate::backoff(int attempts) const
+qint64 QAttachmentScheduler::backoff(int attempts) const
 {
     const qint64 cap = retryCap();
-    qint64 delay = qMin<qint64>(retryDelay, cap);
+    qint64 delay = qMin<qint64>(d.retryDelay, cap);
     for (int i = 1; i < attempts && delay < cap; ++i)
         delay *= 2;
     delay = qMin(delay, cap);
@@ -408,35 +407,19 @@ qint64 QAttachmentQueuePrivate::backoff(int attempts) const
     return delay / 2 + qint64(QRandomGenerator::global()->bounded(double(delay / 2 + 1)));
 }
 
-QAttachmentQueuePrivate::FailureDecision
-QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttachmentError &error)
+QAttachmentFailureDecision
+QAttachmentScheduler::decideFailure(const QAttachmentOperation &operation, const QAttachment &row,
+                                    int attempts, const QAttachmentError &error) const
 {
-    Retry &retry = retries[job->attachment.id()];
-    retry.error = error;
-    ++retry.attempts;
-    // In offline-first apps the row that references a file routinely arrives
-    // before the uploader's file: a download's 404 is worth the normal backoff.
-    const bool retryable = error.isRetryable()
-        || (job->kind == Kind::Download && error.code() == QAttachmentError::NotFound);
-    const bool exhausted = maxAttempts > 0 && retry.attempts >= maxAttempts;
-    const bool askHandler = errorHandler && (maxAttempts == 0 || exhausted || !retryable);
+    using Action = QAttachmentFailureDecision::Action;
+    const bool retryable = operation.isRetryable(error);
+    const bool exhausted = d.maxAttempts > 0 && attempts >= d.maxAttempts;
+    const bool askHandler = d.errorHandler && (d.maxAttempts == 0 || exhausted || !retryable);
     if (askHandler) {
-        bool retryIt = true;
-        switch (job->kind) {
-        case Kind::Upload:
-            retryIt = errorHandler->onUploadError(job->attachment, error);
-            break;
-        case Kind::Download:
-            retryIt = errorHandler->onDownloadError(job->attachment, error);
-            break;
-        case Kind::Delete:
-            retryIt = errorHandler->onDeleteError(job->attachment, error);
-            break;
-        }
-        if (!retryIt)
-            return FailureDecision::GiveUp;
+        if (!operation.handlerRetries(*d.errorHandler, row, error))
+            return {Action::GiveUp, 0};
     } else if (exhausted) {
-        return FailureDecision::GiveUp;
+        return {Action::GiveUp, 0};
     }
     qint64 delay = 0;
     if (!retryable && !askHandler) {
@@ -444,56 +427,112 @@ QAttachmentQueuePrivate::decideFailure(QAttachmentJob *job, const QAttachmentErr
         // once on retryFailed() or new settings.
         delay = retryCap();
     } else {
-        delay = backoff(retry.attempts);
+        delay = backoff(attempts);
     }
     // A server's Retry-After is honoured, up to maxRetryDelay.
     if (error.retryAfterMs() > delay)
-        delay = qMin<qint64>(error.retryAfterMs(), maxRetryDelay);
-    retry.notBefore = clock.elapsed() + delay;
-    return FailureDecision::Retry;
+        delay = qMin<qint64>(error.retryAfterMs(), d.maxRetryDelay);
+    return {Action::Retry, delay};
 }
 
-void QAttachmentQueuePrivate::abortJob(const QString &id)
+void QAttachmentScheduler::abort(const QString &id)
 {
-    Q_Q(QAttachmentQueue);
-    QAttachmentJob *job = jobs.take(id);
+    QAttachmentQueue *q = d.q_ptr;
+    QAttachmentJob *job = m_jobs.take(id);
     if (!job)
         return;
-    finishedJobs.removeAll(job);
+    m_finished.removeAll(job);
     job->abandoned = true;
     if (job->transfer) {
         QObject::disconnect(job->transfer, nullptr, q, nullptr);
         job->transfer->abort();
     }
-    releaseJob(job);
+    release(job);
     emit q->activeTransfersChanged();
+    d.emitStatusChanged(id);
 }
 
-void QAttachmentQueuePrivate::abortJobIfStale(const QString &id, State newState)
+void QAttachmentScheduler::abortIfStale(const QString &id, State newState)
 {
-    QAttachmentJob *job = jobs.value(id);
+    QAttachmentJob *job = m_jobs.value(id);
     if (job && job->startState != newState) {
-        qCDebug(lcTransfer) << "abort" << job->kind << id << "- its row changed";
-        abortJob(id);
+        qCDebug(lcTransfer) << "abort" << job->kind() << id << "- its row changed";
+        abort(id);
     }
 }
 
-void QAttachmentQueuePrivate::abortAll()
+void QAttachmentScheduler::abortAll()
 {
-    const QStringList ids = jobs.keys();
+    const QStringList ids = m_jobs.keys();
     for (const QString &id : ids)
-        abortJob(id);
+        abort(id);
 }
 
-void QAttachmentQueuePrivate::releaseJob(QAttachmentJob *job)
+void QAttachmentScheduler::release(QAttachmentJob *job)
 {
     // deleteLater: the transfer may be inside one of its own signals.
     job->deleteLater();
 }
 
-void QAttachmentQueuePrivate::clearRetries()
+std::pair<qint64, qint64> QAttachmentScheduler::progressOf(const QString &id) const
 {
-    // The attempt counts stay: maxAttempts still applies.
-    for (Retry &retry : retries)
+    QAttachmentJob *job = m_jobs.value(id);
+    if (!job || !job->transfer)
+        return {-1, -1};
+    return {job->transfer->bytesDone(), job->transfer->bytesTotal()};
+}
+
+std::pair<qint64, qint64> QAttachmentScheduler::liveProgressOf(const QString &id) const
+{
+    QAttachmentJob *job = m_jobs.value(id);
+    if (!job || !job->transfer || job->unrecorded)
+        return {-1, -1};
+    return {job->bytesDone, job->bytesTotal};
+}
+
+QAttachmentError QAttachmentScheduler::lastError(const QString &id) const
+{
+    return m_retries.value(id).error;
+}
+
+qint64 QAttachmentScheduler::nextRetryMs(const QString &id) const
+{
+    const auto retry = m_retries.constFind(id);
+    if (retry == m_retries.cend() || !retry->error.isError() || m_jobs.contains(id))
+        return -1;
+    return QDateTime::currentMSecsSinceEpoch()
+        + qMax<qint64>(0, retry->notBefore - m_clock.elapsed());
+}
+
+void QAttachmentScheduler::forget(const QString &id)
+{
+    if (m_retries.remove(id))
+        d.emitStatusChanged(id);
+}
+
+void QAttachmentScheduler::forgetAll()
+{
+    m_retries.clear();
+}
+
+void QAttachmentScheduler::retryNow()
+{
+    for (Retry &retry : m_retries)
         retry.notBefore = 0;
+}
+
+bool QAttachmentScheduler::isIdle() const
+{
+    if (hasUnfinishedWork())
+        return false;
+    if (!d.syncing || !d.online || !d.remote)
+        return true;
+    if (m_pendingDirty || m_pumpTimer.isActive())
+        return false;
+    for (const QAttachment &row : std::as_const(m_pending)) {
+        const auto retry = m_retries.constFind(row.id());
+        if (retry == m_retries.cend() || retry->notBefore <= m_clock.elapsed())
+            return false;
+    }
+    return true;
 }

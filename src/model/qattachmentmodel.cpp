@@ -80,13 +80,13 @@ public:
 
     void onChanged(const QAttachment &attachment);
     void onRemoved(const QString &id);
-    void onTransferStarted(const QString &id);
-    void onProgress(const QString &id, qint64 done, qint64 total);
-    void onFailed(const QString &id, const QAttachmentError &error);
+    void onStatusChanged(const QString &id);
+    // Takes the transfer's bytes and the last error from the queue's status
+    // of the entry's attachment; the roles that changed go to `roles`.
+    void applyStatus(Entry &entry, QList<int> *roles) const;
     void insertEntry(Entry entry);
     void removeRow(int row);
     void emitRowChanged(int row, QList<int> roles);
-    void clearProgress();
 
     QAttachmentModel *q_ptr;
     Q_DECLARE_PUBLIC(QAttachmentModel)
@@ -135,15 +135,25 @@ void QAttachmentModelPrivate::emitRowChanged(int row, QList<int> roles)
     emit q->dataChanged(q->index(row, 0), q->index(row, lastColumn()), roles);
 }
 
-void QAttachmentModelPrivate::clearProgress()
+void QAttachmentModelPrivate::applyStatus(Entry &entry, QList<int> *roles) const
 {
-    // Stopping aborts transfers without a result for their rows.
-    for (int row = 0; row < entries.size(); ++row) {
-        Entry &entry = entries[row];
-        if (!entry.transferring())
-            continue;
-        entry.bytesDone = entry.bytesTotal = -1;
-        emitRowChanged(row, {QAttachmentModel::ProgressRole, QAttachmentModel::TransferringRole});
+    if (!queue)
+        return;
+    const QAttachmentStatus status = queue->status(entry.attachment.id());
+    const bool wasTransferring = entry.transferring();
+    if (status.bytesDone() != entry.bytesDone || status.bytesTotal() != entry.bytesTotal) {
+        entry.bytesDone = status.bytesDone();
+        entry.bytesTotal = status.bytesTotal();
+        *roles << QAttachmentModel::ProgressRole;
+        if (wasTransferring != entry.transferring())
+            *roles << QAttachmentModel::TransferringRole;
+    }
+    // Until the operation succeeds or the row changes state, its failure is news.
+    const QAttachmentError error = status.lastError();
+    const QString text = error.isError() ? errorText(error) : QString();
+    if (text != entry.error) {
+        entry.error = text;
+        *roles << QAttachmentModel::ErrorRole;
     }
 }
 
@@ -162,6 +172,8 @@ void QAttachmentModelPrivate::onChanged(const QAttachment &attachment)
         entry.attachment = attachment;
         entry.localUrl = urlOf(attachment);
         entry.order = orderOf(id);
+        QList<int> roles;
+        applyStatus(entry, &roles);
         insertEntry(std::move(entry));
         return;
     }
@@ -171,18 +183,9 @@ void QAttachmentModelPrivate::onChanged(const QAttachment &attachment)
     QList<int> roles;
     if (old.filename() != attachment.filename())
         roles << QAttachmentModel::FilenameRole;
-    if (old.state() != attachment.state()) {
+    if (old.state() != attachment.state())
         roles << QAttachmentModel::StateRole << QAttachmentModel::StateNameRole;
-        // The operation the error belonged to is over.
-        if (!entry.error.isEmpty()) {
-            entry.error.clear();
-            roles << QAttachmentModel::ErrorRole;
-        }
-        if (entry.transferring()) {
-            entry.bytesDone = entry.bytesTotal = -1;
-            roles << QAttachmentModel::ProgressRole << QAttachmentModel::TransferringRole;
-        }
-    }
+    applyStatus(entry, &roles);
     if (old.size() != attachment.size())
         roles << QAttachmentModel::SizeRole;
     if (old.mediaType() != attachment.mediaType())
@@ -213,44 +216,15 @@ void QAttachmentModelPrivate::onRemoved(const QString &id)
         removeRow(row);
 }
 
-void QAttachmentModelPrivate::onTransferStarted(const QString &id)
+void QAttachmentModelPrivate::onStatusChanged(const QString &id)
 {
     const int row = rowOf(id);
     if (row < 0)
         return;
-    Entry &entry = entries[row];
-    entry.bytesDone = 0;
-    entry.bytesTotal = -1;
-    emitRowChanged(row, {QAttachmentModel::ProgressRole, QAttachmentModel::TransferringRole});
-}
-
-void QAttachmentModelPrivate::onProgress(const QString &id, qint64 done, qint64 total)
-{
-    const int row = rowOf(id);
-    if (row < 0)
-        return;
-    Entry &entry = entries[row];
-    const bool wasTransferring = entry.transferring();
-    entry.bytesDone = std::max<qint64>(done, 0);
-    entry.bytesTotal = total;
-    QList<int> roles {QAttachmentModel::ProgressRole};
-    if (!wasTransferring)
-        roles << QAttachmentModel::TransferringRole;
-    emitRowChanged(row, roles);
-}
-
-void QAttachmentModelPrivate::onFailed(const QString &id, const QAttachmentError &error)
-{
-    const int row = rowOf(id);
-    if (row < 0)
-        return;
-    Entry &entry = entries[row];
-    entry.bytesDone = -1;
-    entry.bytesTotal = -1;
-    entry.error = errorText(error);
-    emitRowChanged(row,
-                   {QAttachmentModel::ProgressRole, QAttachmentModel::TransferringRole,
-                    QAttachmentModel::ErrorRole});
+    QList<int> roles;
+    applyStatus(entries[row], &roles);
+    if (!roles.isEmpty())
+        emitRowChanged(row, roles);
 }
 
 QAttachmentModel::QAttachmentModel(QObject *parent)
@@ -279,16 +253,9 @@ void QAttachmentModel::setQueue(QAttachmentQueue *queue)
                                   [d](const QAttachment &a) { d->onChanged(a); });
         d->connections << connect(queue, &QAttachmentQueue::attachmentRemoved, this,
                                   [d](const QString &id) { d->onRemoved(id); });
-        d->connections << connect(
-            queue, &QAttachmentQueue::transferStarted, this,
-            [d](const QString &id, QAttachmentTransfer::Kind) { d->onTransferStarted(id); });
-        d->connections << connect(queue, &QAttachmentQueue::transferProgress, this,
-                                  [d](const QString &id, QAttachmentTransfer::Kind, qint64 done,
-                                      qint64 total) { d->onProgress(id, done, total); });
-        d->connections << connect(queue, &QAttachmentQueue::transferFailed, this,
-                                  [d](const QString &id, QAttachmentTransfer::Kind,
-                                      const QAttachmentError &error,
-                                      bool) { d->onFailed(id, error); });
+        // Progress and failures: the queue's status of each attachment.
+        d->connections << connect(queue, &QAttachmentQueue::statusChanged, this,
+                                  [d](const QString &id) { d->onStatusChanged(id); });
         // Another table (or database) is a different list altogether.
         d->connections << connect(queue, &QAttachmentQueue::tableNameChanged, this,
                                   &QAttachmentModel::reload);
@@ -296,10 +263,6 @@ void QAttachmentModel::setQueue(QAttachmentQueue *queue)
                                   &QAttachmentModel::reload);
         d->connections << connect(queue, &QAttachmentQueue::localDirectoryChanged, this,
                                   &QAttachmentModel::reload);
-        d->connections << connect(queue, &QAttachmentQueue::syncingChanged, this, [d] {
-            if (!d->queue->isSyncing())
-                d->clearProgress();
-        });
         d->connections << connect(queue, &QObject::destroyed, this, [this, d] {
             for (const auto &c : std::as_const(d->connections))
                 disconnect(c);
@@ -372,13 +335,8 @@ void QAttachmentModel::reload()
             entry.attachment = attachment;
             entry.localUrl = d->urlOf(attachment);
             entry.order = order;
-            const auto [done, total] = d->queue->transferProgressOf(attachment.id());
-            entry.bytesDone = done;
-            entry.bytesTotal = total;
-            // Until its state changes, the row's failure is still news.
-            if (const QAttachmentError error = d->queue->lastError(attachment.id());
-                error.isError())
-                entry.error = errorText(error);
+            QList<int> roles;
+            d->applyStatus(entry, &roles);
             d->entries.append(std::move(entry));
         }
     }

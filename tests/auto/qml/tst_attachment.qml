@@ -13,7 +13,7 @@ Item {
         AttachmentQueue {
             syncInterval: 0
             retryDelay: 20
-            fileExtension: "txt"
+            defaultFileExtension: "txt"
         }
     }
     Component {
@@ -79,7 +79,7 @@ Item {
 
             remote.hold(true)
             remote.chunked(2)
-            queue.running = true
+            queue.syncing = true
             tryCompare(a, "transferring", true)
             remote.releaseHeld()
             tryCompare(a, "state", AttachmentState.Synced)
@@ -89,7 +89,7 @@ Item {
         }
 
         function test_downloadMakesItReady() {
-            const queue = createQueue({ running: true })
+            const queue = createQueue({ syncing: true })
             remote.putObject("d.txt", "0123456789")
             remote.chunked(3)
             remote.hold(true)
@@ -98,7 +98,7 @@ Item {
             const readySpy = createTemporaryObject(spyComponent, root, { target: a, signalName: "localUrlChanged" })
             const progressValues = []
             a.progressChanged.connect(function () { if (a.transferring) progressValues.push(a.progress) })
-            queue.watchAttachments(["d"])
+            queue.setWatchedAttachments(["d"])
             compare(a.exists, true)
             compare(a.state, AttachmentState.QueuedDownload)
             compare(a.ready, false)
@@ -125,7 +125,7 @@ Item {
         }
 
         function test_deletedAttachmentGoesAway() {
-            const queue = createQueue({ running: true })
+            const queue = createQueue({ syncing: true })
             const saved = queue.saveFile("bye", "text/plain", "txt")
             const a = createTemporaryObject(attachmentComponent, root, { queue: queue, attachmentId: saved.id })
             tryCompare(a, "state", AttachmentState.Synced)
@@ -139,11 +139,11 @@ Item {
         function test_errorIsShownToAttachmentsMadeAfterTheFailure() {
             // Delegates come and go as a list scrolls; each shows why its
             // attachment's download failed until the state changes.
-            const queue = createQueue({ running: true, retryDelay: 60000 })
+            const queue = createQueue({ syncing: true, retryDelay: 60000 })
             remote.putObject("f.txt", "data")
             remote.failNextDownload("boom")
             const first = createTemporaryObject(attachmentComponent, root, { queue: queue, attachmentId: "f" })
-            queue.watchAttachments(["f"])
+            queue.setWatchedAttachments(["f"])
             tryCompare(first, "error", "boom")
             const later = createTemporaryObject(attachmentComponent, root, { queue: queue, attachmentId: "f" })
             compare(later.state, AttachmentState.QueuedDownload)
@@ -171,7 +171,7 @@ Item {
         }
 
         function test_imageBindsToLocalUrl() {
-            const queue = createQueue({ running: true })
+            const queue = createQueue({ syncing: true })
             const image = createTemporaryObject(imageComponent, root)
             image.attachment.queue = queue
             const saved = queue.saveFile(TestEnv.pngBytes(), "image/png", "png")

@@ -13,7 +13,7 @@ TestCase {
         AttachmentQueue {
             syncInterval: 0
             retryDelay: 20
-            fileExtension: "txt"
+            defaultFileExtension: "txt"
         }
     }
     Component {
@@ -90,7 +90,7 @@ TestCase {
         const rows = createTemporaryObject(instantiatorComponent, testCase, { model: queue.model })
         const row = rows.objectAt(0)
         remote.hold(true)
-        queue.running = true
+        queue.syncing = true
         tryCompare(row, "transferring", true)
         remote.releaseHeld()
         tryCompare(row, "state", AttachmentState.Synced)
@@ -100,10 +100,10 @@ TestCase {
     }
 
     function test_localUrlIsEmptyUntilDownloaded() {
-        const queue = createQueue({ running: true })
+        const queue = createQueue({ syncing: true })
         remote.putObject("p.txt", "downloaded")
         remote.hold(true)
-        queue.watchAttachments(["p"])
+        queue.setWatchedAttachments(["p"])
         const rows = createTemporaryObject(instantiatorComponent, testCase, { model: queue.model })
         compare(rows.count, 1)
         const row = rows.objectAt(0)
@@ -141,7 +141,7 @@ TestCase {
         compare(changed.signalArguments[0][1].row, 7)
         compare(model.get(7).state, AttachmentState.QueuedDelete)
 
-        queue.running = true
+        queue.syncing = true
         tryCompare(removed, "count", 1)
         compare(removed.signalArguments[0][1], 7)
         compare(removed.signalArguments[0][2], 7)
@@ -180,7 +180,7 @@ TestCase {
         compare(uploads.get(0).attachmentId, first.id)
         uploads.stateFilter = [AttachmentState.Synced]
         compare(uploads.count, 0)
-        queue.running = true
+        queue.syncing = true
         tryCompare(uploads, "count", 1)
         compare(uploads.get(0).attachmentId, second.id)
     }
@@ -197,10 +197,10 @@ TestCase {
     }
 
     function test_errorRole() {
-        const queue = createQueue({ retryDelay: 60000, running: true })
+        const queue = createQueue({ retryDelay: 60000, syncing: true })
         remote.putObject("e.txt", "E")
         remote.failNextDownload("server on fire")
-        queue.watchAttachments(["e"])
+        queue.setWatchedAttachments(["e"])
         const rows = createTemporaryObject(instantiatorComponent, testCase, { model: queue.model })
         const row = rows.objectAt(0)
         tryCompare(row, "error", "server on fire")
@@ -225,11 +225,11 @@ TestCase {
 
     // 10,000 rows in a view: one change touches one row, nothing is rebuilt.
     function test_tenThousandRowsInAView() {
-        const queue = createQueue({ online: false, running: true })
+        const queue = createQueue({ online: false, syncing: true })
         const ids = []
         for (let i = 0; i < 10000; ++i)
             ids.push("id-" + i)
-        queue.watchAttachments(ids)
+        queue.setWatchedAttachments(ids)
         const model = queue.model
         compare(model.count, 10000)
 
@@ -252,7 +252,7 @@ TestCase {
 
         // No longer referenced: archived, one row changed again.
         ids.splice(9999, 1)
-        queue.watchAttachments(ids)
+        queue.setWatchedAttachments(ids)
         compare(changed.count, 2)
         compare(changed.signalArguments[1][0].row, 9999)
         compare(model.get(9999).state, AttachmentState.Archived)

@@ -49,12 +49,11 @@ TestCase {
 
     function test_defaults() {
         const queue = createTemporaryObject(queueComponent, testCase)
-        compare(queue.running, false)
         compare(queue.syncing, false)
         compare(queue.tableName, "attachments_queue")
         compare(queue.archivedCacheLimit, 100)
         compare(queue.downloadAttachments, true)
-        compare(queue.fileExtension, "")
+        compare(queue.defaultFileExtension, "")
         compare(queue.syncInterval, 0)
         compare(queue.pendingUploads, 0)
         compare(queue.pendingDownloads, 0)
@@ -66,7 +65,7 @@ TestCase {
     function test_propertiesNotify() {
         const queue = createQueue({})
         const extensionSpy = spy(queue, "defaultFileExtensionChanged")
-        queue.fileExtension = "jpg"
+        queue.defaultFileExtension = "jpg"
         compare(queue.defaultFileExtension, "jpg")
         compare(extensionSpy.count, 1)
         const tablesSpy = spy(queue, "watchTablesChanged")
@@ -85,19 +84,19 @@ TestCase {
         compare(queue.remoteStorage, null)
     }
 
-    function test_runningStartsAndStopsSyncing() {
-        const queue = createQueue({ running: true })
+    function test_syncingStartsAndStops() {
+        const queue = createQueue({ syncing: true })
         verify(queue.syncing)
-        const runningSpy = spy(queue, "runningChanged")
-        queue.running = false
-        compare(runningSpy.count, 1)
+        const syncingSpy = spy(queue, "syncingChanged")
+        queue.syncing = false
+        compare(syncingSpy.count, 1)
         verify(!queue.syncing)
-        queue.running = true
+        queue.syncing = true
         verify(queue.syncing)
         compare(queue.errorString, "")
     }
 
-    function test_runningFailsWithoutDatabase() {
+    function test_syncingFailsWithoutDatabase() {
         const remote = TestEnv.newRemote() // held here: the queue does not own it
         const queue = createTemporaryObject(queueComponent, testCase, {
             connectionName: "no-such-connection", localDirectory: TestEnv.newDirectory(),
@@ -105,11 +104,10 @@ TestCase {
         })
         ignoreWarning(/.*/)
         const errors = spy(queue, "errorOccurred")
-        queue.running = true
+        queue.syncing = true
         verify(!queue.syncing)
         verify(errors.count > 0)
         verify(queue.errorString.indexOf("no-such-connection") >= 0, queue.errorString)
-        verify(queue.running)
     }
 
     function test_saveFileHookCommitsBothRows() {
@@ -240,7 +238,7 @@ TestCase {
     }
 
     function test_savedFileIsUploadedWhileRunning() {
-        const queue = createQueue({ running: true })
+        const queue = createQueue({ syncing: true })
         const uploaded = spy(queue, "uploadFinished")
         const saved = queue.saveFile("payload", "text/plain", "txt")
         uploaded.wait(5000)
@@ -266,7 +264,7 @@ TestCase {
         compare(queue.attachment(saved.id).state, AttachmentState.QueuedDelete)
 
         const removed = spy(queue, "attachmentRemoved")
-        queue.running = true
+        queue.syncing = true
         removed.wait(5000)
         compare(removed.signalArguments[0][0], saved.id)
         verify(!queue.attachment(saved.id).valid)
@@ -306,8 +304,8 @@ TestCase {
         const queue = createQueue({
             watchQuery: "SELECT photo_id AS id FROM checklists WHERE photo_id IS NOT NULL",
             watchTables: ["checklists"],
-            fileExtension: "jpg",
-            running: true
+            defaultFileExtension: "jpg",
+            syncing: true
         })
         remote.putObject("p1.jpg", "remote photo")
         const downloaded = spy(queue, "downloadFinished")
@@ -320,11 +318,23 @@ TestCase {
         compare(TestEnv.readFile(queue.localUrl("p1")), "remote photo")
     }
 
-    function test_watchAttachmentsPushesIds() {
-        const queue = createQueue({ fileExtension: "txt", running: true })
+    function test_statusOfAnAttachment() {
+        const queue = createQueue({})
+        const saved = queue.saveFile("x", "text/plain", "txt")
+        const status = queue.status(saved.id)
+        compare(status.attachment.id, saved.id)
+        compare(status.attachment.state, AttachmentState.QueuedUpload)
+        compare(status.transferring, false)
+        compare(status.bytesDone, -1)
+        compare(status.lastError.code, AttachmentError.NoError)
+        compare(queue.status("no-such-id").attachment.valid, false)
+    }
+
+    function test_setWatchedAttachmentsPushesIds() {
+        const queue = createQueue({ defaultFileExtension: "txt", syncing: true })
         remote.putObject("a.txt", "A")
         remote.putObject("b.pdf", "B")
-        queue.watchAttachments(["a", { id: "b", filename: "b.pdf", metaData: "m" }])
+        queue.setWatchedAttachments(["a", { id: "b", filename: "b.pdf", metaData: "m" }])
         tryCompare(queue, "pendingDownloads", 0)
         tryVerify(function () { return queue.attachment("b").state === AttachmentState.Synced })
         compare(queue.attachment("a").state, AttachmentState.Synced)
@@ -333,13 +343,13 @@ TestCase {
     }
 
     function test_transferSignalsCarryKindAndError() {
-        const queue = createQueue({ fileExtension: "txt", retryDelay: 60000 })
+        const queue = createQueue({ defaultFileExtension: "txt", retryDelay: 60000 })
         remote.putObject("a.txt", "A")
         remote.failNextDownload("boom")
         const failed = spy(queue, "transferFailed")
         const started = spy(queue, "transferStarted")
-        queue.running = true
-        queue.watchAttachments(["a"])
+        queue.syncing = true
+        queue.setWatchedAttachments(["a"])
         failed.wait(5000)
         const args = failed.signalArguments[0]
         compare(args[0], "a")

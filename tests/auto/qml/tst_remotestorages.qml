@@ -82,7 +82,7 @@ TestCase {
         const deleted = spy(queue, "deleteFinished")
         const saved = queue.saveFile("to the server", "text/plain", "txt")
         verify(saved.valid)
-        queue.running = true
+        queue.syncing = true
         uploaded.wait(10000)
         compare(TestEnv.readFile(serverFile(server, saved.filename)), "to the server")
 
@@ -99,7 +99,7 @@ TestCase {
         const failed = spy(queue, "transferFailed")
         const uploaded = spy(queue, "uploadFinished")
         const saved = queue.saveFile("secret", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         failed.wait(10000)
         compare(failed.signalArguments[0][2].code, AttachmentError.Unauthorized)
         compare(uploaded.count, 0)
@@ -123,7 +123,7 @@ TestCase {
         const queue = createQueue(storage)
         const uploaded = spy(queue, "uploadFinished")
         queue.saveFile("refreshed", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         uploaded.wait(10000)
         compare(asked, [false, true])
     }
@@ -139,7 +139,7 @@ TestCase {
         const queue = createQueue(storage)
         const uploaded = spy(queue, "uploadFinished")
         const saved = queue.saveFile("via a promise", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         uploaded.wait(10000)
         compare(TestEnv.readFile(serverFile(server, saved.filename)), "via a promise")
     }
@@ -158,7 +158,7 @@ TestCase {
         const uploaded = spy(queue, "uploadFinished")
         const deleted = spy(queue, "deleteFinished")
         const saved = queue.saveFile("presigned", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         uploaded.wait(10000)
         compare(TestEnv.readFile(serverFile(server, saved.filename)), "presigned")
         compare(kinds, [AttachmentTransfer.Upload])
@@ -180,7 +180,7 @@ TestCase {
         const queue = createQueue(storage)
         const uploaded = spy(queue, "uploadFinished")
         const saved = queue.saveFile("later", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         uploaded.wait(10000)
         compare(TestEnv.readFile(serverFile(server, saved.filename)), "later")
     }
@@ -196,7 +196,7 @@ TestCase {
         const queue = createQueue(storage)
         const failed = spy(queue, "transferFailed")
         queue.saveFile("never sent", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         failed.wait(10000)
         const error = failed.signalArguments[0][2]
         verify(error.message.indexOf("backend unreachable") >= 0, error.message)
@@ -232,7 +232,7 @@ TestCase {
         const queue = createQueue(storage)
         const uploaded = spy(queue, "uploadFinished")
         const saved = queue.saveFile("into the bucket", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         uploaded.wait(20000)
         compare(TestEnv.s3ObjectText("qml/" + saved.filename), "into the bucket")
     }
@@ -246,7 +246,7 @@ TestCase {
         const queue = createQueue(storage)
         const failed = spy(queue, "transferFailed")
         queue.saveFile("refused", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         failed.wait(20000)
         compare(failed.signalArguments[0][2].code, AttachmentError.Unauthorized)
     }
@@ -266,7 +266,7 @@ TestCase {
         const queue = createQueue(storage)
         const uploaded = spy(queue, "uploadFinished")
         const saved = queue.saveFile("provided", "text/plain", "txt")
-        queue.running = true
+        queue.syncing = true
         uploaded.wait(20000)
         compare(TestEnv.s3ObjectText(saved.filename), "provided")
         verify(asked >= 1)

@@ -7,6 +7,7 @@
 #include <qattachmentqueue.h>
 #include <testsupport.h>
 
+#include <QtCore/qdatetime.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
@@ -953,6 +954,84 @@ private Q_SLOTS:
         QCOMPARE(progress.first().at(2).toLongLong(), 1000);
         QCOMPARE(progress.last().at(2).toLongLong(), 10000);
         QCOMPARE(progress.last().at(3).toLongLong(), 10000);
+    }
+
+    void statusFollowsTransferFailureAndRetry()
+    {
+        // One status per attachment: the row, the running transfer's bytes,
+        // the last failure and when it is tried again.
+        m_queue->setRetryDelay(30000);
+        m_queue->setMaxRetryDelay(60000);
+        m_remote->setChunkSize(1000);
+        m_remote->objects.insert(QStringLiteral("s.bin"), QByteArray(5000, 's'));
+        m_remote->failNext(
+            Kind::Download,
+            QAttachmentError(QAttachmentError::ServerError, QStringLiteral("down"), 503));
+        QSignalSpy changed(m_queue, &QAttachmentQueue::statusChanged);
+        QVERIFY(m_queue->startSync());
+        const QString id = QStringLiteral("s");
+        QAttachmentStatus status = m_queue->status(id);
+        QVERIFY(!status.attachment().isValid());
+        QVERIFY(!status.isTransferring());
+        m_queue->setWatchedAttachments({QWatchedAttachmentItem(id, QStringLiteral("bin"))});
+        QVERIFY(changed.contains(QVariantList {id}));
+        QCOMPARE(m_queue->status(id).attachment().state(), State::QueuedDownload);
+
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->status(id).lastError().isError(), 5000);
+        const qint64 failedAt = QDateTime::currentMSecsSinceEpoch();
+        status = m_queue->status(id);
+        QCOMPARE(status.lastError().code(), QAttachmentError::ServerError);
+        QCOMPARE(status.lastError().message(), m_queue->lastError(id).message());
+        QVERIFY(!status.isTransferring());
+        QCOMPARE(status.bytesDone(), -1);
+        QCOMPARE(status.attachment().state(), State::QueuedDownload);
+        // The backoff of a first failure: 50-100 % of retryDelay, from now.
+        QVERIFY(status.nextRetry().isValid());
+        const qint64 next = status.nextRetry().toMSecsSinceEpoch();
+        QVERIFY2(next >= failedAt + 15000 - 1000 && next <= failedAt + 30000,
+                 qPrintable(QString::number(next - failedAt)));
+
+        // Retried now: the transfer runs (and reports its bytes), then lands.
+        m_remote->setHold(true);
+        changed.clear();
+        m_queue->retryFailed();
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->status(id).isTransferring(), 5000);
+        QVERIFY(!m_queue->status(id).nextRetry().isValid());
+        m_remote->setHold(false);
+        m_remote->release();
+        QTRY_COMPARE_WITH_TIMEOUT(m_queue->status(id).attachment().state(), State::Synced, 5000);
+        status = m_queue->status(id);
+        QVERIFY(!status.lastError().isError());
+        QVERIFY(!status.nextRetry().isValid());
+        QVERIFY(!status.isTransferring());
+        QCOMPARE(status.attachment().size(), 5000);
+        bool sawProgress = false;
+        for (const QVariantList &args : std::as_const(changed))
+            sawProgress |= args.constFirst().toString() == id;
+        QVERIFY(sawProgress);
+
+        QVERIFY(m_queue->deleteFile(id));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_queue->status(id).attachment().isValid(), 5000);
+    }
+
+    void statusReportsBytesWhileTransferring()
+    {
+        m_remote->setChunkSize(1000);
+        m_remote->objects.insert(QStringLiteral("p.bin"), QByteArray(4000, 'p'));
+        const QString id = QStringLiteral("p");
+        QList<std::pair<qint64, qint64>> seen;
+        connect(m_queue, &QAttachmentQueue::statusChanged, this, [&](const QString &changed) {
+            const QAttachmentStatus status = m_queue->status(changed);
+            if (changed == id && status.isTransferring())
+                seen.append({status.bytesDone(), status.bytesTotal()});
+        });
+        QVERIFY(m_queue->startSync());
+        m_queue->setWatchedAttachments({QWatchedAttachmentItem(id, QStringLiteral("bin"))});
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(id), State::Synced, 5000);
+        QVERIFY(seen.size() >= 2);
+        QCOMPARE(seen.constFirst().first, 0); // started
+        QCOMPARE(seen.constLast(), std::make_pair(qint64(4000), qint64(4000)));
+        QVERIFY(!m_queue->status(id).isTransferring());
     }
 
     void pendingCountsAreNotified()

@@ -30,7 +30,7 @@ TestCase {
         const queue = createTemporaryObject(queueComponent, testCase)
         verify(queue)
         compare(queue.tableName, "attachments_queue")
-        compare(queue.running, false)
+        compare(queue.syncing, false)
         verify(queue.model)
         compare(queue.model.count, 0)
         const model = createTemporaryObject(modelComponent, testCase, { queue: queue })

@@ -1,0 +1,21 @@
+#ifndef QATTACHMENTDELETEOPERATION_P_H
+#define QATTACHMENTDELETEOPERATION_P_H
+
+#include "qattachmentoperation_p.h"
+
+class QAttachmentDeleteOperation : public QAttachmentOperation
+{
+public:
+    QAttachmentTransfer::Kind kind() const override { return QAttachmentTransfer::Delete; }
+    QAttachmentTransfer *start(QAttachmentRemoteStorage &remote,
+                               QAttachmentJob &job) const override;
+    bool handlerRetries(QAttachmentErrorHandler &handler, const QAttachment &row,
+                        const QAttachmentError &error) const override;
+    QAttachmentStore::Result recordSuccess(QAttachmentStore &store, const QAttachmentJob &job,
+                                           QAttachment &row, qint64 now,
+                                           QString *problem) const override;
+    void afterSuccess(QAttachmentQueuePrivate &queue, const QAttachment &row,
+                      bool applied) const override;
+};
+
+#endif // QATTACHMENTDELETEOPERATION_P_H

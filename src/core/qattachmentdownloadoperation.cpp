@@ -1,0 +1,81 @@
+#include "qattachmentdownloadoperation_p.h"
+
+#include "qattachmenterrorhandler.h"
+#include "qattachmentjob_p.h"
+#include "qattachmentlocalstorage.h"
+#include "qattachmentqueue_p.h"
+#include "qattachmentremotestorage.h"
+
+bool QAttachmentDownloadOperation::openDevice(QAttachmentLocalStorage &files, QAttachmentJob &job,
+                                              QString *problem) const
+{
+    job.device = files.openPartial(QAttachmentQueuePrivate::downloadName(job.attachment), problem);
+    return job.device != nullptr;
+}
+
+QAttachmentTransfer *QAttachmentDownloadOperation::start(QAttachmentRemoteStorage &remote,
+                                                         QAttachmentJob &job) const
+{
+    return remote.download(job.attachment, job.device.get());
+}
+
+QAttachmentError QAttachmentDownloadOperation::complete(QAttachmentLocalStorage &files,
+                                                        QAttachmentJob &job) const
+{
+    // Complete on disk under its final name before the row says synced.
+    // The device goes first: its writes must all have reached the file.
+    const qint64 length = job.device->pos();
+    job.device.reset();
+    job.attachment.setSize(length);
+    QString problem;
+    if (!files.commitPartial(QAttachmentQueuePrivate::downloadName(job.attachment), length,
+                             &problem))
+        return QAttachmentError(QAttachmentError::LocalStorageError,
+                                QStringLiteral("cannot keep the download: %1").arg(problem));
+    return {};
+}
+
+bool QAttachmentDownloadOperation::isRetryable(const QAttachmentError &error) const
+{
+    return error.isRetryable() || error.code() == QAttachmentError::NotFound;
+}
+
+bool QAttachmentDownloadOperation::handlerRetries(QAttachmentErrorHandler &handler,
+                                                  const QAttachment &row,
+                                                  const QAttachmentError &error) const
+{
+    return handler.onDownloadError(row, error);
+}
+
+QAttachmentStore::Result QAttachmentDownloadOperation::recordSuccess(QAttachmentStore &store,
+                                                                     const QAttachmentJob &job,
+                                                                     QAttachment &row, qint64 now,
+                                                                     QString *problem) const
+{
+    row.setState(QAttachmentState::Synced);
+    row.setHasSynced(true);
+    row.setLocalUri(QAttachmentQueuePrivate::downloadName(row));
+    row.setTimestamp(now);
+    return store.recordDownloaded(row.id(), row.localUri(), row.size(), now, job.startState,
+                                  problem);
+}
+
+void QAttachmentDownloadOperation::afterSuccess(QAttachmentQueuePrivate &queue,
+                                                const QAttachment &row, bool applied) const
+{
+    if (applied) {
+        queue.emitChanged(row);
+        emit queue.q_ptr->downloadFinished(row);
+        return;
+    }
+    // Unreferenced or deleted meanwhile: the file belongs to no row.
+    const std::optional<QAttachment> now = queue.store.row(row.id(), nullptr);
+    if (!now || now->localUri() != row.localUri())
+        queue.storage()->remove(row.localUri());
+}
+
+void QAttachmentDownloadOperation::afterGiveUp(QAttachmentLocalStorage &files,
+                                               const QAttachment &row) const
+{
+    files.removePartial(QAttachmentQueuePrivate::downloadName(row));
+}

@@ -1,0 +1,135 @@
+#ifndef QATTACHMENTSCHEDULER_P_H
+#define QATTACHMENTSCHEDULER_P_H
+
+#include "qattachment.h"
+#include "qattachmenterror.h"
+#include "qattachmentstate.h"
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qhash.h>
+#include <QtCore/qlist.h>
+#include <QtCore/qtimer.h>
+
+#include <functional>
+
+class QAttachmentJob;
+class QAttachmentOperation;
+class QAttachmentQueuePrivate;
+
+// What happens to a failed attempt.
+struct QAttachmentFailureDecision
+{
+    enum class Action {
+        Retry, // the row keeps its state and is tried again after `delayMs`
+        GiveUp, // the row is archived
+    };
+    Action action = Action::Retry;
+    qint64 delayMs = 0;
+};
+
+// Runs the transfers of a queue: which pending rows start (up to
+// maxConcurrentTransfers, none in backoff), the jobs in flight, the batched
+// writes of their results, the retry policy (attempts, backoff, Retry-After,
+// the error handler) and the timers that drive all of it.
+class QAttachmentScheduler
+{
+public:
+    explicit QAttachmentScheduler(QAttachmentQueuePrivate &queue);
+    ~QAttachmentScheduler();
+
+    // --- the pending rows ---------------------------------------------------
+    // Something other than a finished transfer changed the table: the pending
+    // rows are read again before the next start.
+    void invalidatePending();
+    // A row that became pending (saved) without the table being read again.
+    void addPending(const QAttachment &row);
+    // The table is empty (or gone): nothing is pending.
+    void clearPending(bool readAgain);
+
+    // Starts what can start, soon (coalesced) or now.
+    void schedule();
+    void startDue();
+    // The periodic tick (syncInterval; 0 stops it) and the timers, all stopped.
+    void setPeriodic(int msecs);
+    // Retries at once when the system reports the network coming back.
+    void followNetwork();
+    void stopTimers();
+
+    // --- jobs ------------------------------------------------------------------
+    int activeCount() const { return int(m_jobs.size()); }
+    bool hasUnfinishedWork() const { return !m_jobs.isEmpty() || !m_finished.isEmpty(); }
+    // Aborts the job of `id`; its outcome is ignored.
+    void abort(const QString &id);
+    // Aborts the job of `id` unless its row stays in the state it started from.
+    void abortIfStale(const QString &id, QAttachmentState::State newState);
+    void abortAll();
+    // Writes the results of finished transfers now.
+    void flush();
+    // Bytes done and total of the running transfer of `id`: {-1, -1} when none runs.
+    std::pair<qint64, qint64> progressOf(const QString &id) const;
+    // As above, but only while the transfer runs (not once it finished).
+    std::pair<qint64, qint64> liveProgressOf(const QString &id) const;
+
+    // --- retries -----------------------------------------------------------------
+    QAttachmentError lastError(const QString &id) const;
+    // Milliseconds since the epoch of the next attempt of a failed `id`; -1 when
+    // none waits.
+    qint64 nextRetryMs(const QString &id) const;
+    // Forgets the failures of `id` (it succeeded, changed or went away).
+    void forget(const QString &id);
+    void forgetAll();
+    // Ends every backoff now; the attempt counts stay (maxAttempts applies).
+    void retryNow();
+
+    // Whether nothing runs and nothing could start now.
+    bool isIdle() const;
+
+    // The retry policy: the pause before attempt `attempts + 1` (with jitter,
+    // within the caps), and the longest pause between two attempts.
+    qint64 backoff(int attempts) const;
+    qint64 retryCap() const;
+    QAttachmentFailureDecision decideFailure(const QAttachmentOperation &operation,
+                                             const QAttachment &row, int attempts,
+                                             const QAttachmentError &error) const;
+
+private:
+    struct Retry
+    {
+        int attempts = 0;
+        qint64 notBefore = 0; // on m_clock
+        QAttachmentError error;
+    };
+
+    void readPending();
+    void startJob(const QAttachment &row);
+    void failToStart(QAttachmentJob *job, const QAttachmentError &error);
+    void onJobFinished(QAttachmentJob *job);
+    void startFlush();
+    // Decides a finished job's outcome, once: keeps a download's file, asks
+    // the error handler about a failure.
+    void settle(QAttachmentJob *job);
+    // Writes a settled outcome; false when the row could not be written
+    // (`problem` says why). Side effects go to `after`, run once committed.
+    bool record(QAttachmentJob *job, QList<std::function<void()>> *after, QString *problem);
+    void release(QAttachmentJob *job);
+
+    QAttachmentQueuePrivate &d;
+
+    // Pending work, in the order it became due; read again from the table
+    // when something other than a finished transfer changed it.
+    QList<QAttachment> m_pending;
+    bool m_pendingDirty = true;
+    QHash<QString, Retry> m_retries;
+    QHash<QString, QAttachmentJob *> m_jobs;
+    QList<QAttachmentJob *> m_finished;
+    int m_recordFailures = 0; // consecutive failed writes of finished transfers
+    QElapsedTimer m_clock;
+
+    QTimer m_pumpTimer; // zero-delay: coalesces "start what can start"
+    QTimer m_retryTimer; // fires when the earliest backoff ends
+    QTimer m_flushTimer; // writes finished transfers in one transaction; backs off when that fails
+    QTimer m_periodicTimer; // syncInterval
+    QMetaObject::Connection m_networkConnection;
+};
+
+#endif // QATTACHMENTSCHEDULER_P_H

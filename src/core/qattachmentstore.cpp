@@ -1,0 +1,483 @@
+#include "qattachmentstore_p.h"
+
+#include <QtCore/qset.h>
+#include <QtSql/qsqlerror.h>
+#include <QtSql/qsqlquery.h>
+#include <QtSql/qsqlrecord.h>
+
+using State = QAttachmentState::State;
+
+namespace {
+
+// The columns every read selects; rows are read back by these names.
+#define PSA_ROW_COLUMNS \
+    "id, filename, local_uri, timestamp, size, media_type, state, has_synced, meta_data"
+
+// Where each column is in a result, looked up by name once per query.
+struct RowReader
+{
+    explicit RowReader(const QSqlRecord &record)
+        : id(record.indexOf(QStringLiteral("id")))
+        , filename(record.indexOf(QStringLiteral("filename")))
+        , localUri(record.indexOf(QStringLiteral("local_uri")))
+        , timestamp(record.indexOf(QStringLiteral("timestamp")))
+        , size(record.indexOf(QStringLiteral("size")))
+        , mediaType(record.indexOf(QStringLiteral("media_type")))
+        , state(record.indexOf(QStringLiteral("state")))
+        , hasSynced(record.indexOf(QStringLiteral("has_synced")))
+        , metaData(record.indexOf(QStringLiteral("meta_data")))
+    { }
+
+    QAttachment read(const QSqlQuery &query) const
+    {
+        QAttachment row(query.value(id).toString(), query.value(filename).toString());
+        row.setLocalUri(query.value(localUri).toString());
+        row.setTimestamp(query.value(timestamp).toLongLong());
+        const QVariant sizeValue = query.value(size);
+        row.setSize(sizeValue.isNull() ? -1 : sizeValue.toLongLong());
+        row.setMediaType(query.value(mediaType).toString());
+        // Rows are only written by the queue, but the file is the app's: a
+        // value outside the enum is reported by the queue, never mistaken for
+        // a state.
+        bool isInt = false;
+        const int stored = query.value(state).toInt(&isInt);
+        const auto known = isInt ? QAttachmentState::fromInt(stored) : std::nullopt;
+        row.setState(known.value_or(State::Invalid));
+        row.setHasSynced(query.value(hasSynced).toInt() != 0);
+        row.setMetaData(query.value(metaData).toString());
+        return row;
+    }
+
+    int id, filename, localUri, timestamp, size, mediaType, state, hasSynced, metaData;
+};
+
+bool failWith(QString *errorString, const QString &message)
+{
+    if (errorString)
+        *errorString = message;
+    return false;
+}
+
+bool runDdl(QSqlDatabase &db, const QString &sql, QString *errorString)
+{
+    QSqlQuery query(db);
+    if (!query.exec(sql))
+        return failWith(errorString,
+                        QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text()));
+    return true;
+}
+
+QVariant nullIfEmpty(const QString &value)
+{
+    return value.isEmpty() ? QVariant() : QVariant(value);
+}
+
+QVariant nullIfNull(const QString &value)
+{
+    return value.isNull() ? QVariant() : QVariant(value);
+}
+
+} // namespace
+
+// --- the write transaction ------------------------------------------------------
+
+QAttachmentStore::WriteTransaction::WriteTransaction(const QAttachmentStore &store)
+    : m_database(store.database())
+{
+    // Inside a transaction the app opened on this connection, our writes join
+    // it; otherwise they get one of their own.
+    m_own = m_database.transaction();
+    if (m_own) {
+        m_open = true;
+        return;
+    }
+    QSqlQuery probe(m_database);
+    m_open = probe.exec(QStringLiteral("SELECT 1"));
+    if (!m_open)
+        m_errorString
+            = QStringLiteral("cannot begin a transaction: %1").arg(m_database.lastError().text());
+}
+
+QAttachmentStore::WriteTransaction::~WriteTransaction()
+{
+    rollback();
+}
+
+bool QAttachmentStore::WriteTransaction::commit(QString *errorString)
+{
+    if (!m_open || m_done) {
+        if (errorString && !m_errorString.isEmpty())
+            *errorString = m_errorString;
+        return false;
+    }
+    m_done = true;
+    if (!m_own || m_database.commit())
+        return true;
+    m_errorString = QStringLiteral("commit failed: %1").arg(m_database.lastError().text());
+    if (errorString)
+        *errorString = m_errorString;
+    m_database.rollback();
+    return false;
+}
+
+void QAttachmentStore::WriteTransaction::rollback()
+{
+    if (!m_open || m_done)
+        return;
+    m_done = true;
+    if (m_own)
+        m_database.rollback();
+}
+
+// --- the store -------------------------------------------------------------------
+
+QSqlDatabase QAttachmentStore::database() const
+{
+    return m_connectionName.isEmpty()
+        ? QSqlDatabase::database(QLatin1String(QSqlDatabase::defaultConnection), false)
+        : QSqlDatabase::database(m_connectionName, false);
+}
+
+bool QAttachmentStore::createTable(QString *errorString) const
+{
+    return createTable(m_table, database(), errorString);
+}
+
+bool QAttachmentStore::createTable(const QAttachmentQueueTable &table, const QSqlDatabase &database,
+                                   QString *errorString)
+{
+    const QString invalid = table.validate();
+    if (!invalid.isEmpty())
+        return failWith(errorString, invalid);
+    QSqlDatabase db = database;
+    if (!db.isOpen())
+        return failWith(
+            errorString,
+            QStringLiteral("the database connection \"%1\" is not open").arg(db.connectionName()));
+
+    QList<QAttachmentQueueTable::Column> columns = QAttachmentQueueTable::standardColumns();
+    columns += table.additionalColumns();
+
+    QStringList definitions;
+    for (const QAttachmentQueueTable::Column &column : std::as_const(columns)) {
+        if (column.name == QLatin1String("id"))
+            definitions << QStringLiteral("id TEXT PRIMARY KEY NOT NULL");
+        else
+            definitions << column.name + QLatin1Char(' ') + column.type;
+    }
+    if (!runDdl(db,
+                QStringLiteral("CREATE TABLE IF NOT EXISTS %1 (%2)")
+                    .arg(table.name(), definitions.join(QStringLiteral(", "))),
+                errorString))
+        return false;
+
+    // An older table may lack columns added since: add them, keeping every row.
+    QSet<QString> existing;
+    QSqlQuery info(db);
+    if (!info.exec(QStringLiteral("PRAGMA table_info(%1)").arg(table.name())))
+        return failWith(errorString, info.lastError().text());
+    while (info.next())
+        existing.insert(info.value(QStringLiteral("name")).toString().toLower());
+    for (const QAttachmentQueueTable::Column &column : std::as_const(columns)) {
+        if (existing.contains(column.name.toLower()))
+            continue;
+        if (!runDdl(db,
+                    QStringLiteral("ALTER TABLE %1 ADD COLUMN %2 %3")
+                        .arg(table.name(), column.name, column.type),
+                    errorString))
+            return false;
+    }
+
+    // The queue looks rows up by state (pending work, counts, archive order).
+    if (!runDdl(
+            db,
+            QStringLiteral("CREATE INDEX IF NOT EXISTS %1_state_timestamp ON %1 (state, timestamp)")
+                .arg(table.name()),
+            errorString))
+        return false;
+    for (const QAttachmentQueueTable::Index &index : table.indexes()) {
+        if (!runDdl(db,
+                    QStringLiteral("CREATE INDEX IF NOT EXISTS %1 ON %2 (%3)")
+                        .arg(index.name, table.name(), index.columns.join(QStringLiteral(", "))),
+                    errorString))
+            return false;
+    }
+    if (!table.viewName().isEmpty()
+        && !runDdl(db,
+                   QStringLiteral("CREATE VIEW IF NOT EXISTS %1 AS SELECT * FROM %2")
+                       .arg(table.viewName(), table.name()),
+                   errorString))
+        return false;
+    return true;
+}
+
+bool QAttachmentStore::exec(QSqlQuery &query, const QString &sql, const QVariantList &params,
+                            QString *errorString) const
+{
+    bool ok = query.prepare(sql);
+    if (ok) {
+        for (const QVariant &value : params)
+            query.addBindValue(value);
+        ok = query.exec();
+    }
+    if (!ok && errorString)
+        *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
+    return ok;
+}
+
+bool QAttachmentStore::readRows(const QString &sql, const QVariantList &params,
+                                QList<QAttachment> *rows, QString *errorString) const
+{
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    if (!exec(query, sql, params, errorString))
+        return false;
+    const RowReader reader(query.record());
+    while (query.next())
+        rows->append(reader.read(query));
+    return true;
+}
+
+bool QAttachmentStore::wasApplied(QSqlQuery &query)
+{
+    return query.numRowsAffected() > 0;
+}
+
+QAttachmentStore::Result QAttachmentStore::execConditional(const QString &sql,
+                                                           const QVariantList &params,
+                                                           QString *errorString)
+{
+    QSqlQuery query(database());
+    if (!exec(query, sql, params, errorString))
+        return Result::Failed;
+    return wasApplied(query) ? Result::Applied : Result::Skipped;
+}
+
+std::optional<QAttachment> QAttachmentStore::row(const QString &id, QString *errorString) const
+{
+    QList<QAttachment> rows;
+    if (!readRows(QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE id = ?").arg(t()), {id},
+                  &rows, errorString))
+        return std::nullopt;
+    return rows.isEmpty() ? QAttachment() : rows.constFirst();
+}
+
+bool QAttachmentStore::allRows(QList<QAttachment> *rows, QString *errorString) const
+{
+    return readRows(QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 ORDER BY rowid").arg(t()),
+                    {}, rows, errorString);
+}
+
+bool QAttachmentStore::pendingRows(QList<QAttachment> *rows, QString *errorString) const
+{
+    return readRows(QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state IN (?, ?, ?) "
+                                   "ORDER BY timestamp, rowid")
+                        .arg(t()),
+                    {QAttachmentState::toInt(State::QueuedDownload),
+                     QAttachmentState::toInt(State::QueuedUpload),
+                     QAttachmentState::toInt(State::QueuedDelete)},
+                    rows, errorString);
+}
+
+bool QAttachmentStore::expiredRows(int keep, QList<QAttachment> *rows, QString *errorString) const
+{
+    // Everything past the newest `keep` archived rows, in one query.
+    return readRows(QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state = ? "
+                                   "ORDER BY timestamp DESC, rowid DESC LIMIT -1 OFFSET ?")
+                        .arg(t()),
+                    {QAttachmentState::toInt(State::Archived), keep}, rows, errorString);
+}
+
+bool QAttachmentStore::pendingCounts(int *uploads, int *downloads, int *deletes,
+                                     QString *errorString) const
+{
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    if (!exec(
+            query,
+            QStringLiteral("SELECT state, COUNT(*) AS n FROM %1 WHERE state IN (?, ?, ?) GROUP BY "
+                           "state")
+                .arg(t()),
+            {QAttachmentState::toInt(State::QueuedDownload),
+             QAttachmentState::toInt(State::QueuedUpload),
+             QAttachmentState::toInt(State::QueuedDelete)},
+            errorString))
+        return false;
+    *uploads = *downloads = *deletes = 0;
+    const QSqlRecord record = query.record();
+    const int stateColumn = record.indexOf(QStringLiteral("state"));
+    const int countColumn = record.indexOf(QStringLiteral("n"));
+    while (query.next()) {
+        const int count = query.value(countColumn).toInt();
+        switch (
+            QAttachmentState::fromInt(query.value(stateColumn).toInt()).value_or(State::Archived)) {
+        case State::QueuedUpload:
+            *uploads = count;
+            break;
+        case State::QueuedDownload:
+            *downloads = count;
+            break;
+        case State::QueuedDelete:
+            *deletes = count;
+            break;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
+bool QAttachmentStore::insert(const QAttachment &row, QString *errorString)
+{
+    QSqlQuery query(database());
+    return exec(
+        query,
+        QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .arg(t()),
+        {row.id(), row.filename(), nullIfEmpty(row.localUri()), row.timestamp(),
+         row.size() < 0 ? QVariant() : QVariant(row.size()), nullIfNull(row.mediaType()),
+         QAttachmentState::toInt(row.state()), row.hasSynced() ? 1 : 0, nullIfNull(row.metaData())},
+        errorString);
+}
+
+bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *errorString)
+{
+    if (rows.isEmpty())
+        return true;
+    QSqlQuery insert(database());
+    insert.prepare(QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS
+                                  ") VALUES (?, ?, NULL, ?, NULL, ?, ?, 0, ?)")
+                       .arg(t()));
+    for (const QAttachment &row : rows) {
+        insert.addBindValue(row.id());
+        insert.addBindValue(row.filename());
+        insert.addBindValue(row.timestamp());
+        insert.addBindValue(nullIfEmpty(row.mediaType()));
+        insert.addBindValue(QAttachmentState::toInt(row.state()));
+        insert.addBindValue(nullIfNull(row.metaData()));
+        if (!insert.exec()) {
+            if (errorString)
+                *errorString = insert.lastError().text();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool QAttachmentStore::markQueuedDelete(const QString &id, qint64 timestamp, QString *errorString)
+{
+    QSqlQuery query(database());
+    return exec(
+        query,
+        QStringLiteral("UPDATE %1 SET state = ?, has_synced = 0, timestamp = ? WHERE id = ?")
+            .arg(t()),
+        {QAttachmentState::toInt(State::QueuedDelete), timestamp, id}, errorString);
+}
+
+bool QAttachmentStore::archiveWithoutFile(const QList<QAttachment> &rows, qint64 timestamp,
+                                          QString *errorString)
+{
+    QSqlQuery update(database());
+    update.prepare(QStringLiteral("UPDATE %1 SET state = ?, local_uri = NULL, has_synced = 0, "
+                                  "timestamp = ? WHERE id = ?")
+                       .arg(t()));
+    for (const QAttachment &row : rows) {
+        update.addBindValue(QAttachmentState::toInt(State::Archived));
+        update.addBindValue(timestamp);
+        update.addBindValue(row.id());
+        if (!update.exec()) {
+            if (errorString)
+                *errorString = update.lastError().text();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *errorString)
+{
+    if (changes.isEmpty())
+        return true;
+    QSqlQuery update(database());
+    update.prepare(QStringLiteral("UPDATE %1 SET state = ?, local_uri = ?, has_synced = ?, "
+                                  "timestamp = ? WHERE id = ? AND state = ?")
+                       .arg(t()));
+    for (const Change &change : changes) {
+        update.addBindValue(QAttachmentState::toInt(change.row.state()));
+        update.addBindValue(nullIfEmpty(change.row.localUri()));
+        update.addBindValue(change.row.hasSynced() ? 1 : 0);
+        update.addBindValue(change.row.timestamp());
+        update.addBindValue(change.row.id());
+        update.addBindValue(QAttachmentState::toInt(change.expected));
+        if (!update.exec()) {
+            if (errorString)
+                *errorString = update.lastError().text();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *errorString)
+{
+    QSqlQuery remove(database());
+    remove.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(t()));
+    for (const QAttachment &row : rows) {
+        remove.addBindValue(row.id());
+        remove.addBindValue(QAttachmentState::toInt(State::Archived));
+        if (!remove.exec()) {
+            if (errorString)
+                *errorString = remove.lastError().text();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool QAttachmentStore::deleteAll(QString *errorString)
+{
+    QSqlQuery query(database());
+    return exec(query, QStringLiteral("DELETE FROM %1").arg(t()), {}, errorString);
+}
+
+QAttachmentStore::Result QAttachmentStore::recordUploaded(const QString &id, qint64 timestamp,
+                                                          State expected, QString *errorString)
+{
+    return execConditional(
+        QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, timestamp = ? "
+                       "WHERE id = ? AND state = ?")
+            .arg(t()),
+        {QAttachmentState::toInt(State::Synced), timestamp, id, QAttachmentState::toInt(expected)},
+        errorString);
+}
+
+QAttachmentStore::Result QAttachmentStore::recordDownloaded(const QString &id,
+                                                            const QString &localUri, qint64 size,
+                                                            qint64 timestamp, State expected,
+                                                            QString *errorString)
+{
+    return execConditional(QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, local_uri = ?, "
+                                          "size = ?, timestamp = ? WHERE id = ? AND state = ?")
+                               .arg(t()),
+                           {QAttachmentState::toInt(State::Synced), localUri, size, timestamp, id,
+                            QAttachmentState::toInt(expected)},
+                           errorString);
+}
+
+QAttachmentStore::Result QAttachmentStore::recordDeleted(const QString &id, State expected,
+                                                         QString *errorString)
+{
+    return execConditional(QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(t()),
+                           {id, QAttachmentState::toInt(expected)}, errorString);
+}
+
+QAttachmentStore::Result QAttachmentStore::recordGivenUp(const QString &id, qint64 timestamp,
+                                                         State expected, QString *errorString)
+{
+    return execConditional(
+        QStringLiteral("UPDATE %1 SET state = ?, timestamp = ? WHERE id = ? AND state = ?")
+            .arg(t()),
+        {QAttachmentState::toInt(State::Archived), timestamp, id,
+         QAttachmentState::toInt(expected)},
+        errorString);
+}

@@ -1,0 +1,126 @@
+#ifndef QATTACHMENTSTORE_P_H
+#define QATTACHMENTSTORE_P_H
+
+#include "qattachment.h"
+#include "qattachmentqueuetable.h"
+#include "qattachmentstate.h"
+
+#include <QtCore/qlist.h>
+#include <QtCore/qstring.h>
+#include <QtCore/qvariant.h>
+#include <QtSql/qsqldatabase.h>
+
+#include <optional>
+
+class QSqlQuery;
+
+// Every SQL statement on the queue table, and nothing else: the queue, the
+// scheduler and the operations read and write rows only through it. Rows are
+// read by column name. Writes that name the state they expect
+// (`WHERE id = ? AND state = ?`) say whether they were applied through one
+// function, wasApplied().
+class POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentStore
+{
+public:
+    // What a write that expects a state did.
+    enum class Result {
+        Failed, // the statement failed (errorString says why)
+        Applied, // the row was in the expected state and was written
+        Skipped, // the row had left that state (or is gone): nothing written
+    };
+
+    // One write transaction, committed by commit() and rolled back when it
+    // goes out of scope without one. Inside a transaction the app opened on
+    // the connection, the writes join it and commit with it.
+    class WriteTransaction
+    {
+    public:
+        explicit WriteTransaction(const QAttachmentStore &store);
+        ~WriteTransaction();
+        WriteTransaction(const WriteTransaction &) = delete;
+        WriteTransaction &operator=(const WriteTransaction &) = delete;
+
+        // Whether the transaction could begin (errorString() says why not).
+        bool isOpen() const { return m_open; }
+        QString errorString() const { return m_errorString; }
+        // Commits; false (and errorString) when that failed and all was rolled back.
+        bool commit(QString *errorString = nullptr);
+        void rollback();
+
+    private:
+        QSqlDatabase m_database;
+        QString m_errorString;
+        bool m_open = false;
+        bool m_own = false;
+        bool m_done = false;
+    };
+
+    QString connectionName() const { return m_connectionName; }
+    void setConnectionName(const QString &name) { m_connectionName = name; }
+    const QAttachmentQueueTable &table() const { return m_table; }
+    void setTable(const QAttachmentQueueTable &table) { m_table = table; }
+    QString tableName() const { return m_table.name(); }
+    QSqlDatabase database() const;
+    // Creates or upgrades the table (QAttachmentQueueTable::create()).
+    bool createTable(QString *errorString) const;
+    static bool createTable(const QAttachmentQueueTable &table, const QSqlDatabase &database,
+                            QString *errorString);
+
+    // --- reads ----------------------------------------------------------------
+    // The row of `id`; an invalid attachment when there is none, no value on
+    // a database error.
+    std::optional<QAttachment> row(const QString &id, QString *errorString) const;
+    // Every row, in insertion order.
+    bool allRows(QList<QAttachment> *rows, QString *errorString) const;
+    // Rows waiting for a transfer, in the order they became due.
+    bool pendingRows(QList<QAttachment> *rows, QString *errorString) const;
+    // Archived rows beyond the newest `keep`, oldest last.
+    bool expiredRows(int keep, QList<QAttachment> *rows, QString *errorString) const;
+    // Rows in each queued state.
+    bool pendingCounts(int *uploads, int *downloads, int *deletes, QString *errorString) const;
+
+    // --- writes (inside a WriteTransaction, or each on its own) ------------
+    bool insert(const QAttachment &row, QString *errorString);
+    // Inserts rows of watched attachments (no local file yet), in one prepared statement.
+    bool insertWatched(const QList<QAttachment> &rows, QString *errorString);
+    bool markQueuedDelete(const QString &id, qint64 timestamp, QString *errorString);
+    // Rows whose file is gone: archived, local_uri cleared, has_synced 0.
+    bool archiveWithoutFile(const QList<QAttachment> &rows, qint64 timestamp, QString *errorString);
+    // state, local_uri, has_synced and timestamp of each row, where the row is
+    // still in the state expected for it.
+    struct Change
+    {
+        QAttachment row; // the new values
+        QAttachmentState::State expected;
+    };
+    bool applyChanges(const QList<Change> &changes, QString *errorString);
+    // Deletes archived rows (those still archived).
+    bool deleteArchived(const QList<QAttachment> &rows, QString *errorString);
+    bool deleteAll(QString *errorString);
+
+    // The results of transfers, each written only over the state the transfer
+    // started from.
+    Result recordUploaded(const QString &id, qint64 timestamp, QAttachmentState::State expected,
+                          QString *errorString);
+    Result recordDownloaded(const QString &id, const QString &localUri, qint64 size,
+                            qint64 timestamp, QAttachmentState::State expected,
+                            QString *errorString);
+    Result recordDeleted(const QString &id, QAttachmentState::State expected, QString *errorString);
+    Result recordGivenUp(const QString &id, qint64 timestamp, QAttachmentState::State expected,
+                         QString *errorString);
+
+private:
+    bool exec(QSqlQuery &query, const QString &sql, const QVariantList &params,
+              QString *errorString) const;
+    bool readRows(const QString &sql, const QVariantList &params, QList<QAttachment> *rows,
+                  QString *errorString) const;
+    Result execConditional(const QString &sql, const QVariantList &params, QString *errorString);
+    // Whether the conditional statement `query` just ran changed its row.
+    static bool wasApplied(QSqlQuery &query);
+    QString t() const { return m_table.name(); }
+
+    QString m_connectionName;
+    QAttachmentQueueTable m_table;
+};
+
+#endif // QATTACHMENTSTORE_P_H
