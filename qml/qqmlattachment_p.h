@@ -18,27 +18,27 @@ class QQmlAttachment : public QObject, public QQmlParserStatus
     Q_OBJECT
     Q_INTERFACES(QQmlParserStatus)
     QML_NAMED_ELEMENT(Attachment)
-    Q_PROPERTY(QAttachmentQueue *queue READ queue WRITE setQueue NOTIFY queueChanged)
-    Q_PROPERTY(
-        QString attachmentId READ attachmentId WRITE setAttachmentId NOTIFY attachmentIdChanged)
+    Q_PROPERTY(QAttachmentQueue *queue READ queue WRITE setQueue NOTIFY queueChanged FINAL)
+    Q_PROPERTY(QString attachmentId READ attachmentId WRITE setAttachmentId NOTIFY
+                   attachmentIdChanged FINAL)
     // Whether the queue has a row for the id.
-    Q_PROPERTY(bool exists READ exists NOTIFY attachmentChanged)
-    Q_PROPERTY(QAttachment attachment READ attachment NOTIFY attachmentChanged)
-    Q_PROPERTY(QString filename READ filename NOTIFY attachmentChanged)
-    Q_PROPERTY(QAttachmentState::State state READ state NOTIFY attachmentChanged)
-    Q_PROPERTY(QString stateName READ stateName NOTIFY attachmentChanged)
-    Q_PROPERTY(qint64 size READ size NOTIFY attachmentChanged)
-    Q_PROPERTY(QString mediaType READ mediaType NOTIFY attachmentChanged)
-    Q_PROPERTY(bool hasSynced READ hasSynced NOTIFY attachmentChanged)
-    Q_PROPERTY(QString metaData READ metaData NOTIFY attachmentChanged)
+    Q_PROPERTY(bool exists READ exists NOTIFY attachmentChanged FINAL)
+    Q_PROPERTY(QAttachment attachment READ attachment NOTIFY attachmentChanged FINAL)
+    Q_PROPERTY(QString filename READ filename NOTIFY attachmentChanged FINAL)
+    Q_PROPERTY(QAttachmentState::State state READ state NOTIFY attachmentChanged FINAL)
+    Q_PROPERTY(QString stateName READ stateName NOTIFY attachmentChanged FINAL)
+    Q_PROPERTY(qint64 size READ size NOTIFY attachmentChanged FINAL)
+    Q_PROPERTY(QString mediaType READ mediaType NOTIFY attachmentChanged FINAL)
+    Q_PROPERTY(bool hasSynced READ hasSynced NOTIFY attachmentChanged FINAL)
+    Q_PROPERTY(QString metaData READ metaData NOTIFY attachmentChanged FINAL)
     // Absolute file:// URL, empty until the file exists locally.
-    Q_PROPERTY(QUrl localUrl READ localUrl NOTIFY localUrlChanged)
+    Q_PROPERTY(QUrl localUrl READ localUrl NOTIFY localUrlChanged FINAL)
     // The local file can be shown.
-    Q_PROPERTY(bool ready READ isReady NOTIFY localUrlChanged)
-    Q_PROPERTY(bool transferring READ isTransferring NOTIFY progressChanged)
+    Q_PROPERTY(bool ready READ isReady NOTIFY localUrlChanged FINAL)
+    Q_PROPERTY(bool transferring READ isTransferring NOTIFY progressChanged FINAL)
     // 0-1 while a transfer of this attachment runs, else 0.
-    Q_PROPERTY(qreal progress READ progress NOTIFY progressChanged)
-    Q_PROPERTY(QString error READ error NOTIFY errorChanged)
+    Q_PROPERTY(qreal progress READ progress NOTIFY progressChanged FINAL)
+    Q_PROPERTY(QString error READ error NOTIFY errorChanged FINAL)
 
 public:
     explicit QQmlAttachment(QObject *parent = nullptr);

@@ -15,7 +15,8 @@ class QQmlAttachmentModel : public QAttachmentModel, public QQmlParserStatus
     Q_OBJECT
     Q_INTERFACES(QQmlParserStatus)
     QML_NAMED_ELEMENT(AttachmentModel)
-    Q_PROPERTY(QAttachmentQueue *queue READ pendingQueue WRITE setPendingQueue NOTIFY queueChanged)
+    Q_PROPERTY(
+        QAttachmentQueue *queue READ pendingQueue WRITE setPendingQueue NOTIFY queueChanged FINAL)
 
 public:
     explicit QQmlAttachmentModel(QObject *parent = nullptr);

@@ -43,9 +43,9 @@ class QQmlAttachmentQueue : public QAttachmentQueue, public QQmlParserStatus
     Q_OBJECT
     Q_INTERFACES(QQmlParserStatus)
     QML_NAMED_ELEMENT(AttachmentQueue)
-    Q_PROPERTY(bool syncing READ isSyncing WRITE setSyncing NOTIFY syncingChanged)
-    Q_PROPERTY(QAttachmentModel *model READ model CONSTANT)
-    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
+    Q_PROPERTY(bool syncing READ isSyncing WRITE setSyncing NOTIFY syncingChanged FINAL)
+    Q_PROPERTY(QAttachmentModel *model READ model CONSTANT FINAL)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged FINAL)
 
 public:
     explicit QQmlAttachmentQueue(QObject *parent = nullptr);

@@ -47,11 +47,11 @@ class QQmlHttpRemoteStorage : public QHttpRemoteStorage
     Q_OBJECT
     QML_NAMED_ELEMENT(HttpRemoteStorage)
     // A fixed bearer token; empty for none.
-    Q_PROPERTY(QString token READ token WRITE setToken NOTIFY tokenChanged)
+    Q_PROPERTY(QString token READ token WRITE setToken NOTIFY tokenChanged FINAL)
     // function (refresh[, done]) returning the token, a Promise of it, or
     // calling done(token); wins over `token`.
     Q_PROPERTY(QJSValue tokenProvider READ tokenProvider WRITE setTokenProvider NOTIFY
-                   tokenProviderChanged)
+                   tokenProviderChanged FINAL)
 
 public:
     explicit QQmlHttpRemoteStorage(QObject *parent = nullptr);
@@ -87,7 +87,7 @@ class QQmlPresignedRemoteStorage : public QPresignedRemoteStorage
 {
     Q_OBJECT
     QML_NAMED_ELEMENT(PresignedRemoteStorage)
-    Q_PROPERTY(QJSValue resolver READ resolver WRITE setResolver NOTIFY resolverChanged)
+    Q_PROPERTY(QJSValue resolver READ resolver WRITE setResolver NOTIFY resolverChanged FINAL)
 
 public:
     explicit QQmlPresignedRemoteStorage(QObject *parent = nullptr);
@@ -124,7 +124,7 @@ class QQmlS3RemoteStorage : public QS3RemoteStorage
     // function ([done]) returning the credentials, a Promise of them, or
     // calling done(credentials); replaces the static keys while set.
     Q_PROPERTY(QJSValue credentialsProvider READ credentialsProvider WRITE setCredentialsProvider
-                   NOTIFY credentialsProviderChanged)
+                   NOTIFY credentialsProviderChanged FINAL)
 
 public:
     explicit QQmlS3RemoteStorage(QObject *parent = nullptr);

@@ -6,9 +6,68 @@
 #include <QtCore/qset.h>
 #include <QtSql/qsqldatabase.h>
 
+class QAttachmentQueueTableData : public QSharedData
+{
+public:
+    QString name;
+    QList<QAttachmentQueueTable::Column> additionalColumns;
+    QList<QAttachmentQueueTable::Index> indexes;
+    QString viewName;
+};
+
 QAttachmentQueueTable::QAttachmentQueueTable(const QString &name)
-    : m_name(name)
-{ }
+    : d(new QAttachmentQueueTableData)
+{
+    d->name = name;
+}
+
+QAttachmentQueueTable::QAttachmentQueueTable(const QAttachmentQueueTable &other) noexcept = default;
+QAttachmentQueueTable::QAttachmentQueueTable(QAttachmentQueueTable &&other) noexcept = default;
+QAttachmentQueueTable &
+QAttachmentQueueTable::operator=(const QAttachmentQueueTable &other) noexcept = default;
+QAttachmentQueueTable &
+QAttachmentQueueTable::operator=(QAttachmentQueueTable &&other) noexcept = default;
+QAttachmentQueueTable::~QAttachmentQueueTable() = default;
+
+QString QAttachmentQueueTable::name() const
+{
+    return d->name;
+}
+
+void QAttachmentQueueTable::setName(const QString &name)
+{
+    d->name = name;
+}
+
+QList<QAttachmentQueueTable::Column> QAttachmentQueueTable::additionalColumns() const
+{
+    return d->additionalColumns;
+}
+
+void QAttachmentQueueTable::setAdditionalColumns(const QList<Column> &columns)
+{
+    d->additionalColumns = columns;
+}
+
+QList<QAttachmentQueueTable::Index> QAttachmentQueueTable::indexes() const
+{
+    return d->indexes;
+}
+
+void QAttachmentQueueTable::setIndexes(const QList<Index> &indexes)
+{
+    d->indexes = indexes;
+}
+
+QString QAttachmentQueueTable::viewName() const
+{
+    return d->viewName;
+}
+
+void QAttachmentQueueTable::setViewName(const QString &name)
+{
+    d->viewName = name;
+}
 
 QList<QAttachmentQueueTable::Column> QAttachmentQueueTable::standardColumns()
 {
@@ -33,18 +92,18 @@ bool QAttachmentQueueTable::isValidIdentifier(const QString &name)
 
 QString QAttachmentQueueTable::validate() const
 {
-    if (!isValidIdentifier(m_name))
+    if (!isValidIdentifier(d->name))
         return QStringLiteral("invalid table name \"%1\": use letters, digits and underscores")
-            .arg(m_name);
-    if (!m_viewName.isEmpty() && !isValidIdentifier(m_viewName))
-        return QStringLiteral("invalid view name \"%1\"").arg(m_viewName);
-    if (!m_viewName.isEmpty() && m_viewName.compare(m_name, Qt::CaseInsensitive) == 0)
-        return QStringLiteral("the view cannot have the table's name \"%1\"").arg(m_name);
+            .arg(d->name);
+    if (!d->viewName.isEmpty() && !isValidIdentifier(d->viewName))
+        return QStringLiteral("invalid view name \"%1\"").arg(d->viewName);
+    if (!d->viewName.isEmpty() && d->viewName.compare(d->name, Qt::CaseInsensitive) == 0)
+        return QStringLiteral("the view cannot have the table's name \"%1\"").arg(d->name);
     QSet<QString> columns;
     for (const Column &column : standardColumns())
         columns.insert(column.name.toLower());
     static const QRegularExpression typePattern(QStringLiteral("^[A-Za-z]+( [A-Za-z]+)*$"));
-    for (const Column &column : m_additionalColumns) {
+    for (const Column &column : d->additionalColumns) {
         if (!isValidIdentifier(column.name))
             return QStringLiteral("invalid column name \"%1\"").arg(column.name);
         if (columns.contains(column.name.toLower()))
@@ -54,7 +113,7 @@ QString QAttachmentQueueTable::validate() const
                 .arg(column.type, column.name);
         columns.insert(column.name.toLower());
     }
-    for (const Index &index : m_indexes) {
+    for (const Index &index : d->indexes) {
         if (!isValidIdentifier(index.name))
             return QStringLiteral("invalid index name \"%1\"").arg(index.name);
         if (index.columns.isEmpty())

@@ -4,10 +4,12 @@
 #include "qpowersyncattachmentsglobal.h"
 
 #include <QtCore/qlist.h>
+#include <QtCore/qshareddata.h>
 #include <QtCore/qstring.h>
 #include <QtCore/qstringlist.h>
 
 class QSqlDatabase;
+class QAttachmentQueueTableData;
 
 // The definition of the local-only table that holds the queue's state.
 //
@@ -30,16 +32,22 @@ public:
     static constexpr const char *DefaultName = "attachments_queue";
 
     explicit QAttachmentQueueTable(const QString &name = QString::fromLatin1(DefaultName));
+    QAttachmentQueueTable(const QAttachmentQueueTable &other) noexcept;
+    QAttachmentQueueTable(QAttachmentQueueTable &&other) noexcept;
+    QAttachmentQueueTable &operator=(const QAttachmentQueueTable &other) noexcept;
+    QAttachmentQueueTable &operator=(QAttachmentQueueTable &&other) noexcept;
+    ~QAttachmentQueueTable();
+    void swap(QAttachmentQueueTable &other) noexcept { d.swap(other.d); }
 
-    QString name() const { return m_name; }
-    void setName(const QString &name) { m_name = name; }
-    QList<Column> additionalColumns() const { return m_additionalColumns; }
-    void setAdditionalColumns(const QList<Column> &columns) { m_additionalColumns = columns; }
-    QList<Index> indexes() const { return m_indexes; }
-    void setIndexes(const QList<Index> &indexes) { m_indexes = indexes; }
+    QString name() const;
+    void setName(const QString &name);
+    QList<Column> additionalColumns() const;
+    void setAdditionalColumns(const QList<Column> &columns);
+    QList<Index> indexes() const;
+    void setIndexes(const QList<Index> &indexes);
     // A view over the table, created with it; empty for none.
-    QString viewName() const { return m_viewName; }
-    void setViewName(const QString &name) { m_viewName = name; }
+    QString viewName() const;
+    void setViewName(const QString &name);
 
     // The standard columns, in table order, with their types.
     static QList<Column> standardColumns();
@@ -57,10 +65,9 @@ public:
     static bool isValidIdentifier(const QString &name);
 
 private:
-    QString m_name;
-    QList<Column> m_additionalColumns;
-    QList<Index> m_indexes;
-    QString m_viewName;
+    QSharedDataPointer<QAttachmentQueueTableData> d;
 };
+
+Q_DECLARE_SHARED(QAttachmentQueueTable)
 
 #endif // QATTACHMENTQUEUETABLE_H

@@ -15,8 +15,8 @@ class QPowerSyncColumnPrivate;
 class POWERSYNC_ATTACHMENTS_EXPORT QPowerSyncColumn
 {
     Q_GADGET
-    Q_PROPERTY(QString name READ name WRITE setName)
-    Q_PROPERTY(Type type READ type WRITE setType)
+    Q_PROPERTY(QString name READ name WRITE setName FINAL)
+    Q_PROPERTY(Type type READ type WRITE setType FINAL)
 
 public:
     enum Type { Text, Integer, Real };

@@ -13,8 +13,8 @@ class QPowerSyncIndexPrivate;
 class POWERSYNC_ATTACHMENTS_EXPORT QPowerSyncIndex
 {
     Q_GADGET
-    Q_PROPERTY(QString name READ name WRITE setName)
-    Q_PROPERTY(QList<QPowerSyncIndexedColumn> columns READ columns WRITE setColumns)
+    Q_PROPERTY(QString name READ name WRITE setName FINAL)
+    Q_PROPERTY(QList<QPowerSyncIndexedColumn> columns READ columns WRITE setColumns FINAL)
 
 public:
     QPowerSyncIndex();

@@ -14,8 +14,8 @@ class QPowerSyncIndexedColumnPrivate;
 class POWERSYNC_ATTACHMENTS_EXPORT QPowerSyncIndexedColumn
 {
     Q_GADGET
-    Q_PROPERTY(QString name READ name WRITE setName)
-    Q_PROPERTY(bool ascending READ isAscending WRITE setAscending)
+    Q_PROPERTY(QString name READ name WRITE setName FINAL)
+    Q_PROPERTY(bool ascending READ isAscending WRITE setAscending FINAL)
 
 public:
     QPowerSyncIndexedColumn();

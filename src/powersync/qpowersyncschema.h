@@ -14,7 +14,7 @@ class QPowerSyncSchemaPrivate;
 class POWERSYNC_ATTACHMENTS_EXPORT QPowerSyncSchema
 {
     Q_GADGET
-    Q_PROPERTY(QList<QPowerSyncTable> tables READ tables WRITE setTables)
+    Q_PROPERTY(QList<QPowerSyncTable> tables READ tables WRITE setTables FINAL)
 
 public:
     QPowerSyncSchema();

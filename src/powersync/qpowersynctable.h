@@ -19,16 +19,17 @@ class QPowerSyncTablePrivate;
 class POWERSYNC_ATTACHMENTS_EXPORT QPowerSyncTable
 {
     Q_GADGET
-    Q_PROPERTY(QString name READ name WRITE setName)
-    Q_PROPERTY(QString viewName READ viewName WRITE setViewName)
-    Q_PROPERTY(QString internalName READ internalName)
-    Q_PROPERTY(QList<QPowerSyncColumn> columns READ columns WRITE setColumns)
-    Q_PROPERTY(QList<QPowerSyncIndex> indexes READ indexes WRITE setIndexes)
-    Q_PROPERTY(bool localOnly READ isLocalOnly WRITE setLocalOnly)
-    Q_PROPERTY(bool insertOnly READ isInsertOnly WRITE setInsertOnly)
-    Q_PROPERTY(bool includeMetadata READ includesMetadata WRITE setIncludeMetadata)
-    Q_PROPERTY(bool ignoreEmptyUpdates READ ignoresEmptyUpdates WRITE setIgnoreEmptyUpdates)
-    Q_PROPERTY(bool trackPreviousValues READ tracksPreviousValues WRITE setTrackPreviousValues)
+    Q_PROPERTY(QString name READ name WRITE setName FINAL)
+    Q_PROPERTY(QString viewName READ viewName WRITE setViewName FINAL)
+    Q_PROPERTY(QString internalName READ internalName FINAL)
+    Q_PROPERTY(QList<QPowerSyncColumn> columns READ columns WRITE setColumns FINAL)
+    Q_PROPERTY(QList<QPowerSyncIndex> indexes READ indexes WRITE setIndexes FINAL)
+    Q_PROPERTY(bool localOnly READ isLocalOnly WRITE setLocalOnly FINAL)
+    Q_PROPERTY(bool insertOnly READ isInsertOnly WRITE setInsertOnly FINAL)
+    Q_PROPERTY(bool includeMetadata READ includesMetadata WRITE setIncludeMetadata FINAL)
+    Q_PROPERTY(bool ignoreEmptyUpdates READ ignoresEmptyUpdates WRITE setIgnoreEmptyUpdates FINAL)
+    Q_PROPERTY(
+        bool trackPreviousValues READ tracksPreviousValues WRITE setTrackPreviousValues FINAL)
 
 public:
     // The most columns the core accepts in one table ("id" not counted).

@@ -2,7 +2,7 @@
 // every operation's success and failure path, and the races between them.
 
 #include <fakeremotestorage.h>
-#include <qattachmenterrorhandler.h>
+#include <qfunctionattachmenterrorhandler.h>
 #include <qattachmentlocalstorage.h>
 #include <qattachmentqueue.h>
 #include <testsupport.h>

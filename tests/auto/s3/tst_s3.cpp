@@ -1,6 +1,6 @@
 #include "faultserver.h"
 #include "onewaystream.h"
-#include "qattachmenterrorhandler.h"
+#include "qfunctionattachmenterrorhandler.h"
 #include "qattachmentqueue.h"
 #include "qs3remotestorage.h"
 #include "qs3signer_p.h"

@@ -5,11 +5,14 @@
 #include <PowerSyncAttachments/QAttachmentQueue>
 #include <QAttachment>
 #include <QAttachmentError>
+#include <QAttachmentQueueTable>
 #include <QAttachmentState>
+#include <QAttachmentStatus>
 #include <QHttpRemoteStorage>
 #include <QPresignedRequest>
 #include <QS3Credentials>
 #include <QS3RemoteStorage>
+#include <QWatchedAttachmentItem>
 #include <qattachmentqueue.h>
 
 #include <QtCore/qmetaobject.h>
@@ -135,6 +138,42 @@ private Q_SLOTS:
         QVERIFY(keys != rotated);
     }
 
+    void watchedItemIsImplicitlyShared()
+    {
+        QCOMPARE(sizeof(QWatchedAttachmentItem), sizeof(void *));
+        QWatchedAttachmentItem none;
+        QVERIFY(!none.isValid());
+        QVERIFY(none.id().isEmpty());
+        QWatchedAttachmentItem photo(QStringLiteral("p1"), QStringLiteral("jpg"));
+        QWatchedAttachmentItem named = photo;
+        named.setFilename(QStringLiteral("roof.jpg"));
+        named.setMetaData(QStringLiteral("{}"));
+        QVERIFY(photo.filename().isEmpty());
+        QVERIFY(photo.metaData().isEmpty());
+        QCOMPARE(named.id(), QStringLiteral("p1"));
+        QVERIFY(photo != named);
+        none.setId(QStringLiteral("p1"));
+        none.setFileExtension(QStringLiteral("jpg"));
+        QCOMPARE(none, photo);
+        QVERIFY(none.isValid());
+    }
+
+    void queueTableIsImplicitlyShared()
+    {
+        QCOMPARE(sizeof(QAttachmentQueueTable), sizeof(void *));
+        QAttachmentQueueTable table;
+        QCOMPARE(table.name(), QStringLiteral("attachments_queue"));
+        QAttachmentQueueTable photos = table;
+        photos.setName(QStringLiteral("photos_queue"));
+        photos.setViewName(QStringLiteral("photos"));
+        photos.setAdditionalColumns({{QStringLiteral("owner"), QStringLiteral("TEXT")}});
+        QCOMPARE(table.name(), QStringLiteral("attachments_queue"));
+        QVERIFY(table.viewName().isEmpty());
+        QVERIFY(table.additionalColumns().isEmpty());
+        QCOMPARE(photos.additionalColumns().size(), 1);
+        QVERIFY(photos.validate().isEmpty());
+    }
+
     void valueTypePropertiesAreFinal_data()
     {
         QTest::addColumn<const QMetaObject *>("meta");
@@ -142,6 +181,8 @@ private Q_SLOTS:
         QTest::newRow("QAttachmentError") << &QAttachmentError::staticMetaObject;
         QTest::newRow("QPresignedRequest") << &QPresignedRequest::staticMetaObject;
         QTest::newRow("QS3Credentials") << &QS3Credentials::staticMetaObject;
+        QTest::newRow("QWatchedAttachmentItem") << &QWatchedAttachmentItem::staticMetaObject;
+        QTest::newRow("QAttachmentStatus") << &QAttachmentStatus::staticMetaObject;
         QTest::newRow("QHttpRemoteStorage") << &QHttpRemoteStorage::staticMetaObject;
         QTest::newRow("QS3RemoteStorage") << &QS3RemoteStorage::staticMetaObject;
     }
