@@ -2,9 +2,9 @@
 // every operation's success and failure path, and the races between them.
 
 #include <fakeremotestorage.h>
-#include <qfunctionattachmenterrorhandler.h>
 #include <qattachmentlocalstorage.h>
 #include <qattachmentqueue.h>
+#include <qfunctionattachmenterrorhandler.h>
 #include <testsupport.h>
 
 #include <QtCore/qdatetime.h>

@@ -1,7 +1,7 @@
 #include "faultserver.h"
 #include "onewaystream.h"
-#include "qfunctionattachmenterrorhandler.h"
 #include "qattachmentqueue.h"
+#include "qfunctionattachmenterrorhandler.h"
 #include "qs3remotestorage.h"
 #include "qs3signer_p.h"
 #include "resumecheck.h"
