@@ -2,7 +2,11 @@
 
 #include "qqmlattachmentqueue_p.h"
 
+#include <QtCore/qloggingcategory.h>
+
 #include <algorithm>
+
+Q_LOGGING_CATEGORY(lcQmlAttachment, "powersync.attachments.qml", QtWarningMsg)
 
 QQmlAttachment::QQmlAttachment(QObject *parent)
     : QObject(parent)
@@ -55,7 +59,22 @@ void QQmlAttachment::setAttachmentId(const QString &id)
     setProgress(-1, -1);
     setError({});
     refresh();
+    warnIfWithoutQueue();
     emit attachmentIdChanged();
+}
+
+// `Attachment { queue: queue }` inside a delegate binds the property to itself
+// when the queue's id is "queue", and stays empty without a word: say so once.
+void QQmlAttachment::warnIfWithoutQueue()
+{
+    if (!m_complete || m_queue || m_id.isEmpty() || m_warnedWithoutQueue)
+        return;
+    m_warnedWithoutQueue = true;
+    qCWarning(lcQmlAttachment).noquote().nospace()
+        << "Attachment \"" << m_id
+        << "\" has no queue, so it shows nothing. Set its queue property to an AttachmentQueue; "
+           "an id named \"queue\" is shadowed by the Attachment's own queue property, so name it "
+           "e.g. attachmentQueue.";
 }
 
 QString QQmlAttachment::stateName() const
@@ -79,6 +98,7 @@ void QQmlAttachment::componentComplete()
 {
     m_complete = true;
     refresh();
+    warnIfWithoutQueue();
 }
 
 void QQmlAttachment::refresh()

@@ -69,6 +69,7 @@ public:
 public Q_SLOTS:
     // Reads the row again.
     void refresh();
+    void warnIfWithoutQueue();
 
 Q_SIGNALS:
     void queueChanged();
@@ -93,6 +94,7 @@ private:
     qint64 m_bytesTotal = -1;
     QString m_error;
     bool m_complete = true;
+    bool m_warnedWithoutQueue = false;
 };
 
 #endif // QQMLATTACHMENT_P_H

@@ -64,6 +64,17 @@ Item {
             compare(a.stateName, "")
         }
 
+        function test_idWithoutQueueWarnsOnce() {
+            ignoreWarning(/Attachment "lonely" has no queue, so it shows nothing/)
+            const a = createTemporaryObject(attachmentComponent, root, { attachmentId: "lonely" })
+            compare(a.exists, false)
+            failOnWarning(/has no queue/)    // once per Attachment
+            a.attachmentId = "other"
+            const queue = createQueue({})
+            a.queue = queue
+            compare(a.exists, false)
+        }
+
         function test_followsASavedFileThroughItsUpload() {
             const queue = createQueue({})
             const saved = queue.saveFile("hello", "text/plain", "txt")
