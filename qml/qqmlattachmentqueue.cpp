@@ -172,14 +172,35 @@ QAttachmentQueue::UpdateHook QQmlAttachmentQueue::wrapHook(const QJSValue &hook,
     };
 }
 
+namespace {
+
+// A one-line string that names a file rather than holding its contents: an
+// absolute or home path, a Windows drive path, or a URL with a scheme Qt apps
+// hand around (qrc:, content:, http: ...).
+bool looksLikePathOrUrl(const QString &text)
+{
+    if (text.isEmpty() || text.size() > 4096 || text.contains(QLatin1Char('\n')))
+        return false;
+    if (text.startsWith(QLatin1Char('/')) || text.startsWith(QLatin1String("~/")))
+        return true;
+    if (text.size() >= 3 && text.at(0).isLetter() && text.at(1) == QLatin1Char(':')
+        && (text.at(2) == QLatin1Char('\\') || text.at(2) == QLatin1Char('/')))
+        return true;
+    static const char *const schemes[]
+        = {"qrc:", "content:", "assets:", "http:", "https:", "file:"};
+    for (const char *scheme : schemes) {
+        if (text.startsWith(QLatin1String(scheme), Qt::CaseInsensitive))
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
 QAttachment QQmlAttachmentQueue::saveFile(const QVariant &data, const QString &mediaType,
                                           const QString &fileExtension, const QJSValue &updateHook,
                                           const QString &metaData)
 {
-    QJSValue thrown;
-    const UpdateHook hook = wrapHook(updateHook, &thrown);
-    QString error;
-    QAttachment saved;
     QUrl url;
     if (data.typeId() == QMetaType::QUrl)
         url = data.toUrl();
@@ -188,15 +209,52 @@ QAttachment QQmlAttachmentQueue::saveFile(const QVariant &data, const QString &m
         url = QUrl(data.toString());
 
     if (url.isLocalFile()) {
-        saved
+        QJSValue thrown;
+        const UpdateHook hook = wrapHook(updateHook, &thrown);
+        QString error;
+        const QAttachment saved
             = saveFileFromPath(url.toLocalFile(), mediaType, fileExtension, hook, metaData, &error);
-    } else if (data.typeId() == QMetaType::QByteArray || data.typeId() == QMetaType::QString) {
-        const QByteArray bytes = data.typeId() == QMetaType::QByteArray ? data.toByteArray()
-                                                                        : data.toString().toUtf8();
-        saved = QAttachmentQueue::saveFile(bytes, mediaType, fileExtension, hook, metaData, &error);
-    } else {
-        error = tr("saveFile() takes an ArrayBuffer, a string or a file URL");
+        setErrorString(saved.isValid() ? QString() : error);
+        if (!thrown.isUndefined()) {
+            if (QJSEngine *engine = qjsEngine(this))
+                engine->throwError(thrown);
+        }
+        return saved;
     }
+    if (data.typeId() == QMetaType::QByteArray)
+        return saveBytes(data.toByteArray(), mediaType, fileExtension, updateHook, metaData);
+    if (data.typeId() == QMetaType::QString || data.typeId() == QMetaType::QUrl) {
+        const QString text = data.toString();
+        if (data.typeId() == QMetaType::QUrl || looksLikePathOrUrl(text)) {
+            setErrorString(tr("saveFile() got \"%1\", which names a file instead of holding its "
+                              "contents: pass a local file: URL (e.g. Qt.resolvedUrl() or a "
+                              "FileDialog's selectedFile) to copy a file, or call saveText() to "
+                              "store this text")
+                               .arg(text.left(200)));
+            return QAttachment();
+        }
+        return saveBytes(text.toUtf8(), mediaType, fileExtension, updateHook, metaData);
+    }
+    setErrorString(tr("saveFile() takes an ArrayBuffer, a string or a file URL"));
+    return QAttachment();
+}
+
+QAttachment QQmlAttachmentQueue::saveText(const QString &text, const QString &mediaType,
+                                          const QString &fileExtension, const QJSValue &updateHook,
+                                          const QString &metaData)
+{
+    return saveBytes(text.toUtf8(), mediaType, fileExtension, updateHook, metaData);
+}
+
+QAttachment QQmlAttachmentQueue::saveBytes(const QByteArray &bytes, const QString &mediaType,
+                                           const QString &fileExtension, const QJSValue &updateHook,
+                                           const QString &metaData)
+{
+    QJSValue thrown;
+    const UpdateHook hook = wrapHook(updateHook, &thrown);
+    QString error;
+    const QAttachment saved
+        = QAttachmentQueue::saveFile(bytes, mediaType, fileExtension, hook, metaData, &error);
     setErrorString(saved.isValid() ? QString() : error);
     if (!thrown.isUndefined()) {
         if (QJSEngine *engine = qjsEngine(this))

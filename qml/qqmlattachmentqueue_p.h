@@ -67,11 +67,17 @@ public:
     using QAttachmentQueue::setWatchedAttachments;
 
     // `data` is an ArrayBuffer, a string (saved as UTF-8) or a file: URL to
-    // copy. `updateHook(tx, attachment)` runs in the transaction of the new
-    // row: a throw (rethrown to the caller) or `return false` rolls both back.
-    // Returns the new attachment; on failure one whose `valid` is false, with
-    // errorString set.
+    // copy. A string that looks like a path or a URL ("/home/me/a.png",
+    // "qrc:/a.png", "C:\\a.png") is refused rather than stored as text: pass
+    // Qt.resolvedUrl()/a file: URL for a file, or use saveText() for text. `updateHook(tx,
+    // attachment)` runs in the transaction of the new row: a throw (rethrown to the caller) or
+    // `return false` rolls both back. Returns the new attachment; on failure one whose `valid` is
+    // false, with errorString set.
     Q_INVOKABLE QAttachment saveFile(const QVariant &data, const QString &mediaType,
+                                     const QString &fileExtension = {},
+                                     const QJSValue &updateHook = {}, const QString &metaData = {});
+    // Stores `text` as UTF-8, whatever it looks like.
+    Q_INVOKABLE QAttachment saveText(const QString &text, const QString &mediaType,
                                      const QString &fileExtension = {},
                                      const QJSValue &updateHook = {}, const QString &metaData = {});
     Q_INVOKABLE bool deleteFile(const QString &id, const QJSValue &updateHook);
@@ -92,6 +98,9 @@ Q_SIGNALS:
 
 private:
     UpdateHook wrapHook(const QJSValue &hook, QJSValue *thrown);
+    QAttachment saveBytes(const QByteArray &bytes, const QString &mediaType,
+                          const QString &fileExtension, const QJSValue &updateHook,
+                          const QString &metaData);
     void setErrorString(const QString &error);
     void applySyncing();
 

@@ -229,6 +229,35 @@ TestCase {
         compare(saved.metaData, "{\"n\":1}")
     }
 
+    function test_saveFileRefusesPathsAndUrlsAsContent_data() {
+        return [
+            { tag: "absolute path", data: "/home/me/photo.png" },
+            { tag: "home path", data: "~/photo.png" },
+            { tag: "windows path", data: "C:\\Users\\me\\photo.png" },
+            { tag: "qrc url", data: "qrc:/images/photo.png" },
+            { tag: "content uri", data: "content://media/external/images/12" },
+            { tag: "http url", data: "https://example.com/photo.png" },
+            { tag: "remote url object", data: Qt.url("https://example.com/photo.png") },
+        ]
+    }
+    function test_saveFileRefusesPathsAndUrlsAsContent(row) {
+        const queue = createQueue({})
+        const saved = queue.saveFile(row.data, "image/png", "png")
+        verify(!saved.valid)
+        verify(queue.errorString.indexOf("saveText()") >= 0, queue.errorString)
+        compare(queueRows(), 0)
+    }
+
+    function test_saveTextStoresAnyText() {
+        const queue = createQueue({})
+        const saved = queue.saveText("/home/me/photo.png", "text/plain", "txt")
+        verify(saved.valid, queue.errorString)
+        compare(TestEnv.readFile(queue.localUrl(saved.id)), "/home/me/photo.png")
+        const note = queue.saveFile("Note: two lines\n/and a slash", "text/plain", "txt")
+        verify(note.valid, queue.errorString)
+        compare(queueRows(), 2)
+    }
+
     function test_saveFileRejectsOtherData() {
         const queue = createQueue({})
         const saved = queue.saveFile({ not: "data" }, "text/plain", "txt")
