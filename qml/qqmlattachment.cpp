@@ -40,6 +40,7 @@ void QQmlAttachment::setQueue(QAttachmentQueue *queue)
             update(QAttachment());
             setProgress(-1, -1);
             setError({});
+            setNextRetry({});
             emit queueChanged();
         });
         if (auto *declared = qobject_cast<QQmlAttachmentQueue *>(queue)) {
@@ -58,6 +59,7 @@ void QQmlAttachment::setAttachmentId(const QString &id)
     m_id = id;
     setProgress(-1, -1);
     setError({});
+    setNextRetry({});
     refresh();
     warnIfWithoutQueue();
     emit attachmentIdChanged();
@@ -126,6 +128,15 @@ void QQmlAttachment::apply(const QAttachmentStatus &status)
     update(status.attachment());
     setProgress(status.bytesDone(), status.bytesTotal());
     setError(status.lastError().isError() ? status.lastError().message() : QString());
+    setNextRetry(status.nextRetry());
+}
+
+void QQmlAttachment::setNextRetry(const QDateTime &when)
+{
+    if (when == m_nextRetry)
+        return;
+    m_nextRetry = when;
+    emit nextRetryChanged();
 }
 
 void QQmlAttachment::update(const QAttachment &attachment)
@@ -139,6 +150,7 @@ void QQmlAttachment::update(const QAttachment &attachment)
     if (stateChanged) {
         setProgress(-1, -1);
         setError({});
+        setNextRetry({});
     }
     const QUrl url = m_queue && attachment.isValid() ? m_queue->localUrl(attachment) : QUrl();
     if (url != m_localUrl) {

@@ -4,6 +4,7 @@
 #include <qattachment.h>
 #include <qattachmentqueue.h>
 
+#include <QtCore/qdatetime.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qurl.h>
 #include <QtQml/qqml.h>
@@ -39,6 +40,8 @@ class QQmlAttachment : public QObject, public QQmlParserStatus
     // 0-1 while a transfer of this attachment runs, else 0.
     Q_PROPERTY(qreal progress READ progress NOTIFY progressChanged FINAL)
     Q_PROPERTY(QString error READ error NOTIFY errorChanged FINAL)
+    // When a failed transfer is tried again; an invalid date when none waits.
+    Q_PROPERTY(QDateTime nextRetry READ nextRetry NOTIFY nextRetryChanged FINAL)
 
 public:
     explicit QQmlAttachment(QObject *parent = nullptr);
@@ -62,6 +65,7 @@ public:
     bool isTransferring() const { return m_bytesDone >= 0; }
     qreal progress() const;
     QString error() const { return m_error; }
+    QDateTime nextRetry() const { return m_nextRetry; }
 
     void classBegin() override;
     void componentComplete() override;
@@ -70,6 +74,7 @@ public Q_SLOTS:
     // Reads the row again.
     void refresh();
     void warnIfWithoutQueue();
+    void setNextRetry(const QDateTime &when);
 
 Q_SIGNALS:
     void queueChanged();
@@ -78,6 +83,7 @@ Q_SIGNALS:
     void localUrlChanged();
     void progressChanged();
     void errorChanged();
+    void nextRetryChanged();
 
 private:
     void apply(const QAttachmentStatus &status);
@@ -93,6 +99,7 @@ private:
     qint64 m_bytesDone = -1;
     qint64 m_bytesTotal = -1;
     QString m_error;
+    QDateTime m_nextRetry;
     bool m_complete = true;
     bool m_warnedWithoutQueue = false;
 };

@@ -358,6 +358,11 @@ bool QAttachmentQueue::isIdle() const
     return d_func()->idle;
 }
 
+int QAttachmentQueue::failing() const
+{
+    return d_func()->failing;
+}
+
 int QAttachmentQueue::pendingUploads() const
 {
     return d_func()->pendingUploads;

@@ -61,6 +61,7 @@ class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentQueue : public QObject
                    NOTIFY defaultFileExtensionChanged)
     Q_PROPERTY(bool syncing READ isSyncing NOTIFY syncingChanged)
     Q_PROPERTY(bool idle READ isIdle NOTIFY idleChanged)
+    Q_PROPERTY(int failing READ failing NOTIFY failingChanged)
     Q_PROPERTY(int pendingUploads READ pendingUploads NOTIFY pendingUploadsChanged)
     Q_PROPERTY(int pendingDownloads READ pendingDownloads NOTIFY pendingDownloadsChanged)
     Q_PROPERTY(int pendingDeletes READ pendingDeletes NOTIFY pendingDeletesChanged)
@@ -143,8 +144,14 @@ public:
     void setDefaultFileExtension(const QString &extension);
 
     bool isSyncing() const;
-    // Nothing in flight and nothing that could start now.
+    // Nothing in flight and nothing that could start now: also true while
+    // failed transfers wait for their retry (see failing() and status()), and
+    // while the queue is stopped, offline or has no remote storage.
     bool isIdle() const;
+    // Attachments whose last transfer failed and that wait for another attempt
+    // (status(id).nextRetry() says when); 0 once each succeeded, changed state
+    // or was given up.
+    int failing() const;
     int pendingUploads() const;
     int pendingDownloads() const;
     int pendingDeletes() const;
@@ -241,6 +248,7 @@ Q_SIGNALS:
     void defaultFileExtensionChanged();
     void syncingChanged();
     void idleChanged();
+    void failingChanged();
     void pendingUploadsChanged();
     void pendingDownloadsChanged();
     void pendingDeletesChanged();

@@ -139,6 +139,7 @@ public:
     bool ready = false;
     bool syncing = false;
     bool idle = true;
+    int failing = 0;
     int pendingUploads = 0;
     int pendingDownloads = 0;
     int pendingDeletes = 0;

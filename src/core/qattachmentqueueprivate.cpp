@@ -460,6 +460,13 @@ void QAttachmentQueuePrivate::updateCounts()
 void QAttachmentQueuePrivate::updateIdle()
 {
     Q_Q(QAttachmentQueue);
+    // The failures are counted here because every change of the scheduler's
+    // work ends here.
+    const int nowFailing = scheduler->failingCount();
+    if (nowFailing != failing) {
+        failing = nowFailing;
+        emit q->failingChanged();
+    }
     const bool now = scheduler->isIdle();
     if (now == idle)
         return;

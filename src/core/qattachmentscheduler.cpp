@@ -506,13 +506,26 @@ qint64 QAttachmentScheduler::nextRetryMs(const QString &id) const
 
 void QAttachmentScheduler::forget(const QString &id)
 {
-    if (m_retries.remove(id))
+    if (m_retries.remove(id)) {
         d.emitStatusChanged(id);
+        d.updateIdle();
+    }
 }
 
 void QAttachmentScheduler::forgetAll()
 {
     m_retries.clear();
+    d.updateIdle();
+}
+
+int QAttachmentScheduler::failingCount() const
+{
+    int count = 0;
+    for (auto it = m_retries.cbegin(); it != m_retries.cend(); ++it) {
+        if (it->error.isError())
+            ++count;
+    }
+    return count;
 }
 
 void QAttachmentScheduler::retryNow()

@@ -81,6 +81,9 @@ public:
     // Ends every backoff now; the attempt counts stay (maxAttempts applies).
     void retryNow();
 
+    // Attachments whose last attempt failed and that wait for another one.
+    int failingCount() const;
+
     // Whether nothing runs and nothing could start now.
     bool isIdle() const;
 

@@ -2,6 +2,7 @@
 
 #include "qattachmentqueue.h"
 
+#include <QtCore/qdatetime.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qlocale.h>
 
@@ -17,6 +18,7 @@ struct Entry
     qint64 bytesDone = -1;
     qint64 bytesTotal = -1;
     QString error;
+    QDateTime nextRetry;
 
     bool transferring() const { return bytesDone >= 0; }
     double progress() const
@@ -154,6 +156,10 @@ void QAttachmentModelPrivate::applyStatus(Entry &entry, QList<int> *roles) const
     if (text != entry.error) {
         entry.error = text;
         *roles << QAttachmentModel::ErrorRole;
+    }
+    if (status.nextRetry() != entry.nextRetry) {
+        entry.nextRetry = status.nextRetry();
+        *roles << QAttachmentModel::NextRetryRole;
     }
 }
 
@@ -414,6 +420,8 @@ QVariant QAttachmentModel::data(const QModelIndex &index, int role) const
         return entry.transferring();
     case ErrorRole:
         return entry.error;
+    case NextRetryRole:
+        return entry.nextRetry;
     default:
         return {};
     }
@@ -458,6 +466,7 @@ QHash<int, QByteArray> QAttachmentModel::roleNames() const
         {ProgressRole, "progress"},
         {TransferringRole, "transferring"},
         {ErrorRole, "error"},
+        {NextRetryRole, "nextRetry"},
     };
 }
 

@@ -45,6 +45,7 @@ public:
         ProgressRole,
         TransferringRole,
         ErrorRole,
+        NextRetryRole, // when a failed transfer is tried again; invalid when none waits
     };
     Q_ENUM(Role)
 

@@ -165,6 +165,24 @@ Item {
             compare(first.error, "boom")
         }
 
+        function test_nextRetryAndFailingWhileADownloadWaits() {
+            const queue = createQueue({ syncing: true, retryDelay: 60000 })
+            remote.putObject("n.txt", "data")
+            remote.failNextDownload("offline")
+            const a = createTemporaryObject(attachmentComponent, root, { queue: queue, attachmentId: "n" })
+            compare(isNaN(a.nextRetry.getTime()), true)     // an invalid date: nothing waits
+            queue.setWatchedAttachments(["n"])
+            tryCompare(a, "error", "offline")
+            compare(queue.failing, 1)
+            const wait = a.nextRetry.getTime() - Date.now()
+            verify(wait > 20000 && wait <= 60000, wait)
+            tryCompare(queue, "idle", true)
+            queue.retryFailed()
+            tryCompare(a, "state", AttachmentState.Synced)
+            compare(isNaN(a.nextRetry.getTime()), true)
+            compare(queue.failing, 0)
+        }
+
         function test_destroyedQueueLeavesNothing() {
             const queue = createQueue({})
             const saved = queue.saveFile("x", "text/plain", "txt")

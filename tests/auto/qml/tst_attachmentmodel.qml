@@ -43,6 +43,7 @@ TestCase {
                 readonly property real progress: model.progress
                 readonly property bool transferring: model.transferring
                 readonly property string error: model.error
+                readonly property var nextRetry: model.nextRetry
             }
         }
     }
@@ -204,9 +205,11 @@ TestCase {
         const rows = createTemporaryObject(instantiatorComponent, testCase, { model: queue.model })
         const row = rows.objectAt(0)
         tryCompare(row, "error", "server on fire")
+        verify(row.nextRetry.getTime() > Date.now(), row.nextRetry)
         queue.retryFailed()
         tryCompare(row, "state", AttachmentState.Synced)
         compare(row.error, "")
+        compare(isNaN(row.nextRetry.getTime()), true)
     }
 
     Component {

@@ -1014,6 +1014,34 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!m_queue->status(id).attachment().isValid(), 5000);
     }
 
+    void failingCountsAttachmentsWaitingForARetry()
+    {
+        // `idle` is true while failed transfers wait; `failing` says how many do.
+        m_queue->setRetryDelay(30000);
+        m_queue->setMaxRetryDelay(60000);
+        m_remote->objects.insert(QStringLiteral("f1.bin"), QByteArray(100, '1'));
+        m_remote->objects.insert(QStringLiteral("f2.bin"), QByteArray(100, '2'));
+        m_remote->failNext(
+            Kind::Download,
+            QAttachmentError(QAttachmentError::Unauthorized, QStringLiteral("token"), 401), 2);
+        QSignalSpy failingChanged(m_queue, &QAttachmentQueue::failingChanged);
+        QCOMPARE(m_queue->failing(), 0);
+        QVERIFY(m_queue->startSync());
+        m_queue->setWatchedAttachments(
+            {QWatchedAttachmentItem(QStringLiteral("f1"), QStringLiteral("bin")),
+             QWatchedAttachmentItem(QStringLiteral("f2"), QStringLiteral("bin"))});
+        QTRY_COMPARE_WITH_TIMEOUT(m_queue->failing(), 2, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 5000);
+        QVERIFY(failingChanged.count() >= 1);
+        QTRY_COMPARE_WITH_TIMEOUT(m_queue->pendingDownloads(), 2, 5000);
+        QVERIFY(m_queue->status(QStringLiteral("f1")).nextRetry().isValid());
+
+        m_queue->retryFailed();
+        QTRY_COMPARE_WITH_TIMEOUT(m_queue->failing(), 0, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_queue->pendingDownloads(), 0, 5000);
+        QCOMPARE(m_queue->attachment(QStringLiteral("f2")).state(), State::Synced);
+    }
+
     void statusReportsBytesWhileTransferring()
     {
         m_remote->setChunkSize(1000);
