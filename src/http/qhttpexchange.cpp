@@ -201,6 +201,20 @@ void QHttpExchange::sendAgain()
 }
 
 // A redirect that is not followed stays the answer, and fails as such.
+// Downloads the whole resource again, into the start of the sink.
+void QHttpExchange::restartFromZero()
+{
+    restartedFromZero = true;
+    request.resumeFrom = 0;
+    detachReply();
+    if (!request.sink->seek(0)) {
+        fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                              QStringLiteral("cannot rewind the download target")));
+        return;
+    }
+    sendAgain();
+}
+
 bool QHttpExchange::followRedirect()
 {
     if (!request.followRedirects || kind == QAttachmentTransfer::Upload
@@ -302,15 +316,7 @@ void QHttpExchange::onMetaDataChanged()
         // What is stored already does not fit the resource (it changed, or the
         // partial file is not partial): fetch it whole.
         qCDebug(lcHttp) << "range not satisfiable, downloading from the start";
-        restartedFromZero = true;
-        request.resumeFrom = 0;
-        detachReply();
-        if (!request.sink->seek(0)) {
-            fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                  QStringLiteral("cannot rewind the download target")));
-            return;
-        }
-        sendAgain();
+        restartFromZero();
         return;
     }
     if (followRedirect())
@@ -337,15 +343,7 @@ void QHttpExchange::onMetaDataChanged()
         && responseValidator(reply) != resumeValidator(request.sink)) {
         // A server that ignores If-Range sends the rest of another version.
         qCDebug(lcHttp) << "the resource changed since the partial download, starting from 0";
-        restartedFromZero = true;
-        request.resumeFrom = 0;
-        detachReply();
-        if (!request.sink->seek(0)) {
-            fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                  QStringLiteral("cannot rewind the download target")));
-            return;
-        }
-        sendAgain();
+        restartFromZero();
         return;
     }
 

@@ -74,6 +74,7 @@ private:
     void send();
     void sendAgain();
     bool followRedirect();
+    void restartFromZero();
     void detachReply();
     void onMetaDataChanged();
     void onReadyRead();
