@@ -637,6 +637,7 @@ void QAttachmentQueuePrivate::runTableWork()
             ++tableWork->busyRetries;
             qCDebug(lcQueue) << "the database is busy; table work continues in" << delay << "ms";
             tableWorkTimer.start(delay);
+            updateIdle();
             return;
         }
         if (result == StepResult::Failed) {
@@ -650,6 +651,7 @@ void QAttachmentQueuePrivate::runTableWork()
         tableWork->busyRetries = 0;
         if (clock.nsecsElapsed() >= SliceBudgetNs) {
             tableWorkTimer.start(0);
+            updateIdle();
             return;
         }
     }
