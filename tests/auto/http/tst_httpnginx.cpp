@@ -168,6 +168,71 @@ private Q_SLOTS:
         queue.reset();
         TestSupport::closeDatabase(connection);
     }
+
+    // nginx's cleartext HTTP/2 port speaks nothing but HTTP/2: an upload gets
+    // through only when the storage speaks it without asking first.
+    void uploadsUseCleartextHttp2WithPriorKnowledge_data()
+    {
+        QTest::addColumn<bool>("priorKnowledge");
+        QTest::newRow("prior knowledge") << true;
+        QTest::newRow("default") << false;
+    }
+    void uploadsUseCleartextHttp2WithPriorKnowledge()
+    {
+        QFETCH(bool, priorKnowledge);
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString connection = TestSupport::openDatabase(dir.path());
+
+        QHttpRemoteStorage remote;
+        QVERIFY(!remote.http2PriorKnowledge());
+        QSignalSpy changed(&remote, &QNetworkRemoteStorage::http2PriorKnowledgeChanged);
+        remote.setHttp2PriorKnowledge(priorKnowledge);
+        QCOMPARE(changed.size(), priorKnowledge ? 1 : 0);
+        remote.setBaseUrl(nginx.http2Url(QStringLiteral("h2/")));
+        auto queue = std::make_unique<QAttachmentQueue>();
+        queue->setConnectionName(connection);
+        queue->setLocalDirectory(dir.path() + QStringLiteral("/files"));
+        queue->setRemoteStorage(&remote);
+        queue->setSyncInterval(0);
+        QSignalSpy failed(queue.get(), &QAttachmentQueue::transferFailed);
+        QVERIFY(queue->startSync());
+        QList<QAttachment> saved;
+        for (int i = 0; i < 8; ++i) {
+            saved << queue->saveFile(TestSupport::randomBytes(70000 + i, 40 + i),
+                                     QStringLiteral("application/octet-stream"),
+                                     QStringLiteral("bin"));
+            QVERIFY(saved.last().isValid());
+        }
+        if (priorKnowledge) {
+            const auto allSynced = [&] {
+                for (const QAttachment &attachment : std::as_const(saved)) {
+                    if (queue->attachment(attachment.id()).state() != State::Synced)
+                        return false;
+                }
+                return true;
+            };
+            PSA_WAIT(allSynced(), 20000);
+            QCOMPARE(failed.size(), 0);
+            for (int i = 0; i < saved.size(); ++i)
+                QCOMPARE(
+                    readFile(nginx.rootPath() + QStringLiteral("/h2/") + saved.at(i).filename()),
+                    TestSupport::randomBytes(70000 + i, 40 + i));
+        } else {
+            // HTTP/1.1 to an HTTP/2-only port fails; nothing is synced.
+            QVERIFY(failed.wait(20000));
+            QCOMPARE(queue->attachment(saved.first().id()).state(), State::QueuedUpload);
+        }
+        queue.reset();
+        TestSupport::closeDatabase(connection);
+    }
 };
 
 QTEST_MAIN(tst_HttpNginx)
