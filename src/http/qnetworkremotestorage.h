@@ -36,8 +36,9 @@ public:
 
     // Uploads and deletes to http:// URLs speak HTTP/2 at once, without
     // asking (cleartext HTTP/2 with prior knowledge), for servers known to
-    // support it; default false. Downloads keep using HTTP/1.1, and https://
-    // URLs negotiate HTTP/2 with the server either way.
+    // support it; default false. Downloads and uploads of more than 1 MiB
+    // keep using HTTP/1.1 (Qt 6.4 would hold them in memory over HTTP/2), and
+    // https:// URLs negotiate HTTP/2 with the server either way.
     bool http2PriorKnowledge() const;
     void setHttp2PriorKnowledge(bool enabled);
 

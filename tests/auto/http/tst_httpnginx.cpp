@@ -169,6 +169,62 @@ private Q_SLOTS:
         TestSupport::closeDatabase(connection);
     }
 
+    // Qt 6.4 holds an HTTP/2 request body in memory: bodies over 1 MiB are
+    // sent over HTTP/1.1 (streamed from the file), smaller ones may use HTTP/2.
+    void largeUploadsAreNotOfferedHttp2()
+    {
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer nginx;
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString connection = TestSupport::openDatabase(dir.path());
+
+        // Records whether each PUT was allowed to use HTTP/2, by body size.
+        class RecordingManager : public QNetworkAccessManager
+        {
+        public:
+            QHash<qint64, QVariant> http2AllowedBySize;
+
+        protected:
+            QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                         QIODevice *data) override
+            {
+                if (op == PutOperation)
+                    http2AllowedBySize.insert(
+                        request.header(QNetworkRequest::ContentLengthHeader).toLongLong(),
+                        request.attribute(QNetworkRequest::Http2AllowedAttribute));
+                return QNetworkAccessManager::createRequest(op, request, data);
+            }
+        } manager;
+        QHttpRemoteStorage remote;
+        remote.setNetworkAccessManager(&manager);
+        remote.setBaseUrl(nginx.url(QStringLiteral("sizes/")));
+        auto queue = std::make_unique<QAttachmentQueue>();
+        queue->setConnectionName(connection);
+        queue->setLocalDirectory(dir.path() + QStringLiteral("/files"));
+        queue->setRemoteStorage(&remote);
+        queue->setSyncInterval(0);
+        QVERIFY(queue->startSync());
+        constexpr qint64 Small = 1024 * 1024;
+        constexpr qint64 Large = 1024 * 1024 + 1;
+        const QAttachment small = queue->saveFile(TestSupport::randomBytes(Small, 1),
+                                                  QStringLiteral("application/octet-stream"));
+        const QAttachment large = queue->saveFile(TestSupport::randomBytes(Large, 2),
+                                                  QStringLiteral("application/octet-stream"));
+        PSA_WAIT(queue->attachment(small.id()).state() == State::Synced
+                     && queue->attachment(large.id()).state() == State::Synced,
+                 20000);
+        QVERIFY(manager.http2AllowedBySize.contains(Small));
+        QVERIFY(manager.http2AllowedBySize.contains(Large));
+        QVERIFY(!manager.http2AllowedBySize.value(Small).isValid()); // Qt's default: allowed
+        QCOMPARE(manager.http2AllowedBySize.value(Large), QVariant(false));
+        queue.reset();
+        TestSupport::closeDatabase(connection);
+    }
+
     // nginx's cleartext HTTP/2 port speaks nothing but HTTP/2: an upload gets
     // through only when the storage speaks it without asking first.
     void uploadsUseCleartextHttp2WithPriorKnowledge_data()
