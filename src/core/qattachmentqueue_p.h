@@ -102,8 +102,8 @@ public:
     void dropTableWork();
     bool hasTableWork() const { return tableWork != nullptr; }
     // The archived rows beyond archivedCacheLimit once `applied` is written
-    // over `rows`, oldest last.
-    QList<QAttachment> expiredAfter(const QList<QAttachment> &rows,
+    // over `rows` (those in `leftAlone` failed validation and never count).
+    QList<QAttachment> expiredAfter(const QList<QAttachment> &rows, const QSet<QString> &leftAlone,
                                     const QList<QAttachmentStore::Change> &applied);
     // Files, partial files, retries and statuses of rows expiry deleted.
     void removeExpiredFiles(const QList<QAttachment> &deleted);

@@ -22,6 +22,8 @@ namespace {
 // writes at most ChunkRows rows.
 constexpr qint64 SliceBudgetNs = 8'000'000;
 constexpr qsizetype ChunkRows = 256;
+// Expiry removes two files per row: fewer rows per transaction.
+constexpr qsizetype ExpiryChunkRows = 64;
 constexpr int MaxBusyRetryMs = 1000;
 } // namespace
 
@@ -33,8 +35,10 @@ struct QAttachmentQueuePrivate::TableWork
     QList<QAttachmentStore::Change> updates;
     qsizetype updatesDone = 0;
     QSet<QString> watchedIds;
-    // Every row as read for the plan (insertion order): what expiry starts from.
+    // Every row as read for the plan (insertion order): what expiry starts
+    // from; the ids of those that failed validation are never expired.
     QList<QAttachment> rows;
+    QSet<QString> leftAlone;
     QList<QAttachmentStore::Change> applied;
     // Expiry: archived rows beyond the cache limit, deleted in chunks.
     bool expiring = false;
@@ -593,6 +597,7 @@ void QAttachmentQueuePrivate::reconcile()
 
     QAttachmentReconciler::Plan plan = QAttachmentReconciler::plan(input, options);
     QList<QAttachment> allRows = std::move(input.rows);
+    QSet<QString> leftAlone = std::move(input.leftAlone);
     input = {};
     for (const QAttachmentReconciler::Problem &bad : std::as_const(plan.problems)) {
         if (!reportedBadIds.contains(bad.id)) {
@@ -609,6 +614,7 @@ void QAttachmentQueuePrivate::reconcile()
     work->updates = plan.restores + plan.archives;
     work->watchedIds = std::move(plan.watchedIds);
     work->rows = std::move(allRows);
+    work->leftAlone = std::move(leftAlone);
     tableWork = std::move(work);
     runTableWork();
 }
@@ -707,11 +713,13 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::tableWorkStep()
             for (const QAttachmentStore::Change &change : std::as_const(applied))
                 emitChanged(change.row);
             work.applied += applied;
+            if (work.insertsDone < work.inserts.size() || work.updatesDone < work.updates.size())
+                return StepResult::More;
+            // Once for the whole plan: reading the pending rows again after
+            // every chunk would cost more than writing them.
             scheduler->invalidatePending();
             scheduleCounts();
             scheduler->schedule();
-            if (work.insertsDone < work.inserts.size() || work.updatesDone < work.updates.size())
-                return StepResult::More;
             qCDebug(lcQueue) << "reconciled:" << work.inserts.size() << "new,"
                              << work.applied.size() << "changed";
         }
@@ -721,13 +729,13 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::tableWorkStep()
         if (work.applied.isEmpty())
             return StepResult::Done;
         work.expiring = true;
-        work.expired = expiredAfter(work.rows, work.applied);
+        work.expired = expiredAfter(work.rows, work.leftAlone, work.applied);
         work.rows.clear();
         work.applied.clear();
         return work.expired.isEmpty() ? StepResult::Done : StepResult::More;
     }
 
-    const qsizetype count = qMin(ChunkRows, work.expired.size() - work.expiredDone);
+    const qsizetype count = qMin(ExpiryChunkRows, work.expired.size() - work.expiredDone);
     const QList<QAttachment> chunk = work.expired.mid(work.expiredDone, count);
     QList<QAttachment> deleted;
     QString problem;
@@ -757,6 +765,7 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::tableWorkStep()
 
 QList<QAttachment>
 QAttachmentQueuePrivate::expiredAfter(const QList<QAttachment> &rows,
+                                      const QSet<QString> &leftAlone,
                                       const QList<QAttachmentStore::Change> &applied)
 {
     // The archived rows as the table now holds them (the rows read for the
@@ -775,7 +784,7 @@ QAttachmentQueuePrivate::expiredAfter(const QList<QAttachment> &rows,
     QList<Archived> archived;
     for (qsizetype i = 0; i < rows.size(); ++i) {
         const QAttachment *row = changed.value(rows.at(i).id(), &rows.at(i));
-        if (row->state() == State::Archived && acceptRow(*row))
+        if (row->state() == State::Archived && !leftAlone.contains(row->id()))
             archived.append({row->timestamp(), i, row});
     }
     if (archived.size() <= archivedCacheLimit)
