@@ -219,8 +219,10 @@ void SyncStandIn::onConnection()
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadable(socket); });
         // Removed on the next turn: a stream being written to stays valid.
         connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+            // Delivered only while the socket lives (the server deletes its
+            // sockets when it goes).
             QMetaObject::invokeMethod(
-                this,
+                socket,
                 [this, socket] {
                     for (qsizetype i = 0; i < m_streams.size(); ++i) {
                         if (m_streams.at(i).socket == socket)
