@@ -153,11 +153,10 @@ void QPowerSyncDatabase::close()
     delete d->worker;
     d->worker = nullptr;
     QSqlDatabase db = QSqlDatabase::database(d->connectionName, false);
-    if (db.isValid() && db.driver()) {
+    // Subscriptions stay: the driver keeps one list per connection, shared
+    // with whoever else watches the same tables (the attachment queue).
+    if (db.isValid() && db.driver())
         QObject::disconnect(db.driver(), nullptr, this, nullptr);
-        for (const QString &table : std::as_const(d->subscribed))
-            db.driver()->unsubscribeFromNotification(table);
-    }
     d->subscribed.clear();
     d->open = false;
     if (d->ownsConnection) {
