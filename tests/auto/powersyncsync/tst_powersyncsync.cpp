@@ -579,8 +579,12 @@ void tst_PowerSyncSync::largeSync()
     // Applying the checkpoint takes hundreds of ms, on the sync thread. The
     // gap is reported, not asserted: on a loaded machine any thread may wait
     // for a core.
-    QVERIFY2(peak - rssBefore < 128 * 1024 * 1024,
+#ifndef PSA_SANITIZE_ADDRESS
+    // The 10,000 rows are about 1 MiB of NDJSON; the bound leaves room for
+    // the allocator, never for the whole stream held several times.
+    QVERIFY2(peak - rssBefore < 64 * 1024 * 1024,
              qPrintable(QStringLiteral("grew %1 MiB").arg((peak - rssBefore) >> 20)));
+#endif
 }
 
 void tst_PowerSyncSync::endToEnd()
