@@ -54,6 +54,7 @@ private slots:
     void startupArchivesRowsWithoutFile();
     void deleteIssuedMidUploadWins();
     void uploadResultIsNotWrittenOverAChangedRow();
+    void clearQueueEmptiesTheView();
 
     // sync
     void syncedRowsDriveDownloadsOnTheSameConnection();
@@ -636,6 +637,19 @@ void tst_PowerSyncQueue::uploadResultIsNotWrittenOverAChangedRow()
     QTRY_VERIFY_WITH_TIMEOUT(m_queue->activeTransfers() == 0, 5000);
     QCOMPARE(stateOf(saved.id()), State::Archived);
     QVERIFY(!m_queue->attachment(saved.id()).hasSynced());
+}
+
+void tst_PowerSyncQueue::clearQueueEmptiesTheView()
+{
+    const QAttachment synced = syncedAttachment(QStringLiteral("c1"));
+    QCOMPARE(synced.state(), State::Synced);
+    QVERIFY(m_queue->saveFile("more", {}, QStringLiteral("jpg")).isValid());
+    QCOMPARE(count(QStringLiteral("SELECT count(*) FROM attachments")), 2);
+    QVERIFY(m_queue->clearQueue());
+    QCOMPARE(count(QStringLiteral("SELECT count(*) FROM attachments")), 0);
+    QCOMPARE(count(QStringLiteral("SELECT count(*) FROM ps_data_local__attachments_queue")), 0);
+    QVERIFY(QDir(filesDir()).entryList(QDir::Files).isEmpty());
+    QVERIFY(m_queue->attachments().isEmpty());
 }
 
 // --- sync -------------------------------------------------------------------------------
