@@ -19,6 +19,10 @@
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qtemporarydir.h>
+#ifdef PSA_HAVE_QML
+#include <QtQml/qqmlcomponent.h>
+#include <QtQml/qqmlengine.h>
+#endif
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtTest/qsignalspy.h>
@@ -64,6 +68,7 @@ private slots:
     // plain SQLite
     void anotherConnectionsWriteIsNoticedPromptly();
     void pollingCanBeTurnedOff();
+    void pollIntervalInQml();
 
 private:
     QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
@@ -799,6 +804,27 @@ void tst_PowerSyncQueue::pollingCanBeTurnedOff()
     QVERIFY(started.wait(5000));
     queue.stopSyncing();
     TestSupport::closeDatabase(plain);
+}
+
+void tst_PowerSyncQueue::pollIntervalInQml()
+{
+#ifndef PSA_HAVE_QML
+    QSKIP("built without the QML module");
+#else
+    QQmlEngine engine;
+    QQmlComponent component(&engine);
+    component.setData("import PowerSync.Attachments\nAttachmentQueue { pollInterval: 1000 }",
+                      QUrl());
+    std::unique_ptr<QObject> object(component.create());
+    QVERIFY2(object, qPrintable(component.errorString()));
+    auto *queue = qobject_cast<QAttachmentQueue *>(object.get());
+    QVERIFY(queue);
+    QCOMPARE(queue->pollInterval(), 1000);
+    QSignalSpy changed(queue, &QAttachmentQueue::pollIntervalChanged);
+    QVERIFY(object->setProperty("pollInterval", 0));
+    QCOMPARE(queue->pollInterval(), 0);
+    QCOMPARE(changed.count(), 1);
+#endif
 }
 
 QTEST_GUILESS_MAIN(tst_PowerSyncQueue)
