@@ -1174,8 +1174,11 @@ void QPowerSyncDatabasePrivate::subscribe(const QStringList &tables)
     QSqlDatabase db = QSqlDatabase::database(connectionName, false);
     if (!db.isValid() || !db.driver())
         return;
+    const QStringList shared = db.driver()->subscribedToNotifications();
     for (const QString &table : tables) {
-        if (subscribed.contains(table))
+        // Another subscriber of the same name (the attachment queue) is enough:
+        // the driver's notification signal reaches every receiver.
+        if (subscribed.contains(table) || shared.contains(table))
             continue;
         if (db.driver()->subscribeToNotification(table))
             subscribed.insert(table);
