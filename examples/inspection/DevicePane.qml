@@ -124,6 +124,7 @@ Frame {
     ChecklistModel {
         id: checklist
         connectionName: pane.connectionName
+        attachmentQueue: queue
     }
 
     ColumnLayout {
