@@ -512,9 +512,12 @@ bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *error
     if (changes.isEmpty())
         return true;
     QSqlQuery update(database());
-    update.prepare(QStringLiteral("UPDATE %1 SET state = ?, local_uri = ?, has_synced = ?, "
-                                  "timestamp = ? WHERE id = ? AND state = ?")
-                       .arg(t()));
+    update.setForwardOnly(true);
+    // Through a view, only a returned row tells that the change matched.
+    update.prepare(
+        QStringLiteral("UPDATE %1 SET state = ?, local_uri = ?, has_synced = ?, "
+                       "timestamp = ? WHERE id = ? AND state = ?%2")
+            .arg(t(), m_isView && applied ? QStringLiteral(" RETURNING id") : QString()));
     for (const Change &change : changes) {
         update.addBindValue(QAttachmentState::toInt(change.row.state()));
         update.addBindValue(nullIfEmpty(change.row.localUri()));
@@ -529,6 +532,7 @@ bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *error
         }
         if (applied && wasApplied(update))
             applied->append(change);
+        update.finish();
     }
     return true;
 }
@@ -537,7 +541,10 @@ bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *e
                                       QList<QAttachment> *deleted)
 {
     QSqlQuery remove(database());
-    remove.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(t()));
+    remove.setForwardOnly(true);
+    remove.prepare(
+        QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?%2")
+            .arg(t(), m_isView && deleted ? QStringLiteral(" RETURNING id") : QString()));
     for (const QAttachment &row : rows) {
         remove.addBindValue(row.id());
         remove.addBindValue(QAttachmentState::toInt(State::Archived));
@@ -548,6 +555,7 @@ bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *e
         }
         if (deleted && wasApplied(remove))
             deleted->append(row);
+        remove.finish();
     }
     return true;
 }
