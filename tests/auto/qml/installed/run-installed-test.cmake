@@ -13,7 +13,8 @@ endfunction()
 
 step(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 set(qmldir ${prefix}/${QML_INSTALL_DIR})
-foreach(file qmldir PowerSyncAttachmentsQml.qmltypes libPowerSyncAttachmentsQml.so)
+foreach(file qmldir PowerSyncAttachmentsQml.qmltypes libPowerSyncAttachmentsQml.so
+        AttachmentThumbnail.qml)
     if(NOT EXISTS ${qmldir}/PowerSync/Attachments/${file})
         message(FATAL_ERROR "${file} was not installed in ${qmldir}/PowerSync/Attachments")
     endif()
