@@ -25,3 +25,9 @@ set(ENV{QML2_IMPORT_PATH} "")
 set(ENV{QT_QPA_PLATFORM} offscreen)
 step(${QMLLINT} -I ${qmldir} ${TEST_FILE})
 step(${QMLTESTRUNNER} -import ${qmldir} -input ${TEST_FILE})
+
+# qmlls (the language server of Qt Creator and editors) completes the module's
+# types from the install tree alone.
+if(QMLLS AND PYTHON)
+    step(${PYTHON} ${CMAKE_CURRENT_LIST_DIR}/qmlls-completion.py ${QMLLS} ${qmldir} ${WORK_DIR}/qmlls)
+endif()
