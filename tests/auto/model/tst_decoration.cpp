@@ -2,7 +2,9 @@
 // once and cached; a foreground colour for failing rows.
 
 #include <fakeremotestorage.h>
-#include <qattachmentdecorationmodel.h>
+// The forwarding headers of PowerSync::AttachmentsGui, in both spellings.
+#include <PowerSyncAttachments/QAttachmentDecorationModel>
+#include <QAttachmentDecorationModel>
 #include <qattachmentmodel.h>
 #include <qattachmentqueue.h>
 #include <testsupport.h>
@@ -46,6 +48,17 @@ private:
     }
 
 private Q_SLOTS:
+    void propertiesNotifyAndAreFinal()
+    {
+        const QMetaObject &meta = QAttachmentDecorationModel::staticMetaObject;
+        for (int i = meta.propertyOffset(); i < meta.propertyCount(); ++i) {
+            const QMetaProperty property = meta.property(i);
+            QVERIFY2(property.hasNotifySignal(), property.name());
+            QVERIFY2(property.isFinal(), property.name());
+        }
+        QCOMPARE(meta.propertyCount() - meta.propertyOffset(), 3);
+    }
+
     void init()
     {
         m_dir = std::make_unique<QTemporaryDir>();
