@@ -8,6 +8,7 @@
 #include <faultserver.h>
 #include <qattachmentqueue.h>
 #include <qhttpremotestorage.h>
+#include <qwatchedattachmentitem.h>
 #include <testsupport.h>
 
 #include <QtCore/qloggingcategory.h>
@@ -130,6 +131,38 @@ private Q_SLOTS:
         QCOMPARE(lines.size(), 2);
         QVERIFY2(lines.at(1).contains(QStringLiteral("HTTP 507")), qPrintable(lines.at(1)));
         QVERIFY2(lines.at(1).contains(QStringLiteral("disk full")), qPrintable(lines.at(1)));
+        queue.stopSyncing();
+    }
+
+    void protocolErrorsNameTheHost()
+    {
+        FaultServer server;
+        QVERIFY(server.listen());
+        server.addFault(
+            "GET",
+            FaultServer::Fault::of(FaultServer::Fault::Raw,
+                                   "HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\njunk"));
+        QHttpRemoteStorage remote;
+        QUrl base = server.url();
+        base.setPath(QStringLiteral("/files/"));
+        remote.setBaseUrl(base);
+        QAttachmentQueue queue;
+        queue.setConnectionName(m_connection);
+        queue.setLocalDirectory(m_dir->path() + QStringLiteral("/files"));
+        queue.setRemoteStorage(&remote);
+        queue.setSyncInterval(0);
+        queue.setRetryDelay(60000);
+        QSignalSpy failures(&queue, &QAttachmentQueue::transferFailed);
+        queue.startSync();
+        queue.setWatchedAttachments(
+            {QWatchedAttachmentItem(QStringLiteral("x"), QStringLiteral("bin"))});
+        PSA_WAIT(!failures.isEmpty(), 10000);
+        const QAttachmentError error = failures.first().at(2).value<QAttachmentError>();
+        QCOMPARE(error.code(), QAttachmentError::ProtocolError);
+        QVERIFY2(
+            error.message().startsWith(QStringLiteral("127.0.0.1:%1: ").arg(server.url().port())),
+            qPrintable(error.message()));
+        QVERIFY2(!error.message().contains(QStringLiteral("/files/")), qPrintable(error.message()));
         queue.stopSyncing();
     }
 
