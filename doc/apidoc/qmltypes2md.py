@@ -7,6 +7,7 @@ linked to the C++ class behind it.
 
 Usage: qmltypes2md.py <PowerSyncAttachmentsQml.qmltypes> <output.md>
 """
+import os
 import re
 import sys
 
@@ -189,8 +190,50 @@ def main(source, target):
                              ('Enumerations', enums)):
             if items:
                 out += ['**%s**' % title, ''] + sorted(set(items), key=items.index) + ['']
+    out += qml_file_types(os.path.dirname(source))
     with open(target, 'w', encoding='utf-8') as f:
         f.write('\n'.join(out) + '\n')
+
+
+def qml_file_types(module_dir):
+    """The types the module defines in QML files (listed in its qmldir): the
+    comment above the root object, and each property with its comment."""
+    out = []
+    qmldir = os.path.join(module_dir, 'qmldir')
+    if not os.path.exists(qmldir):
+        return out
+    with open(qmldir, encoding='utf-8') as f:
+        entries = [line.split() for line in f if re.match(r'^[A-Z]\w* \d+\.\d+ \S+\.qml$', line.strip())]
+    for name, _version, filename in sorted(entries):
+        path = os.path.join(module_dir, filename)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+        comment, intro, props, base = [], [], [], None
+        for line in lines:
+            text = line.strip()
+            if text.startswith('//'):
+                comment.append(text[2:].strip())
+                continue
+            match = re.match(r'^([A-Z]\w*) \{$', text)
+            if match and base is None:
+                base, intro = match.group(1), comment
+            match = re.match(r'^(?:readonly )?property (\S+) (\w+)', text)
+            if match:
+                props.append('| `%s` | %s | %s |' % (match.group(2), match.group(1),
+                                                    ' '.join(comment)))
+            comment = []
+        out.append('## %s {#qml_%s}' % (name, name))
+        out.append('')
+        out.append('QML type defined in QML (%s), based on %s.' % (filename, base or 'QtObject'))
+        out.append('')
+        if intro:
+            out.append(' '.join(intro))
+            out.append('')
+        if props:
+            out += ['**Properties**', '', '| Name | Type | |', '|---|---|---|'] + props + ['']
+    return out
 
 
 if __name__ == '__main__':
