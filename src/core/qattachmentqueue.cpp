@@ -336,6 +336,26 @@ void QAttachmentQueue::setWatchTables(const QStringList &tables)
     emit watchTablesChanged();
 }
 
+int QAttachmentQueue::pollInterval() const
+{
+    return d_func()->pollInterval;
+}
+
+void QAttachmentQueue::setPollInterval(int msecs)
+{
+    Q_D(QAttachmentQueue);
+    const int before = d->pollInterval;
+    if (!assign(d->pollInterval, qMax(0, msecs)))
+        return;
+    if (d->syncing) {
+        d->startPolling();
+        // Commits made while nobody checked are not known: look once.
+        if (before == 0)
+            d->onExternalChange();
+    }
+    emit pollIntervalChanged();
+}
+
 QString QAttachmentQueue::defaultFileExtension() const
 {
     return d_func()->defaultFileExtension;

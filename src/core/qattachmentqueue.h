@@ -57,6 +57,7 @@ class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentQueue : public QObject
     Q_PROPERTY(QString watchQuery READ watchQuery WRITE setWatchQuery NOTIFY watchQueryChanged)
     Q_PROPERTY(
         QStringList watchTables READ watchTables WRITE setWatchTables NOTIFY watchTablesChanged)
+    Q_PROPERTY(int pollInterval READ pollInterval WRITE setPollInterval NOTIFY pollIntervalChanged)
     Q_PROPERTY(QString defaultFileExtension READ defaultFileExtension WRITE setDefaultFileExtension
                    NOTIFY defaultFileExtensionChanged)
     Q_PROPERTY(bool syncing READ isSyncing NOTIFY syncingChanged)
@@ -133,12 +134,21 @@ public:
 
     // SQL returning the referenced attachments: an `id` column and optionally
     // `file_extension`, `filename` and `meta_data`. Re-run when `watchTables`
-    // change through the queue's connection, on refreshWatchQuery(), and on
-    // each periodic sync.
+    // change through the queue's connection, when another connection or
+    // process commits to the database (see pollInterval), on
+    // refreshWatchQuery(), and on each periodic sync.
     QString watchQuery() const;
     void setWatchQuery(const QString &sql);
+    // Tables (or views: a view is followed through the tables it reads, as a
+    // PowerSync view through its ps_data__ table) whose writes re-run the
+    // watch query.
     QStringList watchTables() const;
     void setWatchTables(const QStringList &tables);
+    // Milliseconds between checks, while syncing, of whether another
+    // connection or process committed to the database (PRAGMA data_version;
+    // default 250); the watch query is re-run when one did. 0: no checks.
+    int pollInterval() const;
+    void setPollInterval(int msecs);
     // Extension for watched rows that name neither an extension nor a filename.
     QString defaultFileExtension() const;
     void setDefaultFileExtension(const QString &extension);
@@ -245,6 +255,7 @@ Q_SIGNALS:
     void onlineChanged();
     void watchQueryChanged();
     void watchTablesChanged();
+    void pollIntervalChanged();
     void defaultFileExtensionChanged();
     void syncingChanged();
     void idleChanged();

@@ -86,6 +86,9 @@ public:
     void subscribeWatchTables();
     void unsubscribeWatchTables();
     void onDatabaseNotification(const QString &table);
+    // Checks for other connections' commits every pollInterval (or stops).
+    void startPolling();
+    void onExternalChange();
     // At start: rows that lost their file are archived; files and partial
     // files that no row owns (left by a crash) are removed.
     void verifyLocalFiles();
@@ -134,6 +137,7 @@ public:
     bool online = true;
     QString watchQuery;
     QStringList watchTables;
+    int pollInterval = 250;
     QString defaultFileExtension;
 
     bool ready = false;

@@ -21,7 +21,8 @@ QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
 {
     scheduler = std::make_unique<QAttachmentScheduler>(*this);
     watcher = std::make_unique<QAttachmentWatcher>(
-        q, [this](const QString &table) { onDatabaseNotification(table); });
+        q, [this](const QString &table) { onDatabaseNotification(table); },
+        [this] { onExternalChange(); });
     for (QTimer *timer : {&countsTimer, &watchTimer}) {
         timer->setSingleShot(true);
         timer->setInterval(0);
@@ -507,11 +508,26 @@ bool QAttachmentQueuePrivate::runWatchQuery(QString *errorString)
 void QAttachmentQueuePrivate::subscribeWatchTables()
 {
     watcher->subscribe(store.database(), watchTables);
+    startPolling();
 }
 
 void QAttachmentQueuePrivate::unsubscribeWatchTables()
 {
+    watcher->stopPolling();
     watcher->unsubscribe(store.database());
+}
+
+void QAttachmentQueuePrivate::startPolling()
+{
+    watcher->startPolling(store.database().connectionName(), pollInterval);
+}
+
+void QAttachmentQueuePrivate::onExternalChange()
+{
+    // Another connection committed: what it changed is unknown, and the watch
+    // query (re-run once for a burst) tells whether the watched set moved.
+    if (syncing && !watchQuery.isEmpty() && !watchTimer.isActive())
+        watchTimer.start();
 }
 
 void QAttachmentQueuePrivate::onDatabaseNotification(const QString &table)

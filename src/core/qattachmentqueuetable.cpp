@@ -1,6 +1,7 @@
 #include "qattachmentqueuetable.h"
 
 #include "qattachmentstore_p.h"
+#include "qpowersynctable.h"
 
 #include <QtCore/qregularexpression.h>
 #include <QtCore/qset.h>
@@ -131,4 +132,52 @@ bool QAttachmentQueueTable::create(const QSqlDatabase &database, QString *errorS
 {
     // Every statement on the queue table, its definition included, is the store's.
     return QAttachmentStore::createTable(*this, database, errorString);
+}
+
+QPowerSyncTable QAttachmentQueueTable::toPowerSyncTable(QString *errorString) const
+{
+    const auto fail = [errorString](const QString &message) {
+        if (errorString)
+            *errorString = message;
+        return QPowerSyncTable();
+    };
+    const QString invalid = validate();
+    if (!invalid.isEmpty())
+        return fail(invalid);
+
+    QList<QPowerSyncColumn> columns;
+    QList<Column> all = standardColumns();
+    all += d->additionalColumns;
+    for (const Column &column : std::as_const(all)) {
+        if (column.name == QLatin1String("id"))
+            continue; // implicit in every PowerSync table
+        const QString type = column.type.toUpper();
+        if (type == QLatin1String("TEXT"))
+            columns << QPowerSyncColumn::text(column.name);
+        else if (type == QLatin1String("INTEGER"))
+            columns << QPowerSyncColumn::integer(column.name);
+        else if (type == QLatin1String("REAL"))
+            columns << QPowerSyncColumn::real(column.name);
+        else
+            return fail(QStringLiteral("column \"%1\" has type \"%2\": a PowerSync table takes "
+                                       "TEXT, INTEGER or REAL")
+                            .arg(column.name, column.type));
+    }
+
+    QList<QPowerSyncIndex> indexes;
+    const QString stateIndex = QString::fromLatin1(StateIndexName);
+    bool ownStateIndex = false;
+    for (const Index &index : d->indexes) {
+        ownStateIndex = ownStateIndex || index.name.compare(stateIndex, Qt::CaseInsensitive) == 0;
+        indexes << QPowerSyncIndex::ascending(index.name, index.columns);
+    }
+    if (!ownStateIndex)
+        indexes.prepend(QPowerSyncIndex::ascending(
+            stateIndex, {QStringLiteral("state"), QStringLiteral("timestamp")}));
+
+    QPowerSyncTable table = QPowerSyncTable::localOnlyTable(d->name, columns, indexes, d->viewName);
+    QString problem;
+    if (!table.validate(&problem))
+        return fail(problem);
+    return table;
 }

@@ -10,11 +10,16 @@
 
 class QSqlDatabase;
 class QAttachmentQueueTableData;
+class QPowerSyncTable;
 
 // The definition of the local-only table that holds the queue's state.
 //
 // create() is idempotent: it creates the table, view and indexes when they are
 // missing and adds columns that an older table lacks, keeping every row.
+//
+// On a PowerSync database the table is declared in the app's schema instead
+// (toPowerSyncTable()): the core makes it a view, which the queue uses as it
+// is, creating, altering and indexing nothing.
 class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentQueueTable
 {
 public:
@@ -57,8 +62,21 @@ public:
     QString validate() const;
 
     // Creates or upgrades the table in `database`. Returns false and sets
-    // `errorString` when the definition is invalid or SQLite refuses.
+    // `errorString` when the definition is invalid or SQLite refuses. Where a
+    // view stands in the table's place (or, with no table, in viewName()'s),
+    // only checks that it has every column.
     bool create(const QSqlDatabase &database, QString *errorString = nullptr) const;
+
+    // The table as a local-only table of a PowerSync schema, to add to the
+    // app's QPowerSyncSchema: name(), viewName() (the view the app and the
+    // queue use; name() when empty), the standard columns as PowerSync's
+    // other SDKs declare them (id implicit), the additional columns, an index
+    // "state_timestamp" on (state, timestamp) that the queue's lookups use,
+    // and indexes(). Column types must be TEXT, INTEGER or REAL (any case).
+    // On failure returns a table without a name and sets `errorString`.
+    QPowerSyncTable toPowerSyncTable(QString *errorString = nullptr) const;
+    // The name of the index toPowerSyncTable() adds.
+    static constexpr const char *StateIndexName = "state_timestamp";
 
     // Whether `name` is a plain SQL identifier: a letter or underscore, then
     // letters, digits or underscores, at most 128 characters.

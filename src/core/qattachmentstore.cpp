@@ -138,13 +138,66 @@ QSqlDatabase QAttachmentStore::database() const
         : QSqlDatabase::database(m_connectionName, false);
 }
 
-bool QAttachmentStore::createTable(QString *errorString) const
+bool QAttachmentStore::createTable(QString *errorString)
 {
-    return createTable(m_table, database(), errorString);
+    QString target;
+    bool isView = false;
+    if (!createTable(m_table, database(), errorString, &target, &isView))
+        return false;
+    m_target = target;
+    m_isView = isView;
+    return true;
 }
 
+namespace {
+
+// "table", "view" or empty: what `name` is in the main schema.
+QString schemaType(const QSqlDatabase &db, const QString &name, QString *errorString, bool *ok)
+{
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    *ok = query.prepare(QStringLiteral("SELECT type FROM main.sqlite_master WHERE name = ? "
+                                       "COLLATE NOCASE AND type IN ('table', 'view')"));
+    if (*ok) {
+        query.addBindValue(name);
+        *ok = query.exec();
+    }
+    if (!*ok) {
+        failWith(errorString, query.lastError().text());
+        return {};
+    }
+    return query.next() ? query.value(0).toString() : QString();
+}
+
+// The view takes the queue's rows: it must have every column the queue writes.
+bool checkViewColumns(const QSqlDatabase &db, const QString &view,
+                      const QList<QAttachmentQueueTable::Column> &columns, QString *errorString)
+{
+    QSet<QString> existing;
+    QSqlQuery info(db);
+    if (!info.exec(QStringLiteral("PRAGMA main.table_info(%1)").arg(view)))
+        return failWith(errorString, info.lastError().text());
+    while (info.next())
+        existing.insert(info.value(QStringLiteral("name")).toString().toLower());
+    QStringList missing;
+    for (const QAttachmentQueueTable::Column &column : columns) {
+        if (!existing.contains(column.name.toLower()))
+            missing << column.name;
+    }
+    if (missing.isEmpty())
+        return true;
+    return failWith(errorString,
+                    QStringLiteral("the view \"%1\" lacks the column%2 %3 that the queue needs "
+                                   "(a view is used as it is: declare it with every column of "
+                                   "QAttachmentQueueTable::toPowerSyncTable())")
+                        .arg(view, missing.size() > 1 ? QStringLiteral("s") : QString(),
+                             missing.join(QStringLiteral(", "))));
+}
+
+} // namespace
+
 bool QAttachmentStore::createTable(const QAttachmentQueueTable &table, const QSqlDatabase &database,
-                                   QString *errorString)
+                                   QString *errorString, QString *target, bool *isView)
 {
     const QString invalid = table.validate();
     if (!invalid.isEmpty())
@@ -157,6 +210,28 @@ bool QAttachmentStore::createTable(const QAttachmentQueueTable &table, const QSq
 
     QList<QAttachmentQueueTable::Column> columns = QAttachmentQueueTable::standardColumns();
     columns += table.additionalColumns();
+
+    // A view in the table's place (or, with no table, in the view's place) is
+    // used as it is: a PowerSync schema made it, and owns its definition.
+    bool ok = false;
+    const QString type = schemaType(db, table.name(), errorString, &ok);
+    if (!ok)
+        return false;
+    QString view;
+    if (type == QLatin1String("view")) {
+        view = table.name();
+    } else if (type.isEmpty() && !table.viewName().isEmpty()) {
+        if (schemaType(db, table.viewName(), errorString, &ok) == QLatin1String("view"))
+            view = table.viewName();
+        if (!ok)
+            return false;
+    }
+    if (target)
+        *target = view.isEmpty() ? table.name() : view;
+    if (isView)
+        *isView = !view.isEmpty();
+    if (!view.isEmpty())
+        return checkViewColumns(db, view, columns, errorString);
 
     QStringList definitions;
     for (const QAttachmentQueueTable::Column &column : std::as_const(columns)) {
@@ -238,8 +313,12 @@ bool QAttachmentStore::readRows(const QString &sql, const QVariantList &params,
     return true;
 }
 
-bool QAttachmentStore::wasApplied(QSqlQuery &query)
+bool QAttachmentStore::wasApplied(QSqlQuery &query) const
 {
+    // Through a view's INSTEAD OF trigger SQLite counts no changed rows (0,
+    // whatever happened); the row the statement returned says it matched.
+    if (m_isView)
+        return query.isActive() && query.next();
     return query.numRowsAffected() > 0;
 }
 
@@ -248,9 +327,14 @@ QAttachmentStore::Result QAttachmentStore::execConditional(const QString &sql,
                                                            QString *errorString)
 {
     QSqlQuery query(database());
-    if (!exec(query, sql, params, errorString))
+    query.setForwardOnly(true);
+    // SQLite makes every change of a statement with RETURNING in its first
+    // step, when exec() runs: reading the row back changes nothing more.
+    if (!exec(query, m_isView ? sql + QStringLiteral(" RETURNING id") : sql, params, errorString))
         return Result::Failed;
-    return wasApplied(query) ? Result::Applied : Result::Skipped;
+    const bool applied = wasApplied(query);
+    query.finish();
+    return applied ? Result::Applied : Result::Skipped;
 }
 
 std::optional<QAttachment> QAttachmentStore::row(const QString &id, QString *errorString) const
@@ -264,15 +348,19 @@ std::optional<QAttachment> QAttachmentStore::row(const QString &id, QString *err
 
 bool QAttachmentStore::allRows(QList<QAttachment> *rows, QString *errorString) const
 {
-    return readRows(QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 ORDER BY rowid").arg(t()),
-                    {}, rows, errorString);
+    // A view has no rowid: it returns the rows of the table under it, in
+    // that table's order (a PowerSync view: the order they were inserted in).
+    return readRows(
+        m_isView ? QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1").arg(t())
+                 : QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 ORDER BY rowid").arg(t()),
+        {}, rows, errorString);
 }
 
 bool QAttachmentStore::pendingRows(QList<QAttachment> *rows, QString *errorString) const
 {
     return readRows(QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state IN (?, ?, ?) "
-                                   "ORDER BY timestamp, rowid")
-                        .arg(t()),
+                                   "ORDER BY timestamp, %2")
+                        .arg(t(), order()),
                     {QAttachmentState::toInt(State::QueuedDownload),
                      QAttachmentState::toInt(State::QueuedUpload),
                      QAttachmentState::toInt(State::QueuedDelete)},
@@ -283,8 +371,8 @@ bool QAttachmentStore::expiredRows(int keep, QList<QAttachment> *rows, QString *
 {
     // Everything past the newest `keep` archived rows, in one query.
     return readRows(QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state = ? "
-                                   "ORDER BY timestamp DESC, rowid DESC LIMIT -1 OFFSET ?")
-                        .arg(t()),
+                                   "ORDER BY timestamp DESC, %2 DESC LIMIT -1 OFFSET ?")
+                        .arg(t(), order()),
                     {QAttachmentState::toInt(State::Archived), keep}, rows, errorString);
 }
 

@@ -19,6 +19,13 @@ class QSqlQuery;
 // read by column name. Writes that name the state they expect
 // (`WHERE id = ? AND state = ?`) say whether they were applied through one
 // function, wasApplied().
+//
+// The table may be a view that takes writes through INSTEAD OF triggers, as
+// the local-only table of a PowerSync schema is (QAttachmentQueueTable::
+// toPowerSyncTable()). createTable() finds out which: on a view it creates,
+// alters and indexes nothing and only checks the columns are there; writes
+// then use no UPSERT and no rowid, and conditional writes are decided with
+// RETURNING, since SQLite counts no changed rows through a trigger.
 class POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentStore
 {
 public:
@@ -58,13 +65,26 @@ public:
     QString connectionName() const { return m_connectionName; }
     void setConnectionName(const QString &name) { m_connectionName = name; }
     const QAttachmentQueueTable &table() const { return m_table; }
-    void setTable(const QAttachmentQueueTable &table) { m_table = table; }
+    void setTable(const QAttachmentQueueTable &table)
+    {
+        m_table = table;
+        m_target.clear();
+        m_isView = false;
+    }
     QString tableName() const { return m_table.name(); }
     QSqlDatabase database() const;
-    // Creates or upgrades the table (QAttachmentQueueTable::create()).
-    bool createTable(QString *errorString) const;
+    // Creates or upgrades the table (QAttachmentQueueTable::create()), or
+    // checks the view that stands for it; the statements that follow use
+    // what it found.
+    bool createTable(QString *errorString);
+    // What createTable() found: the name rows are read and written through,
+    // and whether it is a view.
+    QString targetName() const { return t(); }
+    bool isView() const { return m_isView; }
+    // `target` and `isView` (when given) say what the table was found to be.
     static bool createTable(const QAttachmentQueueTable &table, const QSqlDatabase &database,
-                            QString *errorString);
+                            QString *errorString, QString *target = nullptr,
+                            bool *isView = nullptr);
 
     // --- reads ----------------------------------------------------------------
     // The row of `id`; an invalid attachment when there is none, no value on
@@ -115,12 +135,17 @@ private:
     bool readRows(const QString &sql, const QVariantList &params, QList<QAttachment> *rows,
                   QString *errorString) const;
     Result execConditional(const QString &sql, const QVariantList &params, QString *errorString);
-    // Whether the conditional statement `query` just ran changed its row.
-    static bool wasApplied(QSqlQuery &query);
-    QString t() const { return m_table.name(); }
+    // Whether the conditional statement `query` just ran changed its row: the
+    // row it returned on a view (RETURNING), the rows it counted on a table.
+    bool wasApplied(QSqlQuery &query) const;
+    QString t() const { return m_target.isEmpty() ? m_table.name() : m_target; }
+    // The tie-breaker of orderings: rowid on a table; a view has none.
+    QString order() const { return m_isView ? QStringLiteral("id") : QStringLiteral("rowid"); }
 
     QString m_connectionName;
     QAttachmentQueueTable m_table;
+    QString m_target; // the table or view written, once createTable() found it
+    bool m_isView = false;
 };
 
 #endif // QATTACHMENTSTORE_P_H
