@@ -3,7 +3,10 @@
 # scripted demo: an inspector's tablet takes checklist photos while the
 # embedded attachments server is down, catches up when it comes back, removes
 # one photo, and an office laptop (its own database and folder) downloads the
-# rest. Prints what happens and saves a screenshot.
+# rest. The checklist rows travel between the two devices through the PowerSync
+# sync client (QPowerSyncDatabase) and a local stand-in for a PowerSync Service
+# when the PowerSync core is in the build (scripts/fetch-powersync.sh; the
+# first line printed says which). Prints what happens and saves a screenshot.
 #
 #   scripts/demo-inspection.sh [build-dir]
 #

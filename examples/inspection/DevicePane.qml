@@ -149,6 +149,7 @@ Frame {
     ChecklistModel {
         id: checklist
         connectionName: pane.connectionName
+        attachmentQueue: queue
     }
 
     ColumnLayout {

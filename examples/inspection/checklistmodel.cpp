@@ -1,5 +1,16 @@
 #include "checklistmodel.h"
 
+#include "demosync.h"
+
+#include <qattachmentqueue.h>
+#include <qpowersynccolumn.h>
+#include <qpowersynccore.h>
+#include <qpowersyncdatabase.h>
+#include <qpowersyncschema.h>
+#include <qpowersynctable.h>
+
+#include <QtCore/qdatetime.h>
+#include <QtCore/qrandom.h>
 #include <QtSql/qsqldatabase.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
@@ -13,12 +24,63 @@ void ChecklistModel::setConnectionName(const QString &name)
     if (m_connection == name)
         return;
     m_connection = name;
-    QSqlQuery(QSqlDatabase::database(m_connection))
-        .exec(QStringLiteral("CREATE TABLE IF NOT EXISTS checklists (id INTEGER PRIMARY KEY, "
-                             "title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, "
-                             "photo_id TEXT)"));
+    delete m_db;
+    m_db = nullptr;
+    if (QPowerSyncCore::isLoaded() && DemoSync::service()) {
+        // A PowerSync table (ids are text; the demo uses decimal numbers).
+        const QPowerSyncSchema schema(
+            {QPowerSyncTable(QStringLiteral("checklists"),
+                             {QPowerSyncColumn::text(QStringLiteral("title")),
+                              QPowerSyncColumn::integer(QStringLiteral("done")),
+                              QPowerSyncColumn::text(QStringLiteral("photo_id")),
+                              QPowerSyncColumn::integer(QStringLiteral("position"))})});
+        m_db = new QPowerSyncDatabase(this);
+        if (!m_db->adopt(m_connection, schema)) {
+            qWarning() << "checklists: no PowerSync sync:" << m_db->errorString();
+            delete m_db;
+            m_db = nullptr;
+        }
+    }
+    if (m_db) {
+        m_db->setRetryDelay(250);
+        m_db->setMaxRetryDelay(2000);
+        connect(m_db, &QPowerSyncDatabase::tablesChanged, this, [this](const QStringList &tables) {
+            if (tables.contains(QStringLiteral("checklists")))
+                refresh();
+        });
+        m_connector = new DemoConnector(this);
+        m_db->connect(m_connector);
+        feedQueue();
+    } else {
+        QSqlQuery(QSqlDatabase::database(m_connection))
+            .exec(QStringLiteral("CREATE TABLE IF NOT EXISTS checklists (id INTEGER PRIMARY KEY, "
+                                 "title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, "
+                                 "photo_id TEXT, position INTEGER)"));
+    }
     refresh();
     emit connectionNameChanged();
+}
+
+void ChecklistModel::setAttachmentQueue(QObject *object)
+{
+    auto *queue = qobject_cast<QAttachmentQueue *>(object);
+    if (m_queue == queue)
+        return;
+    m_queue = queue;
+    m_fed = false;
+    feedQueue();
+    emit attachmentQueueChanged();
+}
+
+void ChecklistModel::feedQueue()
+{
+    if (!m_db || !m_queue || m_fed)
+        return;
+    m_fed = true;
+    m_db->watchAttachments(m_queue,
+                           QStringLiteral("SELECT photo_id AS id, 'png' AS file_extension "
+                                          "FROM checklists WHERE photo_id IS NOT NULL"),
+                           {QStringLiteral("checklists")});
 }
 
 int ChecklistModel::completed() const
@@ -31,8 +93,8 @@ void ChecklistModel::refresh()
 {
     QList<Item> items;
     QSqlQuery query(QSqlDatabase::database(m_connection));
-    if (query.exec(
-            QStringLiteral("SELECT id, title, done, photo_id FROM checklists ORDER BY id"))) {
+    if (query.exec(QStringLiteral("SELECT id, title, done, photo_id FROM checklists "
+                                  "ORDER BY position, id"))) {
         while (query.next())
             items.append({query.value(0).toInt(), query.value(1).toString(),
                           query.value(2).toBool(), query.value(3).toString()});
@@ -79,13 +141,24 @@ QHash<int, QByteArray> ChecklistModel::roleNames() const
 int ChecklistModel::addItem(const QString &title)
 {
     QSqlQuery query(QSqlDatabase::database(m_connection));
-    query.prepare(QStringLiteral("INSERT INTO checklists (title) VALUES (?)"));
+    int id = -1;
+    if (m_db) {
+        // PowerSync ids are text, unique across devices: a random number here.
+        id = int(QRandomGenerator::global()->bounded(1, 0x7fffffff));
+        query.prepare(QStringLiteral(
+            "INSERT INTO checklists (id, title, done, position) VALUES (?, ?, 0, ?)"));
+        query.addBindValue(QString::number(id));
+    } else {
+        query.prepare(QStringLiteral("INSERT INTO checklists (title, position) VALUES (?, ?)"));
+    }
     query.addBindValue(title);
+    query.addBindValue(QDateTime::currentMSecsSinceEpoch());
     if (!query.exec()) {
         qWarning() << "cannot add item:" << query.lastError().text();
         return -1;
     }
-    const int id = query.lastInsertId().toInt();
+    if (!m_db)
+        id = query.lastInsertId().toInt();
     refresh();
     return id;
 }
@@ -112,10 +185,16 @@ int ChecklistModel::rowOfTitle(const QString &title) const
 
 bool ChecklistModel::copyTo(const QString &otherConnection) const
 {
+    // Synced: the other device has the items already (or soon).
+    if (m_db) {
+        m_db->triggerUpload();
+        return true;
+    }
     QSqlDatabase target = QSqlDatabase::database(otherConnection);
     QSqlQuery(target).exec(
         QStringLiteral("CREATE TABLE IF NOT EXISTS checklists (id INTEGER PRIMARY KEY, "
-                       "title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, photo_id TEXT)"));
+                       "title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, photo_id TEXT, "
+                       "position INTEGER)"));
     if (!target.transaction())
         return false;
     QSqlQuery clear(target);
@@ -123,11 +202,12 @@ bool ChecklistModel::copyTo(const QString &otherConnection) const
     for (const Item &item : m_items) {
         QSqlQuery insert(target);
         insert.prepare(QStringLiteral(
-            "INSERT INTO checklists (id, title, done, photo_id) VALUES (?, ?, ?, ?)"));
+            "INSERT INTO checklists (id, title, done, photo_id, position) VALUES (?, ?, ?, ?, ?)"));
         insert.addBindValue(item.id);
         insert.addBindValue(item.title);
         insert.addBindValue(item.done ? 1 : 0);
         insert.addBindValue(item.photoId.isEmpty() ? QVariant() : QVariant(item.photoId));
+        insert.addBindValue(item.id);
         ok = ok && insert.exec();
     }
     if (!ok) {

@@ -1,11 +1,22 @@
 #ifndef CHECKLISTMODEL_H
 #define CHECKLISTMODEL_H
 
+#include <qattachmentqueue.h>
+
 #include <QtCore/qabstractitemmodel.h>
+#include <QtCore/qpointer.h>
 #include <QtQml/qqml.h>
+
+class QPowerSyncDatabase;
+class DemoConnector;
 
 // The app's own relational data: the checklist items of one device, in the
 // `checklists` table of its database. photo_id references an attachment.
+//
+// When the PowerSync core is loaded (main.cpp), `checklists` is a PowerSync
+// table synced through QPowerSyncDatabase with the demo's sync service, so
+// that every device gets every item, and the attachment queue's watched set
+// follows the synced rows. Otherwise it is a plain table, copied by copyTo().
 class ChecklistModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -14,6 +25,11 @@ class ChecklistModel : public QAbstractListModel
                    connectionNameChanged FINAL)
     Q_PROPERTY(int count READ count NOTIFY countChanged FINAL)
     Q_PROPERTY(int completed READ completed NOTIFY countChanged FINAL)
+    // True when the items sync through PowerSync.
+    Q_PROPERTY(bool synced READ isSynced NOTIFY connectionNameChanged FINAL)
+    // The device's AttachmentQueue: its watched set is fed from the synced rows.
+    Q_PROPERTY(QObject *attachmentQueue READ attachmentQueue WRITE setAttachmentQueue NOTIFY
+                   attachmentQueueChanged FINAL)
 
 public:
     enum Role { ItemIdRole = Qt::UserRole + 1, TitleRole, DoneRole, PhotoIdRole };
@@ -24,6 +40,9 @@ public:
     void setConnectionName(const QString &name);
     int count() const { return int(m_items.size()); }
     int completed() const;
+    bool isSynced() const { return m_db != nullptr; }
+    QObject *attachmentQueue() const { return m_queue; }
+    void setAttachmentQueue(QObject *queue);
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     QVariant data(const QModelIndex &index, int role) const override;
@@ -44,6 +63,7 @@ public Q_SLOTS:
 Q_SIGNALS:
     void connectionNameChanged();
     void countChanged();
+    void attachmentQueueChanged();
 
 private:
     struct Item
@@ -53,8 +73,14 @@ private:
         bool done = false;
         QString photoId;
     };
+    void feedQueue();
+
     QString m_connection;
     QList<Item> m_items;
+    QPowerSyncDatabase *m_db = nullptr;
+    DemoConnector *m_connector = nullptr;
+    QPointer<QAttachmentQueue> m_queue;
+    bool m_fed = false;
 };
 
 #endif // CHECKLISTMODEL_H

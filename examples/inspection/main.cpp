@@ -1,12 +1,16 @@
 // The inspection app. Interactive by default; `--demo` runs the scripted demo
 // (see DemoScript.qml), prints what happens and exits.
 
+#include <qpowersynccore.h>
+
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtGui/qguiapplication.h>
 #include <QtQml/qqmlapplicationengine.h>
 #include <QtQuick/qquickwindow.h>
+
+#include <cstdio>
 
 int main(int argc, char *argv[])
 {
@@ -35,6 +39,21 @@ int main(int argc, char *argv[])
                                   QStringLiteral("dir"));
     parser.addOptions({scripted, screenshot, data});
     parser.process(app);
+
+    // With the PowerSync core, the devices' checklists sync through the
+    // PowerSync client and the demo's sync service (see ChecklistModel).
+#ifdef PSA_POWERSYNC_CORE
+    const QString core = QStringLiteral(PSA_POWERSYNC_CORE);
+#else
+    const QString core = QPowerSyncCore::defaultPath();
+#endif
+    QString coreError;
+    if (QPowerSyncCore::load(core, {}, &coreError))
+        printf("checklists sync through PowerSync (core %s)\n",
+               qPrintable(QPowerSyncCore::version()));
+    else
+        printf("checklists are copied between the devices: %s\n", qPrintable(coreError));
+    fflush(stdout);
 
     QQmlApplicationEngine engine;
     // The build tree's QML modules, before the installed ones.

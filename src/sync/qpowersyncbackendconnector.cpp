@@ -1,0 +1,7 @@
+#include "qpowersyncbackendconnector.h"
+
+QPowerSyncBackendConnector::QPowerSyncBackendConnector(QObject *parent)
+    : QObject(parent)
+{ }
+
+QPowerSyncBackendConnector::~QPowerSyncBackendConnector() = default;
