@@ -17,7 +17,13 @@ python3 "$root/doc/apidoc/qmltypes2md.py" "$qmltypes" "$out/pages/qmltypes.md"
 cp "$root/doc/threads.md" "$out/pages/threads.md"
 
 input="$root/doc/apidoc/mainpage.md $out/pages/qmltypes.md $out/pages/threads.md"
-for area in base storage http s3 powersync core model gui; do
+# The library's folders as src/CMakeLists.txt lists them (PSA_AREAS), and gui.
+areas=$(sed -n 's/^set(PSA_AREAS \(.*\))$/\1/p' "$root/src/CMakeLists.txt")
+if [ -z "$areas" ]; then
+    echo "build-apidoc: no PSA_AREAS in src/CMakeLists.txt" >&2
+    exit 1
+fi
+for area in $areas gui; do
     input="$input $root/src/$area"
 done
 cd "$root"
