@@ -10,6 +10,11 @@ install(EXPORT PowerSyncAttachmentsTargets
     DESTINATION ${PSA_CMAKE_DIR})
 
 set(PSA_PACKAGE_HAS_QML ${PSA_BUILD_QML})
+if(TARGET PowerSyncAttachmentsGui)
+    set(PSA_PACKAGE_HAS_GUI ON)
+else()
+    set(PSA_PACKAGE_HAS_GUI OFF)
+endif()
 if(BUILD_SHARED_LIBS)
     set(PSA_PACKAGE_STATIC OFF)
 else()
@@ -29,3 +34,17 @@ install(FILES
     ${CMAKE_CURRENT_BINARY_DIR}/PowerSyncAttachmentsConfig.cmake
     ${CMAKE_CURRENT_BINARY_DIR}/PowerSyncAttachmentsConfigVersion.cmake
     DESTINATION ${PSA_CMAKE_DIR})
+
+# pkg-config: ${libdir}/pkgconfig/PowerSyncAttachments.pc, for builds without
+# CMake (`pkg-config --cflags --libs PowerSyncAttachments`).
+file(RELATIVE_PATH PSA_PC_TO_PREFIX
+    ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" PSA_PC_TO_PREFIX "${PSA_PC_TO_PREFIX}")
+set(PSA_PC_LIBS_PRIVATE "${CMAKE_DL_LIBS}")
+if(PSA_PC_LIBS_PRIVATE)
+    set(PSA_PC_LIBS_PRIVATE "-l${PSA_PC_LIBS_PRIVATE}")
+endif()
+configure_file(${CMAKE_CURRENT_LIST_DIR}/PowerSyncAttachments.pc.in
+    ${CMAKE_CURRENT_BINARY_DIR}/PowerSyncAttachments.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/PowerSyncAttachments.pc
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

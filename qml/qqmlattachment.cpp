@@ -86,6 +86,10 @@ QString QQmlAttachment::stateName() const
 
 qreal QQmlAttachment::progress() const
 {
+    // Synced and nothing running: complete, like the model's progress role.
+    if (m_bytesDone < 0 && m_attachment.isValid()
+        && m_attachment.state() == QAttachmentState::Synced)
+        return 1.0;
     if (m_bytesDone < 0 || m_bytesTotal <= 0)
         return 0.0;
     return std::clamp(qreal(m_bytesDone) / qreal(m_bytesTotal), qreal(0), qreal(1));
@@ -148,6 +152,8 @@ void QQmlAttachment::update(const QAttachment &attachment)
         emit attachmentChanged();
     }
     if (stateChanged) {
+        if (m_bytesDone < 0 && m_bytesTotal < 0)
+            emit progressChanged(); // synced or not: progress() follows the state
         setProgress(-1, -1);
         setError({});
         setNextRetry({});

@@ -5,10 +5,14 @@
 #include <qattachmentqueue.h>
 
 #include <QtCore/qdatetime.h>
+#include <QtCore/qloggingcategory.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qurl.h>
 #include <QtQml/qqml.h>
 #include <QtQml/qqmlparserstatus.h>
+
+// powersync.attachments.qml: what the QML types say about their use.
+Q_DECLARE_LOGGING_CATEGORY(lcQmlAttachment)
 
 // One attachment of a queue, followed live, so that a delegate binds
 // `Image.source: photo.localUrl` in one line:
@@ -73,8 +77,6 @@ public:
 public Q_SLOTS:
     // Reads the row again.
     void refresh();
-    void warnIfWithoutQueue();
-    void setNextRetry(const QDateTime &when);
 
 Q_SIGNALS:
     void queueChanged();
@@ -86,6 +88,8 @@ Q_SIGNALS:
     void nextRetryChanged();
 
 private:
+    void warnIfWithoutQueue();
+    void setNextRetry(const QDateTime &when);
     void apply(const QAttachmentStatus &status);
     void update(const QAttachment &attachment);
     void setProgress(qint64 done, qint64 total);

@@ -15,13 +15,14 @@
 
 #include <QtQml/qqml.h>
 
-// AttachmentState.QueuedDownload ... AttachmentState.Archived
-namespace QQmlAttachmentStateForeign {
+// AttachmentState.QueuedDownload ... AttachmentState.Archived. The C++ name is
+// the QML name, because it is the name qmllint and qmlls print in messages.
+namespace AttachmentState {
 Q_NAMESPACE
 // (Qt 6.4's type registrar cannot register a foreign namespace directly.)
 QML_NAMESPACE_EXTENDED(QAttachmentState)
 QML_NAMED_ELEMENT(AttachmentState)
-} // namespace QQmlAttachmentStateForeign
+} // namespace AttachmentState
 
 // AttachmentTransfer.Upload / Download / Delete, for the `kind` of transfer signals.
 struct QQmlAttachmentTransferForeign
@@ -41,11 +42,12 @@ struct QQmlAttachmentErrorForeign
     QML_VALUE_TYPE(attachmentError)
 };
 
-namespace QQmlAttachmentErrorCodes {
+// (Named as in QML, like AttachmentState.)
+namespace AttachmentError {
 Q_NAMESPACE
 QML_NAMESPACE_EXTENDED(QAttachmentError)
 QML_NAMED_ELEMENT(AttachmentError)
-} // namespace QQmlAttachmentErrorCodes
+} // namespace AttachmentError
 
 struct QQmlAttachmentForeign
 {

@@ -1,6 +1,9 @@
 #include "qqmlattachmentmodel_p.h"
 
+#include "qqmlattachment_p.h"
 #include "qqmlattachmentqueue_p.h"
+
+#include <QtCore/qtimer.h>
 
 QQmlAttachmentModel::QQmlAttachmentModel(QObject *parent)
     : QAttachmentModel(parent)
@@ -26,6 +29,8 @@ void QQmlAttachmentModel::setPendingQueue(QAttachmentQueue *queue)
     if (m_queue == queue)
         return;
     m_queue = queue;
+    if (queue)
+        m_hadQueue = true;
     if (m_complete)
         attach();
     else
@@ -41,6 +46,22 @@ void QQmlAttachmentModel::componentComplete()
 {
     m_complete = true;
     attach();
+    // A queue may still arrive from a binding evaluated later in this turn.
+    if (!m_queue)
+        QTimer::singleShot(0, this, &QQmlAttachmentModel::warnIfWithoutQueue);
+}
+
+// `AttachmentModel { queue: queue }` binds the property to itself when the
+// queue's id is "queue", and the view stays empty without a word: say so once.
+void QQmlAttachmentModel::warnIfWithoutQueue()
+{
+    if (m_queue || m_hadQueue || m_warnedWithoutQueue)
+        return;
+    m_warnedWithoutQueue = true;
+    qCWarning(lcQmlAttachment).noquote()
+        << "AttachmentModel has no queue, so it shows no rows. Set its queue property to an "
+           "AttachmentQueue (or use the queue's own model property); an id named \"queue\" is "
+           "shadowed by the model's own queue property, so name it e.g. attachmentQueue.";
 }
 
 void QQmlAttachmentModel::attach()

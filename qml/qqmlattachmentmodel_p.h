@@ -29,10 +29,13 @@ public:
 
 private:
     void attach();
+    void warnIfWithoutQueue();
 
     QPointer<QAttachmentQueue> m_queue;
     QMetaObject::Connection m_waiting;
     bool m_complete = true;
+    bool m_hadQueue = false; // a queue set and taken away again is deliberate
+    bool m_warnedWithoutQueue = false;
 };
 
 #endif // QQMLATTACHMENTMODEL_P_H

@@ -46,6 +46,8 @@ class QQmlAttachmentQueue : public QAttachmentQueue, public QQmlParserStatus
     Q_PROPERTY(bool syncing READ isSyncing WRITE setSyncing NOTIFY syncingChanged FINAL)
     Q_PROPERTY(QAttachmentModel *model READ model CONSTANT FINAL)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged FINAL)
+    Q_PROPERTY(QString databasePath READ databasePath WRITE setDatabasePath NOTIFY
+                   databasePathChanged FINAL)
 
 public:
     explicit QQmlAttachmentQueue(QObject *parent = nullptr);
@@ -88,10 +90,23 @@ public:
     // metaData: the push alternative to watchQuery.
     Q_INVOKABLE void setWatchedAttachments(const QVariantList &items);
 
+    // --- the database, for apps without C++ (qqmlattachmentqueuedatabase.cpp) ---
+    // An SQLite file (a path or a file: URL) that the queue opens on a
+    // connection of its own and uses instead of connectionName; created with
+    // its folder when missing, closed when the queue goes. Empty: none.
+    QString databasePath() const { return m_databasePath; }
+    void setDatabasePath(const QString &path);
+    // Runs `sql` with positional parameters on the queue's connection (the
+    // app's own tables: CREATE TABLE, INSERT ...). Returns the rows of a
+    // SELECT as objects keyed by column name, otherwise the number of rows
+    // affected; a failing statement throws.
+    Q_INVOKABLE QJSValue execute(const QString &sql, const QVariantList &parameters = {});
+
     void classBegin() override;
     void componentComplete() override;
 
 Q_SIGNALS:
+    void databasePathChanged();
     void errorStringChanged();
     // The declaration is complete and the queue may be used.
     void completed();
@@ -104,6 +119,9 @@ private:
     void setErrorString(const QString &error);
     void applySyncing();
 
+    QString m_databasePath;
+    QObject *m_database = nullptr; // owns the connection of databasePath; a child, so
+                                   // that it closes after the queue stopped using it
     bool m_syncing = false; // what was asked for last
     bool m_complete = true;
     QString m_errorString;

@@ -19,6 +19,7 @@ Frame {
     readonly property alias photo: photo
 
     signal completeRequested(int itemId, string title)
+    signal pickRequested(int itemId, string title)
     signal removeRequested(int itemId, string photoId, string title)
 
     objectName: "item-" + title
@@ -45,6 +46,9 @@ Frame {
                 anchors.margins: 1
                 fillMode: Image.PreserveAspectCrop
                 asynchronous: true
+                // Decoded at the size shown, never the full photo.
+                sourceSize.width: 256
+                sourceSize.height: 192
                 source: photo.localUrl
             }
             Label {
@@ -93,6 +97,11 @@ Frame {
             visible: delegate.canEdit && delegate.photoId === ""
             text: qsTr("Take photo")
             onClicked: delegate.completeRequested(delegate.itemId, delegate.title)
+        }
+        Button {
+            visible: delegate.canEdit && delegate.photoId === ""
+            text: qsTr("Pick file…")
+            onClicked: delegate.pickRequested(delegate.itemId, delegate.title)
         }
         Button {
             visible: delegate.canEdit && delegate.photoId !== ""

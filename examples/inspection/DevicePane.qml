@@ -3,6 +3,7 @@ pragma ComponentBehavior: Bound
 import QtQml
 import QtQuick
 import QtQuick.Controls
+import QtQuick.Dialogs
 import QtQuick.Layouts
 import PowerSync.Attachments
 import Inspection
@@ -42,6 +43,30 @@ Frame {
         message(qsTr("%1: photo %2 saved for \"%3\" (%4 bytes)")
                 .arg(deviceName).arg(saved.filename).arg(title).arg(saved.size))
         return saved.id
+    }
+
+    // A PNG picked from the device (a file: URL) is copied into the queue and
+    // linked to the item in one transaction, like a taken photo. (The other
+    // device's watch query names PNG files, hence the filter.)
+    function attachPickedFile(itemId, title, url) {
+        const saved = queue.saveFile(url, "image/png", "png", function (tx, attachment) {
+            tx.execute("UPDATE checklists SET photo_id = ?, done = 1 WHERE id = ?",
+                       [attachment.id, itemId])
+        })
+        checklist.refresh()
+        message(saved.valid ? qsTr("%1: %2 attached to \"%3\"")
+                              .arg(deviceName).arg(saved.filename).arg(title)
+                            : qsTr("%1: could not attach the file: %2").arg(deviceName).arg(queue.errorString))
+        return saved.valid ? saved.id : ""
+    }
+
+    FileDialog {
+        id: fileDialog
+        property int itemId: -1
+        property string itemTitle
+        title: qsTr("Pick a photo for \"%1\"").arg(itemTitle)
+        nameFilters: [qsTr("PNG images (*.png)")]
+        onAccepted: pane.attachPickedFile(itemId, itemTitle, selectedFile)
     }
 
     function removePhoto(itemId, photoId, title) {
@@ -157,6 +182,11 @@ Frame {
                 queue: pane.queue
                 canEdit: pane.canEdit
                 onCompleteRequested: (itemId, title) => pane.completeItem(itemId, title, Qt.hsla(Math.random(), 0.6, 0.45, 1))
+                onPickRequested: (itemId, title) => {
+                    fileDialog.itemId = itemId
+                    fileDialog.itemTitle = title
+                    fileDialog.open()
+                }
                 onRemoveRequested: (itemId, photoId, title) => pane.removePhoto(itemId, photoId, title)
             }
         }

@@ -9,7 +9,7 @@
 class SyncStandIn;
 
 // The demo's PowerSync Service: the protocol stand-in the sync client's
-// tests use (tests/auto/powersyncsync/syncstandin.h), on 127.0.0.1, started
+// tests use (src/server/syncstandin.h), on 127.0.0.1, started
 // once per process when the PowerSync core is loaded. A real app talks to
 // PowerSync Cloud or its own service instead (doc/powersync.md).
 class DemoSync

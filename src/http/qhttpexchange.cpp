@@ -285,9 +285,18 @@ void QHttpExchange::detachReply()
 
 void QHttpExchange::fail(const QAttachmentError &error)
 {
-    qCDebug(lcHttp) << "exchange failed:" << error;
+    QAttachmentError named = error;
+    // A response the server got wrong says which server (never the path or query).
+    const QString host = QHttpWire::hostOf(request.request.url());
+    if (error.code() == QAttachmentError::ProtocolError && !host.isEmpty()
+        && !error.message().contains(host)) {
+        named = QAttachmentError(error.code(), host + QStringLiteral(": ") + error.message(),
+                                 error.httpStatus());
+        named.setRetryAfterMs(error.retryAfterMs());
+    }
+    qCDebug(lcHttp) << "exchange failed:" << named;
     detachReply();
-    finish(error);
+    finish(named);
 }
 
 void QHttpExchange::onMetaDataChanged()

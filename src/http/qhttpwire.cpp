@@ -452,6 +452,9 @@ QAttachmentError statusError(const StatusAnswer &answer)
     const QString reason = answer.reason.simplified().left(100);
     if (!reason.isEmpty())
         message += QLatin1Char(' ') + reason;
+    // Where the answer came from: the host, never the path or query.
+    if (!answer.requestUrl.host().isEmpty())
+        message += QStringLiteral(" from ") + hostOf(answer.requestUrl);
     if (answer.status >= 300 && answer.status < 400) {
         QUrl target = QUrl::fromEncoded(answer.location.left(LocationLimit).trimmed());
         if (!answer.requestUrl.isEmpty())

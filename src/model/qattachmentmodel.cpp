@@ -23,6 +23,8 @@ struct Entry
     bool transferring() const { return bytesDone >= 0; }
     double progress() const
     {
+        if (bytesDone < 0 && attachment.state() == QAttachmentState::Synced)
+            return 1.0; // nothing left to move
         if (bytesDone < 0 || bytesTotal <= 0)
             return 0.0;
         return std::clamp(double(bytesDone) / double(bytesTotal), 0.0, 1.0);
@@ -128,10 +130,15 @@ void QAttachmentModelPrivate::emitRowChanged(int row, QList<int> roles)
     Q_Q(QAttachmentModel);
     // Views and proxies refresh only the roles named, and some roles are
     // shown again as the tooltip and the progress column.
-    if (roles.contains(QAttachmentModel::ErrorRole) && !roles.contains(Qt::ToolTipRole))
-        roles << Qt::ToolTipRole;
+    if (roles.contains(QAttachmentModel::ErrorRole)) {
+        if (!roles.contains(Qt::ToolTipRole))
+            roles << Qt::ToolTipRole;
+        if (!roles.contains(QAttachmentModel::FailingRole))
+            roles << QAttachmentModel::FailingRole;
+    }
     if (columns && !roles.contains(Qt::DisplayRole)
-        && (roles.contains(QAttachmentModel::ProgressRole)
+        && (roles.contains(QAttachmentModel::ErrorRole)
+            || roles.contains(QAttachmentModel::ProgressRole)
             || roles.contains(QAttachmentModel::TransferringRole)))
         roles << Qt::DisplayRole;
     emit q->dataChanged(q->index(row, 0), q->index(row, lastColumn()), roles);
@@ -190,7 +197,8 @@ void QAttachmentModelPrivate::onChanged(const QAttachment &attachment)
     if (old.filename() != attachment.filename())
         roles << QAttachmentModel::FilenameRole;
     if (old.state() != attachment.state())
-        roles << QAttachmentModel::StateRole << QAttachmentModel::StateNameRole;
+        roles << QAttachmentModel::StateRole << QAttachmentModel::StateNameRole
+              << QAttachmentModel::ProgressRole;
     applyStatus(entry, &roles);
     if (old.size() != attachment.size())
         roles << QAttachmentModel::SizeRole;
@@ -250,6 +258,13 @@ void QAttachmentModel::setQueue(QAttachmentQueue *queue)
     Q_D(QAttachmentModel);
     if (d->queue == queue)
         return;
+    if (queue && queue->thread() != thread()) {
+        // The model reads the queue's table and statuses directly, and an SQL
+        // connection serves only the thread that opened it.
+        qWarning("QAttachmentModel::setQueue: the queue lives in another thread; a model must "
+                 "live in its queue's thread. The queue was not set.");
+        return;
+    }
     for (const auto &c : std::as_const(d->connections))
         disconnect(c);
     d->connections.clear();
@@ -386,7 +401,11 @@ QVariant QAttachmentModel::data(const QModelIndex &index, int role) const
         case MediaTypeColumn:
             return a.mediaType();
         case ProgressColumn:
-            return entry.transferring() ? QVariant(qRound(entry.progress() * 100)) : QVariant();
+            return entry.transferring() || a.state() == QAttachmentState::Synced
+                ? QVariant(qRound(entry.progress() * 100))
+                : QVariant();
+        case ErrorColumn:
+            return entry.error;
         default:
             return {};
         }
@@ -422,6 +441,8 @@ QVariant QAttachmentModel::data(const QModelIndex &index, int role) const
         return entry.error;
     case NextRetryRole:
         return entry.nextRetry;
+    case FailingRole:
+        return !entry.error.isEmpty();
     default:
         return {};
     }
@@ -444,6 +465,8 @@ QVariant QAttachmentModel::headerData(int section, Qt::Orientation orientation, 
         return tr("Type");
     case ProgressColumn:
         return tr("Progress");
+    case ErrorColumn:
+        return tr("Error");
     default:
         return {};
     }
@@ -467,6 +490,7 @@ QHash<int, QByteArray> QAttachmentModel::roleNames() const
         {TransferringRole, "transferring"},
         {ErrorRole, "error"},
         {NextRetryRole, "nextRetry"},
+        {FailingRole, "failing"},
     };
 }
 

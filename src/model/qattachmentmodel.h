@@ -42,10 +42,11 @@ public:
         HasSyncedRole,
         MetaDataRole,
         TimestampRole,
-        ProgressRole,
+        ProgressRole, // 0..1 of the running transfer; 1.0 for a synced row
         TransferringRole,
-        ErrorRole,
+        ErrorRole, // the last failure's text, empty when none
         NextRetryRole, // when a failed transfer is tried again; invalid when none waits
+        FailingRole, // whether the last attempt failed (ErrorRole is not empty)
     };
     Q_ENUM(Role)
 
@@ -56,6 +57,7 @@ public:
         SizeColumn,
         MediaTypeColumn,
         ProgressColumn,
+        ErrorColumn,
         ColumnCount
     };
     Q_ENUM(Column)
@@ -63,7 +65,9 @@ public:
     explicit QAttachmentModel(QObject *parent = nullptr);
     ~QAttachmentModel() override;
 
-    // Not owned. Setting a queue reads its table at once.
+    // Not owned. Setting a queue reads its table at once. The queue must live
+    // in the model's thread (a queue of another thread is refused, with a
+    // warning): the model reads the queue's table directly.
     QAttachmentQueue *queue() const;
     void setQueue(QAttachmentQueue *queue);
 

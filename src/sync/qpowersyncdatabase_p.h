@@ -43,6 +43,8 @@ public:
     void fetchCredentials(bool didExpire, std::function<void()> then);
     void applyStatus(const QPowerSyncCoreStatus &status);
     void setDownloadError(const QString &error);
+    // An HTTP failure of the stream or of a write checkpoint, for the error texts.
+    static QString describeReply(QNetworkReply *reply, int status);
 
     // Uploading.
     void readCrud();

@@ -8,7 +8,9 @@
 #include <testsupport.h>
 
 #include <QtCore/qfileinfo.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtCore/qthread.h>
 #include <QtSql/qsqlquery.h>
 #include <QtTest/qabstractitemmodeltester.h>
 #include <QtTest/qsignalspy.h>
@@ -258,7 +260,10 @@ private Q_SLOTS:
         const QModelIndex index = model.index(row, 0);
         QCOMPARE(model.data(index, QAttachmentModel::StateRole).toInt(), int(State::Synced));
         QCOMPARE(model.data(index, QAttachmentModel::TransferringRole).toBool(), false);
-        QCOMPARE(model.data(index, QAttachmentModel::ProgressRole).toDouble(), 0.0);
+        // Synced: complete, for a progress bar that stays full.
+        QCOMPARE(model.data(index, QAttachmentModel::ProgressRole).toDouble(), 1.0);
+        model.setColumnsEnabled(true);
+        QCOMPARE(model.data(model.index(row, QAttachmentModel::ProgressColumn)).toInt(), 100);
     }
 
     void rolesDescribeTheRow()
@@ -275,8 +280,9 @@ private Q_SLOTS:
         QCOMPARE(row.value(QStringLiteral("mediaType")).toString(), QStringLiteral("image/jpeg"));
         QCOMPARE(row.value(QStringLiteral("hasSynced")).toBool(), true);
         QVERIFY(row.value(QStringLiteral("timestamp")).toLongLong() > 0);
-        QCOMPARE(row.value(QStringLiteral("progress")).toDouble(), 0.0);
+        QCOMPARE(row.value(QStringLiteral("progress")).toDouble(), 1.0);
         QCOMPARE(row.value(QStringLiteral("error")).toString(), QString());
+        QCOMPARE(row.value(QStringLiteral("failing")).toBool(), false);
         const QUrl url = row.value(QStringLiteral("localUrl")).toUrl();
         QCOMPARE(url, QUrl::fromLocalFile(m_dir->path() + QStringLiteral("/files/id-00001.jpg")));
         QVERIFY(model.get(3).isEmpty());
@@ -429,7 +435,8 @@ private Q_SLOTS:
                                 QAttachmentModel::StateRole,
                                 QAttachmentModel::ProgressRole,
                                 QAttachmentModel::TransferringRole,
-                                QAttachmentModel::ErrorRole};
+                                QAttachmentModel::ErrorRole,
+                                QAttachmentModel::FailingRole};
         using Snapshot = QMap<std::pair<int, int>, QVariant>;
         const auto snapshot = [&](int row) {
             Snapshot values;
@@ -474,6 +481,47 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 5000);
         QVERIFY(changes >= 4);
         QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(QStringLiteral(", "))));
+    }
+
+    void failingRowsCarryTheirErrorInARoleAndAColumn()
+    {
+        QAttachmentModel model;
+        model.setColumnsEnabled(true);
+        model.setQueue(m_queue.get());
+        QCOMPARE(model.headerData(QAttachmentModel::ErrorColumn, Qt::Horizontal).toString(),
+                 QStringLiteral("Error"));
+        m_queue->setRetryDelay(60000);
+        m_remote->failNext(
+            QAttachmentTransfer::Upload,
+            QAttachmentError(QAttachmentError::Unauthorized, QStringLiteral("token expired"), 401));
+        QSignalSpy failed(m_queue.get(), &QAttachmentQueue::transferFailed);
+        const QAttachment saved = m_queue->saveFile(QByteArray("x"), QStringLiteral("text/plain"),
+                                                    QStringLiteral("txt"));
+        QVERIFY(m_queue->startSync());
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
+        const int row = model.rowOf(saved.id());
+        QCOMPARE(model.data(model.index(row, 0), QAttachmentModel::FailingRole).toBool(), true);
+        QCOMPARE(model.data(model.index(row, QAttachmentModel::ErrorColumn)).toString(),
+                 QStringLiteral("token expired"));
+        QCOMPARE(model.data(model.index(row, 0), QAttachmentModel::ProgressRole).toDouble(), 0.0);
+        QSignalSpy uploaded(m_queue.get(), &QAttachmentQueue::uploadFinished);
+        m_queue->retryFailed();
+        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            model.data(model.index(row, 0), QAttachmentModel::FailingRole).toBool(), false, 5000);
+        QCOMPARE(model.data(model.index(row, QAttachmentModel::ErrorColumn)).toString(), QString());
+        QCOMPARE(model.data(model.index(row, 0), QAttachmentModel::ProgressRole).toDouble(), 1.0);
+    }
+
+    void queueOfAnotherThreadIsRefused()
+    {
+        QThread worker; // never started: only the affinity matters
+        QAttachmentModel model;
+        model.moveToThread(&worker);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression("queue lives in another thread"));
+        model.setQueue(m_queue.get());
+        QCOMPARE(model.queue(), nullptr);
+        QCOMPARE(model.rowCount(), 0);
     }
 
     void queueDestroyedLeavesAnEmptyModel()

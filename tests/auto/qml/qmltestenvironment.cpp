@@ -126,9 +126,9 @@ QByteArray QmlTestEnvironment::bytes(int size) const
     return TestSupport::randomBytes(size);
 }
 
-QByteArray QmlTestEnvironment::pngBytes() const
+QByteArray QmlTestEnvironment::pngBytes(int width, int height) const
 {
-    QImage image(2, 2, QImage::Format_RGB32);
+    QImage image(qBound(1, width, 4096), qBound(1, height, 4096), QImage::Format_RGB32);
     image.fill(Qt::red);
     QByteArray bytes;
     QBuffer buffer(&bytes);

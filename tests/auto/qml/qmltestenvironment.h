@@ -75,8 +75,8 @@ public:
     // Writes `text` to a new file and returns its file: URL.
     Q_INVOKABLE QUrl writeTempFile(const QString &name, const QString &text);
     Q_INVOKABLE QByteArray bytes(int size) const;
-    // A 2x2 red PNG image.
-    Q_INVOKABLE QByteArray pngBytes() const;
+    // A red PNG image, 2x2 unless told.
+    Q_INVOKABLE QByteArray pngBytes(int width = 2, int height = 2) const;
     Q_INVOKABLE QUrl fileUrl(const QString &path) const { return QUrl::fromLocalFile(path); }
 
     bool hasServer() const;

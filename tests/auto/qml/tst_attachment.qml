@@ -96,7 +96,7 @@ Item {
             tryCompare(a, "state", AttachmentState.Synced)
             compare(a.hasSynced, true)
             compare(a.transferring, false)
-            compare(a.progress, 0)
+            compare(a.progress, 1) // synced: complete
         }
 
         function test_downloadMakesItReady() {

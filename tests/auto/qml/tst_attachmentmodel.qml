@@ -44,6 +44,7 @@ TestCase {
                 readonly property bool transferring: model.transferring
                 readonly property string error: model.error
                 readonly property var nextRetry: model.nextRetry
+                readonly property bool failing: model.failing
             }
         }
     }
@@ -186,6 +187,58 @@ TestCase {
         compare(uploads.get(0).attachmentId, second.id)
     }
 
+    Component {
+        id: shadowedQueueComponent
+        // The trap: `queue: queue` binds the model's property to itself.
+        Item {
+            property alias rows: model
+            AttachmentModel {
+                id: model
+                queue: queue
+            }
+        }
+    }
+
+    function test_modelWithoutQueueSaysSoOnce() {
+        ignoreWarning(/AttachmentModel has no queue, so it shows no rows/)
+        const holder = createTemporaryObject(shadowedQueueComponent, testCase)
+        compare(holder.rows.queue, null)
+        wait(0) // the check waits for bindings evaluated after completion
+        failOnWarning(/has no queue/)
+        wait(0)
+    }
+
+    function test_modelGivenItsQueueLaterSaysNothing() {
+        failOnWarning(/has no queue/)
+        const model = createTemporaryObject(modelComponent, testCase)
+        model.queue = createQueue({})
+        wait(0)
+        model.queue = null // taken away on purpose
+        wait(0)
+        compare(model.count, 0)
+    }
+
+    Component {
+        id: thumbnailComponent
+        AttachmentThumbnail {}
+    }
+
+    function test_thumbnailDecodesAtTheSizeShown() {
+        const queue = createQueue({})
+        const saved = queue.saveFile(TestEnv.pngBytes(800, 600), "image/png", "png")
+        const rows = createTemporaryObject(instantiatorComponent, testCase, { model: queue.model })
+        const thumbnail = createTemporaryObject(thumbnailComponent, testCase,
+                                                { localUrl: rows.objectAt(0).localUrl, size: 80 })
+        compare(thumbnail.asynchronous, true)
+        tryCompare(thumbnail, "status", Image.Ready)
+        // Loaded to fill the 80x80 square (107x80), not at 800x600.
+        compare(thumbnail.implicitHeight, 80)
+        compare(thumbnail.implicitWidth, 107)
+        compare(thumbnail.width, 80)
+        compare(thumbnail.height, 80)
+        verify(saved.id.length > 0)
+    }
+
     function test_modelDeclaredBeforeItsQueue() {
         const model = createTemporaryObject(modelComponent, testCase)
         compare(model.count, 0)
@@ -205,10 +258,13 @@ TestCase {
         const rows = createTemporaryObject(instantiatorComponent, testCase, { model: queue.model })
         const row = rows.objectAt(0)
         tryCompare(row, "error", "server on fire")
+        compare(row.failing, true)
         verify(row.nextRetry.getTime() > Date.now(), row.nextRetry)
         queue.retryFailed()
         tryCompare(row, "state", AttachmentState.Synced)
         compare(row.error, "")
+        compare(row.failing, false)
+        compare(row.progress, 1.0) // synced: a full progress bar
         compare(isNaN(row.nextRetry.getTime()), true)
     }
 

@@ -347,6 +347,67 @@ TestCase {
         compare(TestEnv.readFile(queue.localUrl("p1")), "remote photo")
     }
 
+    // A QML-only app: the queue opens its SQLite file, the app creates and
+    // fills its own table through the queue, and the watch query follows it.
+    function test_databaseFromQmlAlone() {
+        const dir = TestEnv.newDirectory()
+        remote = TestEnv.newRemote()
+        const queue = createTemporaryObject(queueComponent, testCase, {
+            databasePath: "file://" + dir + "/data/app.sqlite",
+            localDirectory: dir + "/files",
+            remoteStorage: remote,
+            watchQuery: "SELECT photo_id AS id FROM checklists WHERE photo_id IS NOT NULL",
+            watchTables: ["checklists"],
+            defaultFileExtension: "jpg"
+        })
+        compare(queue.errorString, "")
+        verify(queue.connectionName.length > 0)
+        compare(queue.execute("CREATE TABLE checklists (id INTEGER PRIMARY KEY, title TEXT, photo_id TEXT)"), 0)
+        compare(queue.execute("INSERT INTO checklists (id, title, photo_id) VALUES (?, ?, ?)",
+                              [1, "Roof", "p1"]), 1)
+        compare(queue.execute("SELECT title FROM checklists WHERE id = ?", [1])[0].title, "Roof")
+        remote.putObject("p1.jpg", "remote photo")
+        const downloaded = spy(queue, "downloadFinished")
+        queue.syncing = true
+        compare(queue.errorString, "")
+        downloaded.wait(5000)
+        compare(TestEnv.readFile(queue.localUrl("p1")), "remote photo")
+        verify(TestEnv.fileExists(TestEnv.fileUrl(dir + "/data/app.sqlite")))
+        compare(queue.execute("SELECT COUNT(*) AS n FROM attachments_queue")[0].n, 1)
+        // A row written through execute() is seen by the watch query at once.
+        remote.putObject("p2.jpg", "second photo")
+        queue.execute("INSERT INTO checklists (id, title, photo_id) VALUES (2, 'Wall', 'p2')")
+        tryCompare(downloaded, "count", 2, 5000)
+        compare(TestEnv.readFile(queue.localUrl("p2")), "second photo")
+    }
+
+    function test_databasePathRefusesRelativePaths() {
+        const queue = createTemporaryObject(queueComponent, testCase, { databasePath: "app.sqlite" })
+        verify(queue.errorString.indexOf("absolute") >= 0, queue.errorString)
+        compare(queue.connectionName, "")
+        let threw = false
+        try {
+            queue.execute("SELECT 1")
+        } catch (e) {
+            threw = true
+            verify(String(e).indexOf("no open database") >= 0, String(e))
+        }
+        verify(threw)
+    }
+
+    function test_executeThrowsOnBadSql() {
+        const dir = TestEnv.newDirectory()
+        const queue = createTemporaryObject(queueComponent, testCase, { databasePath: dir + "/a.sqlite" })
+        compare(queue.errorString, "")
+        let threw = false
+        try {
+            queue.execute("SELEC nothing")
+        } catch (e) {
+            threw = true
+        }
+        verify(threw)
+    }
+
     function test_statusOfAnAttachment() {
         const queue = createQueue({})
         const saved = queue.saveFile("x", "text/plain", "txt")

@@ -2,6 +2,7 @@
 // the installed headers, version macros and (when built) the QML module.
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdir.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
 #include <QtQml/qqmlcomponent.h>
 #include <QtQml/qqmlengine.h>
@@ -28,6 +29,24 @@ static int checkQmlModule()
     const QString qmldir = importDir + QStringLiteral("/PowerSync/Attachments/qmldir");
     if (!QFileInfo::exists(qmldir)) {
         std::fprintf(stderr, "no qmldir at %s\n", qPrintable(qmldir));
+        return 1;
+    }
+    // qmlls, qmllint and Qt Creator read the types from the file that the
+    // qmldir's typeinfo line names, beside it.
+    QFile qmldirFile(qmldir);
+    if (!qmldirFile.open(QIODevice::ReadOnly)) {
+        std::fprintf(stderr, "cannot read %s\n", qPrintable(qmldir));
+        return 1;
+    }
+    QString typeinfo;
+    for (const QByteArray &line : qmldirFile.readAll().split('\n')) {
+        if (line.startsWith("typeinfo "))
+            typeinfo = QString::fromUtf8(line.mid(9).trimmed());
+    }
+    const QString qmltypes = QFileInfo(qmldir).absolutePath() + QLatin1Char('/') + typeinfo;
+    if (typeinfo.isEmpty() || !QFileInfo::exists(qmltypes)) {
+        std::fprintf(stderr, "no type information for tools (typeinfo \"%s\")\n",
+                     qPrintable(typeinfo));
         return 1;
     }
     const QFileInfo plugin(QStringLiteral(QML_PLUGIN_FILE));

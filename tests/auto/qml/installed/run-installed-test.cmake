@@ -13,7 +13,8 @@ endfunction()
 
 step(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 set(qmldir ${prefix}/${QML_INSTALL_DIR})
-foreach(file qmldir PowerSyncAttachmentsQml.qmltypes libPowerSyncAttachmentsQml.so)
+foreach(file qmldir PowerSyncAttachmentsQml.qmltypes libPowerSyncAttachmentsQml.so
+        AttachmentThumbnail.qml)
     if(NOT EXISTS ${qmldir}/PowerSync/Attachments/${file})
         message(FATAL_ERROR "${file} was not installed in ${qmldir}/PowerSync/Attachments")
     endif()
@@ -24,3 +25,9 @@ set(ENV{QML2_IMPORT_PATH} "")
 set(ENV{QT_QPA_PLATFORM} offscreen)
 step(${QMLLINT} -I ${qmldir} ${TEST_FILE})
 step(${QMLTESTRUNNER} -import ${qmldir} -input ${TEST_FILE})
+
+# qmlls (the language server of Qt Creator and editors) completes the module's
+# types from the install tree alone.
+if(QMLLS AND PYTHON)
+    step(${PYTHON} ${CMAKE_CURRENT_LIST_DIR}/qmlls-completion.py ${QMLLS} ${qmldir} ${WORK_DIR}/qmlls)
+endif()
