@@ -270,6 +270,10 @@ void StallProbe::start()
 
 void StallProbe::stop()
 {
+    // The gap that is still open counts too: a call that blocked until the
+    // end would otherwise never be seen.
+    if (m_timer.isActive())
+        m_gapsNs.append(m_clock.nsecsElapsed() - m_last);
     m_timer.stop();
 }
 

@@ -21,6 +21,15 @@ struct Config
     // mode usually run with; FULL adds a flush to every commit.
     QString synchronous = QStringLiteral("NORMAL");
     QStringList only; // benchmark names to run; empty: all
+    // The realistic-link profile: the link, and what goes over it.
+    int linkDelayMs = 20; // each way
+    double linkMbit = 100;
+    int linkHttp2Streams = 32; // transfers in flight over HTTP/2, for curl and the queue
+    int linkPhotos = 200;
+    qint64 linkPhotoSize = 1024 * 1024;
+    int linkThumbs = 2000;
+    qint64 linkThumbSize = 16 * 1024;
+    qint64 linkBigSize = qint64(256) * 1024 * 1024;
 
     static Config full();
     static Config quickRun();

@@ -3,6 +3,7 @@
 // per figure on stdout, a table at the end; progress goes to stderr.
 
 #include "benchmarks.h"
+#include "linkshaper.h"
 
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
@@ -16,6 +17,9 @@ int main(int argc, char **argv)
     // in the measured process tree.
     if (argc >= 2 && std::strcmp(argv[1], "--measure-child") == 0)
         return Bench::measureChildMain(argc - 2, argv + 2);
+    // The link shaper of the realistic-link profile, in a process of its own.
+    if (argc >= 2 && std::strcmp(argv[1], "--shape-link") == 0)
+        return Bench::linkShaperMain(argc, argv);
 
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("psa_bench"));
@@ -51,7 +55,18 @@ int main(int argc, char **argv)
         QStringLiteral("Run the small-file transfers this many times and keep the best of each "
                        "side (default 1)."),
         QStringLiteral("n"), QStringLiteral("1"));
-    parser.addOptions({quick, only, strict, count, bigMiB, rows, synchronous, repeat});
+    const QCommandLineOption linkRtt(
+        QStringLiteral("link-rtt-ms"),
+        QStringLiteral("Round trip of the realistic link (default 40)."), QStringLiteral("ms"));
+    const QCommandLineOption linkMbit(
+        QStringLiteral("link-mbit"),
+        QStringLiteral("Bit rate of the realistic link (default 100)."), QStringLiteral("n"));
+    const QCommandLineOption linkStreams(
+        QStringLiteral("link-streams"),
+        QStringLiteral("Transfers in flight over HTTP/2 on the realistic link (default 32)."),
+        QStringLiteral("n"));
+    parser.addOptions({quick, only, strict, count, bigMiB, rows, synchronous, repeat, linkRtt,
+                       linkMbit, linkStreams});
     parser.process(app);
 
     Bench::Config config = parser.isSet(quick) ? Bench::Config::quickRun() : Bench::Config::full();
@@ -73,6 +88,12 @@ int main(int argc, char **argv)
         config.startupCount = config.reconcileCount;
     }
     config.repeat = qMax(1, parser.value(repeat).toInt());
+    if (parser.isSet(linkRtt))
+        config.linkDelayMs = qMax(0, parser.value(linkRtt).toInt() / 2);
+    if (parser.isSet(linkMbit))
+        config.linkMbit = qMax(0.1, parser.value(linkMbit).toDouble());
+    if (parser.isSet(linkStreams))
+        config.linkHttp2Streams = qMax(1, parser.value(linkStreams).toInt());
     config.synchronous = parser.value(synchronous).toUpper();
     if (!QStringList {QStringLiteral("OFF"), QStringLiteral("NORMAL"), QStringLiteral("FULL"),
                       QStringLiteral("EXTRA")}

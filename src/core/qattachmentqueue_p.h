@@ -93,6 +93,24 @@ public:
     // files that no row owns (left by a crash) are removed.
     void verifyLocalFiles();
 
+    // --- long work on the table, in slices --------------------------------------
+    // Reconciliation writes its plan, then expires what it archived beyond
+    // the cache limit, a chunk of rows per transaction and a few milliseconds
+    // per event-loop turn: the first slice at once, the rest from the event
+    // loop. A transaction that finds the database busy is tried again later.
+    struct TableWork;
+    enum class StepResult { More, Done, Busy, Failed };
+    void runTableWork();
+    StepResult tableWorkStep();
+    void dropTableWork();
+    bool hasTableWork() const { return tableWork != nullptr; }
+    // The archived rows beyond archivedCacheLimit once `applied` is written
+    // over `rows` (those in `leftAlone` failed validation and never count).
+    QList<QAttachment> expiredAfter(const QList<QAttachment> &rows, const QSet<QString> &leftAlone,
+                                    const QList<QAttachmentStore::Change> &applied);
+    // Files, partial files, retries and statuses of rows expiry deleted.
+    void removeExpiredFiles(const QList<QAttachment> &deleted);
+
     // --- bookkeeping ----------------------------------------------------------
     void scheduleCounts();
     void updateCounts();
@@ -167,6 +185,9 @@ public:
     QTimer countsTimer; // recounts pending work, at most once per interval
     QElapsedTimer countsClock; // since the last recount
     QTimer watchTimer; // zero-delay: re-runs the watch query after table changes
+    std::unique_ptr<TableWork> tableWork; // reconciliation being written, in slices
+    QTimer tableWorkTimer; // the next slice, or a retry while the database is busy
+    bool reconcileAgain = false; // asked for while a reconciliation was being written
 };
 
 #endif // QATTACHMENTQUEUE_P_H

@@ -7,12 +7,45 @@
 #include "qattachmentreconciler_p.h"
 
 #include <QtCore/qdatetime.h>
+#include <QtCore/qelapsedtimer.h>
+
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtSql/qsqlrecord.h>
+#include <algorithm>
 
 using State = QAttachmentState::State;
+
+namespace {
+// One event-loop turn of table work stops after this long; one transaction
+// writes at most ChunkRows rows.
+constexpr qint64 SliceBudgetNs = 8'000'000;
+constexpr qsizetype ChunkRows = 256;
+// Expiry removes two files per row: fewer rows per transaction.
+constexpr qsizetype ExpiryChunkRows = 64;
+constexpr int MaxBusyRetryMs = 1000;
+} // namespace
+
+struct QAttachmentQueuePrivate::TableWork
+{
+    // Reconciliation: new rows, then changed rows, written in chunks.
+    QList<QAttachment> inserts;
+    qsizetype insertsDone = 0;
+    QList<QAttachmentStore::Change> updates;
+    qsizetype updatesDone = 0;
+    QSet<QString> watchedIds;
+    // Every row as read for the plan (insertion order): what expiry starts
+    // from; the ids of those that failed validation are never expired.
+    QList<QAttachment> rows;
+    QSet<QString> leftAlone;
+    QList<QAttachmentStore::Change> applied;
+    // Expiry: archived rows beyond the cache limit, deleted in chunks.
+    bool expiring = false;
+    QList<QAttachment> expired;
+    qsizetype expiredDone = 0;
+    int busyRetries = 0;
+};
 
 QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
     : q_ptr(q)
@@ -29,6 +62,8 @@ QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
     }
     QObject::connect(&countsTimer, &QTimer::timeout, q, [this] { updateCounts(); });
     QObject::connect(&watchTimer, &QTimer::timeout, q, [this] { refreshWatchQuery(); });
+    tableWorkTimer.setSingleShot(true);
+    QObject::connect(&tableWorkTimer, &QTimer::timeout, q, [this] { runTableWork(); });
 }
 
 QAttachmentQueuePrivate::~QAttachmentQueuePrivate() = default;
@@ -84,6 +119,7 @@ bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
 void QAttachmentQueuePrivate::invalidateReady()
 {
     ready = false;
+    dropTableWork();
     scheduler->clearPending(true);
     previouslyWatched.clear();
     restoreAllWatched = true;
@@ -291,7 +327,8 @@ bool QAttachmentQueuePrivate::startSync()
     if (!watchQuery.isEmpty())
         runWatchQuery(nullptr);
     reconcile();
-    expireCache();
+    if (!hasTableWork()) // else it expires once the reconciliation is written
+        expireCache();
     scheduler->setPeriodic(syncInterval);
     scheduler->startDue();
     updateCounts();
@@ -300,6 +337,7 @@ bool QAttachmentQueuePrivate::startSync()
 
 void QAttachmentQueuePrivate::stopSyncing()
 {
+    dropTableWork();
     scheduler->stopTimers();
     watchTimer.stop();
     unsubscribeWatchTables();
@@ -316,7 +354,8 @@ void QAttachmentQueuePrivate::triggerSync()
     if (!watchQuery.isEmpty())
         runWatchQuery(nullptr);
     reconcile();
-    expireCache();
+    if (!hasTableWork()) // else it expires once the reconciliation is written
+        expireCache();
     scheduler->invalidatePending();
     scheduler->schedule();
 }
@@ -347,11 +386,12 @@ int QAttachmentQueuePrivate::expireCache()
     if (expired.isEmpty())
         return 0;
 
+    QList<QAttachment> deleted;
     bool ok = false;
     {
         QAttachmentStore::WriteTransaction transaction(store);
         problem = transaction.errorString();
-        ok = transaction.isOpen() && store.deleteArchived(expired, &problem)
+        ok = transaction.isOpen() && store.deleteArchived(expired, &problem, &deleted)
             && transaction.commit(&problem);
     }
     if (!ok) {
@@ -361,15 +401,9 @@ int QAttachmentQueuePrivate::expireCache()
     }
     // Rows first, files after: a crash in between leaves a stray file, never
     // a row whose file is gone.
-    QAttachmentLocalStorage *files = storage();
-    for (const QAttachment &row : std::as_const(expired)) {
-        files->remove(localName(row));
-        files->removePartial(downloadName(row));
-        scheduler->forget(row.id());
-        emitRemoved(row.id());
-    }
-    qCDebug(lcQueue) << "expired" << expired.size() << "archived attachments";
-    return int(expired.size());
+    removeExpiredFiles(deleted);
+    qCDebug(lcQueue) << "expired" << deleted.size() << "archived attachments";
+    return int(deleted.size());
 }
 
 // --- the start-up check of local files ----------------------------------------------
@@ -543,6 +577,12 @@ void QAttachmentQueuePrivate::reconcile()
     Q_Q(QAttachmentQueue);
     if (!syncing || !watched || !ready)
         return;
+    if (tableWork) {
+        // One reconciliation at a time: the next one plans from the table as
+        // this one leaves it, with the watched set as it is then.
+        reconcileAgain = true;
+        return;
+    }
     QString problem;
     QAttachmentReconciler::Input input;
     if (!store.allRows(&input.rows, &problem)) {
@@ -572,6 +612,8 @@ void QAttachmentQueuePrivate::reconcile()
     }
 
     QAttachmentReconciler::Plan plan = QAttachmentReconciler::plan(input, options);
+    QList<QAttachment> allRows = std::move(input.rows);
+    QSet<QString> leftAlone = std::move(input.leftAlone);
     input = {};
     for (const QAttachmentReconciler::Problem &bad : std::as_const(plan.problems)) {
         if (!reportedBadIds.contains(bad.id)) {
@@ -580,43 +622,206 @@ void QAttachmentQueuePrivate::reconcile()
         }
     }
 
-    const QList<QAttachmentStore::Change> updates = plan.restores + plan.archives;
-    if (plan.changesRows()) {
-        // The updates are conditional on the state read above: a transfer
-        // finishing in between keeps its result.
-        bool ok = false;
-        {
-            QAttachmentStore::WriteTransaction transaction(store);
-            problem = transaction.errorString();
-            ok = transaction.isOpen() && store.insertWatched(plan.inserts, &problem)
-                && store.applyChanges(updates, &problem) && transaction.commit(&problem);
-        }
-        if (!ok) {
-            reportError(
-                QAttachmentError::DatabaseError,
-                QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
+    // The changes are applied in slices (runTableWork()): the first at once,
+    // the rest from the event loop. A small watched set is done before this
+    // returns, as before; 100,000 changes never hold the thread for long.
+    auto work = std::make_unique<TableWork>();
+    work->inserts = std::move(plan.inserts);
+    work->updates = plan.restores + plan.archives;
+    work->watchedIds = std::move(plan.watchedIds);
+    work->rows = std::move(allRows);
+    work->leftAlone = std::move(leftAlone);
+    tableWork = std::move(work);
+    runTableWork();
+}
+
+// --- long work on the table, in slices ------------------------------------------------
+
+void QAttachmentQueuePrivate::dropTableWork()
+{
+    tableWork.reset();
+    tableWorkTimer.stop();
+    reconcileAgain = false;
+}
+
+void QAttachmentQueuePrivate::runTableWork()
+{
+    tableWorkTimer.stop();
+    QElapsedTimer clock;
+    clock.start();
+    while (tableWork) {
+        const StepResult result = tableWorkStep();
+        if (result == StepResult::Busy) {
+            // Another connection holds the write lock: try again from the
+            // event loop, less often the longer it lasts.
+            const int delay = qMin(
+                MaxBusyRetryMs, QAttachmentStore::BusyTimeoutMs << qMin(tableWork->busyRetries, 6));
+            ++tableWork->busyRetries;
+            qCDebug(lcQueue) << "the database is busy; table work continues in" << delay << "ms";
+            tableWorkTimer.start(delay);
+            updateIdle();
             return;
         }
-        qCDebug(lcQueue) << "reconciled:" << plan.inserts.size() << "new," << updates.size()
-                         << "changed";
-        for (const QAttachmentStore::Change &change : updates) {
-            scheduler->abortIfStale(change.row.id(), change.row.state());
-            scheduler->forget(change.row.id());
-            // A download that will not run again leaves no partial file behind.
-            if (change.expected == State::QueuedDownload
-                && change.row.state() != State::QueuedDownload)
-                storage()->removePartial(downloadName(change.row));
+        if (result == StepResult::Failed) {
+            dropTableWork();
+            break;
         }
-        for (const QAttachment &row : std::as_const(plan.inserts))
-            emitChanged(row);
-        for (const QAttachmentStore::Change &change : updates)
-            emitChanged(change.row);
-        scheduler->invalidatePending();
-        scheduleCounts();
-        scheduler->schedule();
+        if (result == StepResult::Done) {
+            tableWork.reset();
+            break;
+        }
+        tableWork->busyRetries = 0;
+        if (clock.nsecsElapsed() >= SliceBudgetNs) {
+            tableWorkTimer.start(0);
+            updateIdle();
+            return;
+        }
     }
-    previouslyWatched = std::move(plan.watchedIds);
-    restoreAllWatched = false;
-    if (!updates.isEmpty())
-        expireCache();
+    updateIdle();
+    if (!tableWork && reconcileAgain) {
+        reconcileAgain = false;
+        reconcile();
+    }
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::tableWorkStep()
+{
+    TableWork &work = *tableWork;
+    if (!work.expiring) {
+        const qsizetype inserts = qMin(ChunkRows, work.inserts.size() - work.insertsDone);
+        const qsizetype updates = qMin(ChunkRows - inserts, work.updates.size() - work.updatesDone);
+        if (inserts + updates > 0) {
+            const QList<QAttachment> newRows = work.inserts.mid(work.insertsDone, inserts);
+            const QList<QAttachmentStore::Change> changes
+                = work.updates.mid(work.updatesDone, updates);
+            QList<QAttachmentStore::Change> applied;
+            QString problem;
+            bool ok = false;
+            {
+                // The updates are conditional on the state read for the plan:
+                // a transfer finishing in between keeps its result.
+                QAttachmentStore::WriteTransaction transaction(store);
+                if (transaction.isBusy())
+                    return StepResult::Busy;
+                problem = transaction.errorString();
+                ok = transaction.isOpen() && store.insertWatched(newRows, &problem)
+                    && store.applyChanges(changes, &problem, &applied)
+                    && transaction.commit(&problem);
+            }
+            if (!ok) {
+                reportError(
+                    QAttachmentError::DatabaseError,
+                    QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
+                return StepResult::Failed;
+            }
+            work.insertsDone += inserts;
+            work.updatesDone += updates;
+            for (const QAttachmentStore::Change &change : std::as_const(applied)) {
+                scheduler->abortIfStale(change.row.id(), change.row.state());
+                scheduler->forget(change.row.id());
+                // A download that will not run again leaves no partial file behind.
+                if (change.expected == State::QueuedDownload
+                    && change.row.state() != State::QueuedDownload)
+                    storage()->removePartial(downloadName(change.row));
+            }
+            for (const QAttachment &row : newRows)
+                emitChanged(row);
+            for (const QAttachmentStore::Change &change : std::as_const(applied))
+                emitChanged(change.row);
+            work.applied += applied;
+            if (work.insertsDone < work.inserts.size() || work.updatesDone < work.updates.size())
+                return StepResult::More;
+            // Once for the whole plan: reading the pending rows again after
+            // every chunk would cost more than writing them.
+            scheduler->invalidatePending();
+            scheduleCounts();
+            scheduler->schedule();
+            qCDebug(lcQueue) << "reconciled:" << work.inserts.size() << "new,"
+                             << work.applied.size() << "changed";
+        }
+        // Every change is written: the next reconciliation compares with this one.
+        previouslyWatched = std::move(work.watchedIds);
+        restoreAllWatched = false;
+        if (work.applied.isEmpty())
+            return StepResult::Done;
+        work.expiring = true;
+        work.expired = expiredAfter(work.rows, work.leftAlone, work.applied);
+        work.rows.clear();
+        work.applied.clear();
+        return work.expired.isEmpty() ? StepResult::Done : StepResult::More;
+    }
+
+    const qsizetype count = qMin(ExpiryChunkRows, work.expired.size() - work.expiredDone);
+    const QList<QAttachment> chunk = work.expired.mid(work.expiredDone, count);
+    QList<QAttachment> deleted;
+    QString problem;
+    bool ok = false;
+    {
+        QAttachmentStore::WriteTransaction transaction(store);
+        if (transaction.isBusy())
+            return StepResult::Busy;
+        problem = transaction.errorString();
+        ok = transaction.isOpen() && store.deleteArchived(chunk, &problem, &deleted)
+            && transaction.commit(&problem);
+    }
+    if (!ok) {
+        reportError(QAttachmentError::DatabaseError,
+                    QStringLiteral("expiring archived attachments failed: %1").arg(problem));
+        return StepResult::Failed;
+    }
+    work.expiredDone += count;
+    // Rows first, files after: a crash in between leaves a stray file, never
+    // a row whose file is gone. Only rows still archived were deleted.
+    removeExpiredFiles(deleted);
+    if (work.expiredDone < work.expired.size())
+        return StepResult::More;
+    qCDebug(lcQueue) << "expired" << work.expired.size() << "archived attachments";
+    return StepResult::Done;
+}
+
+QList<QAttachment>
+QAttachmentQueuePrivate::expiredAfter(const QList<QAttachment> &rows,
+                                      const QSet<QString> &leftAlone,
+                                      const QList<QAttachmentStore::Change> &applied)
+{
+    // The archived rows as the table now holds them (the rows read for the
+    // plan, with the changes written since), newest first as the store's
+    // expiredRows() orders them: by timestamp, then by insertion order.
+    QHash<QString, const QAttachment *> changed;
+    changed.reserve(applied.size());
+    for (const QAttachmentStore::Change &change : applied)
+        changed.insert(change.row.id(), &change.row);
+    struct Archived
+    {
+        qint64 timestamp;
+        qsizetype order;
+        const QAttachment *row;
+    };
+    QList<Archived> archived;
+    for (qsizetype i = 0; i < rows.size(); ++i) {
+        const QAttachment *row = changed.value(rows.at(i).id(), &rows.at(i));
+        if (row->state() == State::Archived && !leftAlone.contains(row->id()))
+            archived.append({row->timestamp(), i, row});
+    }
+    if (archived.size() <= archivedCacheLimit)
+        return {};
+    std::sort(archived.begin(), archived.end(), [](const Archived &a, const Archived &b) {
+        return a.timestamp != b.timestamp ? a.timestamp > b.timestamp : a.order > b.order;
+    });
+    QList<QAttachment> expired;
+    expired.reserve(archived.size() - archivedCacheLimit);
+    for (qsizetype i = archivedCacheLimit; i < archived.size(); ++i)
+        expired.append(*archived.at(i).row);
+    return expired;
+}
+
+void QAttachmentQueuePrivate::removeExpiredFiles(const QList<QAttachment> &deleted)
+{
+    QAttachmentLocalStorage *files = storage();
+    for (const QAttachment &row : deleted) {
+        files->remove(localName(row));
+        files->removePartial(downloadName(row));
+        scheduler->forget(row.id());
+        emitRemoved(row.id());
+    }
 }

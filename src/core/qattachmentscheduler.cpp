@@ -536,7 +536,8 @@ void QAttachmentScheduler::retryNow()
 
 bool QAttachmentScheduler::isIdle() const
 {
-    if (hasUnfinishedWork())
+    // Reconciliation or expiry still being written counts as work.
+    if (hasUnfinishedWork() || d.hasTableWork())
         return false;
     if (!d.syncing || !d.online || !d.remote)
         return true;

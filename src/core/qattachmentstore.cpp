@@ -85,11 +85,35 @@ QAttachmentStore::WriteTransaction::WriteTransaction(const QAttachmentStore &sto
     : m_database(store.database())
 {
     // Inside a transaction the app opened on this connection, our writes join
-    // it; otherwise they get one of their own.
-    m_own = m_database.transaction();
-    if (m_own) {
-        m_open = true;
-        return;
+    // it; otherwise they get one of their own. It takes the write lock at
+    // once (IMMEDIATE), waiting for another connection's lock for no more than
+    // BusyTimeoutMs: a lock held elsewhere ends in "busy" here, not in a
+    // statement blocked for the connection's whole busy timeout.
+    {
+        QSqlQuery pragma(m_database);
+        const int appTimeout = pragma.exec(QStringLiteral("PRAGMA busy_timeout")) && pragma.next()
+            ? pragma.value(0).toInt()
+            : -1;
+        const bool shortened = appTimeout > BusyTimeoutMs
+            && pragma.exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs));
+        QSqlQuery begin(m_database);
+        m_own = begin.exec(QStringLiteral("BEGIN IMMEDIATE"));
+        const QSqlError error = begin.lastError();
+        if (shortened)
+            pragma.exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(appTimeout));
+        if (m_own) {
+            m_open = true;
+            return;
+        }
+        // SQLITE_BUSY (5) or SQLITE_LOCKED (6), possibly as an extended code.
+        const int code = error.nativeErrorCode().toInt() & 0xff;
+        if (code == 5 || code == 6) {
+            m_busy = true;
+            m_errorString = QStringLiteral("the database is busy: another connection holds its "
+                                           "write lock (%1)")
+                                .arg(error.databaseText());
+            return;
+        }
     }
     QSqlQuery probe(m_database);
     m_open = probe.exec(QStringLiteral("SELECT 1"));
@@ -482,14 +506,18 @@ bool QAttachmentStore::archiveWithoutFile(const QList<QAttachment> &rows, qint64
     return true;
 }
 
-bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *errorString)
+bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *errorString,
+                                    QList<Change> *applied)
 {
     if (changes.isEmpty())
         return true;
     QSqlQuery update(database());
-    update.prepare(QStringLiteral("UPDATE %1 SET state = ?, local_uri = ?, has_synced = ?, "
-                                  "timestamp = ? WHERE id = ? AND state = ?")
-                       .arg(t()));
+    update.setForwardOnly(true);
+    // Through a view, only a returned row tells that the change matched.
+    update.prepare(
+        QStringLiteral("UPDATE %1 SET state = ?, local_uri = ?, has_synced = ?, "
+                       "timestamp = ? WHERE id = ? AND state = ?%2")
+            .arg(t(), m_isView && applied ? QStringLiteral(" RETURNING id") : QString()));
     for (const Change &change : changes) {
         update.addBindValue(QAttachmentState::toInt(change.row.state()));
         update.addBindValue(nullIfEmpty(change.row.localUri()));
@@ -502,14 +530,21 @@ bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *error
                 *errorString = update.lastError().text();
             return false;
         }
+        if (applied && wasApplied(update))
+            applied->append(change);
+        update.finish();
     }
     return true;
 }
 
-bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *errorString)
+bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *errorString,
+                                      QList<QAttachment> *deleted)
 {
     QSqlQuery remove(database());
-    remove.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(t()));
+    remove.setForwardOnly(true);
+    remove.prepare(
+        QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?%2")
+            .arg(t(), m_isView && deleted ? QStringLiteral(" RETURNING id") : QString()));
     for (const QAttachment &row : rows) {
         remove.addBindValue(row.id());
         remove.addBindValue(QAttachmentState::toInt(State::Archived));
@@ -518,6 +553,9 @@ bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *e
                 *errorString = remove.lastError().text();
             return false;
         }
+        if (deleted && wasApplied(remove))
+            deleted->append(row);
+        remove.finish();
     }
     return true;
 }

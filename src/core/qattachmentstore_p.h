@@ -49,6 +49,9 @@ public:
 
         // Whether the transaction could begin (errorString() says why not).
         bool isOpen() const { return m_open; }
+        // It could not begin because another connection holds the database's
+        // write lock (waited for at most BusyTimeoutMs): try again later.
+        bool isBusy() const { return m_busy; }
         QString errorString() const { return m_errorString; }
         // Commits; false (and errorString) when that failed and all was rolled back.
         bool commit(QString *errorString = nullptr);
@@ -60,7 +63,13 @@ public:
         bool m_open = false;
         bool m_own = false;
         bool m_done = false;
+        bool m_busy = false;
     };
+
+    // How long the queue's own write transactions wait for another
+    // connection's write lock before they give up as busy (instead of the
+    // connection's busy timeout, 5 s by default in Qt, on the app's thread).
+    static constexpr int BusyTimeoutMs = 25;
 
     QString connectionName() const { return m_connectionName; }
     void setConnectionName(const QString &name) { m_connectionName = name; }
@@ -113,9 +122,13 @@ public:
         QAttachment row; // the new values
         QAttachmentState::State expected;
     };
-    bool applyChanges(const QList<Change> &changes, QString *errorString);
-    // Deletes archived rows (those still archived).
-    bool deleteArchived(const QList<QAttachment> &rows, QString *errorString);
+    // `applied`, when given, receives the changes that were written.
+    bool applyChanges(const QList<Change> &changes, QString *errorString,
+                      QList<Change> *applied = nullptr);
+    // Deletes archived rows (those still archived); `deleted`, when given,
+    // receives the rows that were deleted.
+    bool deleteArchived(const QList<QAttachment> &rows, QString *errorString,
+                        QList<QAttachment> *deleted = nullptr);
     bool deleteAll(QString *errorString);
 
     // The results of transfers, each written only over the state the transfer

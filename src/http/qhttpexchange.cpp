@@ -17,6 +17,10 @@ namespace {
 constexpr qint64 ReadBufferSize = 256 * 1024;
 constexpr qint64 CopyChunkSize = 64 * 1024;
 constexpr int MaxRedirects = 10;
+// Qt 6.4 holds an HTTP/2 request's body in memory (measured: 300 MiB at the
+// peak for a 256 MiB upload at 100 Mbit/s): larger bodies go over HTTP/1.1,
+// which streams them from the file.
+constexpr qint64 Http2BodyLimit = 1024 * 1024;
 
 // A validator goes back to the server in a header: printable ASCII only.
 QByteArray usableValidator(const QByteArray &value)
@@ -137,6 +141,12 @@ void QHttpExchange::send()
                           QByteArrayLiteral("application/octet-stream"));
     } else if (method == "PUT" || method == "POST") {
         req.setHeader(QNetworkRequest::ContentLengthHeader, 0);
+    }
+
+    if (device && (bodyTotal < 0 || bodyTotal > Http2BodyLimit)
+        && !req.attribute(QNetworkRequest::Http2AllowedAttribute).isValid()) {
+        req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+        req.setAttribute(QNetworkRequest::Http2DirectAttribute, false);
     }
 
     sendTotal = bodyTotal;

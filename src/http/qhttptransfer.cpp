@@ -27,6 +27,7 @@ public:
     // The prepared request: one waiter (this transfer), a generation and a timeout.
     QNetworkCredential<Request> prepared;
     bool retryOnUnauthorized = false;
+    bool http2PriorKnowledge = false;
     bool retried = false;
     bool notFoundIsSuccess = false;
     QAttachmentError failWith; // set: the next prepared request is not sent
@@ -89,6 +90,16 @@ void QHttpTransfer::Private::run(const Request &request)
     exchange->setErrorParser(errorParser);
     exchange->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
     exchange->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
+    // Downloads stay on HTTP/1.1 (see QHttpExchange::send()): Qt 6.4 does not
+    // bound an HTTP/2 reply's buffer by the read buffer size.
+    if (http2PriorKnowledge && !request.sink
+        && request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive)
+            == 0) {
+        Request direct = request;
+        direct.request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
+        exchange->start(direct);
+        return;
+    }
     exchange->start(request);
 }
 
@@ -160,6 +171,11 @@ void QHttpTransfer::setPrepareTimeout(int msecs)
     // An app callback that never answers would hold a transfer slot for good.
     d->prepared.setTimeout(
         msecs, QStringLiteral("no request from the token provider or resolver within %1 ms"));
+}
+
+void QHttpTransfer::setHttp2PriorKnowledge(bool enabled)
+{
+    d->http2PriorKnowledge = enabled;
 }
 
 void QHttpTransfer::setDevice(QIODevice *device)

@@ -45,6 +45,9 @@ public:
     // The body or sink of the request, rewound to where it is now before the
     // retry after 401/403.
     void setDevice(QIODevice *device);
+    // Requests without a sink (uploads, deletes) to http:// URLs speak
+    // HTTP/2 without asking first.
+    void setHttp2PriorKnowledge(bool enabled);
 
     // Starts the exchange of a known request now; finished() follows asynchronously.
     void start(const Request &request);

@@ -19,6 +19,7 @@ QHttpTransfer *QNetworkRemoteStoragePrivate::newTransfer(QAttachmentTransfer::Ki
     auto *transfer = new QHttpTransfer(kind, manager());
     if (prepareTimeout)
         transfer->setPrepareTimeout(transferTimeout);
+    transfer->setHttp2PriorKnowledge(http2PriorKnowledge);
     return transfer;
 }
 
@@ -71,5 +72,19 @@ void QNetworkRemoteStorage::setNetworkAccessManager(QNetworkAccessManager *manag
     if (d_network->externalManager == manager)
         return;
     d_network->externalManager = manager;
+    Q_EMIT configurationChanged();
+}
+
+bool QNetworkRemoteStorage::http2PriorKnowledge() const
+{
+    return d_network->http2PriorKnowledge;
+}
+
+void QNetworkRemoteStorage::setHttp2PriorKnowledge(bool enabled)
+{
+    if (d_network->http2PriorKnowledge == enabled)
+        return;
+    d_network->http2PriorKnowledge = enabled;
+    Q_EMIT http2PriorKnowledgeChanged();
     Q_EMIT configurationChanged();
 }

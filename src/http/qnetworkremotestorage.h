@@ -16,6 +16,8 @@ class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRem
     Q_OBJECT
     Q_PROPERTY(int transferTimeout READ transferTimeout WRITE setTransferTimeout NOTIFY
                    transferTimeoutChanged)
+    Q_PROPERTY(bool http2PriorKnowledge READ http2PriorKnowledge WRITE setHttp2PriorKnowledge NOTIFY
+                   http2PriorKnowledgeChanged)
 
 public:
     ~QNetworkRemoteStorage() override;
@@ -32,8 +34,17 @@ public:
     QNetworkAccessManager *networkAccessManager() const;
     void setNetworkAccessManager(QNetworkAccessManager *manager);
 
+    // Uploads and deletes to http:// URLs speak HTTP/2 at once, without
+    // asking (cleartext HTTP/2 with prior knowledge), for servers known to
+    // support it; default false. Downloads and uploads of more than 1 MiB
+    // keep using HTTP/1.1 (Qt 6.4 would hold them in memory over HTTP/2), and
+    // https:// URLs negotiate HTTP/2 with the server either way.
+    bool http2PriorKnowledge() const;
+    void setHttp2PriorKnowledge(bool enabled);
+
 Q_SIGNALS:
     void transferTimeoutChanged();
+    void http2PriorKnowledgeChanged();
 
 protected:
     explicit QNetworkRemoteStorage(QObject *parent = nullptr);

@@ -33,6 +33,7 @@ public:
 
     QNetworkRemoteStorage *q = nullptr;
     int transferTimeout = 60000;
+    bool http2PriorKnowledge = false;
     QPointer<QNetworkAccessManager> externalManager;
     mutable QNetworkAccessManager *ownManager = nullptr;
 };

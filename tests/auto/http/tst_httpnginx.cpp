@@ -168,6 +168,127 @@ private Q_SLOTS:
         queue.reset();
         TestSupport::closeDatabase(connection);
     }
+
+    // Qt 6.4 holds an HTTP/2 request body in memory: bodies over 1 MiB are
+    // sent over HTTP/1.1 (streamed from the file), smaller ones may use HTTP/2.
+    void largeUploadsAreNotOfferedHttp2()
+    {
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer nginx;
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString connection = TestSupport::openDatabase(dir.path());
+
+        // Records whether each PUT was allowed to use HTTP/2, by body size.
+        class RecordingManager : public QNetworkAccessManager
+        {
+        public:
+            QHash<qint64, QVariant> http2AllowedBySize;
+
+        protected:
+            QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                         QIODevice *data) override
+            {
+                if (op == PutOperation)
+                    http2AllowedBySize.insert(
+                        request.header(QNetworkRequest::ContentLengthHeader).toLongLong(),
+                        request.attribute(QNetworkRequest::Http2AllowedAttribute));
+                return QNetworkAccessManager::createRequest(op, request, data);
+            }
+        } manager;
+        QHttpRemoteStorage remote;
+        remote.setNetworkAccessManager(&manager);
+        remote.setBaseUrl(nginx.url(QStringLiteral("sizes/")));
+        auto queue = std::make_unique<QAttachmentQueue>();
+        queue->setConnectionName(connection);
+        queue->setLocalDirectory(dir.path() + QStringLiteral("/files"));
+        queue->setRemoteStorage(&remote);
+        queue->setSyncInterval(0);
+        QVERIFY(queue->startSync());
+        constexpr qint64 Small = 1024 * 1024;
+        constexpr qint64 Large = 1024 * 1024 + 1;
+        const QAttachment small = queue->saveFile(TestSupport::randomBytes(Small, 1),
+                                                  QStringLiteral("application/octet-stream"));
+        const QAttachment large = queue->saveFile(TestSupport::randomBytes(Large, 2),
+                                                  QStringLiteral("application/octet-stream"));
+        PSA_WAIT(queue->attachment(small.id()).state() == State::Synced
+                     && queue->attachment(large.id()).state() == State::Synced,
+                 20000);
+        QVERIFY(manager.http2AllowedBySize.contains(Small));
+        QVERIFY(manager.http2AllowedBySize.contains(Large));
+        QVERIFY(!manager.http2AllowedBySize.value(Small).isValid()); // Qt's default: allowed
+        QCOMPARE(manager.http2AllowedBySize.value(Large), QVariant(false));
+        queue.reset();
+        TestSupport::closeDatabase(connection);
+    }
+
+    // nginx's cleartext HTTP/2 port speaks nothing but HTTP/2: an upload gets
+    // through only when the storage speaks it without asking first.
+    void uploadsUseCleartextHttp2WithPriorKnowledge_data()
+    {
+        QTest::addColumn<bool>("priorKnowledge");
+        QTest::newRow("prior knowledge") << true;
+        QTest::newRow("default") << false;
+    }
+    void uploadsUseCleartextHttp2WithPriorKnowledge()
+    {
+        QFETCH(bool, priorKnowledge);
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString connection = TestSupport::openDatabase(dir.path());
+
+        QHttpRemoteStorage remote;
+        QVERIFY(!remote.http2PriorKnowledge());
+        QSignalSpy changed(&remote, &QNetworkRemoteStorage::http2PriorKnowledgeChanged);
+        remote.setHttp2PriorKnowledge(priorKnowledge);
+        QCOMPARE(changed.size(), priorKnowledge ? 1 : 0);
+        remote.setBaseUrl(nginx.http2Url(QStringLiteral("h2/")));
+        auto queue = std::make_unique<QAttachmentQueue>();
+        queue->setConnectionName(connection);
+        queue->setLocalDirectory(dir.path() + QStringLiteral("/files"));
+        queue->setRemoteStorage(&remote);
+        queue->setSyncInterval(0);
+        QSignalSpy failed(queue.get(), &QAttachmentQueue::transferFailed);
+        QVERIFY(queue->startSync());
+        QList<QAttachment> saved;
+        for (int i = 0; i < 8; ++i) {
+            saved << queue->saveFile(TestSupport::randomBytes(70000 + i, 40 + i),
+                                     QStringLiteral("application/octet-stream"),
+                                     QStringLiteral("bin"));
+            QVERIFY(saved.last().isValid());
+        }
+        if (priorKnowledge) {
+            const auto allSynced = [&] {
+                for (const QAttachment &attachment : std::as_const(saved)) {
+                    if (queue->attachment(attachment.id()).state() != State::Synced)
+                        return false;
+                }
+                return true;
+            };
+            PSA_WAIT(allSynced(), 20000);
+            QCOMPARE(failed.size(), 0);
+            for (int i = 0; i < saved.size(); ++i)
+                QCOMPARE(
+                    readFile(nginx.rootPath() + QStringLiteral("/h2/") + saved.at(i).filename()),
+                    TestSupport::randomBytes(70000 + i, 40 + i));
+        } else {
+            // HTTP/1.1 to an HTTP/2-only port fails; nothing is synced.
+            QVERIFY(failed.wait(20000));
+            QCOMPARE(queue->attachment(saved.first().id()).state(), State::QueuedUpload);
+        }
+        queue.reset();
+        TestSupport::closeDatabase(connection);
+    }
 };
 
 QTEST_MAIN(tst_HttpNginx)

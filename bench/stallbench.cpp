@@ -1,0 +1,221 @@
+#include "stallbench.h"
+
+#include "benchmarks.h"
+#include "benchqueue.h"
+
+#include <qattachmentqueue.h>
+#include <qattachmentremotestorage.h>
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qdatetime.h>
+#include <QtCore/qtimer.h>
+
+namespace Bench {
+
+namespace {
+
+// A remote that never finishes anything: these benchmarks measure the queue's
+// own work on its thread, not transfers.
+class SilentTransfer : public QAttachmentTransfer
+{
+public:
+    using QAttachmentTransfer::QAttachmentTransfer;
+};
+
+class SilentRemoteStorage : public QAttachmentRemoteStorage
+{
+public:
+    QAttachmentTransfer *upload(const QAttachment &, QIODevice *) override
+    {
+        return new SilentTransfer(QAttachmentTransfer::Upload);
+    }
+    QAttachmentTransfer *download(const QAttachment &, QIODevice *) override
+    {
+        return new SilentTransfer(QAttachmentTransfer::Download);
+    }
+    QAttachmentTransfer *remove(const QAttachment &) override
+    {
+        return new SilentTransfer(QAttachmentTransfer::Delete);
+    }
+};
+
+Figure stallFigure(const QString &name, const StallProbe &probe, double seconds)
+{
+    Figure figure = makeFigure(name, probe.maxGapMs(), 50, QStringLiteral("ms"), Figure::Lower, 1.0,
+                               QStringLiteral("target"));
+    figure.extra = {{QStringLiteral("p99_ms"), probe.percentileGapMs(99)},
+                    {QStringLiteral("total_s"), seconds},
+                    {QStringLiteral("ticks"), double(probe.samples())}};
+    return figure;
+}
+
+// Runs `action` from the event loop while the probe ticks, then waits for
+// `done`; returns the seconds from the action to done.
+double probed(StallProbe &probe, const std::function<void()> &action,
+              const std::function<bool()> &done, int timeoutMs, bool *finished)
+{
+    probe.start();
+    QElapsedTimer clock;
+    // Let the probe tick a few times first, so that the action starts from
+    // a running event loop, as it does in an app.
+    QTimer::singleShot(5, [&] {
+        clock.start();
+        action();
+    });
+    waitFor([&] { return clock.isValid() && done(); }, timeoutMs);
+    probe.stop();
+    *finished = clock.isValid() && done();
+    return clock.isValid() ? double(clock.nsecsElapsed()) / 1e9 : 0;
+}
+
+} // namespace
+
+void runStallBenchmarks(const Config &config, Report &report)
+{
+    const int count = config.reconcileCount;
+    const QString label = countLabel(count);
+    const int timeout = 120000;
+    QueueEnv env(config.synchronous);
+    SilentRemoteStorage remote;
+    env.queue->setRemoteStorage(&remote);
+    env.queue->setOnline(false); // nothing transfers; only the queue's own work runs
+    if (!env.isOpen() || !env.queue->startSync()) {
+        report.fail(QStringLiteral("stall"), QStringLiteral("the queue did not start"));
+        return;
+    }
+    const QString table = env.queue->tableName();
+    QList<QWatchedAttachmentItem> items;
+    items.reserve(count);
+    for (int i = 0; i < count; ++i)
+        items.append(QWatchedAttachmentItem(QStringLiteral("w%1").arg(i, 7, 10, QLatin1Char('0')),
+                                            QStringLiteral("jpg")));
+
+    // 1. Reconciliation of `count` new ids into an empty table.
+    progress(QStringLiteral("stall: reconciling %1 watched ids").arg(label));
+    {
+        StallProbe probe;
+        bool finished = false;
+        const double seconds = probed(
+            probe, [&] { env.queue->setWatchedAttachments(items); },
+            // Polled every few milliseconds on the probed thread: it must be
+            // cheap. The result is checked once it holds.
+            [&] { return env.queue->isIdle(); }, timeout, &finished);
+        if (finished
+            && env.count(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE state = 0").arg(table))
+                != count)
+            finished = false;
+        if (!finished) {
+            report.fail(QStringLiteral("stall_reconcile"), QStringLiteral("rows did not appear"));
+            return;
+        }
+        report.add(
+            stallFigure(QStringLiteral("stall_max_reconcile_%1").arg(label), probe, seconds));
+    }
+
+    // 2. Unwatching them all after they synced: archive, then expire down to
+    //    the cache limit, deleting their local files.
+    progress(QStringLiteral("stall: unwatching %1 synced ids with their files").arg(label));
+    {
+        QString problem;
+        QDir().mkpath(env.filesDir());
+        const QByteArray content = dataBytes(1024, 5);
+        for (int i = 0; i < count; ++i) {
+            QFile file(env.filesDir() + QLatin1Char('/') + items.at(i).id()
+                       + QStringLiteral(".jpg"));
+            if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size()) {
+                report.fail(QStringLiteral("stall_unwatch"), file.errorString());
+                return;
+            }
+        }
+        if (!env.exec(QStringLiteral("UPDATE %1 SET state = 3, has_synced = 1, local_uri = "
+                                     "filename, size = 1024")
+                          .arg(table),
+                      &problem)) {
+            report.fail(QStringLiteral("stall_unwatch"), problem);
+            return;
+        }
+        const int limit = env.queue->archivedCacheLimit();
+        StallProbe probe;
+        bool finished = false;
+        const double seconds = probed(
+            probe, [&] { env.queue->setWatchedAttachments({}); },
+            [&] { return env.queue->isIdle(); }, timeout, &finished);
+        if (finished
+            && (env.count(QStringLiteral("SELECT COUNT(*) FROM %1").arg(table)) != limit
+                || filesOfSize(env.filesDir(), 1024) != limit))
+            finished = false;
+        if (!finished) {
+            report.fail(QStringLiteral("stall_unwatch"),
+                        QStringLiteral("the table did not shrink to the cache limit"));
+            return;
+        }
+        report.add(stallFigure(QStringLiteral("stall_max_unwatch_%1").arg(label), probe, seconds));
+    }
+
+    // 3. Another connection holds the write lock for a second while the app
+    //    saves a file and the watched set changes.
+    progress(QStringLiteral("stall: a database locked by another connection for 1 s"));
+    {
+        const QString other = env.connection + QStringLiteral("-other");
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
+            db.setDatabaseName(env.database().databaseName());
+            db.open();
+        }
+        QSqlDatabase lockDb = QSqlDatabase::database(other, false);
+        QSqlQuery lock(lockDb);
+        if (!lockDb.isOpen() || !lock.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+            report.fail(QStringLiteral("stall_locked"), lock.lastError().text());
+            return;
+        }
+        StallProbe probe;
+        bool lockReleased = false;
+        bool saved = false;
+        double saveSeconds = 0;
+        QString saveProblem;
+        bool finished = false;
+        const double seconds = probed(
+            probe,
+            [&] {
+                QElapsedTimer saveClock;
+                saveClock.start();
+                saved = env.queue
+                            ->saveFile(QByteArray("locked"), QStringLiteral("text/plain"),
+                                       QStringLiteral("txt"), {}, {}, &saveProblem)
+                            .isValid();
+                saveSeconds = double(saveClock.nsecsElapsed()) / 1e9;
+                // The next call in a turn of its own, as an app's calls come.
+                QTimer::singleShot(0, [&] {
+                    env.queue->setWatchedAttachments(items.mid(0, 10));
+                    QTimer::singleShot(1000, [&] {
+                        QSqlQuery(lockDb).exec(QStringLiteral("ROLLBACK"));
+                        lockReleased = true;
+                    });
+                });
+            },
+            // Done once the watched set's rows are written after the lock went.
+            [&] { return lockReleased && env.queue->isIdle(); }, timeout, &finished);
+        if (finished
+            && env.count(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE state = 0").arg(table))
+                != 10)
+            finished = false;
+        lock.finish();
+        lockDb.close();
+        lockDb = QSqlDatabase();
+        QSqlDatabase::removeDatabase(other);
+        if (!finished) {
+            report.fail(QStringLiteral("stall_locked"),
+                        QStringLiteral("the watched rows never appeared after the lock went"));
+            return;
+        }
+        Figure figure = stallFigure(QStringLiteral("stall_max_locked_database"), probe, seconds);
+        figure.extra.append({QStringLiteral("save_file_s"), saveSeconds});
+        figure.extra.append({QStringLiteral("save_file_ok"), saved ? 1.0 : 0.0});
+        report.add(figure);
+        if (!saved)
+            progress(QStringLiteral("stall: saveFile under the lock: %1").arg(saveProblem));
+    }
+    env.queue->stopSyncing();
+}
+
+} // namespace Bench
