@@ -3,11 +3,9 @@
 #include "demosync.h"
 
 #include <qattachmentqueue.h>
-#include <qpowersynccolumn.h>
 #include <qpowersynccore.h>
 #include <qpowersyncdatabase.h>
 #include <qpowersyncschema.h>
-#include <qpowersynctable.h>
 
 #include <QtCore/qdatetime.h>
 #include <QtCore/qrandom.h>
@@ -27,15 +25,8 @@ void ChecklistModel::setConnectionName(const QString &name)
     delete m_db;
     m_db = nullptr;
     if (QPowerSyncCore::isLoaded() && DemoSync::service()) {
-        // A PowerSync table (ids are text; the demo uses decimal numbers).
-        const QPowerSyncSchema schema(
-            {QPowerSyncTable(QStringLiteral("checklists"),
-                             {QPowerSyncColumn::text(QStringLiteral("title")),
-                              QPowerSyncColumn::integer(QStringLiteral("done")),
-                              QPowerSyncColumn::text(QStringLiteral("photo_id")),
-                              QPowerSyncColumn::integer(QStringLiteral("position"))})});
         m_db = new QPowerSyncDatabase(this);
-        if (!m_db->adopt(m_connection, schema)) {
+        if (!m_db->adopt(m_connection, DemoSync::schema())) {
             qWarning() << "checklists: no PowerSync sync:" << m_db->errorString();
             delete m_db;
             m_db = nullptr;

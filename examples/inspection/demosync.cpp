@@ -2,11 +2,27 @@
 
 #include "syncstandin.h"
 
+#include <qattachmentqueuetable.h>
+#include <qpowersynccolumn.h>
+#include <qpowersynctable.h>
+
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qtimer.h>
 #include <QtNetwork/qnetworkreply.h>
+
+QPowerSyncSchema DemoSync::schema()
+{
+    // Ids are text in PowerSync; the demo uses decimal numbers.
+    return QPowerSyncSchema(
+        {QPowerSyncTable(QStringLiteral("checklists"),
+                         {QPowerSyncColumn::text(QStringLiteral("title")),
+                          QPowerSyncColumn::integer(QStringLiteral("done")),
+                          QPowerSyncColumn::text(QStringLiteral("photo_id")),
+                          QPowerSyncColumn::integer(QStringLiteral("position"))}),
+         QAttachmentQueueTable().toPowerSyncTable()});
+}
 
 SyncStandIn *DemoSync::service()
 {

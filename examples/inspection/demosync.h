@@ -2,6 +2,7 @@
 #define DEMOSYNC_H
 
 #include <qpowersyncbackendconnector.h>
+#include <qpowersyncschema.h>
 
 #include <QtCore/qobject.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
@@ -17,6 +18,9 @@ class DemoSync
 public:
     // The running service; nullptr when it cannot start.
     static SyncStandIn *service();
+    // Each device's PowerSync schema: the synced checklists and the
+    // attachment queue's local-only table.
+    static QPowerSyncSchema schema();
 };
 
 // The backend connector of a device: credentials from the demo service, and

@@ -1,5 +1,9 @@
 #include "inspectionhost.h"
 
+#include "demosync.h"
+
+#include <qpowersynccore.h>
+
 #include <QtCore/qbuffer.h>
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdir.h>
@@ -31,6 +35,14 @@ QString InspectionHost::openDatabase(const QString &name, const QString &path)
         return {};
     }
     QSqlQuery(db).exec(QStringLiteral("PRAGMA journal_mode=WAL"));
+    // With PowerSync, the schema comes first: the attachment queue then finds
+    // its table as a PowerSync view and uses it as it is.
+    QString error;
+    if (QPowerSyncCore::isLoaded() && DemoSync::service()
+        && !QPowerSyncCore::applySchema(db, DemoSync::schema(), &error)) {
+        qWarning() << "cannot apply the PowerSync schema to" << path << ":" << error;
+        return {};
+    }
     return name;
 }
 
