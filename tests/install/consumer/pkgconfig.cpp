@@ -8,7 +8,8 @@
 int main()
 {
     const QAttachmentError error = QAttachmentError::fromHttpStatus(503);
-    if (error.code() != QAttachmentError::RateLimited && error.code() != QAttachmentError::ServerError) {
+    if (error.code() != QAttachmentError::RateLimited
+        && error.code() != QAttachmentError::ServerError) {
         std::fprintf(stderr, "unexpected code %d\n", int(error.code()));
         return 1;
     }
