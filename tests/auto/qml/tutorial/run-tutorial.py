@@ -41,6 +41,38 @@ def tutorial_files(doc):
     return files
 
 
+def compiled_snippets(docs):
+    """The C++ programs of other docs marked `<!-- compile: NAME -->`, by NAME."""
+    snippets = {}
+    for doc in docs:
+        text = open(doc, encoding="utf-8").read()
+        for match in re.finditer(r"<!-- compile: ([\w-]+)\.cpp -->\n```cpp\n(.*?)\n```", text,
+                                 re.S):
+            snippets[match.group(1)] = match.group(2) + "\n"
+    return snippets
+
+
+def build_snippets(args, prefix, snippets):
+    """Compiles each program against the installed package (they are not run)."""
+    project = os.path.join(args.work, "snippets")
+    os.makedirs(project)
+    lists = ["cmake_minimum_required(VERSION 3.16)", "project(snippets LANGUAGES CXX)",
+             "set(CMAKE_CXX_STANDARD 17)",
+             "find_package(Qt6 REQUIRED COMPONENTS Core Sql)",
+             "find_package(PowerSyncAttachments REQUIRED)"]
+    for name, code in snippets.items():
+        with open(os.path.join(project, name + ".cpp"), "w", encoding="utf-8") as out:
+            out.write(code)
+        lists.append("add_executable(%s %s.cpp)" % (name, name))
+        lists.append("target_link_libraries(%s PRIVATE PowerSync::Attachments Qt6::Sql)" % name)
+    with open(os.path.join(project, "CMakeLists.txt"), "w", encoding="utf-8") as out:
+        out.write("\n".join(lists) + "\n")
+    build = os.path.join(project, "build")
+    run([args.cmake, "-S", project, "-B", build, "-G", args.generator,
+         "-DCMAKE_PREFIX_PATH=" + prefix])
+    run([args.cmake, "--build", build])
+
+
 def png(width, height, rgb):
     def chunk(kind, data):
         body = kind + data
@@ -59,9 +91,14 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--cmake", required=True)
     parser.add_argument("--generator", required=True)
+    parser.add_argument("--compile", action="append", default=[],
+                        help="another doc whose marked C++ programs must compile")
     args = parser.parse_args()
 
     files = tutorial_files(args.doc)
+    snippets = compiled_snippets(args.compile)
+    if len(args.compile) > 0 and not snippets:
+        fail("no marked program in " + ", ".join(args.compile))
     shutil.rmtree(args.work, ignore_errors=True)
     prefix = os.path.join(args.work, "prefix")
     project = os.path.join(args.work, "photos")
@@ -77,6 +114,8 @@ def main():
          "-DCMAKE_PREFIX_PATH=" + prefix])
     run([args.cmake, "--build", build])
     app = os.path.join(build, "photos")
+    if snippets:
+        build_snippets(args, prefix, snippets)
 
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = "offscreen"
