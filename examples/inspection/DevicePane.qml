@@ -23,7 +23,7 @@ Frame {
     readonly property alias checklist: checklist
     readonly property alias listView: listView
     // The open camera page, or null.
-    readonly property Item cameraPage: cameraLoader.item
+    readonly property QtObject cameraPage: cameraLoader.item
     readonly property string connectionName: Host.openDatabase(deviceId, databasePath)
 
     signal message(string line)

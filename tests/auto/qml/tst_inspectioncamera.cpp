@@ -65,7 +65,8 @@ class tst_InspectionCamera : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_dir;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    int m_devices = 0;
     std::unique_ptr<QQmlEngine> m_engine;
     std::unique_ptr<QQuickWindow> m_window;
     QQuickItem *m_pane = nullptr;
@@ -73,19 +74,24 @@ private:
 private Q_SLOTS:
     void init()
     {
-        QVERIFY(m_dir.isValid());
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
         m_engine = std::make_unique<QQmlEngine>();
         m_engine->addImportPath(QStringLiteral(PSA_QML_DIR));
         QQmlComponent component(m_engine.get());
         // One device, without a server: nothing needs the network here.
-        component.setData("import QtQuick\nimport Inspection\n"
-                          "DevicePane { deviceId: \"camera\"; deviceName: \"Camera device\" }\n",
+        // A device of its own for each test: its connection, database and folder.
+        component.setData(QStringLiteral("import QtQuick\nimport Inspection\n"
+                                         "DevicePane { deviceId: \"camera%1\"; "
+                                         "deviceName: \"Camera device\" }\n")
+                              .arg(++m_devices)
+                              .toUtf8(),
                           QUrl(QStringLiteral("qrc:/tst_inspectioncamera/pane.qml")));
         QVERIFY2(component.isReady(), qPrintable(component.errorString()));
-        QDir(m_dir.path()).mkpath(QStringLiteral("device"));
+        QDir(m_dir->path()).mkpath(QStringLiteral("device"));
         QObject *object = component.createWithInitialProperties(
-            {{QStringLiteral("databasePath"), m_dir.filePath(QStringLiteral("device.db"))},
-             {QStringLiteral("directory"), m_dir.filePath(QStringLiteral("device"))}});
+            {{QStringLiteral("databasePath"), m_dir->filePath(QStringLiteral("device.db"))},
+             {QStringLiteral("directory"), m_dir->filePath(QStringLiteral("device"))}});
         m_pane = qobject_cast<QQuickItem *>(object);
         QVERIFY2(m_pane, qPrintable(component.errorString()));
         m_window = std::make_unique<QQuickWindow>();
@@ -102,6 +108,7 @@ private Q_SLOTS:
         m_window.reset();
         m_pane = nullptr;
         m_engine.reset();
+        m_dir.reset();
     }
 
     void withoutACameraThePageSaysSo()
@@ -124,7 +131,7 @@ private Q_SLOTS:
         QCOMPARE(capture->property("enabled").toBool(), false);
 
         // Going back shows the checklist again, which still works.
-        QQuickItem *page = m_pane->property("cameraPage").value<QQuickItem *>();
+        QObject *page = m_pane->property("cameraPage").value<QObject *>();
         QVERIFY(page);
         QVERIFY(QMetaObject::invokeMethod(page, "cancelled"));
         QVERIFY(!findItem(m_pane, QStringLiteral("cameraStatus")));
@@ -152,29 +159,31 @@ private Q_SLOTS:
         QVERIFY(QMetaObject::invokeMethod(checklist, "addItem", Q_RETURN_ARG(int, itemId),
                                           Q_ARG(QString, QStringLiteral("Boiler"))));
         QCOMPARE(call(m_pane, "openCamera", {itemId, QStringLiteral("Boiler")}).toBool(), true);
-        QQuickItem *page = m_pane->property("cameraPage").value<QQuickItem *>();
+        QObject *page = m_pane->property("cameraPage").value<QObject *>();
         QVERIFY(page);
 
         // What the camera would have written: a file in the page's folder.
         QImage photo(64, 48, QImage::Format_RGB32);
         photo.fill(QColor(0x15, 0x65, 0xc0));
-        const QString captured = m_dir.filePath(QStringLiteral("device/capture-1.") + format);
+        const QString captured = m_dir->filePath(QStringLiteral("device/capture-1.") + format);
         QVERIFY(photo.save(captured, format.constData()));
         QVERIFY(QMetaObject::invokeMethod(page, "captured", Q_ARG(QString, captured)));
 
         // The page closed; the item has its photo, queued for upload.
         QVERIFY(!findItem(m_pane, QStringLiteral("cameraStatus")));
+        int row = -1;
+        QVERIFY(QMetaObject::invokeMethod(checklist, "rowOfTitle", Q_RETURN_ARG(int, row),
+                                          Q_ARG(QString, QStringLiteral("Boiler"))));
         QVariantMap item;
         QVERIFY(QMetaObject::invokeMethod(checklist, "get", Q_RETURN_ARG(QVariantMap, item),
-                                          Q_ARG(int, 0)));
+                                          Q_ARG(int, row)));
         const QString photoId = item.value(QStringLiteral("photoId")).toString();
         QVERIFY2(!photoId.isEmpty(), qPrintable(QVariant(item).toString()));
         QCOMPARE(item.value(QStringLiteral("done")).toBool(), true);
 
         QAttachment attachment;
-        QVERIFY(QMetaObject::invokeMethod(queue, "attachment",
-                                          Q_RETURN_ARG(QAttachment, attachment),
-                                          Q_ARG(QString, photoId)));
+        QVERIFY(QMetaObject::invokeMethod(
+            queue, "attachment", Q_RETURN_ARG(QAttachment, attachment), Q_ARG(QString, photoId)));
         QCOMPARE(attachment.state(), QAttachmentState::QueuedUpload);
         QCOMPARE(attachment.mediaType(), QStringLiteral("image/png"));
         QUrl localUrl;
