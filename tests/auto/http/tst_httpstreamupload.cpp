@@ -358,6 +358,34 @@ private Q_SLOTS:
         QCOMPARE(errors[1].message(), errors[0].message());
     }
 
+    // A 401 asks the token provider again and sends the whole body once more.
+    void refreshedTokenResendsTheBody()
+    {
+        m_server->setRequiredToken("good");
+        const QByteArray object = TestSupport::randomBytes(2 * 1024 * 1024, 11);
+        QBuffer body;
+        body.setData(object);
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        QHttpRemoteStorage storage;
+        storage.setNetworkAccessManager(&m_manager);
+        storage.setStreamingUploadThreshold(1024 * 1024);
+        storage.setBaseUrl(m_server->url());
+        QList<bool> asked;
+        storage.setTokenProvider([&](bool refresh, QHttpRemoteStorage::TokenCallback done) {
+            asked.append(refresh);
+            done(refresh ? QStringLiteral("good") : QStringLiteral("stale"), {});
+        });
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            storage.upload(attachmentNamed(QStringLiteral("t"), QStringLiteral("t.bin")), &body));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(20000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QVERIFY(static_cast<QHttpTransfer *>(transfer.get())->isStreamed());
+        QCOMPARE(asked, QList<bool>({false, true}));
+        QCOMPARE(m_server->requestCount("PUT"), 2);
+        QCOMPARE(m_server->objects().value(QStringLiteral("/t.bin")), object);
+    }
+
     // The server resets the connection in the middle of the body.
     void connectionResetMidBodyFails()
     {
