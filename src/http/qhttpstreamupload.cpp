@@ -3,6 +3,7 @@
 #include "qattachmentlogging_p.h"
 #include "qhttpwire_p.h"
 
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qiodevice.h>
 #include <QtCore/qvarlengtharray.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
@@ -127,22 +128,25 @@ void QHttpStreamUpload::start(const QHttpRequest &request)
     m_total = request.bodySize >= 0 ? request.bodySize : remaining;
     m_tls = url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
 
-    m_socket = new QSslSocket(this);
+    m_tlsSocket = m_tls ? new QSslSocket(this) : nullptr;
+    m_socket = m_tlsSocket ? m_tlsSocket : new QTcpSocket(this);
     m_socket->setProxy(QNetworkProxy::NoProxy);
     connect(m_socket, &QAbstractSocket::connected, this, [this] {
         touch();
         if (!m_tls)
             onConnected();
     });
-    connect(m_socket, &QSslSocket::encrypted, this, [this] { onConnected(); });
-    connect(m_socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
-        // Never ignored here: the manager decides (and the app with it).
-        m_sslErrors = true;
-        for (const QSslError &error : errors)
-            qCDebug(lcHttp) << "TLS error from" << host() << error.errorString();
-    });
+    if (m_tlsSocket) {
+        connect(m_tlsSocket, &QSslSocket::encrypted, this, [this] { onConnected(); });
+        connect(m_tlsSocket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            // Never ignored here: the manager decides (and the app with it).
+            m_sslErrors = true;
+            for (const QSslError &error : errors)
+                qCDebug(lcHttp) << "TLS error from" << host() << error.errorString();
+        });
+        connect(m_tlsSocket, &QSslSocket::encryptedBytesWritten, this, [this] { pump(); });
+    }
     connect(m_socket, &QAbstractSocket::bytesWritten, this, [this] { pump(); });
-    connect(m_socket, &QSslSocket::encryptedBytesWritten, this, [this] { pump(); });
     connect(m_socket, &QAbstractSocket::readyRead, this, [this] { onReadyRead(); });
     connect(m_socket, &QAbstractSocket::disconnected, this, [this] { onDisconnected(); });
     connect(m_socket, &QAbstractSocket::errorOccurred, this, [this] { onSocketError(); });
@@ -157,11 +161,13 @@ void QHttpStreamUpload::start(const QHttpRequest &request)
         QSslConfiguration config = request.request.sslConfiguration();
         // This path speaks HTTP/1.1 only, also to a server that offers HTTP/2.
         config.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
-        m_socket->setSslConfiguration(config);
-        m_socket->setPeerVerifyName(url.host());
-        m_socket->connectToHostEncrypted(url.host(), port, QIODevice::ReadWrite);
+        m_tlsSocket->setSslConfiguration(config);
+        m_tlsSocket->setPeerVerifyName(url.host());
+        m_tlsSocket->connectToHostEncrypted(url.host(), port, QIODevice::ReadWrite);
     } else {
-        m_socket->connectToHost(url.host(), port, QIODevice::ReadWrite);
+        // Unbuffered: a write goes to the kernel at once when nothing waits
+        // before it, without a copy into the socket's buffer.
+        m_socket->connectToHost(url.host(), port, QIODevice::ReadWrite | QIODevice::Unbuffered);
     }
 }
 
@@ -220,7 +226,7 @@ void QHttpStreamUpload::onConnected()
 
 qint64 QHttpStreamUpload::queuedInSocket() const
 {
-    return m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite();
+    return m_socket->bytesToWrite() + (m_tlsSocket ? m_tlsSocket->encryptedBytesToWrite() : 0);
 }
 
 void QHttpStreamUpload::pump()
@@ -229,7 +235,25 @@ void QHttpStreamUpload::pump()
         return;
     touch();
     QVarLengthArray<char, 1> buffer;
+    // Bounded per event-loop turn: a socket that takes everything at once
+    // (loopback) would otherwise keep the loop busy for the whole file.
+    QElapsedTimer turn;
+    turn.start();
+    qint64 thisTurn = 0;
     while (m_read < m_total && queuedInSocket() < WriteWindow) {
+        if (thisTurn >= MaxPerTurn || turn.elapsed() >= 5) {
+            if (!m_pumpQueued) {
+                m_pumpQueued = true;
+                QMetaObject::invokeMethod(
+                    this,
+                    [this] {
+                        m_pumpQueued = false;
+                        pump();
+                    },
+                    Qt::QueuedConnection);
+            }
+            break;
+        }
         const qint64 n = qMin(ReadChunk, m_total - m_read);
         if (buffer.size() < n)
             buffer.resize(n);
@@ -248,6 +272,7 @@ void QHttpStreamUpload::pump()
             return;
         }
         m_read += got;
+        thisTurn += got;
     }
     const qint64 sent = qBound<qint64>(0, m_read - queuedInSocket(), m_total);
     if (sent != m_lastReported && onProgress) {
@@ -445,7 +470,8 @@ void QHttpStreamUpload::closeSocket()
 {
     if (!m_socket)
         return;
-    QSslSocket *socket = std::exchange(m_socket, nullptr);
+    QTcpSocket *socket = std::exchange(m_socket, nullptr);
+    m_tlsSocket = nullptr;
     QObject::disconnect(socket, nullptr, this, nullptr);
     socket->abort();
     socket->deleteLater();

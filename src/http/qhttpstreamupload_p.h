@@ -10,6 +10,7 @@
 
 class QNetworkAccessManager;
 class QSslSocket;
+class QTcpSocket;
 
 // A large upload sent over HTTP/1.1 on a socket of the calling thread,
 // instead of through QNetworkAccessManager: Qt 6.4's HTTP thread pulls a
@@ -34,6 +35,7 @@ class POWERSYNC_ATTACHMENTS_TEST_EXPORT QHttpStreamUpload : public QObject
 public:
     static constexpr qint64 ReadChunk = 256 * 1024;
     static constexpr qint64 WriteWindow = 1024 * 1024;
+    static constexpr qint64 MaxPerTurn = 4 * 1024 * 1024;
 
     using ErrorParser = QHttpExchange::ErrorParser;
 
@@ -80,7 +82,9 @@ private:
     QHttpRequest m_request;
     ErrorParser m_errorParser;
     QHttpResponseParser m_parser;
-    QSslSocket *m_socket = nullptr;
+    QTcpSocket *m_socket = nullptr;
+    QSslSocket *m_tlsSocket = nullptr; // m_socket over https
+    bool m_pumpQueued = false;
     QTimer m_timer;
     bool m_tls = false;
     bool m_ready = false; // connected (and encrypted): the request may go out
