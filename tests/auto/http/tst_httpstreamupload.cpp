@@ -662,6 +662,23 @@ private Q_SLOTS:
         const QString stored = root.filePath(QStringLiteral("b.bin"));
         QCOMPARE(QFileInfo(stored).size(), size);
         QCOMPARE(sha256Of(stored), sha256Of(path));
+
+        // A server that wants a token: its 401 comes back as Unauthorized.
+        QTemporaryDir lockedRoot;
+        AttachmentsServer locked;
+        locked.setToken("s3cret");
+        QVERIFY2(locked.start(lockedRoot.path()), qPrintable(locked.errorString()));
+        QVERIFY(file.seek(0));
+        QHttpRemoteStorage noToken;
+        noToken.setBaseUrl(locked.url());
+        std::unique_ptr<QAttachmentTransfer> refused(
+            noToken.upload(attachmentNamed(QStringLiteral("c"), QStringLiteral("c.bin")), &file));
+        QSignalSpy refusedFinished(refused.get(), &QAttachmentTransfer::finished);
+        QVERIFY(refusedFinished.wait(60000));
+        QVERIFY(static_cast<QHttpTransfer *>(refused.get())->isStreamed());
+        QCOMPARE(refused->error().code(), Code::Unauthorized);
+        QCOMPARE(refused->error().httpStatus(), 401);
+        QVERIFY(!QFileInfo::exists(lockedRoot.filePath(QStringLiteral("c.bin"))));
     }
 };
 
