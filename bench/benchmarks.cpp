@@ -343,10 +343,6 @@ void Benchmarks::runBig()
             httpRemote(http2 ? m_server->http2Url(target + QLatin1Char('/'))
                              : m_server->url(target + QLatin1Char('/')),
                        http2 ? &manager : nullptr));
-        // That port speaks nothing but HTTP/2, which the streaming upload
-        // (HTTP/1.1) cannot: the HTTP/2 figure is the manager's own upload.
-        if (http2)
-            static_cast<QNetworkRemoteStorage *>(remote.get())->setStreamingUploadThreshold(-1);
         env.queue->setRemoteStorage(remote.get());
         resetPeakRss();
         QString failure;

@@ -198,6 +198,7 @@ void QHttpResponseParser::headersEnded()
         return;
     }
     m_state = Body;
+    m_headersDone = true;
     const QByteArray transferEncoding = header("Transfer-Encoding").trimmed().toLower();
     const bool hasLength = std::any_of(m_headers.cbegin(), m_headers.cend(), [](const auto &p) {
         return p.first.compare("Content-Length", Qt::CaseInsensitive) == 0;

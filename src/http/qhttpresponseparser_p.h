@@ -40,8 +40,9 @@ public:
     State state() const { return m_state; }
     bool isDone() const { return m_state == Done; }
     bool hasFailed() const { return m_state == Failed; }
-    // A final status line and its whole header block have arrived.
-    bool headersComplete() const { return m_state == Body || m_state == Done; }
+    // A final status line and its whole header block have arrived (also when
+    // the body failed afterwards).
+    bool headersComplete() const { return m_headersDone; }
     QString errorString() const { return m_error; }
 
     int status() const { return m_status; }
@@ -75,6 +76,7 @@ private:
     int m_headerBytes = 0;
     int m_interim = 0;
     bool m_interimAnswer = false;
+    bool m_headersDone = false;
 
     int m_status = 0;
     QByteArray m_reason;

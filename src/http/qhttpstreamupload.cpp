@@ -13,6 +13,8 @@
 #include <QtNetwork/qsslconfiguration.h>
 #include <QtNetwork/qsslsocket.h>
 
+#include <typeinfo>
+
 namespace {
 
 // Headers this path writes itself; a caller's own values for them are not
@@ -52,6 +54,10 @@ QString QHttpStreamUpload::whyNotStream(const QHttpRequest &request, QNetworkAcc
     const QString scheme = url.scheme().toLower();
     if (!manager)
         return QStringLiteral("no network access manager");
+    // A subclass may change requests in createRequest() (attributes, headers,
+    // bookkeeping): only the manager itself can honour that.
+    if (typeid(*manager) != typeid(QNetworkAccessManager))
+        return QStringLiteral("the manager is a subclass of QNetworkAccessManager");
     if (!request.body || request.body->isSequential() || !request.body->isReadable())
         return QStringLiteral("the body is not a random-access file");
     if (request.sink)
@@ -287,9 +293,19 @@ void QHttpStreamUpload::onReadyRead()
         return;
     touch();
     char buffer[64 * 1024];
-    while (!m_done && m_socket && m_socket->bytesAvailable() > 0) {
+    while (!m_done && m_socket && m_socket->isOpen()) {
+        // The TLS socket buffers; the plain one is unbuffered, and only a read
+        // tells that the peer closed or reset it (Qt emits nothing then).
+        if (m_tlsSocket && m_tlsSocket->bytesAvailable() <= 0)
+            break;
         const qint64 n = m_socket->read(buffer, sizeof buffer);
-        if (n <= 0)
+        if (n < 0) {
+            endOfStream(m_socket->error() == QAbstractSocket::RemoteHostClosedError
+                            ? QStringLiteral("the connection was closed or reset by the server")
+                            : m_socket->errorString());
+            return;
+        }
+        if (n == 0)
             break;
         m_parser.feed(QByteArrayView(buffer, n));
         if (m_parser.hasFailed()) {
@@ -409,13 +425,20 @@ void QHttpStreamUpload::onDisconnected()
     onReadyRead();
     if (m_done)
         return;
+    endOfStream(QStringLiteral("the connection was closed or reset by the server"));
+}
+
+void QHttpStreamUpload::endOfStream(const QString &cause)
+{
+    if (m_done)
+        return;
     m_parser.endOfInput();
     if (m_parser.isDone()) {
         responseDone();
         return;
     }
     if (m_parser.headersComplete() && !m_parser.hasFailed()) {
-        fail(transportError(QStringLiteral("the connection was closed")));
+        fail(transportError(cause));
         return;
     }
     if (m_parser.hasFailed() && m_parser.headersComplete()) {
@@ -425,7 +448,7 @@ void QHttpStreamUpload::onDisconnected()
                               m_parser.status()));
         return;
     }
-    fail(transportError(QStringLiteral("the connection was closed or reset by the server")));
+    fail(transportError(cause));
 }
 
 void QHttpStreamUpload::onSocketError()

@@ -67,6 +67,9 @@ private:
     void pump();
     void onReadyRead();
     void onDisconnected();
+    // The connection ended: a response read to the close is complete, else
+    // the upload fails with `cause`.
+    void endOfStream(const QString &cause);
     void onSocketError();
     void onTimeout();
     void touch();

@@ -197,6 +197,8 @@ private Q_SLOTS:
     {
         auto p = parsed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true);
         QVERIFY(p.hasFailed());
+        QVERIFY(p.headersComplete()); // the status stays known
+        QCOMPARE(p.status(), 200);
         QVERIFY2(p.errorString().contains(QStringLiteral("3 of the announced 10")),
                  qPrintable(p.errorString()));
         p = parsed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", true);
@@ -246,6 +248,14 @@ private Q_SLOTS:
         defaultProxy.cookieJar()->insertCookie(cookie);
         QVERIFY(QHttpStreamUpload::whyNotStream(request, &defaultProxy)
                     .contains(QStringLiteral("cookie")));
+
+        // A subclass may change requests in createRequest(): it keeps them.
+        class Recording : public QNetworkAccessManager
+        {
+        };
+        Recording recording;
+        QVERIFY(QHttpStreamUpload::whyNotStream(request, &recording)
+                    .contains(QStringLiteral("subclass")));
 
         QHttpRequest withUser = request;
         withUser.request.setUrl(QUrl(QStringLiteral("http://me:pw@127.0.0.1:1/a")));
@@ -415,6 +425,25 @@ private Q_SLOTS:
         QVERIFY(transfer->isStreamed());
         QCOMPARE(transfer->error().code(), Code::ProtocolError);
         QVERIFY2(transfer->error().message().startsWith(QStringLiteral("127.0.0.1:")),
+                 qPrintable(transfer->error().message()));
+    }
+
+    // The answer's body ends with the connection, short of its length.
+    void cutOffAnswerIsAProtocolError()
+    {
+        m_server->addFault("PUT",
+                           Fault::of(Fault::Raw,
+                                     "HTTP/1.1 500 Oops\r\nContent-Length: "
+                                     "100\r\n\r\nshort"));
+        QBuffer body;
+        body.setData(QByteArray(100000, 'g'));
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        auto transfer
+            = upload(m_server->url().resolved(QUrl(QStringLiteral("/o"))), &body, &m_manager);
+        QVERIFY(transfer->isStreamed());
+        QCOMPARE(transfer->error().code(), Code::ProtocolError);
+        QCOMPARE(transfer->error().httpStatus(), 500);
+        QVERIFY2(transfer->error().message().contains(QStringLiteral("5 of the announced 100")),
                  qPrintable(transfer->error().message()));
     }
 
