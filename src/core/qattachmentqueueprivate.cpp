@@ -32,6 +32,17 @@ constexpr int FirstTurnSteps = 8;
 // plan, at most this often; then the plan is written and planned again after.
 constexpr int MaxPlanRestarts = 3;
 constexpr int MaxBusyRetryMs = 1000;
+// Each phase starts with the sizes above and halves them (down to 1/16)
+// while its steps take longer than this, doubling them back while they take
+// less than a third of it: a step stays short on a loaded machine or a slow
+// disk, where 64 file removals or a commit can take tens of milliseconds.
+constexpr qint64 StepTargetNs = 3'000'000;
+constexpr int MaxStepShift = 4;
+
+qsizetype scaled(qsizetype size, int shift)
+{
+    return qMax<qsizetype>(1, size >> shift);
+}
 } // namespace
 
 struct QAttachmentQueuePrivate::TableWork
@@ -65,6 +76,9 @@ struct QAttachmentQueuePrivate::TableWork
     int busyRetries = 0;
     TableWorkTurn turn;
     quint64 generation = 0;
+    // Per phase: how far its step sizes are halved (see StepTargetNs).
+    int stepShift[5] = {0, 0, 0, 0, 0};
+    int shift() const { return stepShift[int(phase)]; }
 };
 
 QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
@@ -668,7 +682,18 @@ void QAttachmentQueuePrivate::runTableWork(bool first)
         tableWork->turn = {};
     while (tableWork) {
         const quint64 generation = tableWork->generation;
+        const int phase = int(tableWork->phase);
+        QElapsedTimer stepClock;
+        stepClock.start();
         const StepResult result = tableWorkStep();
+        if (tableWork && tableWork->generation == generation && result == StepResult::More) {
+            const qint64 took = stepClock.nsecsElapsed();
+            int &shift = tableWork->stepShift[phase];
+            if (took > StepTargetNs && shift < MaxStepShift)
+                ++shift;
+            else if (took < StepTargetNs / 3 && shift > 0)
+                --shift;
+        }
         TableWorkTurn turn = tableWork->turn;
         ++turn.steps;
         tableWork->turn = turn;
@@ -790,7 +815,8 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::readStep()
     QString problem;
     {
         QAttachmentStore::BusyLimit limit(store, 0);
-        if (!store.rowsPage(&work.cursor, ReadPageRows, &page, &problem)) {
+        if (!store.rowsPage(&work.cursor, int(scaled(ReadPageRows, work.shift())), &page,
+                            &problem)) {
             if (store.lastFailureWasBusy())
                 return StepResult::Busy;
             reportError(QAttachmentError::DatabaseError, problem);
@@ -810,7 +836,7 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::readStep()
         work.index.insert(row.id(), work.rows.size());
         work.rows.append(row);
     }
-    if (page.size() < ReadPageRows)
+    if (page.size() < scaled(ReadPageRows, work.shift()))
         work.phase = TableWork::Phase::Plan;
     return StepResult::More;
 }
@@ -835,7 +861,7 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::planStep()
             work.rows, work.index, work.leftAlone, *watched, std::move(options));
     }
     const qsizetype before = work.planner->planned();
-    const bool done = work.planner->step(PlanItems);
+    const bool done = work.planner->step(scaled(PlanItems, work.shift()));
     work.turn.itemsPlanned += int(work.planner->planned() - before);
     if (!done)
         return StepResult::More;
@@ -861,8 +887,9 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::planStep()
 QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::writeStep()
 {
     TableWork &work = *tableWork;
-    const qsizetype inserts = qMin(ChunkRows, work.inserts.size() - work.insertsDone);
-    const qsizetype updates = qMin(ChunkRows - inserts, work.updates.size() - work.updatesDone);
+    const qsizetype chunk = scaled(ChunkRows, work.shift());
+    const qsizetype inserts = qMin(chunk, work.inserts.size() - work.insertsDone);
+    const qsizetype updates = qMin(chunk - inserts, work.updates.size() - work.updatesDone);
     if (inserts + updates > 0) {
         const QList<QAttachment> newRows = work.inserts.mid(work.insertsDone, inserts);
         const QList<QAttachmentStore::Change> changes = work.updates.mid(work.updatesDone, updates);
@@ -947,7 +974,7 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::replanStep()
     QSet<QString> later;
     int handled = 0;
     for (const QString &id : std::as_const(work.replan)) {
-        if (handled++ >= ChunkRows) {
+        if (handled++ >= scaled(ChunkRows, work.shift())) {
             later.insert(id);
             continue;
         }
@@ -1013,7 +1040,8 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::expireStep()
     {
         QAttachmentStore::BusyLimit limit(store, 0);
         QAttachmentStore::ExpiryCursor cursor = work.expiry;
-        if (!store.expiredPage(archivedCacheLimit, &cursor, ExpiryChunkRows, &page, &problem)) {
+        if (!store.expiredPage(archivedCacheLimit, &cursor,
+                               int(scaled(ExpiryChunkRows, work.shift())), &page, &problem)) {
             if (store.lastFailureWasBusy())
                 return StepResult::Busy;
             reportError(QAttachmentError::DatabaseError, problem);
@@ -1052,7 +1080,7 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::expireStep()
     }
     work.expired += int(deleted.size());
     work.turn.rowsExpired += int(deleted.size());
-    if (page.size() == ExpiryChunkRows)
+    if (page.size() == scaled(ExpiryChunkRows, work.shift()))
         return StepResult::More;
     if (work.expired > 0)
         qCDebug(lcQueue) << "expired" << work.expired << "archived attachments";
