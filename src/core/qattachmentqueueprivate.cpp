@@ -32,12 +32,12 @@ constexpr int FirstTurnSteps = 8;
 // plan, at most this often; then the plan is written and planned again after.
 constexpr int MaxPlanRestarts = 3;
 constexpr int MaxBusyRetryMs = 1000;
-// Each phase starts with the sizes above and halves them (down to 1/16)
+// Each phase starts with the sizes above and halves them (down to 1/4)
 // while its steps take longer than this, doubling them back while they take
 // less than a third of it: a step stays short on a loaded machine or a slow
 // disk, where 64 file removals or a commit can take tens of milliseconds.
 constexpr qint64 StepTargetNs = 3'000'000;
-constexpr int MaxStepShift = 4;
+constexpr int MaxStepShift = 2;
 
 qsizetype scaled(qsizetype size, int shift)
 {
