@@ -617,15 +617,19 @@ void QAttachmentQueuePrivate::reconcile()
     if (tableWork) {
         // One reconciliation at a time. While the table is read, the rows
         // read so far serve the new watched set as well; while it is planned,
-        // the plan starts over with the new set (nothing is written yet).
-        // Once writing began, the plan is written and the next one planned
-        // from the table as this one leaves it, with the watched set as it is
-        // then.
+        // the plan starts over with the new set or options (nothing is
+        // written yet). Once writing began, the plan is written and the next
+        // one planned from the table as this one leaves it, with the watched
+        // set as it is then.
         TableWork &work = *tableWork;
         if (work.phase == TableWork::Phase::Read)
             return;
         if (work.phase == TableWork::Phase::Plan && work.planRestarts < MaxPlanRestarts) {
-            if (work.planner && work.planner->watched() != *watched) {
+            const QAttachmentReconciler::Planner *planner = work.planner.get();
+            if (planner
+                && (planner->watched() != *watched
+                    || planner->options().downloadAttachments != downloadAttachments
+                    || planner->options().defaultFileExtension != defaultFileExtension)) {
                 ++work.planRestarts;
                 work.planner.reset();
             }

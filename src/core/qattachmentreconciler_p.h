@@ -87,6 +87,7 @@ public:
         // The watched items and rows planned so far.
         qsizetype planned() const { return m_item + m_row; }
         const QList<QWatchedAttachmentItem> &watched() const { return m_watched; }
+        const Options &options() const { return m_options; }
         Plan takePlan() { return std::move(m_plan); }
 
     private:
