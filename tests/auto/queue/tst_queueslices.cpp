@@ -253,7 +253,19 @@ private Q_SLOTS:
         QSignalSpy errors(m_queue, &QAttachmentQueue::errorOccurred);
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         bool wroteDuringWrites = false;
+        bool savedWhilePlanning = false;
+        QAttachment saved(QStringLiteral("fresh"), QStringLiteral("fresh.jpg"),
+                          State::QueuedUpload);
+        saved.setLocalUri(QStringLiteral("fresh.jpg"));
+        saved.setTimestamp(now);
         turns.onTurn = [&](const QAttachmentQueuePrivate::TableWorkTurn &turn) {
+            // Once the plan (which has a new row for "fresh") is being made:
+            // the app saves a file under that id.
+            if (turn.itemsPlanned > 0 && !savedWhilePlanning) {
+                savedWhilePlanning = true;
+                QString problem;
+                QVERIFY2(store().insert(saved, &problem), qPrintable(problem));
+            }
             // Once the plan is being written: a download of a row planned to
             // be archived (as queued) finishes. Its archive no longer applies.
             if (turn.rowsWritten > 0 && !wroteDuringWrites) {
@@ -272,18 +284,14 @@ private Q_SLOTS:
         QCOMPARE(turns.list.size(), 1);
         QVERIFY(turns.list.at(0).rowsRead < Count);
         // While the table is still being read: a row read already finishes
-        // its download, and the app saves a file under the new watched id.
+        // its download.
         QString problem;
         QCOMPARE(store().recordDownloaded(QStringLiteral("id-1"), QStringLiteral("id-1.jpg"), 3,
                                           now, State::QueuedDownload, &problem),
                  QAttachmentStore::Result::Applied);
-        QAttachment saved(QStringLiteral("fresh"), QStringLiteral("fresh.jpg"),
-                          State::QueuedUpload);
-        saved.setLocalUri(QStringLiteral("fresh.jpg"));
-        saved.setTimestamp(now);
-        QVERIFY2(store().insert(saved, &problem), qPrintable(problem));
 
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QVERIFY(savedWhilePlanning);
         QVERIFY(wroteDuringWrites);
         QCOMPARE(errors.size(), 0);
         // Both downloaded rows are archived too (they are no longer watched)...
