@@ -237,9 +237,15 @@ void QAttachmentScheduler::onJobFinished(QAttachmentJob *job)
 {
     if (job->abandoned)
         return;
-    m_finished.append(job);
-    // Results that arrive together are written in one transaction.
-    startFlush();
+    // A download's file reaches the disk first, off this thread; an aborted
+    // job is deleted before it gets here.
+    job->operation.finish(*d.storage(), *job, [this, job] {
+        if (job->abandoned)
+            return;
+        m_finished.append(job);
+        // Results that arrive together are written in one transaction.
+        startFlush();
+    });
 }
 
 void QAttachmentScheduler::startFlush()
