@@ -185,9 +185,13 @@ private:
         if (validator.isEmpty() || validator.size() > MaxValidatorSize || isLink(dir)
             || !QDir().mkpath(dir))
             return;
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(validator) != validator.size()
-            || !file.commit())
+        // Written in place, not flushed to the disk: a validator lost or cut
+        // short by a power cut only makes the next attempt start over (the
+        // server answers a validator it does not know with the whole file),
+        // and a flush here would stall the app's thread at every response.
+        QFile file;
+        if (!openNoFollow(file, path, QIODevice::WriteOnly, nullptr) || !file.resize(0)
+            || file.write(validator) != validator.size() || !file.flush())
             QFile::remove(path);
     }
 
