@@ -1,5 +1,6 @@
 #include "qfilesystemattachmentstorage.h"
 
+#include "qattachmentlogging_p.h"
 #include "qattachmentnames_p.h"
 #include "qattachmentremotestorage.h"
 
@@ -325,6 +326,7 @@ public:
         if (!ok)
             return fail(errorString, qt_error_string(error));
         QMutexLocker locker(&mutex);
+        qCDebug(lcStorage) << "directory flushed for" << (upTo - directorySynced) << "renames";
         directorySynced = qMax(directorySynced, upTo);
         return true;
 #else
