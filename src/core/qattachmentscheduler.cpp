@@ -237,8 +237,9 @@ void QAttachmentScheduler::onJobFinished(QAttachmentJob *job)
 {
     if (job->abandoned)
         return;
-    // A download's file reaches the disk first, off this thread; an aborted
-    // job is deleted before it gets here.
+    // A download's file reaches the disk first, off this thread. A job
+    // aborted meanwhile is abandoned (its outcome ignored) or already deleted
+    // (then nothing calls back).
     job->operation.finish(*d.storage(), *job, [this, job] {
         if (job->abandoned)
             return;
