@@ -20,6 +20,7 @@ QHttpTransfer *QNetworkRemoteStoragePrivate::newTransfer(QAttachmentTransfer::Ki
     if (prepareTimeout)
         transfer->setPrepareTimeout(transferTimeout);
     transfer->setHttp2PriorKnowledge(http2PriorKnowledge);
+    transfer->setStreamThreshold(streamingUploadThreshold);
     return transfer;
 }
 
@@ -86,5 +87,20 @@ void QNetworkRemoteStorage::setHttp2PriorKnowledge(bool enabled)
         return;
     d_network->http2PriorKnowledge = enabled;
     Q_EMIT http2PriorKnowledgeChanged();
+    Q_EMIT configurationChanged();
+}
+
+qint64 QNetworkRemoteStorage::streamingUploadThreshold() const
+{
+    return d_network->streamingUploadThreshold;
+}
+
+void QNetworkRemoteStorage::setStreamingUploadThreshold(qint64 bytes)
+{
+    bytes = qMax<qint64>(-1, bytes);
+    if (d_network->streamingUploadThreshold == bytes)
+        return;
+    d_network->streamingUploadThreshold = bytes;
+    Q_EMIT streamingUploadThresholdChanged();
     Q_EMIT configurationChanged();
 }

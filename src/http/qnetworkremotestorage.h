@@ -18,6 +18,8 @@ class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRem
                    transferTimeoutChanged)
     Q_PROPERTY(bool http2PriorKnowledge READ http2PriorKnowledge WRITE setHttp2PriorKnowledge NOTIFY
                    http2PriorKnowledgeChanged)
+    Q_PROPERTY(qint64 streamingUploadThreshold READ streamingUploadThreshold WRITE
+                   setStreamingUploadThreshold NOTIFY streamingUploadThresholdChanged)
 
 public:
     ~QNetworkRemoteStorage() override;
@@ -42,9 +44,18 @@ public:
     bool http2PriorKnowledge() const;
     void setHttp2PriorKnowledge(bool enabled);
 
+    // Uploads of at least this many bytes (default 8 MiB) are sent over
+    // HTTP/1.1 on a socket of the storage's thread rather than through the
+    // QNetworkAccessManager, which is several times faster for large files.
+    // Requests that need the manager (a proxy, cookies, ...) still go through
+    // it. A negative value sends every upload through the manager.
+    qint64 streamingUploadThreshold() const;
+    void setStreamingUploadThreshold(qint64 bytes);
+
 Q_SIGNALS:
     void transferTimeoutChanged();
     void http2PriorKnowledgeChanged();
+    void streamingUploadThresholdChanged();
 
 protected:
     explicit QNetworkRemoteStorage(QObject *parent = nullptr);

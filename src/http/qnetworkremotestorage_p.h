@@ -34,6 +34,7 @@ public:
     QNetworkRemoteStorage *q = nullptr;
     int transferTimeout = 60000;
     bool http2PriorKnowledge = false;
+    qint64 streamingUploadThreshold = QHttpTransfer::DefaultStreamThreshold;
     QPointer<QNetworkAccessManager> externalManager;
     mutable QNetworkAccessManager *ownManager = nullptr;
 };
