@@ -15,6 +15,7 @@
 #include <QtNetwork/qsslpresharedkeyauthenticator.h>
 
 #include <memory>
+#include <typeinfo>
 
 namespace {
 
@@ -69,7 +70,11 @@ QNetworkManagerPool::QNetworkManagerPool(Source source, QObject *parent)
     , m_inFlight {0}
 { }
 
-QNetworkManagerPool::~QNetworkManagerPool() = default;
+QNetworkManagerPool::~QNetworkManagerPool()
+{
+    // The extras (and their replies) go while this pool's members still exist.
+    qDeleteAll(findChildren<QNetworkAccessManager *>(Qt::FindDirectChildrenOnly));
+}
 
 void QNetworkManagerPool::setConnectionsPerHost(int connections)
 {
@@ -90,8 +95,7 @@ void QNetworkManagerPool::setConnectionsPerHost(int connections)
 
 bool QNetworkManagerPool::canSpread(const QNetworkAccessManager *source)
 {
-    return source && source->metaObject() == &QNetworkAccessManager::staticMetaObject
-        && !source->cache();
+    return source && typeid(*source) == typeid(QNetworkAccessManager) && !source->cache();
 }
 
 QString QNetworkManagerPool::originOf(const QUrl &url)
@@ -206,14 +210,47 @@ QNetworkAccessManager *QNetworkManagerPool::pick(QNetworkAccessManager *source,
     return extra;
 }
 
+QNetworkAccessManager *QNetworkManagerPool::route(const QNetworkRequest &request, int *slot)
+{
+    *slot = 0;
+    QNetworkAccessManager *source = m_source ? m_source() : nullptr;
+    if (!source)
+        return this;
+    return pick(source, request, slot);
+}
+
+void QNetworkManagerPool::track(QNetworkReply *reply, int slot)
+{
+    if (!reply || slot < 0 || slot >= m_inFlight.size())
+        return;
+    ++m_inFlight[slot];
+    auto released = std::make_shared<bool>(false);
+    const auto release = [this, slot, released, generation = m_generation] {
+        if (std::exchange(*released, true))
+            return;
+        if (generation == m_generation && slot < m_inFlight.size())
+            --m_inFlight[slot];
+    };
+    connect(reply, &QNetworkReply::finished, this, release);
+    connect(reply, &QObject::destroyed, this, release);
+    connect(reply, &QNetworkReply::metaDataChanged, this, [this, reply] {
+        if (!reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
+            return;
+        m_http2Origins.insert(originOf(reply->url()));
+        if (!std::exchange(m_http2Seen, true)) {
+            qCDebug(lcHttp) << "HTTP/2 used by" << reply->url().host();
+            Q_EMIT http2Used();
+        }
+    });
+}
+
 QNetworkReply *QNetworkManagerPool::createRequest(Operation op, const QNetworkRequest &request,
                                                   QIODevice *outgoingData)
 {
-    QNetworkAccessManager *source = m_source ? m_source() : nullptr;
-    if (!source)
+    int slot = 0;
+    QNetworkAccessManager *target = route(request, &slot);
+    if (target == this)
         return QNetworkAccessManager::createRequest(op, request, outgoingData);
-    int index = 0;
-    QNetworkAccessManager *target = pick(source, request, &index);
     QNetworkReply *reply = nullptr;
     switch (op) {
     case HeadOperation:
@@ -239,28 +276,7 @@ QNetworkReply *QNetworkManagerPool::createRequest(Operation op, const QNetworkRe
     default:
         return QNetworkAccessManager::createRequest(op, request, outgoingData);
     }
-    if (!reply)
-        return reply;
-
-    ++m_inFlight[index];
-    auto released = std::make_shared<bool>(false);
-    const auto release = [this, index, released, generation = m_generation] {
-        if (std::exchange(*released, true))
-            return;
-        if (generation == m_generation && index < m_inFlight.size())
-            --m_inFlight[index];
-    };
-    connect(reply, &QNetworkReply::finished, this, release);
-    connect(reply, &QObject::destroyed, this, release);
-    connect(reply, &QNetworkReply::metaDataChanged, this, [this, reply] {
-        if (!reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
-            return;
-        m_http2Origins.insert(originOf(reply->url()));
-        if (!std::exchange(m_http2Seen, true)) {
-            qCDebug(lcHttp) << "HTTP/2 used by" << reply->url().host();
-            Q_EMIT http2Used();
-        }
-    });
+    track(reply, slot);
     return reply;
 }
 

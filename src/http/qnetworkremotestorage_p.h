@@ -30,6 +30,10 @@ class QNetworkRequest;
 // A request that may use HTTP/2 to an origin (scheme, host, port) that has
 // answered over HTTP/2 goes to the source: one connection multiplexes them.
 // Otherwise the manager with the fewest requests in flight takes it.
+//
+// QHttpExchange sends through route() and track(); a request sent to the
+// pool itself is forwarded the same way (its reply then names the pool as
+// its manager).
 class POWERSYNC_ATTACHMENTS_TEST_EXPORT QNetworkManagerPool : public QNetworkAccessManager
 {
     Q_OBJECT
@@ -47,6 +51,11 @@ public:
     static bool canSpread(const QNetworkAccessManager *source);
     // Whether any response came over HTTP/2.
     bool http2Seen() const { return m_http2Seen; }
+
+    // The manager that takes `request`; send it there (so that the reply is
+    // that manager's), then hand the reply to track() with `slot`.
+    QNetworkAccessManager *route(const QNetworkRequest &request, int *slot);
+    void track(QNetworkReply *reply, int slot);
 
 Q_SIGNALS:
     // The first response over HTTP/2.
