@@ -291,8 +291,12 @@ QNetworkAccessManager *QNetworkRemoteStoragePrivate::manager() const
 
 QNetworkManagerPool *QNetworkRemoteStoragePrivate::pool() const
 {
-    if (!managerPool) {
-        managerPool = new QNetworkManagerPool([this] { return manager(); }, q);
+    // One pool per manager, owned by it: when the app's manager goes, its
+    // pool and the requests on it go too (they fail as they did on it).
+    QNetworkAccessManager *source = manager();
+    if (!managerPool || managerPool->parent() != source) {
+        managerPool = new QNetworkManagerPool(
+            [guard = QPointer<QNetworkAccessManager>(source)] { return guard.data(); }, source);
         managerPool->setConnectionsPerHost(maxConnectionsPerHost);
         QObject::connect(managerPool, &QNetworkManagerPool::http2Used, q,
                          [d = const_cast<QNetworkRemoteStoragePrivate *>(this)] {

@@ -119,7 +119,7 @@ public:
     int suggestedConcurrency = 0;
     QPointer<QNetworkAccessManager> externalManager;
     mutable QNetworkAccessManager *ownManager = nullptr;
-    mutable QNetworkManagerPool *managerPool = nullptr;
+    mutable QPointer<QNetworkManagerPool> managerPool;
 };
 
 #endif // QNETWORKREMOTESTORAGE_P_H
