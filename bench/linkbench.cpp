@@ -556,9 +556,11 @@ private:
             = counter.replies > 0 ? double(counter.http2Replies) / counter.replies : 0;
         result->inFlight
             = qMax(env.queue->maxConcurrentTransfers(), remote.suggestedConcurrentTransfers());
-        // Downloads keep to HTTP/1.1 whatever the server offers (doc/http.md);
-        // uploads to the HTTP/2 port must have used it.
-        if ((h2 && upload) ? counter.http2Replies == 0 : counter.http2Replies > 0) {
+        // Downloads, and uploads of more than 1 MiB, keep to HTTP/1.1 whatever
+        // the server offers (doc/http.md); smaller uploads to the HTTP/2 port
+        // must have used it.
+        const bool http2Expected = h2 && upload && w.size <= MiB;
+        if (http2Expected ? counter.http2Replies == 0 : (!h2 && counter.http2Replies > 0)) {
             m_report.fail(name, QStringLiteral("the requests did not use the protocol asked for"));
             return false;
         }
