@@ -65,8 +65,20 @@ int main(int argc, char **argv)
         QStringLiteral("link-streams"),
         QStringLiteral("Transfers in flight over HTTP/2 on the realistic link (default 32)."),
         QStringLiteral("n"));
+    const QCommandLineOption linkPhotos(
+        QStringLiteral("link-photos"),
+        QStringLiteral("Photos of 1 MiB on the realistic link (default 200)."),
+        QStringLiteral("n"));
+    const QCommandLineOption linkThumbs(
+        QStringLiteral("link-thumbs"),
+        QStringLiteral("Thumbnails of 16 KiB on the realistic link (default 2000)."),
+        QStringLiteral("n"));
+    const QCommandLineOption linkBigMiB(
+        QStringLiteral("link-big-mib"),
+        QStringLiteral("Size of the large file on the realistic link, in MiB (default 256)."),
+        QStringLiteral("n"));
     parser.addOptions({quick, only, strict, count, bigMiB, rows, synchronous, repeat, linkRtt,
-                       linkMbit, linkStreams});
+                       linkMbit, linkStreams, linkPhotos, linkThumbs, linkBigMiB});
     parser.process(app);
 
     Bench::Config config = parser.isSet(quick) ? Bench::Config::quickRun() : Bench::Config::full();
@@ -94,6 +106,12 @@ int main(int argc, char **argv)
         config.linkMbit = qMax(0.1, parser.value(linkMbit).toDouble());
     if (parser.isSet(linkStreams))
         config.linkHttp2Streams = qMax(1, parser.value(linkStreams).toInt());
+    if (parser.isSet(linkPhotos))
+        config.linkPhotos = qMax(1, parser.value(linkPhotos).toInt());
+    if (parser.isSet(linkThumbs))
+        config.linkThumbs = qMax(1, parser.value(linkThumbs).toInt());
+    if (parser.isSet(linkBigMiB))
+        config.linkBigSize = qMax<qint64>(1, parser.value(linkBigMiB).toLongLong()) * 1024 * 1024;
     config.synchronous = parser.value(synchronous).toUpper();
     if (!QStringList {QStringLiteral("OFF"), QStringLiteral("NORMAL"), QStringLiteral("FULL"),
                       QStringLiteral("EXTRA")}

@@ -15,11 +15,13 @@ Frame {
     required property string photoId
     property AttachmentQueue queue
     property bool canEdit: true
+    property bool canCapture: false
     readonly property bool photoShown: thumbnail.status === Image.Ready
     readonly property alias photo: photo
 
     signal completeRequested(int itemId, string title)
     signal pickRequested(int itemId, string title)
+    signal captureRequested(int itemId, string title)
     signal removeRequested(int itemId, string photoId, string title)
 
     objectName: "item-" + title
@@ -97,6 +99,11 @@ Frame {
             visible: delegate.canEdit && delegate.photoId === ""
             text: qsTr("Take photo")
             onClicked: delegate.completeRequested(delegate.itemId, delegate.title)
+        }
+        Button {
+            visible: delegate.canEdit && delegate.canCapture && delegate.photoId === ""
+            text: qsTr("Camera…")
+            onClicked: delegate.captureRequested(delegate.itemId, delegate.title)
         }
         Button {
             visible: delegate.canEdit && delegate.photoId === ""

@@ -22,6 +22,8 @@ Frame {
     readonly property alias queue: queue
     readonly property alias checklist: checklist
     readonly property alias listView: listView
+    // The open camera page, or null.
+    readonly property QtObject cameraPage: cameraLoader.item
     readonly property string connectionName: Host.openDatabase(deviceId, databasePath)
 
     signal message(string line)
@@ -58,6 +60,36 @@ Frame {
                               .arg(deviceName).arg(saved.filename).arg(title)
                             : qsTr("%1: could not attach the file: %2").arg(deviceName).arg(queue.errorString))
         return saved.valid ? saved.id : ""
+    }
+
+    // A photo the camera page captured to `path`: converted to PNG when the
+    // camera wrote another format, then copied into the queue like a picked
+    // file (QAttachmentQueue::saveFileFromPath) and removed; the queue keeps
+    // its own copy.
+    function attachCapturedPhoto(itemId, title, path) {
+        const png = Host.capturedPhotoAsPng(path)
+        if (png === "") {
+            message(qsTr("%1: the camera's file %2 is no image").arg(deviceName).arg(path))
+            return ""
+        }
+        const id = attachPickedFile(itemId, title, Host.fileUrl(png))
+        Host.removeFile(png)
+        return id
+    }
+
+    // The camera page, in place of the list while it is open. Built only with
+    // Qt Multimedia (Host.cameraBuilt).
+    function openCamera(itemId, title) {
+        if (!Host.cameraBuilt)
+            return false
+        cameraLoader.itemId = itemId
+        cameraLoader.itemTitle = title
+        cameraLoader.setSource(Qt.resolvedUrl("CameraPage.qml"),
+                               { captureDirectory: pane.directory, itemTitle: title })
+        return cameraLoader.status === Loader.Ready
+    }
+    function closeCamera() {
+        cameraLoader.source = ""
     }
 
     FileDialog {
@@ -170,8 +202,30 @@ Frame {
             color: "#424242"
         }
 
+        Loader {
+            id: cameraLoader
+            objectName: "cameraLoader"
+            property int itemId: -1
+            property string itemTitle
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            visible: status === Loader.Ready
+        }
+        Connections {
+            target: cameraLoader.item
+            ignoreUnknownSignals: true
+            function onCaptured(path) {
+                pane.attachCapturedPhoto(cameraLoader.itemId, cameraLoader.itemTitle, path)
+                pane.closeCamera()
+            }
+            function onCancelled() {
+                pane.closeCamera()
+            }
+        }
+
         ListView {
             id: listView
+            visible: !cameraLoader.visible
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
@@ -187,6 +241,8 @@ Frame {
                     fileDialog.itemTitle = title
                     fileDialog.open()
                 }
+                canCapture: Host.cameraBuilt
+                onCaptureRequested: (itemId, title) => pane.openCamera(itemId, title)
                 onRemoveRequested: (itemId, photoId, title) => pane.removePhoto(itemId, photoId, title)
             }
         }

@@ -13,6 +13,8 @@
 #include <QtGui/qcolor.h>
 #include <QtGui/qfont.h>
 #include <QtGui/qimage.h>
+#include <QtGui/qimagereader.h>
+#include <QtGui/qimagewriter.h>
 #include <QtGui/qpainter.h>
 #include <QtQuick/qquickwindow.h>
 #include <QtSql/qsqldatabase.h>
@@ -113,4 +115,46 @@ bool InspectionHost::saveScreenshot(QQuickWindow *window, const QString &path) c
 void InspectionHost::exit(int code) const
 {
     QCoreApplication::exit(code);
+}
+
+QUrl InspectionHost::fileUrl(const QString &path) const
+{
+    return QUrl::fromLocalFile(path);
+}
+
+QString InspectionHost::capturedPhotoAsPng(const QString &path) const
+{
+    QImageReader reader(path);
+    reader.setDecideFormatFromContent(true);
+    if (reader.format() == "png")
+        return path;
+    const QImage image = reader.read();
+    if (image.isNull()) {
+        qWarning("captured file %s is no image: %s", qPrintable(path),
+                 qPrintable(reader.errorString()));
+        return {};
+    }
+    const QString png = path + QStringLiteral(".png");
+    QImageWriter writer(png, "png");
+    if (!writer.write(image)) {
+        qWarning("cannot write %s: %s", qPrintable(png), qPrintable(writer.errorString()));
+        QFile::remove(png);
+        return {};
+    }
+    QFile::remove(path);
+    return png;
+}
+
+bool InspectionHost::removeFile(const QString &path) const
+{
+    return QFile::remove(path);
+}
+
+bool InspectionHost::isCameraBuilt() const
+{
+#ifdef PSA_INSPECTION_CAMERA
+    return true;
+#else
+    return false;
+#endif
 }

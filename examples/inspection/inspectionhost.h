@@ -16,6 +16,8 @@ class InspectionHost : public QObject
     Q_OBJECT
     QML_NAMED_ELEMENT(Host)
     QML_SINGLETON
+    // Whether the camera page was built (Qt Multimedia was found at configure time).
+    Q_PROPERTY(bool cameraBuilt READ isCameraBuilt CONSTANT FINAL)
 
 public:
     explicit InspectionHost(QObject *parent = nullptr);
@@ -28,6 +30,14 @@ public:
     Q_INVOKABLE QByteArray generatePhoto(const QString &title, const QColor &color, int width = 480,
                                          int height = 360) const;
     Q_INVOKABLE bool sameFile(const QUrl &a, const QUrl &b) const;
+    // The file: URL of a local path.
+    Q_INVOKABLE QUrl fileUrl(const QString &path) const;
+    // A captured photo as a PNG file (the devices' photos are PNGs): `path`
+    // itself when it is one, else a PNG written beside it, and the original
+    // removed. Empty when the file is no image.
+    Q_INVOKABLE QString capturedPhotoAsPng(const QString &path) const;
+    Q_INVOKABLE bool removeFile(const QString &path) const;
+    bool isCameraBuilt() const;
     // Prints one line on stdout (the scripted mode's narration).
     Q_INVOKABLE void print(const QString &line) const;
     Q_INVOKABLE bool saveScreenshot(QQuickWindow *window, const QString &path) const;

@@ -19,9 +19,39 @@ QAttachmentTransfer *QAttachmentDownloadOperation::start(QAttachmentRemoteStorag
     return remote.download(job.attachment, job.device.get());
 }
 
+void QAttachmentDownloadOperation::finish(QAttachmentLocalStorage &files, QAttachmentJob &job,
+                                          std::function<void()> done) const
+{
+    if (job.localError.isError() || !job.transfer || job.transfer->error().isError()
+        || !job.device) {
+        done();
+        return;
+    }
+    // The device goes first: its writes must all have reached the file.
+    const qint64 length = job.device->pos();
+    job.device.reset();
+    job.attachment.setSize(length);
+    // The job is the context: an aborted job, deleted, hears nothing, and its
+    // row stays queued (the file, committed anyway, is replaced by the next
+    // attempt, or swept at the next start when no row owns it).
+    QAttachmentJob *context = &job;
+    files.commitPartialAsync(
+        QAttachmentQueuePrivate::downloadName(job.attachment), length, context,
+        [context, done = std::move(done)](bool ok, const QString &problem) {
+            context->committed = true;
+            if (!ok)
+                context->commitError
+                    = QAttachmentError(QAttachmentError::LocalStorageError,
+                                       QStringLiteral("cannot keep the download: %1").arg(problem));
+            done();
+        });
+}
+
 QAttachmentError QAttachmentDownloadOperation::complete(QAttachmentLocalStorage &files,
                                                         QAttachmentJob &job) const
 {
+    if (job.committed)
+        return job.commitError;
     // Complete on disk under its final name before the row says synced.
     // The device goes first: its writes must all have reached the file.
     const qint64 length = job.device->pos();

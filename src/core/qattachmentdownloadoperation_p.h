@@ -10,7 +10,10 @@ public:
     // Streams into the partial file, kept for a resumed attempt.
     bool openDevice(QAttachmentLocalStorage &files, QAttachmentJob &job,
                     QString *problem) const override;
-    // The partial file takes its final name, complete, before the row says synced.
+    // The partial file takes its final name, complete and on the disk, before
+    // the row says synced: finish() has the storage do it off the app's thread.
+    void finish(QAttachmentLocalStorage &files, QAttachmentJob &job,
+                std::function<void()> done) const override;
     QAttachmentError complete(QAttachmentLocalStorage &files, QAttachmentJob &job) const override;
     // A 404 too: in offline-first apps the row that references a file
     // routinely arrives before the uploader's file.

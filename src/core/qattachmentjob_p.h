@@ -41,6 +41,10 @@ public:
     QAttachmentError outcome;
     bool giveUp = false; // the error handler gave up: the row is archived
     bool unrecorded = false; // a write of the outcome failed and was reported
+    // A download's file was committed off the app's thread (by finish()),
+    // with this outcome.
+    bool committed = false;
+    QAttachmentError commitError;
 
     QAttachmentTransfer::Kind kind() const;
 };

@@ -28,6 +28,12 @@ bool QAttachmentOperation::openDevice(QAttachmentLocalStorage &, QAttachmentJob 
     return true;
 }
 
+void QAttachmentOperation::finish(QAttachmentLocalStorage &, QAttachmentJob &,
+                                  std::function<void()> done) const
+{
+    done();
+}
+
 QAttachmentError QAttachmentOperation::complete(QAttachmentLocalStorage &, QAttachmentJob &) const
 {
     return {};

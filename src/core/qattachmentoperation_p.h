@@ -6,6 +6,8 @@
 #include "qattachmentstore_p.h"
 #include "qattachmenttransfer.h"
 
+#include <functional>
+
 class QAttachmentErrorHandler;
 class QAttachmentJob;
 class QAttachmentLocalStorage;
@@ -33,6 +35,12 @@ public:
     // Starts the remote side; null when the storage started nothing.
     virtual QAttachmentTransfer *start(QAttachmentRemoteStorage &remote,
                                        QAttachmentJob &job) const = 0;
+    // When the transfer ended, before its outcome is settled: work that
+    // waits for the disk, done off the app's thread. Calls `done` once, later,
+    // in the job's thread, unless the job is destroyed first. The default has
+    // nothing to do and calls it at once.
+    virtual void finish(QAttachmentLocalStorage &files, QAttachmentJob &job,
+                        std::function<void()> done) const;
     // After the transfer succeeded, before its result is written: an error
     // when the result cannot be kept.
     virtual QAttachmentError complete(QAttachmentLocalStorage &files, QAttachmentJob &job) const;

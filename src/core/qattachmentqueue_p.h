@@ -16,6 +16,7 @@
 #include <QtCore/qset.h>
 #include <QtCore/qtimer.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -94,22 +95,45 @@ public:
     void verifyLocalFiles();
 
     // --- long work on the table, in slices --------------------------------------
-    // Reconciliation writes its plan, then expires what it archived beyond
-    // the cache limit, a chunk of rows per transaction and a few milliseconds
-    // per event-loop turn: the first slice at once, the rest from the event
-    // loop. A transaction that finds the database busy is tried again later.
+    // Reconciliation reads the table a page at a time, plans a bounded number
+    // of items at a time, writes its plan a chunk of rows per transaction,
+    // then expires archived rows beyond the cache limit a chunk at a time:
+    // steps of a few milliseconds, as many per event-loop turn as fit in
+    // sliceBudgetNs, the first turn at once (a small watched set is done when
+    // the call returns), the rest from the event loop. A step that finds the
+    // database locked by another connection (it never waits for it) is tried
+    // again later.
     struct TableWork;
     enum class StepResult { More, Done, Busy, Failed };
-    void runTableWork();
+    void startTableWork();
+    void runTableWork(bool first = false);
     StepResult tableWorkStep();
+    StepResult readStep();
+    StepResult planStep();
+    StepResult writeStep();
+    StepResult replanStep();
+    StepResult expireStep();
+    // Rows other writers changed since the last step: re-read while the
+    // table is being read, planned again once it is written.
+    StepResult takeTouchedRows();
     void dropTableWork();
+    // The signals and rescheduling of the step that just ran.
+    void flushTableWorkSignals();
     bool hasTableWork() const { return tableWork != nullptr; }
-    // The archived rows beyond archivedCacheLimit once `applied` is written
-    // over `rows` (those in `leftAlone` failed validation and never count).
-    QList<QAttachment> expiredAfter(const QList<QAttachment> &rows, const QSet<QString> &leftAlone,
-                                    const QList<QAttachmentStore::Change> &applied);
     // Files, partial files, retries and statuses of rows expiry deleted.
     void removeExpiredFiles(const QList<QAttachment> &deleted);
+
+    // What one event-loop turn of table work did; tests watch it.
+    struct TableWorkTurn
+    {
+        int steps = 0;
+        int rowsRead = 0;
+        int itemsPlanned = 0;
+        int rowsWritten = 0;
+        int rowsExpired = 0;
+        bool done = false;
+    };
+    static QAttachmentQueuePrivate *get(QAttachmentQueue *queue) { return queue->d_func(); }
 
     // --- bookkeeping ----------------------------------------------------------
     void scheduleCounts();
@@ -188,6 +212,12 @@ public:
     std::unique_ptr<TableWork> tableWork; // reconciliation being written, in slices
     QTimer tableWorkTimer; // the next slice, or a retry while the database is busy
     bool reconcileAgain = false; // asked for while a reconciliation was being written
+    qint64 sliceBudgetNs = 8'000'000; // the length of one turn of table work
+    quint64 tableWorkGenerations = 0;
+    QList<QAttachment> workChanged; // signals of the step that ran, sent after it
+    QStringList workRemoved;
+    bool workReschedule = false;
+    std::function<void(const TableWorkTurn &)> tableWorkObserver; // for tests
 };
 
 #endif // QATTACHMENTQUEUE_P_H

@@ -18,33 +18,67 @@
 using State = QAttachmentState::State;
 
 namespace {
-// One event-loop turn of table work stops after this long; one transaction
-// writes at most ChunkRows rows.
-constexpr qint64 SliceBudgetNs = 8'000'000;
-constexpr qsizetype ChunkRows = 256;
+// One step of table work handles at most this many rows or items (a few
+// milliseconds); a turn runs steps until sliceBudgetNs is used.
+constexpr int ReadPageRows = 256;
+constexpr qsizetype PlanItems = 1024;
+constexpr qsizetype ChunkRows = 256; // rows written per transaction
 // Expiry removes two files per row: fewer rows per transaction.
-constexpr qsizetype ExpiryChunkRows = 64;
+constexpr int ExpiryChunkRows = 64;
+// The turn of the call that starts the work runs at least this many steps,
+// whatever the time: a small watched set is then done when the call returns.
+constexpr int FirstTurnSteps = 8;
+// A watched set that changes while the previous one is planned restarts the
+// plan, at most this often; then the plan is written and planned again after.
+constexpr int MaxPlanRestarts = 3;
 constexpr int MaxBusyRetryMs = 1000;
+// Each phase starts with the sizes above and halves them (down to 1/4)
+// while its steps take longer than this, doubling them back while they take
+// less than a third of it: a step stays short on a loaded machine or a slow
+// disk, where 64 file removals or a commit can take tens of milliseconds.
+constexpr qint64 StepTargetNs = 3'000'000;
+constexpr int MaxStepShift = 2;
+
+qsizetype scaled(qsizetype size, int shift)
+{
+    return qMax<qsizetype>(1, size >> shift);
+}
 } // namespace
 
 struct QAttachmentQueuePrivate::TableWork
 {
-    // Reconciliation: new rows, then changed rows, written in chunks.
+    enum class Phase { Read, Plan, Write, Replan, Expire };
+    Phase phase = Phase::Read;
+    // Read: every row (insertion order), by id; a row that went away while
+    // the table was read stays as an invalid attachment. Rows that fail
+    // validation are reported and their ids never changed.
+    QVariant cursor;
+    QList<QAttachment> rows;
+    QHash<QString, qsizetype> index;
+    QSet<QString> leftAlone;
+    // Plan: made over `rows` from the watched set as it was when planning began.
+    std::unique_ptr<QAttachmentReconciler::Planner> planner;
+    int planRestarts = 0;
+    // Write: new rows, then changed rows, in chunks.
     QList<QAttachment> inserts;
     qsizetype insertsDone = 0;
     QList<QAttachmentStore::Change> updates;
     qsizetype updatesDone = 0;
     QSet<QString> watchedIds;
-    // Every row as read for the plan (insertion order): what expiry starts
-    // from; the ids of those that failed validation are never expired.
-    QList<QAttachment> rows;
-    QSet<QString> leftAlone;
-    QList<QAttachmentStore::Change> applied;
-    // Expiry: archived rows beyond the cache limit, deleted in chunks.
-    bool expiring = false;
-    QList<QAttachment> expired;
-    qsizetype expiredDone = 0;
+    bool changedRows = false;
+    // Replan: rows others wrote after they were read, planned again (archived
+    // when no longer watched) once the plan is written.
+    QSet<QString> replan;
+    // Expire: when the plan changed rows, or when asked.
+    bool expire = false;
+    QAttachmentStore::ExpiryCursor expiry;
+    int expired = 0;
     int busyRetries = 0;
+    TableWorkTurn turn;
+    quint64 generation = 0;
+    // Per phase: how far its step sizes are halved (see StepTargetNs).
+    int stepShift[5] = {0, 0, 0, 0, 0};
+    int shift() const { return stepShift[int(phase)]; }
 };
 
 QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
@@ -327,7 +361,9 @@ bool QAttachmentQueuePrivate::startSync()
     if (!watchQuery.isEmpty())
         runWatchQuery(nullptr);
     reconcile();
-    if (!hasTableWork()) // else it expires once the reconciliation is written
+    if (hasTableWork()) // it expires once the reconciliation is written
+        tableWork->expire = true;
+    else
         expireCache();
     scheduler->setPeriodic(syncInterval);
     scheduler->startDue();
@@ -354,7 +390,9 @@ void QAttachmentQueuePrivate::triggerSync()
     if (!watchQuery.isEmpty())
         runWatchQuery(nullptr);
     reconcile();
-    if (!hasTableWork()) // else it expires once the reconciliation is written
+    if (hasTableWork()) // it expires once the reconciliation is written
+        tableWork->expire = true;
+    else
         expireCache();
     scheduler->invalidatePending();
     scheduler->schedule();
@@ -574,86 +612,115 @@ void QAttachmentQueuePrivate::onDatabaseNotification(const QString &table)
 
 void QAttachmentQueuePrivate::reconcile()
 {
-    Q_Q(QAttachmentQueue);
     if (!syncing || !watched || !ready)
         return;
     if (tableWork) {
-        // One reconciliation at a time: the next one plans from the table as
-        // this one leaves it, with the watched set as it is then.
+        // One reconciliation at a time. While the table is read, the rows
+        // read so far serve the new watched set as well; while it is planned,
+        // the plan starts over with the new set or options (nothing is
+        // written yet). Once writing began, the plan is written and the next
+        // one planned from the table as this one leaves it, with the watched
+        // set as it is then.
+        TableWork &work = *tableWork;
+        if (work.phase == TableWork::Phase::Read)
+            return;
+        if (work.phase == TableWork::Phase::Plan && work.planRestarts < MaxPlanRestarts) {
+            const QAttachmentReconciler::Planner *planner = work.planner.get();
+            if (planner
+                && (planner->watched() != *watched
+                    || planner->options().downloadAttachments != downloadAttachments
+                    || planner->options().defaultFileExtension != defaultFileExtension)) {
+                ++work.planRestarts;
+                work.planner.reset();
+            }
+            return;
+        }
         reconcileAgain = true;
         return;
     }
-    QString problem;
-    QAttachmentReconciler::Input input;
-    if (!store.allRows(&input.rows, &problem)) {
-        reportError(QAttachmentError::DatabaseError, problem);
-        return;
-    }
-    for (const QAttachment &row : std::as_const(input.rows)) {
-        // Rows that fail validation: reported, never changed.
-        if (!acceptRow(row))
-            input.leftAlone.insert(row.id());
-    }
-    input.watched = *watched;
-
-    QAttachmentReconciler::Options options;
-    options.downloadAttachments = downloadAttachments;
-    options.defaultFileExtension = defaultFileExtension;
-    options.previouslyWatched = previouslyWatched;
-    options.restoreAllWatched = restoreAllWatched;
-    options.now = QDateTime::currentMSecsSinceEpoch();
-    options.resolveFilename = [q](const QString &id, const QString &extension) {
-        return q->resolveNewAttachmentFilename(id, extension);
-    };
-    const QStringList toCheck = QAttachmentReconciler::localFilesToCheck(input, options);
-    for (const QString &name : toCheck) {
-        if (storage()->exists(name))
-            input.presentFiles.insert(name);
-    }
-
-    QAttachmentReconciler::Plan plan = QAttachmentReconciler::plan(input, options);
-    QList<QAttachment> allRows = std::move(input.rows);
-    QSet<QString> leftAlone = std::move(input.leftAlone);
-    input = {};
-    for (const QAttachmentReconciler::Problem &bad : std::as_const(plan.problems)) {
-        if (!reportedBadIds.contains(bad.id)) {
-            reportedBadIds.insert(bad.id);
-            reportError(QAttachmentError::InvalidInput, bad.message);
-        }
-    }
-
-    // The changes are applied in slices (runTableWork()): the first at once,
-    // the rest from the event loop. A small watched set is done before this
-    // returns, as before; 100,000 changes never hold the thread for long.
-    auto work = std::make_unique<TableWork>();
-    work->inserts = std::move(plan.inserts);
-    work->updates = plan.restores + plan.archives;
-    work->watchedIds = std::move(plan.watchedIds);
-    work->rows = std::move(allRows);
-    work->leftAlone = std::move(leftAlone);
-    tableWork = std::move(work);
-    runTableWork();
+    startTableWork();
 }
 
 // --- long work on the table, in slices ------------------------------------------------
+
+void QAttachmentQueuePrivate::startTableWork()
+{
+    tableWork = std::make_unique<TableWork>();
+    tableWork->generation = ++tableWorkGenerations;
+    // From now on the store notes which rows others write.
+    store.setTracking(true);
+    runTableWork(true);
+}
 
 void QAttachmentQueuePrivate::dropTableWork()
 {
     tableWork.reset();
     tableWorkTimer.stop();
     reconcileAgain = false;
+    store.setTracking(false);
 }
 
-void QAttachmentQueuePrivate::runTableWork()
+void QAttachmentQueuePrivate::flushTableWorkSignals()
+{
+    // Signals run the app's code, which may change the watched set, stop
+    // syncing or write: never in the middle of a step.
+    if (std::exchange(workReschedule, false)) {
+        scheduler->invalidatePending();
+        scheduleCounts();
+        scheduler->schedule();
+    }
+    const QList<QAttachment> changed = std::exchange(workChanged, {});
+    const QStringList removed = std::exchange(workRemoved, {});
+    for (const QAttachment &row : changed)
+        emitChanged(row);
+    for (const QString &id : removed)
+        emitRemoved(id);
+}
+
+void QAttachmentQueuePrivate::runTableWork(bool first)
 {
     tableWorkTimer.stop();
     QElapsedTimer clock;
     clock.start();
+    if (tableWork)
+        tableWork->turn = {};
     while (tableWork) {
+        const quint64 generation = tableWork->generation;
+        const int phase = int(tableWork->phase);
+        QElapsedTimer stepClock;
+        stepClock.start();
         const StepResult result = tableWorkStep();
+        if (tableWork && tableWork->generation == generation && result == StepResult::More) {
+            const qint64 took = stepClock.nsecsElapsed();
+            int &shift = tableWork->stepShift[phase];
+            if (took > StepTargetNs && shift < MaxStepShift)
+                ++shift;
+            else if (took < StepTargetNs / 3 && shift > 0)
+                --shift;
+        }
+        TableWorkTurn turn = tableWork->turn;
+        ++turn.steps;
+        tableWork->turn = turn;
+        const bool finished = result == StepResult::Failed || result == StepResult::Done;
+        if (finished) {
+            const bool again = reconcileAgain;
+            dropTableWork();
+            reconcileAgain = result == StepResult::Done && again;
+        }
+        flushTableWorkSignals();
+        if (!finished && (!tableWork || tableWork->generation != generation))
+            return; // stopped or started over by the app's code
+        if (finished) {
+            turn.done = true;
+            if (tableWorkObserver)
+                tableWorkObserver(turn);
+            break;
+        }
         if (result == StepResult::Busy) {
-            // Another connection holds the write lock: try again from the
-            // event loop, less often the longer it lasts.
+            if (tableWorkObserver)
+                tableWorkObserver(turn);
+            // Another connection holds a lock: try again from the event loop,
+            // less often the longer it lasts.
             const int delay = qMin(
                 MaxBusyRetryMs, QAttachmentStore::BusyTimeoutMs << qMin(tableWork->busyRetries, 6));
             ++tableWork->busyRetries;
@@ -662,16 +729,10 @@ void QAttachmentQueuePrivate::runTableWork()
             updateIdle();
             return;
         }
-        if (result == StepResult::Failed) {
-            dropTableWork();
-            break;
-        }
-        if (result == StepResult::Done) {
-            tableWork.reset();
-            break;
-        }
         tableWork->busyRetries = 0;
-        if (clock.nsecsElapsed() >= SliceBudgetNs) {
+        if (clock.nsecsElapsed() >= sliceBudgetNs && (!first || turn.steps >= FirstTurnSteps)) {
+            if (tableWorkObserver)
+                tableWorkObserver(turn);
             tableWorkTimer.start(0);
             updateIdle();
             return;
@@ -686,133 +747,348 @@ void QAttachmentQueuePrivate::runTableWork()
 
 QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::tableWorkStep()
 {
-    TableWork &work = *tableWork;
-    if (!work.expiring) {
-        const qsizetype inserts = qMin(ChunkRows, work.inserts.size() - work.insertsDone);
-        const qsizetype updates = qMin(ChunkRows - inserts, work.updates.size() - work.updatesDone);
-        if (inserts + updates > 0) {
-            const QList<QAttachment> newRows = work.inserts.mid(work.insertsDone, inserts);
-            const QList<QAttachmentStore::Change> changes
-                = work.updates.mid(work.updatesDone, updates);
-            QList<QAttachmentStore::Change> applied;
-            QString problem;
-            bool ok = false;
-            {
-                // The updates are conditional on the state read for the plan:
-                // a transfer finishing in between keeps its result.
-                QAttachmentStore::WriteTransaction transaction(store);
-                if (transaction.isBusy())
-                    return StepResult::Busy;
-                problem = transaction.errorString();
-                ok = transaction.isOpen() && store.insertWatched(newRows, &problem)
-                    && store.applyChanges(changes, &problem, &applied)
-                    && transaction.commit(&problem);
-            }
-            if (!ok) {
-                reportError(
-                    QAttachmentError::DatabaseError,
-                    QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
-                return StepResult::Failed;
-            }
-            work.insertsDone += inserts;
-            work.updatesDone += updates;
-            for (const QAttachmentStore::Change &change : std::as_const(applied)) {
-                scheduler->abortIfStale(change.row.id(), change.row.state());
-                scheduler->forget(change.row.id());
-                // A download that will not run again leaves no partial file behind.
-                if (change.expected == State::QueuedDownload
-                    && change.row.state() != State::QueuedDownload)
-                    storage()->removePartial(downloadName(change.row));
-            }
-            for (const QAttachment &row : newRows)
-                emitChanged(row);
-            for (const QAttachmentStore::Change &change : std::as_const(applied))
-                emitChanged(change.row);
-            work.applied += applied;
-            if (work.insertsDone < work.inserts.size() || work.updatesDone < work.updates.size())
-                return StepResult::More;
-            // Once for the whole plan: reading the pending rows again after
-            // every chunk would cost more than writing them.
-            scheduler->invalidatePending();
-            scheduleCounts();
-            scheduler->schedule();
-            qCDebug(lcQueue) << "reconciled:" << work.inserts.size() << "new,"
-                             << work.applied.size() << "changed";
-        }
-        // Every change is written: the next reconciliation compares with this one.
-        previouslyWatched = std::move(work.watchedIds);
-        restoreAllWatched = false;
-        if (work.applied.isEmpty())
-            return StepResult::Done;
-        work.expiring = true;
-        work.expired = expiredAfter(work.rows, work.leftAlone, work.applied);
-        work.rows.clear();
-        work.applied.clear();
-        return work.expired.isEmpty() ? StepResult::Done : StepResult::More;
+    const StepResult touched = takeTouchedRows();
+    if (touched != StepResult::More)
+        return touched;
+    switch (tableWork->phase) {
+    case TableWork::Phase::Read:
+        return readStep();
+    case TableWork::Phase::Plan:
+        return planStep();
+    case TableWork::Phase::Write:
+        return writeStep();
+    case TableWork::Phase::Replan:
+        return replanStep();
+    case TableWork::Phase::Expire:
+        return expireStep();
     }
+    return StepResult::Failed;
+}
 
-    const qsizetype count = qMin(ExpiryChunkRows, work.expired.size() - work.expiredDone);
-    const QList<QAttachment> chunk = work.expired.mid(work.expiredDone, count);
-    QList<QAttachment> deleted;
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::takeTouchedRows()
+{
+    TableWork &work = *tableWork;
+    bool everything = false;
+    work.replan.unite(store.takeTouched(&everything));
+    if (everything
+        && (work.phase == TableWork::Phase::Read || work.phase == TableWork::Phase::Plan)) {
+        // The table was emptied (clearQueue): read it again from the start.
+        const bool expire = work.expire;
+        const quint64 generation = work.generation;
+        work = TableWork();
+        work.expire = expire;
+        work.generation = generation;
+        return StepResult::More;
+    }
+    // After the read, the plan may be made from what these rows were before:
+    // once it is written (its writes are conditional on the state it read),
+    // they are planned again as they are then.
+    if (work.phase != TableWork::Phase::Read || work.replan.isEmpty())
+        return StepResult::More;
+    // While the table is read, rows read already are read again; the others
+    // come with their page (or, on a view whose key is before the cursor,
+    // are planned again after the writes).
+    QAttachmentStore::BusyLimit limit(store, 0);
+    for (auto it = work.replan.begin(); it != work.replan.end();) {
+        const auto at = work.index.constFind(*it);
+        if (at == work.index.cend()) {
+            ++it;
+            continue;
+        }
+        QString problem;
+        const std::optional<QAttachment> row = store.row(*it, &problem);
+        if (!row) {
+            if (store.lastFailureWasBusy())
+                return StepResult::Busy;
+            reportError(QAttachmentError::DatabaseError, problem);
+            return StepResult::Failed;
+        }
+        work.rows[*at] = *row; // invalid when it went away
+        work.leftAlone.remove(*it);
+        if (row->isValid() && !acceptRow(*row))
+            work.leftAlone.insert(*it);
+        it = work.replan.erase(it);
+    }
+    return StepResult::More;
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::readStep()
+{
+    TableWork &work = *tableWork;
+    QList<QAttachment> page;
     QString problem;
-    bool ok = false;
     {
+        QAttachmentStore::BusyLimit limit(store, 0);
+        if (!store.rowsPage(&work.cursor, int(scaled(ReadPageRows, work.shift())), &page,
+                            &problem)) {
+            if (store.lastFailureWasBusy())
+                return StepResult::Busy;
+            reportError(QAttachmentError::DatabaseError, problem);
+            return StepResult::Failed;
+        }
+    }
+    work.turn.rowsRead += int(page.size());
+    for (const QAttachment &row : std::as_const(page)) {
+        // Rows that fail validation: reported, never changed.
+        if (!acceptRow(row))
+            work.leftAlone.insert(row.id());
+        const auto at = work.index.constFind(row.id());
+        if (at != work.index.cend()) {
+            work.rows[*at] = row; // a view's row read again after a write moved it
+            continue;
+        }
+        work.index.insert(row.id(), work.rows.size());
+        work.rows.append(row);
+    }
+    if (page.size() < scaled(ReadPageRows, work.shift()))
+        work.phase = TableWork::Phase::Plan;
+    return StepResult::More;
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::planStep()
+{
+    Q_Q(QAttachmentQueue);
+    TableWork &work = *tableWork;
+    if (!work.planner) {
+        QAttachmentReconciler::Options options;
+        options.downloadAttachments = downloadAttachments;
+        options.defaultFileExtension = defaultFileExtension;
+        options.previouslyWatched = previouslyWatched;
+        options.restoreAllWatched = restoreAllWatched;
+        options.now = QDateTime::currentMSecsSinceEpoch();
+        options.resolveFilename = [q](const QString &id, const QString &extension) {
+            return q->resolveNewAttachmentFilename(id, extension);
+        };
+        QAttachmentLocalStorage *files = storage();
+        options.fileExists = [files](const QString &name) { return files->exists(name); };
+        work.planner = std::make_unique<QAttachmentReconciler::Planner>(
+            work.rows, work.index, work.leftAlone, *watched, std::move(options));
+    }
+    const qsizetype before = work.planner->planned();
+    const bool done = work.planner->step(scaled(PlanItems, work.shift()));
+    work.turn.itemsPlanned += int(work.planner->planned() - before);
+    if (!done)
+        return StepResult::More;
+
+    QAttachmentReconciler::Plan plan = work.planner->takePlan();
+    work.planner.reset();
+    for (const QAttachmentReconciler::Problem &bad : std::as_const(plan.problems)) {
+        if (!reportedBadIds.contains(bad.id)) {
+            reportedBadIds.insert(bad.id);
+            reportError(QAttachmentError::InvalidInput, bad.message);
+        }
+    }
+    work.inserts = std::move(plan.inserts);
+    work.updates = plan.restores + plan.archives;
+    work.watchedIds = std::move(plan.watchedIds);
+    // The rows served the plan; what others write from now on is planned again.
+    work.rows = {};
+    work.index = {};
+    work.phase = TableWork::Phase::Write;
+    return StepResult::More;
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::writeStep()
+{
+    TableWork &work = *tableWork;
+    const qsizetype chunk = scaled(ChunkRows, work.shift());
+    const qsizetype inserts = qMin(chunk, work.inserts.size() - work.insertsDone);
+    const qsizetype updates = qMin(chunk - inserts, work.updates.size() - work.updatesDone);
+    if (inserts + updates > 0) {
+        const QList<QAttachment> newRows = work.inserts.mid(work.insertsDone, inserts);
+        const QList<QAttachmentStore::Change> changes = work.updates.mid(work.updatesDone, updates);
+        QList<QAttachment> inserted;
+        QList<QAttachmentStore::Change> applied;
+        QString problem;
+        bool ok = false;
+        {
+            // Inserts only where no row appeared since, updates only over
+            // the state read for the plan: a transfer finishing or a file
+            // saved in between keeps its result.
+            QAttachmentStore::BusyLimit limit(store, 0);
+            QAttachmentStore::WriteTransaction transaction(store);
+            if (transaction.isBusy())
+                return StepResult::Busy;
+            problem = transaction.errorString();
+            ok = transaction.isOpen() && store.insertWatched(newRows, &problem, &inserted)
+                && store.applyChanges(changes, &problem, &applied) && transaction.commit(&problem);
+            if (!ok && store.lastFailureWasBusy()) {
+                transaction.rollback();
+                store.takeTouched();
+                return StepResult::Busy;
+            }
+        }
+        store.takeTouched(); // its own writes
+        if (!ok) {
+            reportError(
+                QAttachmentError::DatabaseError,
+                QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
+            return StepResult::Failed;
+        }
+        work.insertsDone += inserts;
+        work.updatesDone += updates;
+        work.turn.rowsWritten += int(inserts + updates);
+        for (const QAttachmentStore::Change &change : std::as_const(applied)) {
+            scheduler->abortIfStale(change.row.id(), change.row.state());
+            scheduler->forget(change.row.id());
+            // A download that will not run again leaves no partial file behind.
+            if (change.expected == State::QueuedDownload
+                && change.row.state() != State::QueuedDownload)
+                storage()->removePartial(downloadName(change.row));
+        }
+        workChanged += inserted;
+        for (const QAttachmentStore::Change &change : std::as_const(applied))
+            workChanged.append(change.row);
+        if (!applied.isEmpty())
+            work.changedRows = true;
+        if (work.insertsDone < work.inserts.size() || work.updatesDone < work.updates.size())
+            return StepResult::More;
+        qCDebug(lcQueue) << "reconciled:" << work.inserts.size() << "new," << work.updates.size()
+                         << "changes planned";
+    }
+    // Every change is written: the next reconciliation compares with this one.
+    previouslyWatched = std::move(work.watchedIds);
+    restoreAllWatched = false;
+    // Once for the whole plan: reading the pending rows again after every
+    // chunk would cost more than writing them.
+    if (!work.inserts.isEmpty() || !work.updates.isEmpty())
+        workReschedule = true;
+    work.inserts = {};
+    work.updates = {};
+    work.phase = TableWork::Phase::Replan;
+    return StepResult::More;
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::replanStep()
+{
+    TableWork &work = *tableWork;
+    if (work.replan.isEmpty()) {
+        if (!work.expire && !work.changedRows)
+            return StepResult::Done;
+        work.phase = TableWork::Phase::Expire;
+        return StepResult::More;
+    }
+    // Rows others wrote after the table was read, as they are now: those no
+    // longer watched are archived by the rules of the plan. Rows archived
+    // meanwhile stay so (an error handler gave up on them).
+    QList<QAttachmentStore::Change> changes;
+    QString problem;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    std::optional<QAttachmentStore::BusyLimit> limit(std::in_place, store, 0);
+    QSet<QString> later;
+    int handled = 0;
+    for (const QString &id : std::as_const(work.replan)) {
+        if (handled++ >= scaled(ChunkRows, work.shift())) {
+            later.insert(id);
+            continue;
+        }
+        if (previouslyWatched.contains(id))
+            continue;
+        const std::optional<QAttachment> row = store.row(id, &problem);
+        if (!row) {
+            if (store.lastFailureWasBusy())
+                return StepResult::Busy;
+            reportError(QAttachmentError::DatabaseError, problem);
+            return StepResult::Failed;
+        }
+        if (!row->isValid() || !acceptRow(*row) || !QAttachmentReconciler::archivesUnwatched(*row))
+            continue;
+        QAttachment archived = *row;
+        archived.setState(State::Archived);
+        archived.setTimestamp(now);
+        changes.append({archived, row->state()});
+    }
+    QList<QAttachmentStore::Change> applied;
+    bool ok = true;
+    if (!changes.isEmpty()) {
         QAttachmentStore::WriteTransaction transaction(store);
         if (transaction.isBusy())
             return StepResult::Busy;
         problem = transaction.errorString();
-        ok = transaction.isOpen() && store.deleteArchived(chunk, &problem, &deleted)
+        ok = transaction.isOpen() && store.applyChanges(changes, &problem, &applied)
             && transaction.commit(&problem);
+        if (!ok && store.lastFailureWasBusy())
+            return StepResult::Busy;
     }
+    limit.reset();
+    store.takeTouched(); // its own writes
+    if (!ok) {
+        reportError(QAttachmentError::DatabaseError,
+                    QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
+        return StepResult::Failed;
+    }
+    work.replan = std::move(later);
+    work.turn.rowsWritten += int(applied.size());
+    for (const QAttachmentStore::Change &change : std::as_const(applied)) {
+        scheduler->abortIfStale(change.row.id(), change.row.state());
+        scheduler->forget(change.row.id());
+        if (change.expected == State::QueuedDownload)
+            storage()->removePartial(downloadName(change.row));
+        workChanged.append(change.row);
+    }
+    if (!applied.isEmpty()) {
+        qCDebug(lcQueue) << "archived" << applied.size() << "rows written during reconciliation";
+        work.changedRows = true;
+        workReschedule = true;
+    }
+    return StepResult::More;
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::expireStep()
+{
+    TableWork &work = *tableWork;
+    QList<QAttachment> page;
+    QList<QAttachment> deleted;
+    QString problem;
+    bool ok = false;
+    {
+        QAttachmentStore::BusyLimit limit(store, 0);
+        QAttachmentStore::ExpiryCursor cursor = work.expiry;
+        if (!store.expiredPage(archivedCacheLimit, &cursor,
+                               int(scaled(ExpiryChunkRows, work.shift())), &page, &problem)) {
+            if (store.lastFailureWasBusy())
+                return StepResult::Busy;
+            reportError(QAttachmentError::DatabaseError, problem);
+            return StepResult::Failed;
+        }
+        QList<QAttachment> expired;
+        for (const QAttachment &row : std::as_const(page)) {
+            if (acceptRow(row))
+                expired.append(row);
+        }
+        QAttachmentStore::WriteTransaction transaction(store);
+        if (transaction.isBusy())
+            return StepResult::Busy;
+        problem = transaction.errorString();
+        ok = transaction.isOpen() && store.deleteArchived(expired, &problem, &deleted)
+            && transaction.commit(&problem);
+        if (!ok && store.lastFailureWasBusy())
+            return StepResult::Busy;
+        if (ok)
+            work.expiry = cursor; // the page is done
+    }
+    store.takeTouched(); // its own writes
     if (!ok) {
         reportError(QAttachmentError::DatabaseError,
                     QStringLiteral("expiring archived attachments failed: %1").arg(problem));
         return StepResult::Failed;
     }
-    work.expiredDone += count;
     // Rows first, files after: a crash in between leaves a stray file, never
     // a row whose file is gone. Only rows still archived were deleted.
-    removeExpiredFiles(deleted);
-    if (work.expiredDone < work.expired.size())
-        return StepResult::More;
-    qCDebug(lcQueue) << "expired" << work.expired.size() << "archived attachments";
-    return StepResult::Done;
-}
-
-QList<QAttachment>
-QAttachmentQueuePrivate::expiredAfter(const QList<QAttachment> &rows,
-                                      const QSet<QString> &leftAlone,
-                                      const QList<QAttachmentStore::Change> &applied)
-{
-    // The archived rows as the table now holds them (the rows read for the
-    // plan, with the changes written since), newest first as the store's
-    // expiredRows() orders them: by timestamp, then by insertion order.
-    QHash<QString, const QAttachment *> changed;
-    changed.reserve(applied.size());
-    for (const QAttachmentStore::Change &change : applied)
-        changed.insert(change.row.id(), &change.row);
-    struct Archived
-    {
-        qint64 timestamp;
-        qsizetype order;
-        const QAttachment *row;
-    };
-    QList<Archived> archived;
-    for (qsizetype i = 0; i < rows.size(); ++i) {
-        const QAttachment *row = changed.value(rows.at(i).id(), &rows.at(i));
-        if (row->state() == State::Archived && !leftAlone.contains(row->id()))
-            archived.append({row->timestamp(), i, row});
+    QAttachmentLocalStorage *files = storage();
+    for (const QAttachment &row : std::as_const(deleted)) {
+        files->remove(localName(row));
+        files->removePartial(downloadName(row));
+        scheduler->forget(row.id());
+        workRemoved.append(row.id());
     }
-    if (archived.size() <= archivedCacheLimit)
-        return {};
-    std::sort(archived.begin(), archived.end(), [](const Archived &a, const Archived &b) {
-        return a.timestamp != b.timestamp ? a.timestamp > b.timestamp : a.order > b.order;
-    });
-    QList<QAttachment> expired;
-    expired.reserve(archived.size() - archivedCacheLimit);
-    for (qsizetype i = archivedCacheLimit; i < archived.size(); ++i)
-        expired.append(*archived.at(i).row);
-    return expired;
+    work.expired += int(deleted.size());
+    work.turn.rowsExpired += int(deleted.size());
+    if (page.size() == scaled(ExpiryChunkRows, work.shift()))
+        return StepResult::More;
+    if (work.expired > 0)
+        qCDebug(lcQueue) << "expired" << work.expired << "archived attachments";
+    return StepResult::Done;
 }
 
 void QAttachmentQueuePrivate::removeExpiredFiles(const QList<QAttachment> &deleted)

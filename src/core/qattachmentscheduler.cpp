@@ -237,9 +237,16 @@ void QAttachmentScheduler::onJobFinished(QAttachmentJob *job)
 {
     if (job->abandoned)
         return;
-    m_finished.append(job);
-    // Results that arrive together are written in one transaction.
-    startFlush();
+    // A download's file reaches the disk first, off this thread. A job
+    // aborted meanwhile is abandoned (its outcome ignored) or already deleted
+    // (then nothing calls back).
+    job->operation.finish(*d.storage(), *job, [this, job] {
+        if (job->abandoned)
+            return;
+        m_finished.append(job);
+        // Results that arrive together are written in one transaction.
+        startFlush();
+    });
 }
 
 void QAttachmentScheduler::startFlush()

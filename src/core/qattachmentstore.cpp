@@ -105,9 +105,7 @@ QAttachmentStore::WriteTransaction::WriteTransaction(const QAttachmentStore &sto
             m_open = true;
             return;
         }
-        // SQLITE_BUSY (5) or SQLITE_LOCKED (6), possibly as an extended code.
-        const int code = error.nativeErrorCode().toInt() & 0xff;
-        if (code == 5 || code == 6) {
+        if (QAttachmentStore::isBusyError(error)) {
             m_busy = true;
             m_errorString = QStringLiteral("the database is busy: another connection holds its "
                                            "write lock (%1)")
@@ -151,6 +149,38 @@ void QAttachmentStore::WriteTransaction::rollback()
     m_done = true;
     if (m_own)
         m_database.rollback();
+}
+
+// --- the busy limit ----------------------------------------------------------------
+
+QAttachmentStore::BusyLimit::BusyLimit(const QAttachmentStore &store, int msecs)
+    : m_database(store.database())
+{
+    QSqlQuery pragma(m_database);
+    pragma.setForwardOnly(true);
+    const int current = pragma.exec(QStringLiteral("PRAGMA busy_timeout")) && pragma.next()
+        ? pragma.value(0).toInt()
+        : -1;
+    pragma.finish();
+    if (current > msecs
+        && pragma.exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(qMax(0, msecs))))
+        m_restore = current;
+}
+
+QAttachmentStore::BusyLimit::~BusyLimit()
+{
+    if (m_restore < 0)
+        return;
+    QSqlQuery pragma(m_database);
+    pragma.exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(m_restore));
+}
+
+bool QAttachmentStore::isBusyError(const QSqlError &error)
+{
+    // SQLITE_BUSY (5) or SQLITE_LOCKED (6), possibly as an extended code.
+    bool ok = false;
+    const int code = error.nativeErrorCode().toInt(&ok) & 0xff;
+    return ok && (code == 5 || code == 6);
 }
 
 // --- the store -------------------------------------------------------------------
@@ -319,21 +349,36 @@ bool QAttachmentStore::exec(QSqlQuery &query, const QString &sql, const QVariant
             query.addBindValue(value);
         ok = query.exec();
     }
-    if (!ok && errorString)
-        *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
+    if (!ok) {
+        m_lastBusy = isBusyError(query.lastError());
+        if (errorString)
+            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
+    }
     return ok;
 }
 
 bool QAttachmentStore::readRows(const QString &sql, const QVariantList &params,
-                                QList<QAttachment> *rows, QString *errorString) const
+                                QList<QAttachment> *rows, QString *errorString,
+                                QVariant *lastKey) const
 {
     QSqlQuery query(database());
     query.setForwardOnly(true);
     if (!exec(query, sql, params, errorString))
         return false;
     const RowReader reader(query.record());
-    while (query.next())
+    const int keyColumn = lastKey ? query.record().indexOf(QStringLiteral("psa_key")) : -1;
+    while (query.next()) {
         rows->append(reader.read(query));
+        if (keyColumn >= 0)
+            *lastKey = query.value(keyColumn);
+    }
+    // A read that stopped half-way (a lock taken while it stepped) is an error too.
+    if (query.lastError().isValid()) {
+        m_lastBusy = isBusyError(query.lastError());
+        if (errorString)
+            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
+        return false;
+    }
     return true;
 }
 
@@ -380,6 +425,24 @@ bool QAttachmentStore::allRows(QList<QAttachment> *rows, QString *errorString) c
         {}, rows, errorString);
 }
 
+bool QAttachmentStore::rowsPage(QVariant *cursor, int limit, QList<QAttachment> *rows,
+                                QString *errorString) const
+{
+    // The key is rowid on a table and id (its primary key) on a view: either
+    // way an index gives the next page without reading the ones before.
+    const QString key = m_isView ? QStringLiteral("id") : QStringLiteral("rowid");
+    const bool first = cursor->isNull();
+    const QString sql
+        = QStringLiteral("SELECT %1 AS psa_key, " PSA_ROW_COLUMNS " FROM %2%3 "
+                         "ORDER BY %1 LIMIT ?")
+              .arg(key, t(), first ? QString() : QStringLiteral(" WHERE %1 > ?").arg(key));
+    QVariantList params;
+    if (!first)
+        params << *cursor;
+    params << qMax(1, limit);
+    return readRows(sql, params, rows, errorString, cursor);
+}
+
 bool QAttachmentStore::pendingRows(QList<QAttachment> *rows, QString *errorString) const
 {
     return readRows(QStringLiteral("SELECT " PSA_ROW_COLUMNS " FROM %1 WHERE state IN (?, ?, ?) "
@@ -398,6 +461,40 @@ bool QAttachmentStore::expiredRows(int keep, QList<QAttachment> *rows, QString *
                                    "ORDER BY timestamp DESC, %2 DESC LIMIT -1 OFFSET ?")
                         .arg(t(), order()),
                     {QAttachmentState::toInt(State::Archived), keep}, rows, errorString);
+}
+
+bool QAttachmentStore::expiredPage(int keep, ExpiryCursor *cursor, int limit,
+                                   QList<QAttachment> *rows, QString *errorString) const
+{
+    // The first page skips the newest `keep`; the next ones go on from the
+    // last row seen, so that rows left in place (deleted by nobody, or
+    // refused by the caller) are never read twice.
+    const QString key = order();
+    const int archived = QAttachmentState::toInt(State::Archived);
+    QString sql;
+    QVariantList params;
+    if (!cursor->started) {
+        sql = QStringLiteral("SELECT %1 AS psa_key, " PSA_ROW_COLUMNS " FROM %2 WHERE state = ? "
+                             "ORDER BY timestamp DESC, %1 DESC LIMIT ? OFFSET ?")
+                  .arg(key, t());
+        params = {archived, qMax(1, limit), qMax(0, keep)};
+    } else {
+        sql = QStringLiteral("SELECT %1 AS psa_key, " PSA_ROW_COLUMNS " FROM %2 WHERE state = ? "
+                             "AND (timestamp, %1) < (?, ?) ORDER BY timestamp DESC, %1 DESC "
+                             "LIMIT ?")
+                  .arg(key, t());
+        params = {archived, cursor->timestamp, cursor->key, qMax(1, limit)};
+    }
+    const qsizetype before = rows->size();
+    QVariant lastKey = cursor->key;
+    if (!readRows(sql, params, rows, errorString, &lastKey))
+        return false;
+    cursor->started = true;
+    if (rows->size() > before) {
+        cursor->timestamp = rows->constLast().timestamp();
+        cursor->key = lastKey;
+    }
+    return true;
 }
 
 bool QAttachmentStore::pendingCounts(int *uploads, int *downloads, int *deletes,
@@ -441,6 +538,7 @@ bool QAttachmentStore::pendingCounts(int *uploads, int *downloads, int *deletes,
 
 bool QAttachmentStore::insert(const QAttachment &row, QString *errorString)
 {
+    touch(row.id());
     QSqlQuery query(database());
     return exec(
         query,
@@ -452,14 +550,20 @@ bool QAttachmentStore::insert(const QAttachment &row, QString *errorString)
         errorString);
 }
 
-bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *errorString)
+bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *errorString,
+                                     QList<QAttachment> *inserted)
 {
     if (rows.isEmpty())
         return true;
     QSqlQuery insert(database());
-    insert.prepare(QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS
-                                  ") VALUES (?, ?, NULL, ?, NULL, ?, ?, 0, ?)")
-                       .arg(t()));
+    insert.setForwardOnly(true);
+    // Planned from rows read a while ago: a row that appeared since (saved by
+    // the app under a watched id) is kept, never overwritten nor a failure.
+    insert.prepare(
+        QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS
+                       ") SELECT ?, ?, NULL, ?, NULL, ?, ?, 0, ? WHERE NOT EXISTS "
+                       "(SELECT 1 FROM %1 WHERE id = ?)%2")
+            .arg(t(), m_isView && inserted ? QStringLiteral(" RETURNING id") : QString()));
     for (const QAttachment &row : rows) {
         insert.addBindValue(row.id());
         insert.addBindValue(row.filename());
@@ -467,17 +571,24 @@ bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *er
         insert.addBindValue(nullIfEmpty(row.mediaType()));
         insert.addBindValue(QAttachmentState::toInt(row.state()));
         insert.addBindValue(nullIfNull(row.metaData()));
+        insert.addBindValue(row.id());
         if (!insert.exec()) {
+            m_lastBusy = isBusyError(insert.lastError());
             if (errorString)
                 *errorString = insert.lastError().text();
             return false;
         }
+        touch(row.id());
+        if (inserted && wasApplied(insert))
+            inserted->append(row);
+        insert.finish();
     }
     return true;
 }
 
 bool QAttachmentStore::markQueuedDelete(const QString &id, qint64 timestamp, QString *errorString)
 {
+    touch(id);
     QSqlQuery query(database());
     return exec(
         query,
@@ -494,10 +605,12 @@ bool QAttachmentStore::archiveWithoutFile(const QList<QAttachment> &rows, qint64
                                   "timestamp = ? WHERE id = ?")
                        .arg(t()));
     for (const QAttachment &row : rows) {
+        touch(row.id());
         update.addBindValue(QAttachmentState::toInt(State::Archived));
         update.addBindValue(timestamp);
         update.addBindValue(row.id());
         if (!update.exec()) {
+            m_lastBusy = isBusyError(update.lastError());
             if (errorString)
                 *errorString = update.lastError().text();
             return false;
@@ -519,6 +632,7 @@ bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *error
                        "timestamp = ? WHERE id = ? AND state = ?%2")
             .arg(t(), m_isView && applied ? QStringLiteral(" RETURNING id") : QString()));
     for (const Change &change : changes) {
+        touch(change.row.id());
         update.addBindValue(QAttachmentState::toInt(change.row.state()));
         update.addBindValue(nullIfEmpty(change.row.localUri()));
         update.addBindValue(change.row.hasSynced() ? 1 : 0);
@@ -526,6 +640,7 @@ bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *error
         update.addBindValue(change.row.id());
         update.addBindValue(QAttachmentState::toInt(change.expected));
         if (!update.exec()) {
+            m_lastBusy = isBusyError(update.lastError());
             if (errorString)
                 *errorString = update.lastError().text();
             return false;
@@ -546,9 +661,11 @@ bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *e
         QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?%2")
             .arg(t(), m_isView && deleted ? QStringLiteral(" RETURNING id") : QString()));
     for (const QAttachment &row : rows) {
+        touch(row.id());
         remove.addBindValue(row.id());
         remove.addBindValue(QAttachmentState::toInt(State::Archived));
         if (!remove.exec()) {
+            m_lastBusy = isBusyError(remove.lastError());
             if (errorString)
                 *errorString = remove.lastError().text();
             return false;
@@ -562,6 +679,8 @@ bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *e
 
 bool QAttachmentStore::deleteAll(QString *errorString)
 {
+    if (m_tracking)
+        m_touchedAll = true;
     QSqlQuery query(database());
     return exec(query, QStringLiteral("DELETE FROM %1").arg(t()), {}, errorString);
 }
@@ -569,6 +688,7 @@ bool QAttachmentStore::deleteAll(QString *errorString)
 QAttachmentStore::Result QAttachmentStore::recordUploaded(const QString &id, qint64 timestamp,
                                                           State expected, QString *errorString)
 {
+    touch(id);
     return execConditional(
         QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, timestamp = ? "
                        "WHERE id = ? AND state = ?")
@@ -582,6 +702,7 @@ QAttachmentStore::Result QAttachmentStore::recordDownloaded(const QString &id,
                                                             qint64 timestamp, State expected,
                                                             QString *errorString)
 {
+    touch(id);
     return execConditional(QStringLiteral("UPDATE %1 SET state = ?, has_synced = 1, local_uri = ?, "
                                           "size = ?, timestamp = ? WHERE id = ? AND state = ?")
                                .arg(t()),
@@ -593,6 +714,7 @@ QAttachmentStore::Result QAttachmentStore::recordDownloaded(const QString &id,
 QAttachmentStore::Result QAttachmentStore::recordDeleted(const QString &id, State expected,
                                                          QString *errorString)
 {
+    touch(id);
     return execConditional(QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?").arg(t()),
                            {id, QAttachmentState::toInt(expected)}, errorString);
 }
@@ -600,6 +722,7 @@ QAttachmentStore::Result QAttachmentStore::recordDeleted(const QString &id, Stat
 QAttachmentStore::Result QAttachmentStore::recordGivenUp(const QString &id, qint64 timestamp,
                                                          State expected, QString *errorString)
 {
+    touch(id);
     return execConditional(
         QStringLiteral("UPDATE %1 SET state = ?, timestamp = ? WHERE id = ? AND state = ?")
             .arg(t()),

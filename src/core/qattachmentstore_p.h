@@ -6,12 +6,15 @@
 #include "qattachmentstate.h"
 
 #include <QtCore/qlist.h>
+#include <QtCore/qset.h>
 #include <QtCore/qstring.h>
 #include <QtCore/qvariant.h>
 #include <QtSql/qsqldatabase.h>
 
 #include <optional>
+#include <utility>
 
+class QSqlError;
 class QSqlQuery;
 
 // Every SQL statement on the queue table, and nothing else: the queue, the
@@ -71,6 +74,44 @@ public:
     // connection's busy timeout, 5 s by default in Qt, on the app's thread).
     static constexpr int BusyTimeoutMs = 25;
 
+    // While it lives, statements on the connection wait at most `msecs` for
+    // another connection's lock (0: not at all) instead of the connection's
+    // busy timeout, which it restores. Work that can be tried again from the
+    // event loop runs under BusyLimit(store, 0).
+    class BusyLimit
+    {
+    public:
+        BusyLimit(const QAttachmentStore &store, int msecs);
+        ~BusyLimit();
+        BusyLimit(const BusyLimit &) = delete;
+        BusyLimit &operator=(const BusyLimit &) = delete;
+
+    private:
+        QSqlDatabase m_database;
+        int m_restore = -1;
+    };
+    // Whether the last statement of the store that failed failed because
+    // another connection held a lock (SQLITE_BUSY or SQLITE_LOCKED).
+    bool lastFailureWasBusy() const { return m_lastBusy; }
+    static bool isBusyError(const QSqlError &error);
+
+    // Ids of the rows this store wrote while tracking is on: long work that
+    // read rows in several event-loop turns learns which of them changed
+    // meanwhile. `everything` (when given) tells that all rows went (deleteAll).
+    void setTracking(bool on)
+    {
+        m_tracking = on;
+        m_touched.clear();
+        m_touchedAll = false;
+    }
+    bool isTracking() const { return m_tracking; }
+    QSet<QString> takeTouched(bool *everything = nullptr)
+    {
+        if (everything)
+            *everything = std::exchange(m_touchedAll, false);
+        return std::exchange(m_touched, {});
+    }
+
     QString connectionName() const { return m_connectionName; }
     void setConnectionName(const QString &name) { m_connectionName = name; }
     const QAttachmentQueueTable &table() const { return m_table; }
@@ -101,6 +142,23 @@ public:
     std::optional<QAttachment> row(const QString &id, QString *errorString) const;
     // Every row, in insertion order.
     bool allRows(QList<QAttachment> *rows, QString *errorString) const;
+    // At most `limit` rows after `*cursor` (a null cursor: from the first),
+    // in a stable order (rowid on a table, id on a view), the cursor moved
+    // past them: keyset pagination, one short statement per page, so that a
+    // long read never holds a statement open across event-loop turns.
+    bool rowsPage(QVariant *cursor, int limit, QList<QAttachment> *rows,
+                  QString *errorString) const;
+    // Where a paged read of expired rows stands.
+    struct ExpiryCursor
+    {
+        bool started = false;
+        qint64 timestamp = 0;
+        QVariant key;
+    };
+    // At most `limit` of the archived rows beyond the newest `keep`, newest
+    // first, in the order of expiredRows(), continuing after `*cursor`.
+    bool expiredPage(int keep, ExpiryCursor *cursor, int limit, QList<QAttachment> *rows,
+                     QString *errorString) const;
     // Rows waiting for a transfer, in the order they became due.
     bool pendingRows(QList<QAttachment> *rows, QString *errorString) const;
     // Archived rows beyond the newest `keep`, oldest last.
@@ -110,8 +168,11 @@ public:
 
     // --- writes (inside a WriteTransaction, or each on its own) ------------
     bool insert(const QAttachment &row, QString *errorString);
-    // Inserts rows of watched attachments (no local file yet), in one prepared statement.
-    bool insertWatched(const QList<QAttachment> &rows, QString *errorString);
+    // Inserts rows of watched attachments (no local file yet), in one
+    // prepared statement, each only where no row has its id; `inserted`, when
+    // given, receives the rows that were written.
+    bool insertWatched(const QList<QAttachment> &rows, QString *errorString,
+                       QList<QAttachment> *inserted = nullptr);
     bool markQueuedDelete(const QString &id, qint64 timestamp, QString *errorString);
     // Rows whose file is gone: archived, local_uri cleared, has_synced 0.
     bool archiveWithoutFile(const QList<QAttachment> &rows, qint64 timestamp, QString *errorString);
@@ -143,10 +204,16 @@ public:
                          QString *errorString);
 
 private:
+    void touch(const QString &id)
+    {
+        if (m_tracking)
+            m_touched.insert(id);
+    }
     bool exec(QSqlQuery &query, const QString &sql, const QVariantList &params,
               QString *errorString) const;
+    // `lastKey`, when given, receives column psa_key of the last row read.
     bool readRows(const QString &sql, const QVariantList &params, QList<QAttachment> *rows,
-                  QString *errorString) const;
+                  QString *errorString, QVariant *lastKey = nullptr) const;
     Result execConditional(const QString &sql, const QVariantList &params, QString *errorString);
     // Whether the conditional statement `query` just ran changed its row: the
     // row it returned on a view (RETURNING), the rows it counted on a table.
@@ -159,6 +226,10 @@ private:
     QAttachmentQueueTable m_table;
     QString m_target; // the table or view written, once createTable() found it
     bool m_isView = false;
+    mutable bool m_lastBusy = false;
+    bool m_tracking = false;
+    bool m_touchedAll = false;
+    QSet<QString> m_touched;
 };
 
 #endif // QATTACHMENTSTORE_P_H

@@ -1,6 +1,7 @@
 #include "qhttptransfer_p.h"
 
 #include "qattachmentlogging_p.h"
+#include "qhttpstreamupload_p.h"
 #include "qnetworkcredential_p.h"
 
 #include <QtCore/qiodevice.h>
@@ -18,6 +19,8 @@ public:
     void run(const Request &request);
     void onExchangeFinished(const QAttachmentError &error);
     void dropExchange();
+    bool streamUpload(const Request &request);
+    void runExchange(const Request &request);
 
     QHttpTransfer *q;
     // The storage's manager may go (with the storage) while the request is prepared.
@@ -34,6 +37,8 @@ public:
     QIODevice *device = nullptr;
     qint64 devicePos = 0;
     QHttpExchange *exchange = nullptr;
+    QHttpStreamUpload *stream = nullptr;
+    qint64 streamThreshold = QHttpTransfer::DefaultStreamThreshold;
 };
 
 void QHttpTransfer::Private::prepare(bool afterUnauthorized)
@@ -66,6 +71,14 @@ void QHttpTransfer::Private::prepare(bool afterUnauthorized)
 
 void QHttpTransfer::Private::dropExchange()
 {
+    if (stream) {
+        stream->onProgress = nullptr;
+        stream->onFinished = nullptr;
+        stream->onFallback = nullptr;
+        stream->abort();
+        stream->deleteLater();
+        stream = nullptr;
+    }
     if (!exchange)
         return;
     exchange->onProgress = nullptr;
@@ -86,6 +99,52 @@ void QHttpTransfer::Private::run(const Request &request)
     }
     dropExchange();
     notFoundIsSuccess = request.notFoundIsSuccess;
+    if (streamUpload(request))
+        return;
+    runExchange(request);
+}
+
+// A large upload goes over a socket of this thread when nothing the manager
+// does for it is needed (see QHttpStreamUpload).
+bool QHttpTransfer::Private::streamUpload(const Request &request)
+{
+    if (q->kind() != Upload || streamThreshold < 0 || !request.body)
+        return false;
+    const qint64 size = request.bodySize >= 0
+        ? request.bodySize
+        : (request.body->isSequential() ? -1 : request.body->size() - request.body->pos());
+    if (size < streamThreshold)
+        return false;
+    const QString why = QHttpStreamUpload::whyNotStream(request, manager);
+    if (!why.isEmpty()) {
+        qCDebug(lcHttp).noquote() << "upload through the network access manager:" << why;
+        return false;
+    }
+    stream = new QHttpStreamUpload(q);
+    stream->setErrorParser(errorParser);
+    stream->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
+    stream->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
+    stream->onFallback = [this, request] {
+        // Certificate errors: the manager repeats the request and handles them
+        // its way. The stream is inside its callback: delete it later.
+        stream->onProgress = nullptr;
+        stream->onFinished = nullptr;
+        stream->onFallback = nullptr;
+        stream->deleteLater();
+        stream = nullptr;
+        if (device && device->pos() != devicePos && !device->seek(devicePos)) {
+            q->finishWithError(QAttachmentError(QAttachmentError::LocalStorageError,
+                                                QStringLiteral("cannot rewind the local file")));
+            return;
+        }
+        runExchange(request);
+    };
+    stream->start(request);
+    return true;
+}
+
+void QHttpTransfer::Private::runExchange(const Request &request)
+{
     exchange = new QHttpExchange(q->kind(), manager, q);
     exchange->setErrorParser(errorParser);
     exchange->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
@@ -149,6 +208,17 @@ QHttpTransfer::~QHttpTransfer()
         d->exchange->onFinished = nullptr;
         d->exchange->abort();
     }
+    if (d->stream) {
+        d->stream->onProgress = nullptr;
+        d->stream->onFinished = nullptr;
+        d->stream->onFallback = nullptr;
+        d->stream->abort();
+    }
+}
+
+void QHttpTransfer::setStreamThreshold(qint64 bytes)
+{
+    d->streamThreshold = bytes;
 }
 
 void QHttpTransfer::setErrorParser(ErrorParser parser)
@@ -186,7 +256,7 @@ void QHttpTransfer::setDevice(QIODevice *device)
 
 void QHttpTransfer::start(const Request &request)
 {
-    if (d->exchange || isCompleting()) {
+    if (d->exchange || d->stream || isCompleting()) {
         qCWarning(lcHttp, "QHttpTransfer::start: the exchange was already started");
         return;
     }
@@ -208,22 +278,39 @@ void QHttpTransfer::fail(const QAttachmentError &error)
 
 int QHttpTransfer::httpStatus() const
 {
+    if (d->stream)
+        return d->stream->httpStatus();
     return d->exchange ? d->exchange->httpStatus() : 0;
 }
 
 QByteArray QHttpTransfer::responseBody() const
 {
+    if (d->stream)
+        return d->stream->responseBody();
     return d->exchange ? d->exchange->responseBody() : QByteArray();
 }
 
 QByteArray QHttpTransfer::responseHeader(const QByteArray &name) const
 {
+    if (d->stream)
+        return d->stream->responseHeader(name);
     return d->exchange ? d->exchange->responseHeader(name) : QByteArray();
+}
+
+bool QHttpTransfer::isStreamed() const
+{
+    return d->stream != nullptr;
 }
 
 void QHttpTransfer::abortTransfer()
 {
     d->prepared.abandon();
+    if (d->stream) {
+        d->stream->onProgress = nullptr;
+        d->stream->onFinished = nullptr;
+        d->stream->onFallback = nullptr;
+        d->stream->abort();
+    }
     if (d->exchange) {
         d->exchange->onProgress = nullptr;
         d->exchange->onFinished = nullptr;

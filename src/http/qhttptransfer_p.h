@@ -48,6 +48,11 @@ public:
     // Requests without a sink (uploads, deletes) to http:// URLs speak
     // HTTP/2 without asking first.
     void setHttp2PriorKnowledge(bool enabled);
+    // Uploads of a file with at least this many bytes go over a socket of
+    // this thread (QHttpStreamUpload) where the request allows it; negative:
+    // never.
+    static constexpr qint64 DefaultStreamThreshold = 8 * 1024 * 1024;
+    void setStreamThreshold(qint64 bytes);
 
     // Starts the exchange of a known request now; finished() follows asynchronously.
     void start(const Request &request);
@@ -60,6 +65,8 @@ public:
     int httpStatus() const;
     QByteArray responseBody() const;
     QByteArray responseHeader(const QByteArray &name) const;
+    // Whether the last request went over the streaming path.
+    bool isStreamed() const;
 
 protected:
     void abortTransfer() override;

@@ -332,6 +332,7 @@ QHttpTransfer *QNetworkRemoteStoragePrivate::newTransfer(QAttachmentTransfer::Ki
     if (prepareTimeout)
         transfer->setPrepareTimeout(transferTimeout);
     transfer->setHttp2PriorKnowledge(http2PriorKnowledge);
+    transfer->setStreamThreshold(streamingUploadThreshold);
     return transfer;
 }
 
@@ -403,6 +404,7 @@ void QNetworkRemoteStorage::setHttp2PriorKnowledge(bool enabled)
     Q_EMIT configurationChanged();
 }
 
+<<<<<<< HEAD
 int QNetworkRemoteStorage::maxConnectionsPerHost() const
 {
     return d_network->maxConnectionsPerHost;
@@ -442,3 +444,19 @@ int QNetworkRemoteStorage::suggestedConcurrentTransfers() const
     // The app's manager may gain a cache at any time: computed when read.
     return d_network->computeSuggestedConcurrency();
 }
+=======
+qint64 QNetworkRemoteStorage::streamingUploadThreshold() const
+{
+    return d_network->streamingUploadThreshold;
+}
+
+void QNetworkRemoteStorage::setStreamingUploadThreshold(qint64 bytes)
+{
+    bytes = qMax<qint64>(-1, bytes);
+    if (d_network->streamingUploadThreshold == bytes)
+        return;
+    d_network->streamingUploadThreshold = bytes;
+    Q_EMIT streamingUploadThresholdChanged();
+    Q_EMIT configurationChanged();
+}
+>>>>>>> main

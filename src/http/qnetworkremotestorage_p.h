@@ -117,6 +117,7 @@ public:
     int maxConnectionsPerHost = QNetworkRemoteStorage::DefaultMaxConnectionsPerHost;
     int maxHttp2Streams = QNetworkRemoteStorage::DefaultMaxHttp2Streams;
     int suggestedConcurrency = 0;
+    qint64 streamingUploadThreshold = QHttpTransfer::DefaultStreamThreshold;
     QPointer<QNetworkAccessManager> externalManager;
     mutable QNetworkAccessManager *ownManager = nullptr;
     mutable QPointer<QNetworkManagerPool> managerPool;

@@ -44,7 +44,8 @@ QS3ErrorDocument QS3ErrorDocument::parse(const QByteArray &body)
     return doc;
 }
 
-QAttachmentError qS3Error(int status, const QByteArray &body, const QString &what)
+QAttachmentError qS3Error(int status, const QByteArray &body, const QString &what,
+                          const QUrl &requestUrl)
 {
     const QS3ErrorDocument doc = QS3ErrorDocument::parse(body);
     QAttachmentError error = QAttachmentError::fromHttpStatus(status);
@@ -82,9 +83,14 @@ QAttachmentError qS3Error(int status, const QByteArray &body, const QString &wha
              || doc.code == QLatin1String("ServiceUnavailable"))
         code = status == 503 ? QAttachmentError::RateLimited : QAttachmentError::ServerError;
 
+    // Where the answer came from: the host, never the path or the query (a
+    // presigned URL's query holds its signature).
+    QString from;
+    if (!requestUrl.host().isEmpty())
+        from = QStringLiteral(" from ") + QHttpWire::hostOf(requestUrl);
     QString message;
     if (!doc.code.isEmpty()) {
-        message = QStringLiteral("S3 %1 for %2").arg(doc.code, what);
+        message = QStringLiteral("S3 %1%2 for %3").arg(doc.code, from, what);
         if (!doc.message.isEmpty())
             message += QStringLiteral(": ") + QHttpWire::redactSecrets(doc.message);
         if (doc.code == QLatin1String("RequestTimeTooSkewed"))
@@ -92,7 +98,7 @@ QAttachmentError qS3Error(int status, const QByteArray &body, const QString &wha
         else if (doc.code == QLatin1String("NoSuchBucket"))
             message += QStringLiteral(" (check the bucket name and endpoint)");
     } else {
-        message = QStringLiteral("HTTP %1 for %2").arg(status).arg(what);
+        message = QStringLiteral("HTTP %1%2 for %3").arg(QString::number(status), from, what);
     }
     return QAttachmentError(code, message, status);
 }

@@ -6,6 +6,7 @@
 #include <QtCore/qbytearray.h>
 #include <QtCore/qstring.h>
 #include <QtCore/qstringview.h>
+#include <QtCore/qurl.h>
 
 // What S3 answers in XML, read without trusting it: the error document of a
 // failed request (also inside a 200 answer to CompleteMultipartUpload) and
@@ -22,10 +23,12 @@ struct POWERSYNC_ATTACHMENTS_TEST_EXPORT QS3ErrorDocument
 };
 
 // Maps an S3 error answer to a QAttachmentError. `what` names the object for
-// the message; the server's code and message are cut short and any secret in
-// them taken out.
+// the message and the host of `requestUrl` where the answer came from (never
+// its path or query); the server's code and message are cut short and any
+// secret in them taken out.
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentError qS3Error(int status, const QByteArray &body,
-                                                            const QString &what);
+                                                            const QString &what,
+                                                            const QUrl &requestUrl = {});
 
 // The text of the first element named `name` anywhere in `xml`; empty when
 // there is none or the document is not well-formed up to it.

@@ -262,7 +262,8 @@ void QS3MultipartUpload::complete()
         // S3 answers 200 first and may still report a failure in the body.
         const QByteArray body = http->responseBody();
         if (QS3ErrorDocument::parse(body).code.size() > 0) {
-            fail(qS3Error(http->httpStatus(), body, QStringLiteral("\"%1\"").arg(m_key)));
+            fail(qS3Error(http->httpStatus(), body, QStringLiteral("\"%1\"").arg(m_key),
+                          m_storage ? m_storage->objectUrl(m_key) : QUrl()));
             return;
         }
         m_uploadId.clear(); // nothing to abort any more

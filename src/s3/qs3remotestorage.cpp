@@ -109,8 +109,10 @@ QHttpTransfer *QS3RemoteStoragePrivate::transfer(const QS3Request &s3, QObject *
     QHttpTransfer *http = QNetworkRemoteStoragePrivate::get(q)->newTransfer(s3.kind, false);
     http->setParent(parent);
     const QString what = QStringLiteral("\"%1\" in bucket \"%2\"").arg(s3.key, bucket);
-    http->setErrorParser(
-        [what](int status, const QByteArray &body) { return qS3Error(status, body, what); });
+    const QUrl url = q->objectUrl(s3.key);
+    http->setErrorParser([what, url](int status, const QByteArray &body) {
+        return qS3Error(status, body, what, url);
+    });
     // Temporary credentials may have been revoked or expired early: ask once for new ones.
     http->setRetryOnUnauthorized(bool(provider));
     http->setDevice(s3.body ? s3.body : s3.sink);

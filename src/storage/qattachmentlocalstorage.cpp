@@ -2,6 +2,8 @@
 
 #include <QtCore/qbuffer.h>
 #include <QtCore/qfile.h>
+#include <QtCore/qmetaobject.h>
+#include <QtCore/qobject.h>
 
 QAttachmentLocalStorage::~QAttachmentLocalStorage() = default;
 
@@ -25,6 +27,18 @@ qint64 QAttachmentLocalStorage::saveFromPath(const QString &name, const QString 
         return -1;
     }
     return save(name, &source, errorString);
+}
+
+void QAttachmentLocalStorage::commitPartialAsync(const QString &name, qint64 size, QObject *context,
+                                                 CommitCallback callback)
+{
+    QString problem;
+    const bool ok = commitPartial(name, size, &problem);
+    if (!context || !callback)
+        return;
+    QMetaObject::invokeMethod(
+        context, [callback = std::move(callback), ok, problem] { callback(ok, problem); },
+        Qt::QueuedConnection);
 }
 
 QStringList QAttachmentLocalStorage::fileNames() const

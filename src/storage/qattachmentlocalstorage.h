@@ -10,7 +10,10 @@
 #include <QtCore/qstringlist.h>
 #include <QtCore/qurl.h>
 
+#include <functional>
 #include <memory>
+
+class QObject;
 
 // Where attachment files live on the device. Names are relative to the
 // storage root and are validated by the queue before they get here.
@@ -60,6 +63,16 @@ public:
     // bytes: a write that never reached the disk is not padded over.
     virtual bool commitPartial(const QString &name, qint64 size, QString *errorString = nullptr)
         = 0;
+    // commitPartial() without waiting for the disk: `callback` receives the
+    // outcome (true, or false with the reason) later, in the thread of
+    // `context`, from its event loop, never from inside this call. It is not
+    // called when `context` is destroyed first; the commit itself still
+    // completes. The default calls commitPartial() at once and delivers its
+    // outcome queued; QFileSystemAttachmentStorage waits for the disk on a
+    // thread of its own.
+    using CommitCallback = std::function<void(bool ok, const QString &errorString)>;
+    virtual void commitPartialAsync(const QString &name, qint64 size, QObject *context,
+                                    CommitCallback callback);
     virtual bool removePartial(const QString &name) = 0;
 
     // What the storage holds, for the start-up sweep of files that no row

@@ -1,5 +1,6 @@
 #include "qfilesystemattachmentstorage.h"
 
+#include "qattachmentlogging_p.h"
 #include "qattachmentnames_p.h"
 #include "qattachmentremotestorage.h"
 
@@ -8,7 +9,13 @@
 #include <QtCore/qdiriterator.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
+#include <QtCore/qmetaobject.h>
+#include <QtCore/qmutex.h>
+#include <QtCore/qobject.h>
 #include <QtCore/qsavefile.h>
+#include <QtCore/qset.h>
+#include <QtCore/qthreadpool.h>
+#include <QtCore/qwaitcondition.h>
 
 #ifdef Q_OS_UNIX
 #include <cerrno>
@@ -93,7 +100,11 @@ bool syncToDisk(QFile &file, QString *errorString)
 {
     if (!file.flush())
         return fail(errorString, file.errorString());
-#if defined(Q_OS_UNIX)
+#if defined(Q_OS_LINUX)
+    // The size is flushed with the data; the times are not worth a write.
+    if (::fdatasync(file.handle()) != 0)
+        return fail(errorString, qt_error_string(errno));
+#elif defined(Q_OS_UNIX)
     if (::fsync(file.handle()) != 0)
         return fail(errorString, qt_error_string(errno));
 #elif defined(Q_OS_WIN)
@@ -175,9 +186,13 @@ private:
         if (validator.isEmpty() || validator.size() > MaxValidatorSize || isLink(dir)
             || !QDir().mkpath(dir))
             return;
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(validator) != validator.size()
-            || !file.commit())
+        // Written in place, not flushed to the disk: a validator lost or cut
+        // short by a power cut only makes the next attempt start over (the
+        // server answers a validator it does not know with the whole file),
+        // and a flush here would stall the app's thread at every response.
+        QFile file;
+        if (!openNoFollow(file, path, QIODevice::WriteOnly, nullptr) || !file.resize(0)
+            || file.write(validator) != validator.size() || !file.flush())
             QFile::remove(path);
     }
 
@@ -185,11 +200,159 @@ private:
     bool m_loading = false;
 };
 
+// Carries a commit's outcome back to the thread of its context. The relay
+// is a child of the context: when the context goes first, so does the relay,
+// and the worker finds nobody to post to.
+class CommitRelay : public QObject
+{
+public:
+    struct Link
+    {
+        QMutex mutex;
+        CommitRelay *relay = nullptr;
+    };
+
+    CommitRelay(QObject *context, std::shared_ptr<Link> link)
+        : m_link(std::move(link))
+    {
+        m_link->relay = this;
+        setParent(context);
+    }
+    ~CommitRelay() override
+    {
+        QMutexLocker locker(&m_link->mutex);
+        m_link->relay = nullptr;
+    }
+
+    // From the worker: posts the outcome unless the context is gone.
+    static void deliver(const std::shared_ptr<Link> &link,
+                        QAttachmentLocalStorage::CommitCallback callback, bool ok,
+                        const QString &problem)
+    {
+        QMutexLocker locker(&link->mutex);
+        CommitRelay *relay = link->relay;
+        if (!relay)
+            return;
+        // Posted while the lock keeps the relay alive; a relay destroyed
+        // before the event runs takes the event with it.
+        QMetaObject::invokeMethod(
+            relay,
+            [relay, callback = std::move(callback), ok, problem] {
+                relay->deleteLater();
+                callback(ok, problem);
+            },
+            Qt::QueuedConnection);
+    }
+
+private:
+    std::shared_ptr<Link> m_link;
+};
+
+constexpr int MaxCommitThreads = 4;
+
 } // namespace
+
+class QFileSystemAttachmentStoragePrivate
+{
+public:
+    explicit QFileSystemAttachmentStoragePrivate(QString root)
+        : root(std::move(root))
+    {
+        pool.setMaxThreadCount(MaxCommitThreads);
+    }
+    ~QFileSystemAttachmentStoragePrivate()
+    {
+        // Every commit started completes: a file is never left half-moved.
+        pool.waitForDone();
+    }
+
+    // A name being committed is not opened, removed or committed again
+    // until its commit is done (only a restarted download of the same file
+    // waits, for one flush at most).
+    void waitFor(const QString &name)
+    {
+        QMutexLocker locker(&mutex);
+        while (committing.contains(name))
+            done.wait(&mutex);
+    }
+    void waitForAll()
+    {
+        QMutexLocker locker(&mutex);
+        while (!committing.isEmpty())
+            done.wait(&mutex);
+    }
+    // Claims `name` for a commit; false when one is in flight already.
+    bool claim(const QString &name)
+    {
+        QMutexLocker locker(&mutex);
+        if (committing.contains(name))
+            return false;
+        committing.insert(name);
+        return true;
+    }
+    void release(const QString &name)
+    {
+        QMutexLocker locker(&mutex);
+        committing.remove(name);
+        done.wakeAll();
+    }
+
+    // Flushes the root directory, so that the renames done so far survive
+    // a power cut. Commits that finish together share one flush: whoever
+    // flushes covers every rename done before the flush started.
+    bool syncDirectory(QString *errorString)
+    {
+#ifdef Q_OS_UNIX
+        quint64 mine = 0;
+        {
+            QMutexLocker locker(&mutex);
+            mine = ++renames;
+        }
+        QMutexLocker flushing(&directoryMutex);
+        quint64 upTo = 0;
+        {
+            QMutexLocker locker(&mutex);
+            if (directorySynced >= mine)
+                return true;
+            upTo = renames;
+        }
+        const int fd
+            = ::open(QFile::encodeName(root).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            return fail(errorString, qt_error_string(errno));
+        const bool ok = ::fsync(fd) == 0;
+        const int error = errno;
+        ::close(fd);
+        if (!ok)
+            return fail(errorString, qt_error_string(error));
+        QMutexLocker locker(&mutex);
+        qCDebug(lcStorage) << "directory flushed for" << (upTo - directorySynced) << "renames";
+        directorySynced = qMax(directorySynced, upTo);
+        return true;
+#else
+        Q_UNUSED(errorString);
+        return true;
+#endif
+    }
+
+    bool commit(const QString &name, qint64 size, QString *errorString);
+
+    const QString root;
+    QMutex mutex;
+    QWaitCondition done;
+    QSet<QString> committing;
+    quint64 renames = 0;
+    quint64 directorySynced = 0;
+    QMutex directoryMutex; // one flush of the directory at a time
+    QThreadPool pool; // last: destroyed (and waited for) first
+};
 
 QFileSystemAttachmentStorage::QFileSystemAttachmentStorage(const QString &rootPath)
     : m_root(QDir::cleanPath(QFileInfo(rootPath).absoluteFilePath()))
+    , d(std::make_unique<QFileSystemAttachmentStoragePrivate>(m_root))
 { }
+
+QFileSystemAttachmentStorage::~QFileSystemAttachmentStorage() = default;
 
 QString QFileSystemAttachmentStorage::filePath(const QString &name) const
 {
@@ -289,6 +452,7 @@ bool QFileSystemAttachmentStorage::remove(const QString &name, QString *errorStr
 {
     if (!checkName(name, errorString))
         return false;
+    d->waitFor(name); // else a commit in flight would put it back
     // Removes a link itself, never what it points to.
     QFile file(filePath(name));
     if (!QFileInfo::exists(file.fileName()) && !isLink(file.fileName()))
@@ -315,6 +479,7 @@ qint64 QFileSystemAttachmentStorage::size(const QString &name) const
 
 bool QFileSystemAttachmentStorage::clear(QString *errorString)
 {
+    d->waitForAll();
     QDir root(m_root);
     if (root.exists() && !root.removeRecursively())
         return fail(errorString, QStringLiteral("cannot remove every file in %1").arg(m_root));
@@ -326,6 +491,7 @@ std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openPartial(const QStri
 {
     if (!checkName(name, errorString) || !initialize(errorString))
         return nullptr;
+    d->waitFor(name); // its previous attempt's commit is still moving it
     auto file = std::make_unique<PartialFile>(partialPath(name));
     // ReadWrite, not Append: a download that must start over seeks back to 0.
     // Unbuffered: a full disk fails the write that hit it, with its reason,
@@ -342,16 +508,17 @@ qint64 QFileSystemAttachmentStorage::partialSize(const QString &name) const
 {
     if (!checkName(name, nullptr))
         return 0;
+    d->waitFor(name);
     const QFileInfo info(partialPath(name));
     return info.isFile() && !info.isSymLink() ? info.size() : 0;
 }
 
-bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 size,
+// Runs in the calling thread for commitPartial(), on the pool for
+// commitPartialAsync(); the name is claimed by then.
+bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 size,
                                                  QString *errorString)
 {
-    if (!checkName(name, errorString))
-        return false;
-    const QString path = partialPath(name);
+    const QString path = root + QLatin1Char('/') + partialDirName() + QLatin1Char('/') + name;
     QFile partial(path);
     if (!openNoFollow(partial, path, QIODevice::ReadWrite, errorString))
         return false;
@@ -371,12 +538,17 @@ bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 siz
     }
     partial.close();
     // rename() does not replace; a stale file (or link) of the same name goes first.
-    const QString target = filePath(name);
+    const QString target = root + QLatin1Char('/') + name;
     if ((QFileInfo::exists(target) || isLink(target)) && !QFile::remove(target))
         return fail(errorString, QStringLiteral("cannot replace %1").arg(target));
     if (!QFile::rename(path, target))
         return fail(errorString, QStringLiteral("cannot move %1 to %2").arg(path, target));
     removeValidator(path);
+    QString problem;
+    if (!syncDirectory(&problem))
+        return fail(errorString,
+                    QStringLiteral("cannot write the directory of %1 to the disk: %2")
+                        .arg(target, problem));
     const QFileInfo committed(target);
     if (!committed.isFile() || committed.size() != size)
         return fail(errorString,
@@ -387,10 +559,47 @@ bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 siz
     return true;
 }
 
+bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 size,
+                                                 QString *errorString)
+{
+    if (!checkName(name, errorString))
+        return false;
+    while (!d->claim(name))
+        d->waitFor(name);
+    const bool ok = d->commit(name, size, errorString);
+    d->release(name);
+    return ok;
+}
+
+void QFileSystemAttachmentStorage::commitPartialAsync(const QString &name, qint64 size,
+                                                      QObject *context, CommitCallback callback)
+{
+    auto link = std::make_shared<CommitRelay::Link>();
+    if (context && callback)
+        new CommitRelay(context, link);
+    QString problem;
+    if (!checkName(name, &problem)) {
+        CommitRelay::deliver(link, std::move(callback), false, problem);
+        return;
+    }
+    while (!d->claim(name))
+        d->waitFor(name);
+    QFileSystemAttachmentStoragePrivate *p = d.get();
+    p->pool.start([p, name, size, link, callback = std::move(callback)]() mutable {
+        QString problem;
+        const bool ok = p->commit(name, size, &problem);
+        // Posted before the name is free: whoever waited for the name finds
+        // the outcome queued already.
+        CommitRelay::deliver(link, std::move(callback), ok, problem);
+        p->release(name);
+    });
+}
+
 bool QFileSystemAttachmentStorage::removePartial(const QString &name)
 {
     if (!checkName(name, nullptr))
         return false;
+    d->waitFor(name);
     const QString path = partialPath(name);
     removeValidator(path);
     return (!QFileInfo::exists(path) && !isLink(path)) || QFile::remove(path);

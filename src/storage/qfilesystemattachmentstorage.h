@@ -3,14 +3,26 @@
 
 #include "qattachmentlocalstorage.h"
 
+class QFileSystemAttachmentStoragePrivate;
+
 // Local storage in a directory of the file system. Partial downloads are kept
 // in a hidden `.partial` folder inside the root, so committing is a rename on
 // the same file system. Names are checked again here, and no read or write
 // follows a symbolic link planted inside the root.
+//
+// A committed file is on the disk (the file and the directory entry flushed)
+// before the commit reports success. commitPartialAsync() does that waiting
+// on a small pool of threads the storage owns (at most four commits run at
+// once; one flush of the directory covers every rename done meanwhile) and
+// reports back in the calling thread. Destroying the storage waits for the
+// commits in flight.
 class POWERSYNC_ATTACHMENTS_EXPORT QFileSystemAttachmentStorage : public QAttachmentLocalStorage
 {
 public:
     explicit QFileSystemAttachmentStorage(const QString &rootPath);
+    ~QFileSystemAttachmentStorage() override;
+    QFileSystemAttachmentStorage(const QFileSystemAttachmentStorage &) = delete;
+    QFileSystemAttachmentStorage &operator=(const QFileSystemAttachmentStorage &) = delete;
 
     QString rootPath() const { return m_root; }
     QString filePath(const QString &name) const;
@@ -30,6 +42,8 @@ public:
                                            QString *errorString = nullptr) override;
     qint64 partialSize(const QString &name) const override;
     bool commitPartial(const QString &name, qint64 size, QString *errorString = nullptr) override;
+    void commitPartialAsync(const QString &name, qint64 size, QObject *context,
+                            CommitCallback callback) override;
     bool removePartial(const QString &name) override;
     QStringList fileNames() const override;
     qint64 lastModified(const QString &name) const override;
@@ -40,6 +54,7 @@ private:
     QString partialPath(const QString &name) const;
 
     QString m_root;
+    std::unique_ptr<QFileSystemAttachmentStoragePrivate> d;
 };
 
 #endif // QFILESYSTEMATTACHMENTSTORAGE_H

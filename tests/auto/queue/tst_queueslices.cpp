@@ -1,12 +1,16 @@
-// The app's thread never waits long for the queue: reconciliation and expiry
-// of many rows are written in slices with the event loop running in between,
-// and a database locked by another connection makes the queue's writes give
-// up quickly ("busy") and try again later instead of blocking.
+// The app's thread never waits long for the queue: reconciliation (reading
+// the table, planning, writing) and expiry of many rows run in slices with
+// the event loop running in between, and a database locked by another
+// connection makes the queue's writes give up quickly ("busy") and try again
+// later instead of blocking. Rows written by others while a reconciliation
+// runs, and watched sets that change meanwhile, are honoured.
 
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
+#include <qattachmentqueue_p.h>
 #include <testsupport.h>
 
+#include <QtCore/qdatetime.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qtimer.h>
@@ -63,6 +67,37 @@ private:
         int ticks = 0;
         int ticksWhileWorking = 0;
     };
+
+    // Turns of table work as the queue reports them, with the ticks of a
+    // zero-delay timer seen by then.
+    struct Turns
+    {
+        explicit Turns(QAttachmentQueue *queue, TickCounter *ticks, qint64 budgetNs = 0)
+        {
+            QAttachmentQueuePrivate *d = QAttachmentQueuePrivate::get(queue);
+            // A budget of 0: every turn after the first runs exactly one step.
+            d->sliceBudgetNs = budgetNs;
+            d->tableWorkObserver = [this, ticks](const QAttachmentQueuePrivate::TableWorkTurn &t) {
+                list.append(t);
+                tickAt.append(ticks ? ticks->ticks : 0);
+                if (onTurn)
+                    onTurn(t);
+            };
+        }
+        QList<QAttachmentQueuePrivate::TableWorkTurn> list;
+        QList<int> tickAt;
+        std::function<void(const QAttachmentQueuePrivate::TableWorkTurn &)> onTurn;
+    };
+    QAttachmentStore &store() { return QAttachmentQueuePrivate::get(m_queue)->store; }
+    int stateOf(const QString &id) const
+    {
+        QSqlQuery query(db());
+        query.prepare(QStringLiteral("SELECT state FROM attachments_queue WHERE id = ?"));
+        query.addBindValue(id);
+        if (!query.exec() || !query.next())
+            return -1;
+        return query.value(0).toInt();
+    }
 
 private Q_SLOTS:
     void init()
@@ -143,13 +178,153 @@ private Q_SLOTS:
         QVERIFY(m_queue->startSync());
         m_queue->setWatchedAttachments(manyItems(Count));
         QVERIFY(!m_queue->isIdle());
-        // A new watched set arrives while the first is still being written.
+        // A new watched set arrives while the first is still being planned
+        // or written: whatever of the first was written, the second wins.
         m_queue->setWatchedAttachments(manyItems(10));
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
                  10);
+        QCOMPARE(
+            rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state <> 4")),
+            10);
+    }
+
+    void eachTurnHandlesABoundedNumberOfRows()
+    {
+        constexpr int Count = 5000;
+        m_queue->setArchivedCacheLimit(100);
+        QVERIFY(m_queue->startSync());
+        m_queue->setWatchedAttachments(manyItems(Count));
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        {
+            QSqlQuery query(db());
+            QVERIFY(query.exec(
+                QStringLiteral("UPDATE attachments_queue SET state = 3, has_synced = 1")));
+        }
+        TickCounter ticks(m_queue);
+        Turns turns(m_queue, &ticks);
+        // Unwatching: read 5,000 rows, plan, archive 5,000, expire 4,900.
+        m_queue->setWatchedAttachments({});
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QVERIFY(!turns.list.isEmpty());
+        QVERIFY(turns.list.constLast().done);
+        int read = 0, written = 0, expired = 0;
+        for (qsizetype i = 0; i < turns.list.size(); ++i) {
+            const auto &turn = turns.list.at(i);
+            read += turn.rowsRead;
+            written += turn.rowsWritten;
+            expired += turn.rowsExpired;
+            if (i == 0) {
+                // The call itself runs a few steps (a small set is done at once).
+                QCOMPARE(turn.steps, 8);
+                continue;
+            }
+            QCOMPARE(turn.steps, 1);
+            QVERIFY2(turn.rowsRead <= 256, qPrintable(QString::number(turn.rowsRead)));
+            QVERIFY2(turn.itemsPlanned <= 1024, qPrintable(QString::number(turn.itemsPlanned)));
+            QVERIFY2(turn.rowsWritten <= 256, qPrintable(QString::number(turn.rowsWritten)));
+            QVERIFY2(turn.rowsExpired <= 64, qPrintable(QString::number(turn.rowsExpired)));
+        }
+        QCOMPARE(read, Count);
+        QCOMPARE(written, Count);
+        QCOMPARE(expired, Count - 100);
+        // Reading alone takes 20 turns, archiving 20, expiring 77.
+        QVERIFY2(turns.list.size() > 100, qPrintable(QString::number(turns.list.size())));
+        // The event loop ran other work between the turns.
+        const int ticksBetween = turns.tickAt.constLast() - turns.tickAt.constFirst();
+        QVERIFY2(
+            ticksBetween >= (turns.list.size() - 1) / 2,
+            qPrintable(
+                QStringLiteral("%1 ticks in %2 turns").arg(ticksBetween).arg(turns.list.size())));
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 100);
+    }
+
+    void rowsWrittenDuringAReconciliationAreHonoured()
+    {
+        constexpr int Count = 4000;
+        m_queue->setArchivedCacheLimit(Count);
+        QVERIFY(m_queue->startSync());
+        m_queue->setWatchedAttachments(manyItems(Count));
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
+                 Count);
+
+        Turns turns(m_queue, nullptr);
+        QSignalSpy errors(m_queue, &QAttachmentQueue::errorOccurred);
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        bool wroteDuringWrites = false;
+        bool savedWhilePlanning = false;
+        QAttachment saved(QStringLiteral("fresh"), QStringLiteral("fresh.jpg"),
+                          State::QueuedUpload);
+        saved.setLocalUri(QStringLiteral("fresh.jpg"));
+        saved.setTimestamp(now);
+        turns.onTurn = [&](const QAttachmentQueuePrivate::TableWorkTurn &turn) {
+            // Once the plan (which has a new row for "fresh") is being made:
+            // the app saves a file under that id.
+            if (turn.itemsPlanned > 0 && !savedWhilePlanning) {
+                savedWhilePlanning = true;
+                QString problem;
+                QVERIFY2(store().insert(saved, &problem), qPrintable(problem));
+            }
+            // Once the plan is being written: a download of a row planned to
+            // be archived (as queued) finishes. Its archive no longer applies.
+            if (turn.rowsWritten > 0 && !wroteDuringWrites) {
+                wroteDuringWrites = true;
+                QString problem;
+                QCOMPARE(store().recordDownloaded(QStringLiteral("id-3999"),
+                                                  QStringLiteral("id-3999.jpg"), 3, now,
+                                                  State::QueuedDownload, &problem),
+                         QAttachmentStore::Result::Applied);
+            }
+        };
+        // Unwatch all but a new id; the call reads the first pages only.
+        m_queue->setWatchedAttachments(
+            {QWatchedAttachmentItem(QStringLiteral("fresh"), QStringLiteral("jpg"))});
+        QVERIFY(!m_queue->isIdle());
+        QCOMPARE(turns.list.size(), 1);
+        QVERIFY(turns.list.at(0).rowsRead < Count);
+        // While the table is still being read: a row read already finishes
+        // its download.
+        QString problem;
+        QCOMPARE(store().recordDownloaded(QStringLiteral("id-1"), QStringLiteral("id-1.jpg"), 3,
+                                          now, State::QueuedDownload, &problem),
+                 QAttachmentStore::Result::Applied);
+
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QVERIFY(savedWhilePlanning);
+        QVERIFY(wroteDuringWrites);
+        QCOMPARE(errors.size(), 0);
+        // Both downloaded rows are archived too (they are no longer watched)...
+        QCOMPARE(stateOf(QStringLiteral("id-1")), 4);
+        QCOMPARE(stateOf(QStringLiteral("id-3999")), 4);
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 4")),
-                 Count - 10);
+                 Count);
+        QCOMPARE(rowCount(QStringLiteral(
+                     "SELECT COUNT(*) FROM attachments_queue WHERE state = 4 AND has_synced = 1")),
+                 2);
+        // ...and the saved row is kept as it was written, not overwritten
+        // by a new download row.
+        QCOMPARE(stateOf(QStringLiteral("fresh")), 1);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), Count + 1);
+    }
+
+    void aWatchedSetChangedWhilePlanningRestartsThePlan()
+    {
+        constexpr int Count = 20000;
+        QVERIFY(m_queue->startSync());
+        Turns turns(m_queue, nullptr);
+        QSignalSpy changed(m_queue, &QAttachmentQueue::attachmentChanged);
+        m_queue->setWatchedAttachments(manyItems(Count));
+        // The call read the (empty) table and planned part of the set.
+        QCOMPARE(turns.list.size(), 1);
+        QVERIFY(turns.list.at(0).itemsPlanned > 0);
+        QVERIFY(turns.list.at(0).itemsPlanned < Count);
+        QCOMPARE(turns.list.at(0).rowsWritten, 0);
+        m_queue->setWatchedAttachments(manyItems(10));
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        // Nothing of the superseded set was written.
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 10);
+        QCOMPARE(changed.size(), 10);
     }
 
     void lockedDatabaseMakesSaveFileBusyNotBlocked()

@@ -400,6 +400,11 @@ private Q_SLOTS:
         QCOMPARE(error.httpStatus(), 404);
         QVERIFY2(error.message().contains(QStringLiteral("NoSuchKey")),
                  qPrintable(error.message()));
+        // The text says which server answered: the host the request went to.
+        const QUrl contacted = storage->objectUrl(QStringLiteral("attachments/absent.bin"));
+        QVERIFY2(error.message().contains(
+                     QStringLiteral(" from %1:%2 ").arg(contacted.host()).arg(contacted.port())),
+                 qPrintable(error.message()));
         QCOMPARE(sink.size(), 0); // the error document is not the file
     }
 
@@ -862,6 +867,11 @@ private Q_SLOTS:
         QVERIFY(error.isRetryable());
         QVERIFY2(error.message().contains(QStringLiteral("InternalError")),
                  qPrintable(error.message()));
+        QVERIFY2(error.message().contains(
+                     QStringLiteral(" from 127.0.0.1:%1 ").arg(server.url().port())),
+                 qPrintable(error.message()));
+        QVERIFY2(!error.message().contains(QStringLiteral("upload-1")),
+                 qPrintable(error.message())); // the query's uploadId
     }
 
     void abortStopsTheTransfer()

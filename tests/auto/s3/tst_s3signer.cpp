@@ -360,7 +360,15 @@ void tst_S3Signer::errorMapping()
         body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code
             + "</Code><Message>Something &amp; more</Message><RequestId>1</RequestId></Error>";
     }
-    const QAttachmentError error = qS3Error(status, body, QStringLiteral("\"k\""));
+    // A presigned request's query holds its signature: the text names the host only.
+    const QUrl url(QStringLiteral("https://bucket.s3.example.com:8443/photos/k?uploadId=u-7"
+                                  "&X-Amz-Signature=5ecre7"));
+    const QAttachmentError error = qS3Error(status, body, QStringLiteral("\"k\""), url);
+    QVERIFY2(error.message().contains(QStringLiteral(" from bucket.s3.example.com:8443 ")),
+             qPrintable(error.message()));
+    QVERIFY2(!error.message().contains(QStringLiteral("5ecre7")), qPrintable(error.message()));
+    QVERIFY2(!error.message().contains(QStringLiteral("u-7")), qPrintable(error.message()));
+    QVERIFY2(!error.message().contains(QStringLiteral("/photos")), qPrintable(error.message()));
     QCOMPARE(int(error.code()), expected);
     QCOMPARE(error.isRetryable(), retryable);
     QCOMPARE(error.httpStatus(), status);

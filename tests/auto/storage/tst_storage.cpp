@@ -8,6 +8,7 @@
 #include <QtCore/qbuffer.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtCore/qthread.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
@@ -223,6 +224,132 @@ private Q_SLOTS:
         }
         QVERIFY(storage->commitPartial(QStringLiteral("r"), 5));
         QCOMPARE(storage->openForReading(QStringLiteral("r"))->readAll(), QByteArray("fresh"));
+    }
+
+    // --- commits that do not wait for the disk --------------------------------------
+
+    void asyncCommitReportsLaterInTheCallersThread_data() { storages(); }
+    void asyncCommitReportsLaterInTheCallersThread()
+    {
+        QAttachmentLocalStorage *storage = make();
+        storage->openPartial(QStringLiteral("a.jpg"))->write("complete file");
+        QObject context;
+        int calls = 0;
+        bool succeeded = false;
+        QThread *thread = nullptr;
+        storage->commitPartialAsync(QStringLiteral("a.jpg"), 13, &context,
+                                    [&](bool ok, const QString &problem) {
+                                        ++calls;
+                                        succeeded = ok;
+                                        thread = QThread::currentThread();
+                                        QVERIFY2(ok, qPrintable(problem));
+                                    });
+        QCOMPARE(calls, 0); // never from inside the call
+        QTRY_COMPARE_WITH_TIMEOUT(calls, 1, 10000);
+        QVERIFY(succeeded);
+        QCOMPARE(thread, QThread::currentThread());
+        QCOMPARE(storage->openForReading(QStringLiteral("a.jpg"))->readAll(),
+                 QByteArray("complete file"));
+        QCOMPARE(storage->partialSize(QStringLiteral("a.jpg")), 0);
+    }
+
+    void asyncCommitOfAShortFileFailsAndKeepsIt_data() { storages(); }
+    void asyncCommitOfAShortFileFailsAndKeepsIt()
+    {
+        QAttachmentLocalStorage *storage = make();
+        storage->openPartial(QStringLiteral("s.jpg"))->write("short");
+        QObject context;
+        int calls = 0;
+        QString reason;
+        storage->commitPartialAsync(QStringLiteral("s.jpg"), 100, &context,
+                                    [&](bool ok, const QString &problem) {
+                                        ++calls;
+                                        QVERIFY(!ok);
+                                        reason = problem;
+                                    });
+        QTRY_COMPARE_WITH_TIMEOUT(calls, 1, 10000);
+        QVERIFY2(reason.contains(QStringLiteral("5 of 100")), qPrintable(reason));
+        QVERIFY(!storage->exists(QStringLiteral("s.jpg")));
+        QCOMPARE(storage->partialSize(QStringLiteral("s.jpg")), 5);
+    }
+
+    void asyncCommitRefusesANameThatLeavesTheRoot_data() { storages(); }
+    void asyncCommitRefusesANameThatLeavesTheRoot()
+    {
+        QAttachmentLocalStorage *storage = make();
+        QObject context;
+        int failures = 0;
+        storage->commitPartialAsync(QStringLiteral("../out"), 1, &context,
+                                    [&](bool ok, const QString &) { failures += ok ? 0 : 1; });
+        QTRY_COMPARE_WITH_TIMEOUT(failures, 1, 10000);
+    }
+
+    // The callback's context goes first: nobody is called, the file is kept.
+    void asyncCommitOutlivesItsContext_data() { storages(); }
+    void asyncCommitOutlivesItsContext()
+    {
+        QAttachmentLocalStorage *storage = make();
+        storage->openPartial(QStringLiteral("c.bin"))->write("kept");
+        int calls = 0;
+        {
+            QObject context;
+            storage->commitPartialAsync(QStringLiteral("c.bin"), 4, &context,
+                                        [&](bool, const QString &) { ++calls; });
+        }
+        // The commit completes whatever happened to the context: waiting for
+        // the name waits for it, and its outcome would be posted by then.
+        QCOMPARE(storage->partialSize(QStringLiteral("c.bin")), 0);
+        QCoreApplication::sendPostedEvents();
+        QCoreApplication::processEvents();
+        QCOMPARE(calls, 0);
+        QCOMPARE(storage->openForReading(QStringLiteral("c.bin"))->readAll(), QByteArray("kept"));
+    }
+
+    // Destroying the storage waits for its commits: none is left half-done.
+    void destroyingTheStorageCompletesItsCommits()
+    {
+        const QString root = m_dir->path() + QStringLiteral("/root");
+        constexpr int Files = 40;
+        QObject context;
+        int succeeded = 0;
+        {
+            QFileSystemAttachmentStorage storage(root);
+            QVERIFY(storage.initialize());
+            for (int i = 0; i < Files; ++i) {
+                const QString name = QStringLiteral("f%1.bin").arg(i);
+                storage.openPartial(name)->write(QByteArray(1000 + i, 'x'));
+                storage.commitPartialAsync(name, 1000 + i, &context,
+                                           [&](bool ok, const QString &) { succeeded += ok; });
+            }
+        }
+        QFileSystemAttachmentStorage again(root);
+        for (int i = 0; i < Files; ++i)
+            QCOMPARE(again.size(QStringLiteral("f%1.bin").arg(i)), 1000 + i);
+        QVERIFY(again.partialNames().isEmpty());
+        // The outcomes still arrive: the context is alive.
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded, Files, 10000);
+    }
+
+    // A download restarted while its previous attempt's commit runs gets a
+    // new partial file, never the one being moved.
+    void partialOpenedDuringItsCommitIsANewOne_data() { storages(); }
+    void partialOpenedDuringItsCommitIsANewOne()
+    {
+        QAttachmentLocalStorage *storage = make();
+        QByteArray first(256 * 1024, 'a');
+        storage->openPartial(QStringLiteral("r.bin"))->write(first);
+        QObject context;
+        int calls = 0;
+        storage->commitPartialAsync(QStringLiteral("r.bin"), first.size(), &context,
+                                    [&](bool ok, const QString &) { calls += ok; });
+        std::unique_ptr<QIODevice> again = storage->openPartial(QStringLiteral("r.bin"));
+        QVERIFY(again);
+        QCOMPARE(again->pos(), 0);
+        again->write("b");
+        again.reset();
+        QCOMPARE(storage->openForReading(QStringLiteral("r.bin"))->readAll(), first);
+        QCOMPARE(storage->partialSize(QStringLiteral("r.bin")), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(calls, 1, 10000);
     }
 
     void removePartialDiscards_data() { storages(); }

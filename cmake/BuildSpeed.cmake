@@ -1,0 +1,67 @@
+# What keeps the project's own build fast (never applied to consumers).
+#
+# 1. Precompiled Qt headers. Parsing Qt's headers is most of the time of a
+#    library source file's compile: a precompiled set halves it. Only Qt's and
+#    the standard library's headers are in the set, never the project's, so that
+#    a project header missing an include still fails to compile in a consumer's
+#    build (the install tests compile against the installed headers without it).
+#    Off by default under ccache, which does not cache compiles that use a
+#    precompiled header unless told to be sloppy about it.
+# 2. Tests compiled at -O1 without debug information in optimized builds: the
+#    library under test keeps the build type's flags, the test code itself
+#    compiles in about half the time.
+
+set(_psa_pch_default ON)
+if(CMAKE_CXX_COMPILER_LAUNCHER MATCHES "ccache" OR CMAKE_CXX_COMPILER MATCHES "ccache")
+    set(_psa_pch_default OFF)
+endif()
+option(PSA_PRECOMPILED_HEADERS "Precompile Qt's headers for the project's targets" ${_psa_pch_default})
+
+set(PSA_PCH_CORE_HEADERS
+    <memory> <functional> <optional> <algorithm> <utility>
+    <QtCore/qobject.h> <QtCore/qstring.h> <QtCore/qstringlist.h> <QtCore/qbytearray.h>
+    <QtCore/qlist.h> <QtCore/qhash.h> <QtCore/qset.h> <QtCore/qvariant.h>
+    <QtCore/qmetatype.h> <QtCore/qmetaobject.h> <QtCore/qpointer.h> <QtCore/qshareddata.h>
+    <QtCore/qdatetime.h> <QtCore/qelapsedtimer.h> <QtCore/qtimer.h> <QtCore/qurl.h>
+    <QtCore/qiodevice.h> <QtCore/qfile.h> <QtCore/qfileinfo.h> <QtCore/qdir.h>
+    <QtCore/qbuffer.h> <QtCore/qjsondocument.h> <QtCore/qjsonobject.h> <QtCore/qjsonarray.h>
+    <QtCore/qloggingcategory.h> <QtCore/qdebug.h>
+    <QtSql/qsqldatabase.h> <QtSql/qsqlquery.h> <QtSql/qsqlerror.h> <QtSql/qsqlrecord.h>
+    <QtNetwork/qnetworkaccessmanager.h> <QtNetwork/qnetworkrequest.h>
+    <QtNetwork/qnetworkreply.h>)
+
+# The tests' set adds what most tests include. Qt Test's own headers are not
+# in it: they read macros that differ from test to test.
+set(PSA_PCH_TEST_HEADERS ${PSA_PCH_CORE_HEADERS}
+    <QtCore/qtemporarydir.h> <QtCore/qcoreapplication.h> <QtCore/qregularexpression.h>
+    <QtCore/qcryptographichash.h> <QtNetwork/qtcpsocket.h> <QtNetwork/qtcpserver.h>)
+
+# psa_precompile(<target> CORE|TEST): `target` precompiles the set for itself.
+function(psa_precompile target set)
+    if(PSA_PRECOMPILED_HEADERS)
+        target_precompile_headers(${target} PRIVATE ${PSA_PCH_${set}_HEADERS})
+    endif()
+endfunction()
+
+# Qt Test's QT_TESTCASE_BUILDDIR and QT_TESTCASE_SOURCEDIR differ per
+# directory, and the compiler uses a precompiled set only when both sides were
+# compiled with the same macros: they are undefined for the tests and their
+# support library (they serve QFINDTESTDATA only, which no test uses).
+function(psa_undefine_testcase_paths target)
+    target_compile_options(${target} PRIVATE -UQT_TESTCASE_BUILDDIR -UQT_TESTCASE_SOURCEDIR)
+endfunction()
+
+# psa_test_target(<target> [PRECOMPILED_FROM <from>]): the compile options of a
+# test's own code, and the precompiled set of `from` reused (the support
+# library, compiled with the build type's flags as the benchmarks link it too).
+# A test with macros of its own (a Qt GUI or QML test, for one) silently
+# compiles without the set.
+function(psa_test_target target)
+    cmake_parse_arguments(ARG "" "PRECOMPILED_FROM" "" ${ARGN})
+    psa_undefine_testcase_paths(${target})
+    target_compile_options(${target} PRIVATE
+        "$<$<CONFIG:RelWithDebInfo,Release,MinSizeRel>:-O1;-g0>")
+    if(PSA_PRECOMPILED_HEADERS AND ARG_PRECOMPILED_FROM)
+        target_precompile_headers(${target} REUSE_FROM ${ARG_PRECOMPILED_FROM})
+    endif()
+endfunction()

@@ -1,0 +1,527 @@
+#include "qhttpstreamupload_p.h"
+
+#include "qattachmentlogging_p.h"
+#include "qhttpwire_p.h"
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qiodevice.h>
+#include <QtCore/qvarlengtharray.h>
+#include <QtNetwork/qnetworkaccessmanager.h>
+#include <QtNetwork/qnetworkcookie.h>
+#include <QtNetwork/qnetworkcookiejar.h>
+#include <QtNetwork/qnetworkproxy.h>
+#include <QtNetwork/qsslconfiguration.h>
+#include <QtNetwork/qsslsocket.h>
+
+#include <typeinfo>
+
+namespace {
+
+// Headers this path writes itself; a caller's own values for them are not
+// sent twice.
+bool isOwnHeader(const QByteArray &name)
+{
+    return name.compare("Host", Qt::CaseInsensitive) == 0
+        || name.compare("Content-Length", Qt::CaseInsensitive) == 0
+        || name.compare("Connection", Qt::CaseInsensitive) == 0
+        || name.compare("Accept-Encoding", Qt::CaseInsensitive) == 0;
+}
+
+bool usesProxy(QNetworkAccessManager *manager, const QUrl &url)
+{
+    if (manager->proxyFactory())
+        return true;
+    const QNetworkProxy::ProxyType own = manager->proxy().type();
+    if (own != QNetworkProxy::NoProxy && own != QNetworkProxy::DefaultProxy)
+        return true;
+    if (own == QNetworkProxy::NoProxy)
+        return false;
+    // The application's proxy, its factory or the system's configuration.
+    const QList<QNetworkProxy> proxies
+        = QNetworkProxyFactory::proxyForQuery(QNetworkProxyQuery(url));
+    for (const QNetworkProxy &proxy : proxies) {
+        if (proxy.type() != QNetworkProxy::NoProxy)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+QString QHttpStreamUpload::whyNotStream(const QHttpRequest &request, QNetworkAccessManager *manager)
+{
+    const QUrl url = request.request.url();
+    const QString scheme = url.scheme().toLower();
+    if (!manager)
+        return QStringLiteral("no network access manager");
+    // A subclass may change requests in createRequest() (attributes, headers,
+    // bookkeeping): only the manager itself can honour that.
+    if (typeid(*manager) != typeid(QNetworkAccessManager))
+        return QStringLiteral("the manager is a subclass of QNetworkAccessManager");
+    if (!request.body || request.body->isSequential() || !request.body->isReadable())
+        return QStringLiteral("the body is not a random-access file");
+    if (request.sink)
+        return QStringLiteral("the response has a sink");
+    if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
+        return QStringLiteral("not http or https");
+    if (!url.isValid() || url.host().isEmpty())
+        return QStringLiteral("no host");
+    if (!url.userInfo().isEmpty())
+        return QStringLiteral("user info in the URL");
+    if (scheme == QLatin1String("https") && !QSslSocket::supportsSsl())
+        return QStringLiteral("no TLS backend");
+    if (request.request.attribute(QNetworkRequest::Http2AllowedAttribute).toBool()
+        || request.request.attribute(QNetworkRequest::Http2DirectAttribute).toBool())
+        return QStringLiteral("HTTP/2 asked for");
+    if (request.request.hasRawHeader("Transfer-Encoding") || request.request.hasRawHeader("Expect"))
+        return QStringLiteral("Transfer-Encoding or Expect set");
+    if (manager->isStrictTransportSecurityEnabled() && scheme == QLatin1String("http"))
+        return QStringLiteral("strict transport security is enabled");
+    if (usesProxy(manager, url))
+        return QStringLiteral("a proxy is configured");
+    if (manager->cookieJar() && !manager->cookieJar()->cookiesForUrl(url).isEmpty())
+        return QStringLiteral("cookies for the URL");
+    return {};
+}
+
+QHttpStreamUpload::QHttpStreamUpload(QObject *parent)
+    : QObject(parent)
+{
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, [this] { onTimeout(); });
+}
+
+QHttpStreamUpload::~QHttpStreamUpload()
+{
+    m_done = true;
+    closeSocket();
+}
+
+QString QHttpStreamUpload::host() const
+{
+    return QHttpWire::hostOf(m_request.request.url());
+}
+
+void QHttpStreamUpload::touch()
+{
+    if (m_request.transferTimeoutMs > 0)
+        m_timer.start(m_request.transferTimeoutMs);
+}
+
+void QHttpStreamUpload::start(const QHttpRequest &request)
+{
+    m_request = request;
+    m_parser = QHttpResponseParser(request.maxKeptBody);
+    const QUrl url = request.request.url();
+    const QByteArray method = request.method.trimmed().toUpper();
+    const QString problem = QHttpWire::problemWithRequest(request.request, method);
+    if (!problem.isEmpty()) {
+        fail(QAttachmentError(
+            QAttachmentError::InvalidInput,
+            QStringLiteral("refusing to send the request to %1: %2").arg(host(), problem)));
+        return;
+    }
+    QIODevice *body = request.body;
+    m_bodyStart = body->pos();
+    const qint64 remaining = qMax<qint64>(0, body->size() - m_bodyStart);
+    if (request.bodySize > remaining) {
+        fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                              QStringLiteral("request body has %1 bytes, %2 expected")
+                                  .arg(remaining)
+                                  .arg(request.bodySize)));
+        return;
+    }
+    m_total = request.bodySize >= 0 ? request.bodySize : remaining;
+    m_tls = url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
+
+    m_tlsSocket = m_tls ? new QSslSocket(this) : nullptr;
+    m_socket = m_tlsSocket ? m_tlsSocket : new QTcpSocket(this);
+    m_socket->setProxy(QNetworkProxy::NoProxy);
+    connect(m_socket, &QAbstractSocket::connected, this, [this] {
+        touch();
+        if (!m_tls)
+            onConnected();
+    });
+    if (m_tlsSocket) {
+        connect(m_tlsSocket, &QSslSocket::encrypted, this, [this] { onConnected(); });
+        connect(m_tlsSocket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            // Never ignored here: the manager decides (and the app with it).
+            m_sslErrors = true;
+            for (const QSslError &error : errors)
+                qCDebug(lcHttp) << "TLS error from" << host() << error.errorString();
+        });
+        connect(m_tlsSocket, &QSslSocket::encryptedBytesWritten, this, [this] { pump(); });
+    }
+    connect(m_socket, &QAbstractSocket::bytesWritten, this, [this] { pump(); });
+    connect(m_socket, &QAbstractSocket::readyRead, this, [this] { onReadyRead(); });
+    connect(m_socket, &QAbstractSocket::disconnected, this, [this] { onDisconnected(); });
+    connect(m_socket, &QAbstractSocket::errorOccurred, this, [this] { onSocketError(); });
+
+    const quint16 port = quint16(url.port(m_tls ? 443 : 80));
+    qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(url) << "body" << m_total
+                              << "streamed over HTTP/1.1";
+    if (onProgress)
+        onProgress(0, m_total);
+    touch();
+    if (m_tls) {
+        QSslConfiguration config = request.request.sslConfiguration();
+        // This path speaks HTTP/1.1 only, also to a server that offers HTTP/2.
+        config.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
+        m_tlsSocket->setSslConfiguration(config);
+        m_tlsSocket->setPeerVerifyName(url.host());
+        m_tlsSocket->connectToHostEncrypted(url.host(), port, QIODevice::ReadWrite);
+    } else {
+        // Unbuffered: a write goes to the kernel at once when nothing waits
+        // before it, without a copy into the socket's buffer.
+        m_socket->connectToHost(url.host(), port, QIODevice::ReadWrite | QIODevice::Unbuffered);
+    }
+}
+
+void QHttpStreamUpload::onConnected()
+{
+    if (m_done || m_ready)
+        return;
+    touch();
+    m_ready = true;
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    const QUrl url = m_request.request.url();
+    QByteArray target = url.path(QUrl::FullyEncoded).toLatin1();
+    if (target.isEmpty())
+        target = "/";
+    if (url.hasQuery())
+        target += '?' + url.query(QUrl::FullyEncoded).toLatin1();
+    QByteArray hostHeader = url.host(QUrl::FullyEncoded).toLatin1();
+    if (hostHeader.contains(':'))
+        hostHeader = '[' + hostHeader + ']';
+    if (url.port() >= 0 && url.port() != (m_tls ? 443 : 80))
+        hostHeader += ':' + QByteArray::number(url.port());
+
+    const QByteArray method = m_request.method.trimmed().toUpper();
+    QByteArray head;
+    head.reserve(1024);
+    head += method + ' ' + target + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n";
+    const QList<QByteArray> names = m_request.request.rawHeaderList();
+    bool hasUserAgent = false;
+    bool hasContentType = false;
+    for (const QByteArray &name : names) {
+        if (isOwnHeader(name))
+            continue;
+        hasUserAgent |= name.compare("User-Agent", Qt::CaseInsensitive) == 0;
+        hasContentType |= name.compare("Content-Type", Qt::CaseInsensitive) == 0;
+        head += name + ": " + m_request.request.rawHeader(name) + "\r\n";
+    }
+    if (method == "POST" && !hasContentType)
+        head += "Content-Type: application/octet-stream\r\n";
+    head += "Content-Length: " + QByteArray::number(m_total) + "\r\n";
+    head += "Accept-Encoding: identity\r\n";
+    if (!hasUserAgent)
+        head += "User-Agent: Mozilla/5.0\r\n"; // what the manager sends
+    head += "Connection: close\r\n\r\n";
+    m_head = head.size();
+    if (m_socket->write(head) != head.size()) {
+        fail(transportError(m_socket->errorString()));
+        return;
+    }
+    if (!m_request.body->seek(m_bodyStart)) {
+        fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                              QStringLiteral("cannot seek in the local file")));
+        return;
+    }
+    pump();
+}
+
+qint64 QHttpStreamUpload::queuedInSocket() const
+{
+    return m_socket->bytesToWrite() + (m_tlsSocket ? m_tlsSocket->encryptedBytesToWrite() : 0);
+}
+
+void QHttpStreamUpload::pump()
+{
+    if (m_done || !m_ready || !m_socket)
+        return;
+    touch();
+    QVarLengthArray<char, 1> buffer;
+    // Bounded per event-loop turn: a socket that takes everything at once
+    // (loopback) would otherwise keep the loop busy for the whole file.
+    QElapsedTimer turn;
+    turn.start();
+    qint64 thisTurn = 0;
+    while (m_read < m_total && queuedInSocket() < WriteWindow) {
+        if (thisTurn >= MaxPerTurn || turn.elapsed() >= 5) {
+            if (!m_pumpQueued) {
+                m_pumpQueued = true;
+                QMetaObject::invokeMethod(
+                    this,
+                    [this] {
+                        m_pumpQueued = false;
+                        pump();
+                    },
+                    Qt::QueuedConnection);
+            }
+            break;
+        }
+        const qint64 n = qMin(ReadChunk, m_total - m_read);
+        if (buffer.size() < n)
+            buffer.resize(n);
+        const qint64 got = m_request.body->read(buffer.data(), n);
+        if (got <= 0) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("reading the local file failed after %1 of %2 "
+                                                 "bytes: %3")
+                                      .arg(m_read)
+                                      .arg(m_total)
+                                      .arg(m_request.body->errorString())));
+            return;
+        }
+        if (m_socket->write(buffer.data(), got) != got) {
+            fail(transportError(m_socket->errorString()));
+            return;
+        }
+        m_read += got;
+        thisTurn += got;
+    }
+    const qint64 sent = qBound<qint64>(0, m_read - queuedInSocket(), m_total);
+    if (sent != m_lastReported && onProgress) {
+        m_lastReported = sent;
+        onProgress(sent, m_total);
+    }
+}
+
+void QHttpStreamUpload::onReadyRead()
+{
+    if (m_done || !m_socket)
+        return;
+    touch();
+    char buffer[64 * 1024];
+    while (!m_done && m_socket && m_socket->isOpen()) {
+        // The TLS socket buffers; the plain one is unbuffered, and only a read
+        // tells that the peer closed or reset it (Qt emits nothing then).
+        if (m_tlsSocket && m_tlsSocket->bytesAvailable() <= 0)
+            break;
+        const qint64 n = m_socket->read(buffer, sizeof buffer);
+        if (n < 0) {
+            endOfStream(m_socket->error() == QAbstractSocket::RemoteHostClosedError
+                            ? QStringLiteral("the connection was closed or reset by the server")
+                            : m_socket->errorString());
+            return;
+        }
+        if (n == 0)
+            break;
+        m_parser.feed(QByteArrayView(buffer, n));
+        if (m_parser.hasFailed()) {
+            fail(QAttachmentError(QAttachmentError::ProtocolError,
+                                  host() + QStringLiteral(": ") + m_parser.errorString(),
+                                  m_parser.headersComplete() ? m_parser.status() : 0));
+            return;
+        }
+        if (m_parser.isDone()) {
+            responseDone();
+            return;
+        }
+        // Enough of the answer to name the failure: the rest is not needed.
+        if (m_parser.headersComplete() && m_parser.bodyReceived() > m_request.maxKeptBody) {
+            if (m_parser.status() >= 200 && m_parser.status() < 300) {
+                fail(QAttachmentError(
+                    QAttachmentError::ProtocolError,
+                    QStringLiteral("response body exceeds %1 bytes").arg(m_request.maxKeptBody),
+                    m_parser.status()));
+            } else {
+                responseDone();
+            }
+            return;
+        }
+    }
+}
+
+void QHttpStreamUpload::responseDone()
+{
+    const int status = m_parser.status();
+    if (status >= 200 && status < 300) {
+        if (m_read < m_total || queuedInSocket() > 0) {
+            // A success for a body that was not all sent cannot be trusted.
+            fail(QAttachmentError(QAttachmentError::ProtocolError,
+                                  QStringLiteral("HTTP %1 answer from %2 before the whole "
+                                                 "request body was sent")
+                                      .arg(status)
+                                      .arg(host()),
+                                  status));
+            return;
+        }
+        qCDebug(lcHttp) << "streamed upload done, status" << status;
+        if (onProgress)
+            onProgress(m_total, m_total);
+        finish(QAttachmentError());
+        return;
+    }
+    if (status == 404 && m_request.notFoundIsSuccess) {
+        finish(QAttachmentError());
+        return;
+    }
+    fail(statusError());
+}
+
+QAttachmentError QHttpStreamUpload::statusError() const
+{
+    const int status = m_parser.status();
+    QAttachmentError error;
+    if (m_errorParser) {
+        error = m_errorParser(status, m_parser.keptBody());
+    } else {
+        QHttpWire::StatusAnswer answer;
+        answer.status = status;
+        answer.reason = QString::fromLatin1(m_parser.reason());
+        answer.location = m_parser.header("Location");
+        answer.body = m_parser.keptBody();
+        answer.upload = true;
+        answer.requestUrl = m_request.request.url();
+        error = QHttpWire::statusError(answer);
+    }
+    if (!error.isError())
+        error = QAttachmentError::fromHttpStatus(status);
+    if (error.httpStatus() == 0)
+        error.setHttpStatus(status);
+    if (error.retryAfterMs() < 0)
+        error.setRetryAfterMs(QHttpWire::parseRetryAfter(m_parser.header("Retry-After")));
+    return error;
+}
+
+QAttachmentError QHttpStreamUpload::transportError(const QString &cause) const
+{
+    const QString why = QHttpWire::redactSecrets(cause, m_request.request.url());
+    const qint64 sent = m_socket ? qBound<qint64>(0, m_read - queuedInSocket(), m_total) : m_read;
+    if (m_parser.headersComplete()) {
+        return QAttachmentError(QAttachmentError::NetworkError,
+                                QStringLiteral("HTTP %1 response from %2 broken off after %3 "
+                                               "bytes: %4")
+                                    .arg(m_parser.status())
+                                    .arg(host())
+                                    .arg(m_parser.bodyReceived())
+                                    .arg(why),
+                                m_parser.status());
+    }
+    if (!m_ready)
+        return QAttachmentError(QAttachmentError::NetworkError,
+                                QStringLiteral("request to %1 failed: %2").arg(host(), why));
+    if (sent < m_total)
+        return QAttachmentError(QAttachmentError::NetworkError,
+                                QStringLiteral("the connection to %1 ended after %2 of %3 bytes "
+                                               "of the request body were sent, without a valid "
+                                               "HTTP response: %4")
+                                    .arg(host())
+                                    .arg(sent)
+                                    .arg(m_total)
+                                    .arg(why));
+    return QAttachmentError(
+        QAttachmentError::NetworkError,
+        QStringLiteral("%1 closed the connection without a valid HTTP response (%2)")
+            .arg(host(), why));
+}
+
+void QHttpStreamUpload::onDisconnected()
+{
+    if (m_done)
+        return;
+    // What is still buffered belongs to the answer.
+    onReadyRead();
+    if (m_done)
+        return;
+    endOfStream(QStringLiteral("the connection was closed or reset by the server"));
+}
+
+void QHttpStreamUpload::endOfStream(const QString &cause)
+{
+    if (m_done)
+        return;
+    m_parser.endOfInput();
+    if (m_parser.isDone()) {
+        responseDone();
+        return;
+    }
+    if (m_parser.headersComplete() && !m_parser.hasFailed()) {
+        fail(transportError(cause));
+        return;
+    }
+    if (m_parser.hasFailed() && m_parser.headersComplete()) {
+        // The answer's status is known; its body was cut short.
+        fail(QAttachmentError(QAttachmentError::ProtocolError,
+                              host() + QStringLiteral(": ") + m_parser.errorString(),
+                              m_parser.status()));
+        return;
+    }
+    fail(transportError(cause));
+}
+
+void QHttpStreamUpload::onSocketError()
+{
+    if (m_done || !m_socket)
+        return;
+    const QAbstractSocket::SocketError error = m_socket->error();
+    if (error == QAbstractSocket::RemoteHostClosedError) {
+        onDisconnected();
+        return;
+    }
+    if (m_sslErrors && !m_ready && onFallback) {
+        // Nothing was sent: the manager repeats the request with its own
+        // handling of certificate errors.
+        qCDebug(lcHttp) << "TLS certificate errors, handing the upload to the manager";
+        m_done = true;
+        m_timer.stop();
+        closeSocket();
+        const auto fallback = onFallback;
+        fallback();
+        return;
+    }
+    // The answer may have arrived before a reset.
+    onReadyRead();
+    if (m_done)
+        return;
+    fail(transportError(m_socket->errorString()));
+}
+
+void QHttpStreamUpload::onTimeout()
+{
+    if (m_done)
+        return;
+    fail(QAttachmentError(QAttachmentError::Timeout,
+                          QStringLiteral("no progress from %1 for %2 ms")
+                              .arg(host())
+                              .arg(m_request.transferTimeoutMs),
+                          httpStatus()));
+}
+
+void QHttpStreamUpload::closeSocket()
+{
+    if (!m_socket)
+        return;
+    QTcpSocket *socket = std::exchange(m_socket, nullptr);
+    m_tlsSocket = nullptr;
+    QObject::disconnect(socket, nullptr, this, nullptr);
+    socket->abort();
+    socket->deleteLater();
+}
+
+void QHttpStreamUpload::fail(const QAttachmentError &error)
+{
+    qCDebug(lcHttp) << "streamed upload failed:" << error;
+    finish(error);
+}
+
+void QHttpStreamUpload::finish(const QAttachmentError &error)
+{
+    if (m_done)
+        return;
+    m_done = true;
+    m_timer.stop();
+    closeSocket();
+    // The callback may drop this object's callbacks (and itself) while it runs.
+    const auto finished = onFinished;
+    if (finished)
+        finished(error);
+}
+
+void QHttpStreamUpload::abort()
+{
+    m_done = true;
+    m_timer.stop();
+    closeSocket();
+}

@@ -1,0 +1,103 @@
+#ifndef QHTTPSTREAMUPLOAD_P_H
+#define QHTTPSTREAMUPLOAD_P_H
+
+#include "qhttpexchange_p.h"
+#include "qhttpresponseparser_p.h"
+
+#include <QtCore/qtimer.h>
+
+#include <functional>
+
+class QNetworkAccessManager;
+class QSslSocket;
+class QTcpSocket;
+
+// A large upload sent over HTTP/1.1 on a socket of the calling thread,
+// instead of through QNetworkAccessManager: Qt 6.4's HTTP thread pulls a
+// body from the app's thread 16 KiB at a time, with a queued round trip per
+// piece, which caps an upload well below what the link carries. Here the body
+// is read from its device in large pieces and written as the socket drains,
+// with at most WriteWindow bytes queued in the socket (memory stays bounded).
+//
+// It speaks to the same peer as the manager would: TLS with the request's
+// QSslConfiguration and the usual certificate checks (the peer's name is
+// verified), the request's headers (validated before anything is sent), and
+// the response read with bounded buffers (QHttpResponseParser). Failures map
+// to the same errors as QHttpExchange's. A TLS handshake that fails on
+// certificate errors ends in onFallback, nothing of the request sent: the
+// caller repeats it through the manager, whose own sslErrors handling
+// (signals the app may have connected) then applies unchanged.
+//
+// canStream() says which requests it takes; everything else stays with the
+// manager (proxies, cookies, user info in the URL, HSTS upgrades, ...).
+class POWERSYNC_ATTACHMENTS_TEST_EXPORT QHttpStreamUpload : public QObject
+{
+public:
+    static constexpr qint64 ReadChunk = 256 * 1024;
+    static constexpr qint64 WriteWindow = 1024 * 1024;
+    static constexpr qint64 MaxPerTurn = 4 * 1024 * 1024;
+
+    using ErrorParser = QHttpExchange::ErrorParser;
+
+    explicit QHttpStreamUpload(QObject *parent = nullptr);
+    ~QHttpStreamUpload() override;
+
+    // Empty when `request` may be sent here, with `manager`'s settings; else
+    // why not (for the debug log).
+    static QString whyNotStream(const QHttpRequest &request, QNetworkAccessManager *manager);
+
+    void setErrorParser(ErrorParser parser) { m_errorParser = std::move(parser); }
+    std::function<void(qint64 done, qint64 total)> onProgress;
+    // Called once, with the error or with none for success.
+    std::function<void(const QAttachmentError &error)> onFinished;
+    // Called instead of onFinished when the request should go through the
+    // manager (certificate errors); nothing of it was sent.
+    std::function<void()> onFallback;
+
+    void start(const QHttpRequest &request);
+    // Stops; no callback follows.
+    void abort();
+
+    int httpStatus() const { return m_parser.headersComplete() ? m_parser.status() : 0; }
+    QByteArray responseBody() const { return m_parser.keptBody(); }
+    QByteArray responseHeader(const QByteArray &name) const { return m_parser.header(name); }
+
+private:
+    void onConnected();
+    void pump();
+    void onReadyRead();
+    void onDisconnected();
+    // The connection ended: a response read to the close is complete, else
+    // the upload fails with `cause`.
+    void endOfStream(const QString &cause);
+    void onSocketError();
+    void onTimeout();
+    void touch();
+    void responseDone();
+    QAttachmentError statusError() const;
+    QAttachmentError transportError(const QString &cause) const;
+    void fail(const QAttachmentError &error);
+    void finish(const QAttachmentError &error);
+    void closeSocket();
+    qint64 queuedInSocket() const;
+    QString host() const;
+
+    QHttpRequest m_request;
+    ErrorParser m_errorParser;
+    QHttpResponseParser m_parser;
+    QTcpSocket *m_socket = nullptr;
+    QSslSocket *m_tlsSocket = nullptr; // m_socket over https
+    bool m_pumpQueued = false;
+    QTimer m_timer;
+    bool m_tls = false;
+    bool m_ready = false; // connected (and encrypted): the request may go out
+    bool m_sslErrors = false;
+    bool m_done = false;
+    qint64 m_bodyStart = 0;
+    qint64 m_total = 0; // body bytes to send
+    qint64 m_read = 0; // body bytes read from the device and written to the socket
+    qint64 m_head = 0; // bytes of the request head
+    qint64 m_lastReported = -1;
+};
+
+#endif // QHTTPSTREAMUPLOAD_P_H
