@@ -404,7 +404,6 @@ void QNetworkRemoteStorage::setHttp2PriorKnowledge(bool enabled)
     Q_EMIT configurationChanged();
 }
 
-<<<<<<< HEAD
 int QNetworkRemoteStorage::maxConnectionsPerHost() const
 {
     return d_network->maxConnectionsPerHost;
@@ -444,7 +443,6 @@ int QNetworkRemoteStorage::suggestedConcurrentTransfers() const
     // The app's manager may gain a cache at any time: computed when read.
     return d_network->computeSuggestedConcurrency();
 }
-=======
 qint64 QNetworkRemoteStorage::streamingUploadThreshold() const
 {
     return d_network->streamingUploadThreshold;
@@ -459,4 +457,3 @@ void QNetworkRemoteStorage::setStreamingUploadThreshold(qint64 bytes)
     Q_EMIT streamingUploadThresholdChanged();
     Q_EMIT configurationChanged();
 }
->>>>>>> main

@@ -18,17 +18,14 @@ class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRem
                    transferTimeoutChanged)
     Q_PROPERTY(bool http2PriorKnowledge READ http2PriorKnowledge WRITE setHttp2PriorKnowledge NOTIFY
                    http2PriorKnowledgeChanged)
-<<<<<<< HEAD
     Q_PROPERTY(int maxConnectionsPerHost READ maxConnectionsPerHost WRITE setMaxConnectionsPerHost
                    NOTIFY maxConnectionsPerHostChanged)
     Q_PROPERTY(int maxHttp2Streams READ maxHttp2Streams WRITE setMaxHttp2Streams NOTIFY
                    maxHttp2StreamsChanged)
     Q_PROPERTY(int suggestedConcurrentTransfers READ suggestedConcurrentTransfers NOTIFY
                    suggestedConcurrentTransfersChanged)
-=======
     Q_PROPERTY(qint64 streamingUploadThreshold READ streamingUploadThreshold WRITE
                    setStreamingUploadThreshold NOTIFY streamingUploadThresholdChanged)
->>>>>>> main
 
 public:
     static constexpr int DefaultMaxConnectionsPerHost = 36;
@@ -61,7 +58,6 @@ public:
     bool http2PriorKnowledge() const;
     void setHttp2PriorKnowledge(bool enabled);
 
-<<<<<<< HEAD
     // HTTP/1.1 connections per host the storage's requests may use at once;
     // default 36, at least 1. Qt opens at most six per QNetworkAccessManager,
     // so the storage spreads requests over ceil(n / 6) managers. Requests
@@ -80,7 +76,7 @@ public:
     // over HTTP/2 (the larger of the two). A queue keeps this many in flight
     // when its maxConcurrentTransfers is lower.
     int suggestedConcurrentTransfers() const;
-=======
+
     // Uploads of at least this many bytes (default 8 MiB) are sent over
     // HTTP/1.1 on a socket of the storage's thread rather than through the
     // QNetworkAccessManager, which is several times faster for large files.
@@ -88,18 +84,14 @@ public:
     // it. A negative value sends every upload through the manager.
     qint64 streamingUploadThreshold() const;
     void setStreamingUploadThreshold(qint64 bytes);
->>>>>>> main
 
 Q_SIGNALS:
     void transferTimeoutChanged();
     void http2PriorKnowledgeChanged();
-<<<<<<< HEAD
     void maxConnectionsPerHostChanged();
     void maxHttp2StreamsChanged();
     void suggestedConcurrentTransfersChanged();
-=======
     void streamingUploadThresholdChanged();
->>>>>>> main
 
 protected:
     explicit QNetworkRemoteStorage(QObject *parent = nullptr);
