@@ -144,7 +144,7 @@ void QAttachmentScheduler::startDue()
     // walking (and copying) all of them after every finished transfer would
     // cost more than the transfers.
     const qint64 now = m_clock.elapsed();
-    qsizetype freeSlots = d.maxConcurrentTransfers - m_jobs.size();
+    qsizetype freeSlots = concurrencyLimit() - m_jobs.size();
     QList<QAttachment> toStart;
     QList<qsizetype> taken;
     for (qsizetype i = 0; i < m_pending.size() && freeSlots > 0; ++i) {
@@ -556,4 +556,17 @@ bool QAttachmentScheduler::isIdle() const
             return false;
     }
     return true;
+}
+
+int QAttachmentScheduler::concurrencyLimit() const
+{
+    int limit = d.maxConcurrentTransfers;
+    // A storage of another layer (HTTP) says what it carries by a property.
+    if (d.remote) {
+        bool ok = false;
+        const int suggested = d.remote->property("suggestedConcurrentTransfers").toInt(&ok);
+        if (ok && suggested > limit)
+            limit = qMin(suggested, 1024);
+    }
+    return limit;
 }

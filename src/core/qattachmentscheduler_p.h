@@ -84,6 +84,11 @@ public:
     // Attachments whose last attempt failed and that wait for another one.
     int failingCount() const;
 
+    // Transfers in flight at most: maxConcurrentTransfers, or more when the
+    // remote storage suggests more (a network storage's
+    // suggestedConcurrentTransfers: the connections or HTTP/2 streams it has).
+    int concurrencyLimit() const;
+
     // Whether nothing runs and nothing could start now.
     bool isIdle() const;
 

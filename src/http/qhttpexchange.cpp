@@ -5,6 +5,7 @@
 #include "qhttpbodyslice_p.h"
 #include "qhttpreplyerrors_p.h"
 #include "qhttpwire_p.h"
+#include "qnetworkremotestorage_p.h"
 
 #include <QtCore/qiodevice.h>
 #include <QtCore/qmetaobject.h>
@@ -152,18 +153,24 @@ void QHttpExchange::send()
     sendTotal = bodyTotal;
     bodySent = 0;
     QNetworkReply *r = nullptr;
+    // A storage's pool of managers picks the one that takes the request.
+    auto *pool = qobject_cast<QNetworkManagerPool *>(manager);
+    int slot = 0;
+    QNetworkAccessManager *target = pool ? pool->route(req, &slot) : manager;
     if (method == "GET" && !device)
-        r = manager->get(req);
+        r = target->get(req);
     else if (method == "HEAD" && !device)
-        r = manager->head(req);
+        r = target->head(req);
     else if (method == "DELETE" && !device)
-        r = manager->deleteResource(req);
+        r = target->deleteResource(req);
     else if (method == "PUT")
-        r = device ? manager->put(req, device) : manager->put(req, QByteArray());
+        r = device ? target->put(req, device) : target->put(req, QByteArray());
     else if (method == "POST")
-        r = device ? manager->post(req, device) : manager->post(req, QByteArray());
+        r = device ? target->post(req, device) : target->post(req, QByteArray());
     else
-        r = manager->sendCustomRequest(req, method, device);
+        r = target->sendCustomRequest(req, method, device);
+    if (pool)
+        pool->track(r, slot);
     reply = r;
     r->setReadBufferSize(ReadBufferSize);
     // Never the query: a presigned URL carries its signature there.

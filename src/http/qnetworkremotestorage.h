@@ -18,10 +18,19 @@ class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRem
                    transferTimeoutChanged)
     Q_PROPERTY(bool http2PriorKnowledge READ http2PriorKnowledge WRITE setHttp2PriorKnowledge NOTIFY
                    http2PriorKnowledgeChanged)
+    Q_PROPERTY(int maxConnectionsPerHost READ maxConnectionsPerHost WRITE setMaxConnectionsPerHost
+                   NOTIFY maxConnectionsPerHostChanged)
+    Q_PROPERTY(int maxHttp2Streams READ maxHttp2Streams WRITE setMaxHttp2Streams NOTIFY
+                   maxHttp2StreamsChanged)
+    Q_PROPERTY(int suggestedConcurrentTransfers READ suggestedConcurrentTransfers NOTIFY
+                   suggestedConcurrentTransfersChanged)
     Q_PROPERTY(qint64 streamingUploadThreshold READ streamingUploadThreshold WRITE
                    setStreamingUploadThreshold NOTIFY streamingUploadThresholdChanged)
 
 public:
+    static constexpr int DefaultMaxConnectionsPerHost = 36;
+    static constexpr int DefaultMaxHttp2Streams = 32;
+
     ~QNetworkRemoteStorage() override;
 
     // Milliseconds without any progress after which a request fails with
@@ -32,7 +41,12 @@ public:
     void setTransferTimeout(int msecs);
 
     // Not owned; by default the storage uses one of its own. Requests already
-    // running keep the manager they started on.
+    // running keep the manager they started on. Beyond six HTTP/1.1
+    // connections per host (maxConnectionsPerHost) the storage adds managers
+    // of its own configured like this one (proxy, cookie jar, redirect policy,
+    // transfer timeout, Strict-Transport-Security; their authentication, TLS
+    // and finished signals are emitted by this one); a subclass of
+    // QNetworkAccessManager, or a manager with a cache, takes every request.
     QNetworkAccessManager *networkAccessManager() const;
     void setNetworkAccessManager(QNetworkAccessManager *manager);
 
@@ -43,6 +57,25 @@ public:
     // https:// URLs negotiate HTTP/2 with the server either way.
     bool http2PriorKnowledge() const;
     void setHttp2PriorKnowledge(bool enabled);
+
+    // HTTP/1.1 connections per host the storage's requests may use at once;
+    // default 36, at least 1. Qt opens at most six per QNetworkAccessManager,
+    // so the storage spreads requests over ceil(n / 6) managers. Requests
+    // that may use HTTP/2 to a server that answered over HTTP/2 stay on one
+    // manager: one connection carries them all.
+    int maxConnectionsPerHost() const;
+    void setMaxConnectionsPerHost(int connections);
+
+    // Transfers the queue keeps in flight once a response came over HTTP/2
+    // (streams on one connection); default 32, at least 1.
+    int maxHttp2Streams() const;
+    void setMaxHttp2Streams(int streams);
+
+    // How many transfers in flight this storage carries well: the HTTP/1.1
+    // connections it opens per host, or maxHttp2Streams once a response came
+    // over HTTP/2 (the larger of the two). A queue keeps this many in flight
+    // when its maxConcurrentTransfers is lower.
+    int suggestedConcurrentTransfers() const;
 
     // Uploads of at least this many bytes (default 8 MiB) are sent over
     // HTTP/1.1 on a socket of the storage's thread rather than through the
@@ -55,6 +88,9 @@ public:
 Q_SIGNALS:
     void transferTimeoutChanged();
     void http2PriorKnowledgeChanged();
+    void maxConnectionsPerHostChanged();
+    void maxHttp2StreamsChanged();
+    void suggestedConcurrentTransfersChanged();
     void streamingUploadThresholdChanged();
 
 protected:

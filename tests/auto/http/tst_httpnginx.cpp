@@ -289,6 +289,84 @@ private Q_SLOTS:
         queue.reset();
         TestSupport::closeDatabase(connection);
     }
+    // Once a response came over HTTP/2, the queue keeps maxHttp2Streams
+    // transfers in flight without the app raising maxConcurrentTransfers;
+    // with HTTP/1.1 to the same nginx it stays at the connections it has.
+    void http2RaisesTransfersInFlight_data()
+    {
+        QTest::addColumn<bool>("http2");
+        QTest::newRow("HTTP/2") << true;
+        QTest::newRow("HTTP/1.1") << false;
+    }
+    void http2RaisesTransfersInFlight()
+    {
+        QFETCH(bool, http2);
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString connection = TestSupport::openDatabase(dir.path());
+
+        // Counts the transfers the queue has in flight at once.
+        class CountingStorage : public QHttpRemoteStorage
+        {
+        public:
+            int inFlight = 0;
+            int maxInFlight = 0;
+            QAttachmentTransfer *upload(const QAttachment &attachment, QIODevice *source) override
+            {
+                QAttachmentTransfer *transfer = QHttpRemoteStorage::upload(attachment, source);
+                maxInFlight = qMax(maxInFlight, ++inFlight);
+                connect(transfer, &QAttachmentTransfer::finished, this, [this] { --inFlight; });
+                return transfer;
+            }
+        } remote;
+        remote.setMaxConnectionsPerHost(6);
+        remote.setHttp2PriorKnowledge(http2);
+        QSignalSpy suggested(&remote, &QNetworkRemoteStorage::suggestedConcurrentTransfersChanged);
+        remote.setBaseUrl(http2 ? nginx.http2Url(QStringLiteral("many/"))
+                                : nginx.url(QStringLiteral("many/")));
+        auto queue = std::make_unique<QAttachmentQueue>();
+        QCOMPARE(queue->maxConcurrentTransfers(), 6);
+        queue->setConnectionName(connection);
+        queue->setLocalDirectory(dir.path() + QStringLiteral("/files"));
+        queue->setRemoteStorage(&remote);
+        queue->setSyncInterval(0);
+        QVERIFY(queue->startSync());
+        QList<QAttachment> saved;
+        for (int i = 0; i < 80; ++i) {
+            saved << queue->saveFile(TestSupport::randomBytes(2000 + i, 300 + i),
+                                     QStringLiteral("application/octet-stream"),
+                                     QStringLiteral("bin"));
+            QVERIFY(saved.last().isValid());
+        }
+        const auto allSynced = [&] {
+            for (const QAttachment &attachment : std::as_const(saved)) {
+                if (queue->attachment(attachment.id()).state() != State::Synced)
+                    return false;
+            }
+            return true;
+        };
+        PSA_WAIT(allSynced(), 30000);
+        if (http2) {
+            QCOMPARE(suggested.size(), 1);
+            QCOMPARE(remote.suggestedConcurrentTransfers(), 32);
+            // The first six ran before any answer; the rest up to 32 at once.
+            QVERIFY2(remote.maxInFlight > 6, qPrintable(QString::number(remote.maxInFlight)));
+            QVERIFY2(remote.maxInFlight <= 32, qPrintable(QString::number(remote.maxInFlight)));
+        } else {
+            QCOMPARE(suggested.size(), 0);
+            QCOMPARE(remote.suggestedConcurrentTransfers(), 6);
+            QCOMPARE(remote.maxInFlight, 6);
+        }
+        queue.reset();
+        TestSupport::closeDatabase(connection);
+    }
 };
 
 QTEST_MAIN(tst_HttpNginx)
