@@ -3,6 +3,7 @@
 #include "qattachmentlogging_p.h"
 #include "qhttpstreamupload_p.h"
 #include "qnetworkcredential_p.h"
+#include "qnetworkremotestorage_p.h"
 
 #include <QtCore/qiodevice.h>
 #include <QtCore/qpointer.h>
@@ -115,7 +116,11 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
         : (request.body->isSequential() ? -1 : request.body->size() - request.body->pos());
     if (size < streamThreshold)
         return false;
-    const QString why = QHttpStreamUpload::whyNotStream(request, manager);
+    // A pool's managers all follow its source: the source is what is judged.
+    QNetworkAccessManager *judged = manager;
+    if (auto *pool = qobject_cast<QNetworkManagerPool *>(manager.data()))
+        judged = pool->sourceManager();
+    const QString why = QHttpStreamUpload::whyNotStream(request, judged);
     if (!why.isEmpty()) {
         qCDebug(lcHttp).noquote() << "upload through the network access manager:" << why;
         return false;

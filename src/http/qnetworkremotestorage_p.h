@@ -51,6 +51,8 @@ public:
     static bool canSpread(const QNetworkAccessManager *source);
     // Whether any response came over HTTP/2.
     bool http2Seen() const { return m_http2Seen; }
+    // The manager whose configuration every manager of the pool follows.
+    QNetworkAccessManager *sourceManager() const { return m_source ? m_source() : nullptr; }
 
     // The manager that takes `request`; send it there (so that the reply is
     // that manager's), then hand the reply to track() with `slot`.
