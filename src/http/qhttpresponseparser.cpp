@@ -1,33 +1,14 @@
 #include "qhttpresponseparser_p.h"
 
+#include "qattachmentnames_p.h"
+
 #include <algorithm>
 
 namespace {
 
 bool isTokenChar(char c)
 {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
+    return QAttachmentNames::isTokenChar(char16_t(uchar(c)));
 }
 
 // Printable, for quoting a few bytes of what the server sent in a message.

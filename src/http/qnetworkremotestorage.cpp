@@ -175,10 +175,11 @@ QNetworkAccessManager *QNetworkManagerPool::pick(QNetworkAccessManager *source,
     if (http2Allowed && m_http2Origins.contains(originOf(request.url())))
         return source;
     // The manager with the fewest requests in flight; the source first on a tie.
+    // A manager not created yet has nothing in flight.
+    const auto loadOf = [this](int i) { return i < m_inFlight.size() ? m_inFlight.at(i) : 0; };
     int best = 0;
     for (int i = 1; i < m_managerCount; ++i) {
-        const int load = i < m_inFlight.size() ? m_inFlight.at(i) : 0;
-        if (load < m_inFlight.at(best))
+        if (loadOf(i) < loadOf(best))
             best = i;
     }
     if (best == 0)
