@@ -28,7 +28,7 @@ class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRem
                    setStreamingUploadThreshold NOTIFY streamingUploadThresholdChanged)
 
 public:
-    static constexpr int DefaultMaxConnectionsPerHost = 36;
+    static constexpr int DefaultMaxConnectionsPerHost = 24;
     static constexpr int DefaultMaxHttp2Streams = 32;
 
     ~QNetworkRemoteStorage() override;
@@ -59,7 +59,7 @@ public:
     void setHttp2PriorKnowledge(bool enabled);
 
     // HTTP/1.1 connections per host the storage's requests may use at once;
-    // default 36, at least 1. Qt opens at most six per QNetworkAccessManager,
+    // default 24, at least 1. Qt opens at most six per QNetworkAccessManager,
     // so the storage spreads requests over ceil(n / 6) managers. Requests
     // that may use HTTP/2 to a server that answered over HTTP/2 stay on one
     // manager: one connection carries them all.
