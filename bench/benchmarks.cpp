@@ -749,6 +749,12 @@ void Benchmarks::runSmallUploads()
             httpRemote(http2 ? m_server->http2Url(target + QLatin1Char('/'))
                              : m_server->url(target + QLatin1Char('/')),
                        http2 ? &manager : nullptr));
+        // For comparisons: PSA_BENCH_STREAMING_UPLOAD_THRESHOLD=-1 sends every
+        // upload through the manager, as before small uploads were streamed.
+        if (qEnvironmentVariableIsSet("PSA_BENCH_STREAMING_UPLOAD_THRESHOLD"))
+            static_cast<QHttpRemoteStorage *>(remote.get())
+                ->setStreamingUploadThreshold(
+                    qEnvironmentVariableIntValue("PSA_BENCH_STREAMING_UPLOAD_THRESHOLD"));
         env.queue->setRemoteStorage(remote.get());
         if (!env.isOpen() || !env.queue->startSync()) {
             m_report.fail(figureName, QStringLiteral("the queue did not start"));

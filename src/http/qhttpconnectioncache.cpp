@@ -121,6 +121,61 @@ bool QHttpConnectionCache::put(const QString &origin, QTcpSocket *socket,
     return true;
 }
 
+quint64 QHttpConnectionCache::acquire(const QString &origin, int limit, std::function<void()> grant)
+{
+    const quint64 ticket = ++m_nextTicket;
+    if (m_waiting.value(origin).isEmpty() && m_active.value(origin) < qMax(1, limit)) {
+        ++m_active[origin];
+        grant();
+        return ticket;
+    }
+    m_waiting[origin].append(Waiter {ticket, qMax(1, limit), std::move(grant)});
+    return ticket;
+}
+
+void QHttpConnectionCache::cancel(quint64 ticket)
+{
+    for (auto it = m_waiting.begin(); it != m_waiting.end(); ++it) {
+        QList<Waiter> &list = it.value();
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            if (list.at(i).ticket != ticket)
+                continue;
+            list.removeAt(i);
+            if (list.isEmpty())
+                m_waiting.erase(it);
+            return;
+        }
+    }
+}
+
+void QHttpConnectionCache::release(const QString &origin)
+{
+    auto active = m_active.find(origin);
+    if (active == m_active.end())
+        return;
+    if (--active.value() <= 0)
+        m_active.erase(active);
+    auto it = m_waiting.find(origin);
+    if (it == m_waiting.end() || it.value().isEmpty())
+        return;
+    if (m_active.value(origin) >= it.value().first().limit)
+        return;
+    Waiter next = it.value().takeFirst();
+    if (it.value().isEmpty())
+        m_waiting.erase(it);
+    ++m_active[origin];
+    // The grant may start a request that ends and releases at once.
+    next.grant();
+}
+
+int QHttpConnectionCache::waitingCount() const
+{
+    int n = 0;
+    for (const QList<Waiter> &list : m_waiting)
+        n += int(list.size());
+    return n;
+}
+
 void QHttpConnectionCache::drop(QTcpSocket *socket)
 {
     for (auto it = m_idle.begin(); it != m_idle.end(); ++it) {

@@ -10,6 +10,8 @@
 #include <QtCore/qtimer.h>
 #include <QtNetwork/qsslconfiguration.h>
 
+#include <functional>
+
 class QTcpSocket;
 class QUrl;
 
@@ -56,6 +58,16 @@ public:
     // false when it is not taken (the caller closes it).
     bool put(const QString &origin, QTcpSocket *socket, const QSslConfiguration &tls);
 
+    // Connections in use: acquire() calls `grant` (at once or from a later
+    // release()) once fewer than `limit` connections to `origin` are in use,
+    // and counts it; release() ends that use. Returns a ticket for cancel()
+    // while waiting.
+    quint64 acquire(const QString &origin, int limit, std::function<void()> grant);
+    void cancel(quint64 ticket);
+    void release(const QString &origin);
+    int activeCount(const QString &origin) const { return m_active.value(origin); }
+    int waitingCount() const;
+
     int idleCount(const QString &origin) const;
     int idleCount() const;
     // For tests: the idle connections to `origin`, oldest first.
@@ -76,7 +88,17 @@ private:
     void sweep();
     void closeIdle(QTcpSocket *socket);
 
+    struct Waiter
+    {
+        quint64 ticket = 0;
+        int limit = 0;
+        std::function<void()> grant;
+    };
+
     QHash<QString, QList<Idle>> m_idle; // oldest first
+    QHash<QString, int> m_active;
+    QHash<QString, QList<Waiter>> m_waiting; // first come, first served
+    quint64 m_nextTicket = 0;
     QTimer m_sweep;
     int m_maxPerOrigin = DefaultMaxIdlePerOrigin;
     int m_maxIdle = DefaultMaxIdle;

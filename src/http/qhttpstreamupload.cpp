@@ -96,6 +96,7 @@ QHttpStreamUpload::~QHttpStreamUpload()
 {
     m_done = true;
     closeSocket();
+    releaseSlot();
 }
 
 QString QHttpStreamUpload::host() const
@@ -140,10 +141,42 @@ void QHttpStreamUpload::start(const QHttpRequest &request)
                               << "streamed over HTTP/1.1";
     if (onProgress)
         onProgress(0, m_total);
+    if (!m_cache) {
+        touch();
+        connectSocket(nullptr);
+        return;
+    }
+    const quint64 ticket = m_cache->acquire(m_origin, m_connectionLimit, [this] {
+        m_ticket = 0;
+        m_holdsSlot = true;
+        begin();
+    });
+    if (!m_holdsSlot && !m_done) {
+        m_ticket = ticket;
+        m_timer.stop();
+        qCDebug(lcHttp) << "upload waits for a connection to" << host();
+    }
+}
+
+void QHttpStreamUpload::begin()
+{
+    if (m_done)
+        return;
     touch();
-    QTcpSocket *reused
-        = m_cache ? m_cache->take(m_origin, request.request.sslConfiguration(), this) : nullptr;
-    connectSocket(reused);
+    connectSocket(m_cache ? m_cache->take(m_origin, m_request.request.sslConfiguration(), this)
+                          : nullptr);
+}
+
+void QHttpStreamUpload::releaseSlot()
+{
+    if (!m_cache)
+        return;
+    if (m_ticket) {
+        m_cache->cancel(std::exchange(m_ticket, 0));
+        return;
+    }
+    if (std::exchange(m_holdsSlot, false))
+        m_cache->release(m_origin);
 }
 
 // Sets up `reused`, or a new connection when it is null.
@@ -364,6 +397,12 @@ void QHttpStreamUpload::onReadyRead()
             break;
         m_answered = true;
         const qsizetype used = m_parser.feed(QByteArrayView(buffer, n));
+        if (m_parser.hasFailed() && m_parser.status() == 0) {
+            // Not HTTP at all: the manager reports this as a connection that
+            // ended without a valid HTTP response.
+            fail(transportError(m_parser.errorString()));
+            return;
+        }
         if (m_parser.hasFailed()) {
             fail(QAttachmentError(QAttachmentError::ProtocolError,
                                   host() + QStringLiteral(": ") + m_parser.errorString(),
@@ -527,6 +566,7 @@ void QHttpStreamUpload::onSocketError()
         m_done = true;
         m_timer.stop();
         closeSocket();
+        releaseSlot();
         const auto fallback = onFallback;
         fallback();
         return;
@@ -607,6 +647,7 @@ void QHttpStreamUpload::finish(const QAttachmentError &error)
     m_done = true;
     m_timer.stop();
     releaseSocket();
+    releaseSlot();
     // The callback may drop this object's callbacks (and itself) while it runs.
     const auto finished = onFinished;
     if (finished)
@@ -618,4 +659,5 @@ void QHttpStreamUpload::abort()
     m_done = true;
     m_timer.stop();
     closeSocket();
+    releaseSlot();
 }

@@ -69,6 +69,9 @@ public:
     // Connections come from and go back to `cache` (null: one connection per
     // upload, closed at the end, as "Connection: close" asks).
     void setConnectionCache(QHttpConnectionCache *cache) { m_cache = cache; }
+    // With a cache: at most this many uploads of the cache to one origin are
+    // connected at once; the others wait (their timeout not running).
+    void setConnectionLimit(int connections) { m_connectionLimit = connections; }
 
     void start(const QHttpRequest &request);
     // Stops; no callback follows.
@@ -83,6 +86,8 @@ public:
     int socketWrites() const { return m_writes; }
 
 private:
+    void begin();
+    void releaseSlot();
     void connectSocket(QTcpSocket *reused);
     void onConnected();
     bool writeAll(const char *data, qint64 size);
@@ -124,6 +129,9 @@ private:
     qint64 m_lastReported = -1;
     QPointer<QHttpConnectionCache> m_cache;
     QString m_origin;
+    int m_connectionLimit = 6;
+    quint64 m_ticket = 0; // waiting for a connection slot
+    bool m_holdsSlot = false;
     bool m_reused = false; // the connection came from the cache
     bool m_resent = false; // sent again after a reused connection failed
     bool m_answered = false; // a byte of the answer arrived

@@ -142,6 +142,10 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
     // Kept-alive connections are shared by the transfers of one manager (a
     // storage's pool).
     stream->setConnectionCache(QHttpConnectionCache::of(manager));
+    // As many connections per origin as the manager (or the pool's managers)
+    // would open.
+    auto *pool = qobject_cast<QNetworkManagerPool *>(manager.data());
+    stream->setConnectionLimit(6 * (pool ? pool->managerCount() : 1));
     stream->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
     stream->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
     stream->onFallback = [this, request] {

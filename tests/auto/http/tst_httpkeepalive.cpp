@@ -241,6 +241,36 @@ private Q_SLOTS:
         QCOMPARE(m_server->connectionCount(), 6);
     }
 
+    // No more uploads connected at once than the manager's six connections;
+    // the others wait, and aborting them frees their place.
+    void connectionsPerOriginAreLimited()
+    {
+        constexpr int Uploads = 10;
+        m_server->addFault("PUT", Fault::of(Fault::Stall), Uploads);
+        std::vector<std::unique_ptr<QHttpTransfer>> transfers;
+        std::vector<std::unique_ptr<QBuffer>> bodies;
+        for (int i = 0; i < Uploads; ++i) {
+            bodies.push_back(std::make_unique<QBuffer>());
+            bodies.back()->setData(QByteArray(1000, 'x'));
+            QVERIFY(bodies.back()->open(QIODevice::ReadOnly));
+            QHttpTransfer::Request request;
+            request.request.setUrl(at(QStringLiteral("s%1.bin").arg(i)));
+            request.method = "PUT";
+            request.body = bodies.back().get();
+            request.transferTimeoutMs = 60000;
+            transfers.push_back(std::make_unique<QHttpTransfer>(Kind::Upload, &m_manager));
+            transfers.back()->start(request);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(m_server->requestCount("PUT"), 6, 10000);
+        QCOMPARE(m_server->connectionCount(), 6);
+        QCOMPARE(cache()->activeCount(origin()), 6);
+        QCOMPARE(cache()->waitingCount(), 4);
+        for (const auto &transfer : transfers)
+            transfer->abort();
+        QCOMPARE(cache()->activeCount(origin()), 0);
+        QCOMPARE(cache()->waitingCount(), 0);
+    }
+
     // The cache belongs to the manager: another manager's uploads do not
     // share its connections.
     void oneCachePerManager()
