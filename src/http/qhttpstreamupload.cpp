@@ -233,6 +233,16 @@ void QHttpStreamUpload::connectSocket(QTcpSocket *reused)
     }
 }
 
+qint64 QHttpStreamUpload::readBody(qint64 offset, char *data, qint64 size)
+{
+    // The device may be shared (the parts of a multipart upload from one
+    // buffer): read from where this body is, wherever another left it.
+    QIODevice *body = m_request.body;
+    if (body->pos() != m_bodyStart + offset && !body->seek(m_bodyStart + offset))
+        return -1;
+    return body->read(data, size);
+}
+
 bool QHttpStreamUpload::writeAll(const char *data, qint64 size)
 {
     ++m_writes;
@@ -297,7 +307,7 @@ void QHttpStreamUpload::onConnected()
         head.resize(headSize + m_total);
         qint64 got = 0;
         while (got < m_total) {
-            const qint64 n = m_request.body->read(head.data() + headSize + got, m_total - got);
+            const qint64 n = readBody(got, head.data() + headSize + got, m_total - got);
             if (n <= 0)
                 break;
             got += n;
@@ -353,7 +363,7 @@ void QHttpStreamUpload::pump()
         const qint64 n = qMin(ReadChunk, m_total - m_read);
         if (buffer.size() < n)
             buffer.resize(n);
-        const qint64 got = m_request.body->read(buffer.data(), n);
+        const qint64 got = readBody(m_read, buffer.data(), n);
         if (got <= 0) {
             fail(QAttachmentError(QAttachmentError::LocalStorageError,
                                   QStringLiteral("reading the local file failed after %1 of %2 "

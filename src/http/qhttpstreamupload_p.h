@@ -91,6 +91,7 @@ private:
     void connectSocket(QTcpSocket *reused);
     void onConnected();
     bool writeAll(const char *data, qint64 size);
+    qint64 readBody(qint64 offset, char *data, qint64 size);
     void pump();
     void onReadyRead();
     void onDisconnected();
