@@ -8,6 +8,7 @@
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdatetime.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qtimer.h>
 
 namespace Bench {
@@ -76,6 +77,9 @@ void runStallBenchmarks(const Config &config, Report &report)
     const QString label = countLabel(count);
     const int timeout = 120000;
     QueueEnv env(config.synchronous);
+    // For comparisons: SQLite's own checkpoints, inside the queue's commits.
+    if (qEnvironmentVariableIntValue("PSA_BENCH_NO_BG_CHECKPOINTS"))
+        env.queue->setBackgroundCheckpoints(false);
     SilentRemoteStorage remote;
     env.queue->setRemoteStorage(&remote);
     env.queue->setOnline(false); // nothing transfers; only the queue's own work runs
@@ -214,6 +218,86 @@ void runStallBenchmarks(const Config &config, Report &report)
         report.add(figure);
         if (!saved)
             progress(QStringLiteral("stall: saveFile under the lock: %1").arg(saveProblem));
+    }
+
+    // `count` rows in `state` (archived or synced), each with a local file of
+    // 1 KiB, in place of what the table held.
+    const auto fillRows = [&](int state, const QString &figure) {
+        QString problem;
+        if (!env.exec(QStringLiteral("DELETE FROM %1").arg(table), &problem)) {
+            report.fail(figure, problem);
+            return false;
+        }
+        const QByteArray content = dataBytes(1024, 7);
+        for (int i = 0; i < count; ++i) {
+            QFile file(env.filesDir() + QStringLiteral("/f%1.jpg").arg(i));
+            if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size()) {
+                report.fail(figure, file.errorString());
+                return false;
+            }
+        }
+        if (!env.exec(QStringLiteral("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 "
+                                     "FROM n WHERE i < %1) INSERT INTO %2 (id, filename, "
+                                     "local_uri, timestamp, size, media_type, state, has_synced, "
+                                     "meta_data) SELECT 'f' || i, 'f' || i || '.jpg', 'f' || i "
+                                     "|| '.jpg', 1000 + i, 1024, NULL, %3, 1, NULL FROM n")
+                          .arg(count - 1)
+                          .arg(table)
+                          .arg(state),
+                      &problem)) {
+            report.fail(figure, problem);
+            return false;
+        }
+        return true;
+    };
+
+    // 4. expireCache() over `count` archived rows, down to the cache limit.
+    progress(QStringLiteral("stall: expireCache() over %1 archived rows").arg(label));
+    {
+        if (!fillRows(4, QStringLiteral("stall_expire")))
+            return;
+        const int limit = env.queue->archivedCacheLimit();
+        StallProbe probe;
+        bool finished = false;
+        int returned = 0;
+        const double seconds = probed(
+            probe, [&] { returned = env.queue->expireCache(); },
+            [&] { return env.queue->isIdle(); }, timeout, &finished);
+        if (finished && env.count(QStringLiteral("SELECT COUNT(*) FROM %1").arg(table)) != limit)
+            finished = false;
+        if (!finished || returned < 0) {
+            report.fail(QStringLiteral("stall_expire"),
+                        QStringLiteral("the table did not shrink to the cache limit"));
+            return;
+        }
+        Figure figure
+            = stallFigure(QStringLiteral("stall_max_expire_cache_%1").arg(label), probe, seconds);
+        figure.extra.append({QStringLiteral("returned"), double(returned)});
+        report.add(figure);
+    }
+
+    // 5. clearQueue() of `count` synced rows and their files.
+    progress(QStringLiteral("stall: clearQueue() of %1 rows with their files").arg(label));
+    {
+        if (!fillRows(3, QStringLiteral("stall_clear")))
+            return;
+        StallProbe probe;
+        bool finished = false;
+        bool cleared = false;
+        const double seconds = probed(
+            probe, [&] { cleared = env.queue->clearQueue(); }, [&] { return env.queue->isIdle(); },
+            timeout, &finished);
+        if (finished
+            && (env.count(QStringLiteral("SELECT COUNT(*) FROM %1").arg(table)) != 0
+                || filesOfSize(env.filesDir(), 1024) != 0))
+            finished = false;
+        if (!finished || !cleared) {
+            report.fail(QStringLiteral("stall_clear"),
+                        QStringLiteral("the table and its files were not cleared"));
+            return;
+        }
+        report.add(
+            stallFigure(QStringLiteral("stall_max_clear_queue_%1").arg(label), probe, seconds));
     }
     env.queue->stopSyncing();
 }
