@@ -28,9 +28,10 @@ constexpr int ExpiryChunkRows = 64;
 // The turn of the call that starts the work runs at least this many steps,
 // whatever the time: a small watched set is then done when the call returns.
 constexpr int FirstTurnSteps = 8;
-// clearQueue() empties a table of up to this many rows before it returns
-// (callers see the rows gone); a larger one is cleared in slices after.
-constexpr int ClearFirstTurnRows = 2048;
+// clearQueue() deletes the rows of a table of up to this many rows before it
+// returns (callers see them gone; their files follow in slices); a larger
+// table is cleared in slices after.
+constexpr int ClearFirstTurnRows = 4096;
 // A watched set that changes while the previous one is planned restarts the
 // plan, at most this often; then the plan is written and planned again after.
 constexpr int MaxPlanRestarts = 3;
@@ -82,8 +83,11 @@ struct QAttachmentQueuePrivate::TableWork
     // Per phase: how far its step sizes are halved (see StepTargetNs).
     int stepShift[6] = {0, 0, 0, 0, 0, 0};
     // Clear: rows deleted so far; the ids the queue wrote after the call
-    // (saveFile, deleteFile) are in `replan` and are kept.
+    // (saveFile, deleteFile) are in `replan` and are kept. The files of the
+    // deleted rows go once every row is deleted.
     int cleared = 0;
+    bool rowsCleared = false;
+    QList<QAttachment> clearFiles;
     int shift() const { return stepShift[int(phase)]; }
 };
 
@@ -764,7 +768,7 @@ void QAttachmentQueuePrivate::runTableWork(bool first)
         // whatever the time (and clears a small table whole).
         const bool firstTurnDone = !first
             || (turn.steps >= FirstTurnSteps
-                && (tableWork->phase != TableWork::Phase::Clear
+                && (tableWork->phase != TableWork::Phase::Clear || tableWork->rowsCleared
                     || tableWork->cleared >= ClearFirstTurnRows));
         if (clock.nsecsElapsed() >= sliceBudgetNs && firstTurnDone) {
             if (tableWorkObserver)
@@ -1133,6 +1137,37 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::expireStep()
 QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::clearStep()
 {
     TableWork &work = *tableWork;
+    QAttachmentLocalStorage *files = storage();
+    if (work.rowsCleared) {
+        // The files of the deleted rows, a chunk per step: no row owns them
+        // any more, and no new row can have their names (ids are new, and
+        // reconciliation waits for the clearing to end).
+        const qsizetype chunk = qMin(scaled(ExpiryChunkRows, work.shift()), work.clearFiles.size());
+        for (qsizetype i = 0; i < chunk; ++i) {
+            const QAttachment &row = work.clearFiles.at(i);
+            files->remove(localName(row));
+            files->removePartial(downloadName(row));
+        }
+        work.clearFiles.remove(0, chunk);
+        if (!work.clearFiles.isEmpty())
+            return StepResult::More;
+        QString problem;
+        if (work.replan.isEmpty()) {
+            // Every row is gone: whatever else is in the storage goes too.
+            if (!files->clear(&problem)) {
+                reportError(QAttachmentError::LocalStorageError, problem);
+                tableWorkFailed = true; // clearQueue() returns false when it ends in this turn
+            }
+            scheduler->forgetAll();
+            scheduler->clearPending(false);
+        } else {
+            workReschedule = true; // the rows saved meanwhile are pending
+        }
+        scheduleCounts();
+        qCDebug(lcQueue) << "cleared" << work.cleared << "attachments";
+        return StepResult::Done;
+    }
+
     const int limit = int(scaled(ReadPageRows, work.shift()));
     QList<QAttachment> page;
     QList<QAttachment> doomed;
@@ -1171,34 +1206,19 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::clearStep()
         return StepResult::Failed;
     }
     work.cursor = cursor;
-    // Rows first, files after. A row that fails validation names no file the
-    // queue would remove; the storage's clear() at the end takes those.
-    QAttachmentLocalStorage *files = storage();
+    // Rows first, files after (in the next steps). A row that fails
+    // validation names no file the queue would remove; the storage's clear()
+    // at the end takes those.
     for (const QAttachment &row : std::as_const(doomed)) {
-        if (rowProblem(row).isEmpty()) {
-            files->remove(localName(row));
-            files->removePartial(downloadName(row));
-        }
+        if (rowProblem(row).isEmpty())
+            work.clearFiles.append(row);
         scheduler->abortIfStale(row.id(), State::Invalid);
         scheduler->forget(row.id());
         workRemoved.append(row.id());
     }
     work.cleared += int(doomed.size());
     work.turn.rowsCleared += int(doomed.size());
-    if (page.size() == limit)
-        return StepResult::More;
-    if (work.replan.isEmpty()) {
-        // Every row is gone: whatever else is in the storage goes too.
-        if (!files->clear(&problem)) {
-            reportError(QAttachmentError::LocalStorageError, problem);
-            tableWorkFailed = true; // clearQueue() returns false when it ends in this turn
-        }
-        scheduler->forgetAll();
-        scheduler->clearPending(false);
-    } else {
-        workReschedule = true; // the rows saved meanwhile are pending
-    }
-    scheduleCounts();
-    qCDebug(lcQueue) << "cleared" << work.cleared << "attachments";
-    return StepResult::Done;
+    if (page.size() < limit)
+        work.rowsCleared = true;
+    return StepResult::More;
 }
