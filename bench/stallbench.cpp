@@ -88,6 +88,11 @@ void runStallBenchmarks(const Config &config, Report &report)
         return;
     }
     const QString table = env.queue->tableName();
+    // PSA_BENCH_STALL_PROBES=1,2 runs only those probes (numbered below).
+    const QStringList probes = qEnvironmentVariable("PSA_BENCH_STALL_PROBES")
+                                   .split(QLatin1Char(','), Qt::SkipEmptyParts);
+    const auto wanted
+        = [&](int n) { return probes.isEmpty() || probes.contains(QString::number(n)); };
     QList<QWatchedAttachmentItem> items;
     items.reserve(count);
     for (int i = 0; i < count; ++i)
@@ -95,8 +100,8 @@ void runStallBenchmarks(const Config &config, Report &report)
                                             QStringLiteral("jpg")));
 
     // 1. Reconciliation of `count` new ids into an empty table.
-    progress(QStringLiteral("stall: reconciling %1 watched ids").arg(label));
-    {
+    if (wanted(1) || wanted(2)) {
+        progress(QStringLiteral("stall: reconciling %1 watched ids").arg(label));
         StallProbe probe;
         bool finished = false;
         const double seconds = probed(
@@ -118,8 +123,8 @@ void runStallBenchmarks(const Config &config, Report &report)
 
     // 2. Unwatching them all after they synced: archive, then expire down to
     //    the cache limit, deleting their local files.
-    progress(QStringLiteral("stall: unwatching %1 synced ids with their files").arg(label));
-    {
+    if (wanted(2)) {
+        progress(QStringLiteral("stall: unwatching %1 synced ids with their files").arg(label));
         QString problem;
         QDir().mkpath(env.filesDir());
         const QByteArray content = dataBytes(1024, 5);
@@ -158,8 +163,8 @@ void runStallBenchmarks(const Config &config, Report &report)
 
     // 3. Another connection holds the write lock for a second while the app
     //    saves a file and the watched set changes.
-    progress(QStringLiteral("stall: a database locked by another connection for 1 s"));
-    {
+    if (wanted(3)) {
+        progress(QStringLiteral("stall: a database locked by another connection for 1 s"));
         const QString other = env.connection + QStringLiteral("-other");
         {
             QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
@@ -252,8 +257,8 @@ void runStallBenchmarks(const Config &config, Report &report)
     };
 
     // 4. expireCache() over `count` archived rows, down to the cache limit.
-    progress(QStringLiteral("stall: expireCache() over %1 archived rows").arg(label));
-    {
+    if (wanted(4)) {
+        progress(QStringLiteral("stall: expireCache() over %1 archived rows").arg(label));
         if (!fillRows(4, QStringLiteral("stall_expire")))
             return;
         const int limit = env.queue->archivedCacheLimit();
@@ -277,8 +282,8 @@ void runStallBenchmarks(const Config &config, Report &report)
     }
 
     // 5. clearQueue() of `count` synced rows and their files.
-    progress(QStringLiteral("stall: clearQueue() of %1 rows with their files").arg(label));
-    {
+    if (wanted(5)) {
+        progress(QStringLiteral("stall: clearQueue() of %1 rows with their files").arg(label));
         if (!fillRows(3, QStringLiteral("stall_clear")))
             return;
         StallProbe probe;
@@ -298,6 +303,41 @@ void runStallBenchmarks(const Config &config, Report &report)
         }
         report.add(
             stallFigure(QStringLiteral("stall_max_clear_queue_%1").arg(label), probe, seconds));
+    }
+
+    // 6. startSync() over `count` synced rows: the start-up check of their
+    //    files (one in a hundred gone), then reconciliation.
+    if (wanted(6)) {
+        progress(QStringLiteral("stall: startSync() over %1 synced rows").arg(label));
+        env.queue->stopSyncing();
+        if (!fillRows(3, QStringLiteral("stall_startup")))
+            return;
+        for (int i = 0; i < count; i += 100)
+            QFile::remove(env.filesDir() + QStringLiteral("/f%1.jpg").arg(i));
+        // Every row stays watched: only the check changes rows.
+        QList<QWatchedAttachmentItem> all;
+        all.reserve(count);
+        for (int i = 0; i < count; ++i)
+            all.append(QWatchedAttachmentItem(QStringLiteral("f%1").arg(i), QStringLiteral("jpg")));
+        env.queue->setWatchedAttachments(all);
+        StallProbe probe;
+        bool finished = false;
+        bool started = false;
+        const double seconds = probed(
+            probe, [&] { started = env.queue->startSync(); }, [&] { return env.queue->isIdle(); },
+            timeout, &finished);
+        const int missing = (count + 99) / 100;
+        if (finished
+            && env.count(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE state = 3").arg(table))
+                != count - missing)
+            finished = false;
+        if (!finished || !started) {
+            report.fail(QStringLiteral("stall_startup"),
+                        QStringLiteral("the rows without a file stayed synced"));
+            return;
+        }
+        report.add(
+            stallFigure(QStringLiteral("stall_max_startup_check_%1").arg(label), probe, seconds));
     }
     env.queue->stopSyncing();
 }

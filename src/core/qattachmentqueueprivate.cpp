@@ -53,6 +53,7 @@ struct QAttachmentQueuePrivate::TableWork
 {
     enum class Phase { Read, Plan, Write, Replan, Expire, Clear };
     Phase phase = Phase::Read;
+    Phase started = Phase::Read; // what the work was started for
     // Read: every row (insertion order), by id; a row that went away while
     // the table was read stays as an invalid attachment. Rows that fail
     // validation are reported and their ids never changed.
@@ -676,6 +677,7 @@ bool QAttachmentQueuePrivate::startTableWorkAt(int phase)
     tableWork = std::make_unique<TableWork>();
     tableWork->generation = ++tableWorkGenerations;
     tableWork->phase = TableWork::Phase(phase);
+    tableWork->started = tableWork->phase;
     tableWork->expire = tableWork->phase == TableWork::Phase::Expire;
     store.setTracking(true);
     tableWorkFailed = false;
@@ -766,8 +768,14 @@ void QAttachmentQueuePrivate::runTableWork(bool first)
         tableWork->busyRetries = 0;
         // The turn of the call that started the work runs a few steps
         // whatever the time (and clears a small table whole).
+        // Expiry alone: one step (a small cache); clearing: its rows up to
+        // ClearFirstTurnRows, and one step of their files.
+        const TableWork::Phase started = tableWork->started;
+        const int minSteps = started == TableWork::Phase::Read ? FirstTurnSteps
+            : started == TableWork::Phase::Clear               ? 2
+                                                               : 1;
         const bool firstTurnDone = !first
-            || (turn.steps >= FirstTurnSteps
+            || (turn.steps >= minSteps
                 && (tableWork->phase != TableWork::Phase::Clear || tableWork->rowsCleared
                     || tableWork->cleared >= ClearFirstTurnRows));
         if (clock.nsecsElapsed() >= sliceBudgetNs && firstTurnDone) {
