@@ -4,6 +4,7 @@
 
 #include <QtCore/qatomic.h>
 #include <QtCore/qdeadlinetimer.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qmutex.h>
 #include <QtCore/qsemaphore.h>
 #include <QtCore/qthread.h>
@@ -11,6 +12,8 @@
 #include <QtSql/qsqldatabase.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
+
+#include <cstring>
 
 namespace {
 
@@ -34,8 +37,9 @@ bool pragmaValue(QSqlDatabase &db, const QString &sql, QVariant *value)
 class QAttachmentCheckpointer::Worker : public QThread
 {
 public:
-    explicit Worker(const QString &source)
+    Worker(const QString &source, const QString &databaseFile)
         : m_source(source)
+        , m_shmPath(databaseFile.isEmpty() ? QString() : databaseFile + QStringLiteral("-shm"))
         , m_name(QStringLiteral("psa-checkpointer-%1").arg(++workerSerial))
     { }
 
@@ -119,16 +123,54 @@ private:
                 m_wake.wait(&m_mutex, until);
             if (m_stopping)
                 break;
-            const bool due = m_now || sweep.hasExpired() || (m_dirty && m_dirtySince.hasExpired());
-            if (!due)
+            const bool now = m_now;
+            const bool sweepDue = sweep.hasExpired();
+            const bool commitDue = m_dirty && m_dirtySince.hasExpired();
+            if (!now && !sweepDue && !commitDue)
                 continue;
             m_now = false;
-            m_dirty = false;
-            sweep.setRemainingTime(SweepMs);
+            if (commitDue)
+                m_dirty = false; // the next commit asks again
             lock.unlock();
-            checkpoint(db);
+            // After commits: only once the log holds PagesBound frames not
+            // yet copied (each completed checkpoint makes the next writer
+            // restart the log, which syncs its header on the writer's
+            // thread). When idle and at the sweep: whatever is left.
+            const qint64 pending = pendingFrames();
+            const bool run
+                = (now || sweepDue) ? pending != 0 : (pending < 0 || pending >= PagesBound);
+            if (run)
+                checkpoint(db);
             lock.relock();
+            if (run || sweepDue)
+                sweep.setRemainingTime(SweepMs);
         }
+    }
+
+    // Frames in the log not yet copied into the database, read from the
+    // wal-index (the -shm file; its header and checkpoint info are laid out
+    // in SQLite's "WAL-mode file format"); -1 when it cannot be read.
+    qint64 pendingFrames() const
+    {
+        if (m_shmPath.isEmpty())
+            return -1;
+        QFile shm(m_shmPath);
+        if (!shm.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
+            return -1;
+        char header[104];
+        if (shm.read(header, sizeof header) != qint64(sizeof header))
+            return -1;
+        // Two copies of the header (at 0 and 48) that agree, version
+        // 3007000, initialised: otherwise a writer is in the middle of it.
+        if (memcmp(header, header + 48, 48) != 0)
+            return -1;
+        quint32 version = 0, maxFrame = 0, backfilled = 0;
+        memcpy(&version, header, 4);
+        memcpy(&maxFrame, header + 16, 4);
+        memcpy(&backfilled, header + 96, 4);
+        if (version != 3007000 || header[12] != 1 || backfilled > maxFrame)
+            return -1;
+        return qint64(maxFrame) - qint64(backfilled);
     }
 
     void checkpoint(QSqlDatabase &db)
@@ -162,6 +204,7 @@ private:
     }
 
     const QString m_source;
+    const QString m_shmPath;
     const QString m_name;
     QSemaphore m_opened;
     QString m_openError; // written before m_opened is released
@@ -201,10 +244,10 @@ bool QAttachmentCheckpointer::start(const QString &connectionName, QString *why)
         return fail(QStringLiteral("the database is not in WAL mode"));
     // An in-memory or temporary database has no file another connection
     // could open (and is never in WAL mode; checked all the same).
+    QString file;
     {
         QSqlQuery list(db);
         list.setForwardOnly(true);
-        QString file;
         if (list.exec(QStringLiteral("PRAGMA database_list"))) {
             const int nameColumn = 1, fileColumn = 2;
             while (list.next()) {
@@ -220,7 +263,7 @@ bool QAttachmentCheckpointer::start(const QString &connectionName, QString *why)
     if (!pragmaValue(db, QStringLiteral("PRAGMA wal_autocheckpoint"), &autoCheckpoint))
         return fail(db.lastError().text());
 
-    auto worker = std::make_unique<Worker>(connectionName);
+    auto worker = std::make_unique<Worker>(connectionName, file);
     QString problem;
     if (!worker->begin(&problem))
         return fail(problem);

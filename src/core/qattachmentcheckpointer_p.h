@@ -17,9 +17,10 @@
 // the auto-checkpoint of the queue's connection off (`PRAGMA
 // wal_autocheckpoint = 0`); the worker then runs PASSIVE checkpoints (which
 // never wait for readers or writers: with a reader in the way they copy less)
-// a short while after the queue's commits (noteCommit()), at once when the
-// queue has nothing left to do (checkpointSoon()), and every few seconds to
-// cover commits the app makes on the same connection. stop() closes the
+// when the queue's commits (noteCommit()) took the log past PagesBound frames
+// not yet copied (read from the wal-index, the -shm file), when the queue has
+// nothing left to do (checkpointSoon()), and every few seconds to cover
+// commits the app makes on the same connection. stop() closes the
 // worker's connection, ends its thread and gives the queue's connection its
 // auto-checkpoint back.
 //
@@ -27,8 +28,10 @@
 class POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentCheckpointer
 {
 public:
-    // A checkpoint follows the queue's commits after at most this long...
+    // After the queue's commits, the log is looked at within this long, and
+    // checkpointed when it holds this many frames not yet copied back...
     static constexpr int CommitDelayMs = 250;
+    static constexpr qint64 PagesBound = 1000;
     // ... and runs at least this often while the checkpointer runs.
     static constexpr int SweepMs = 2000;
 
