@@ -8,6 +8,7 @@
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdatetime.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qtimer.h>
 
 namespace Bench {
@@ -76,6 +77,9 @@ void runStallBenchmarks(const Config &config, Report &report)
     const QString label = countLabel(count);
     const int timeout = 120000;
     QueueEnv env(config.synchronous);
+    // For comparisons: SQLite's own checkpoints, inside the queue's commits.
+    if (qEnvironmentVariableIntValue("PSA_BENCH_NO_BG_CHECKPOINTS"))
+        env.queue->setBackgroundCheckpoints(false);
     SilentRemoteStorage remote;
     env.queue->setRemoteStorage(&remote);
     env.queue->setOnline(false); // nothing transfers; only the queue's own work runs
@@ -84,6 +88,11 @@ void runStallBenchmarks(const Config &config, Report &report)
         return;
     }
     const QString table = env.queue->tableName();
+    // PSA_BENCH_STALL_PROBES=1,2 runs only those probes (numbered below).
+    const QStringList probes = qEnvironmentVariable("PSA_BENCH_STALL_PROBES")
+                                   .split(QLatin1Char(','), Qt::SkipEmptyParts);
+    const auto wanted
+        = [&](int n) { return probes.isEmpty() || probes.contains(QString::number(n)); };
     QList<QWatchedAttachmentItem> items;
     items.reserve(count);
     for (int i = 0; i < count; ++i)
@@ -91,8 +100,8 @@ void runStallBenchmarks(const Config &config, Report &report)
                                             QStringLiteral("jpg")));
 
     // 1. Reconciliation of `count` new ids into an empty table.
-    progress(QStringLiteral("stall: reconciling %1 watched ids").arg(label));
-    {
+    if (wanted(1) || wanted(2)) {
+        progress(QStringLiteral("stall: reconciling %1 watched ids").arg(label));
         StallProbe probe;
         bool finished = false;
         const double seconds = probed(
@@ -114,8 +123,8 @@ void runStallBenchmarks(const Config &config, Report &report)
 
     // 2. Unwatching them all after they synced: archive, then expire down to
     //    the cache limit, deleting their local files.
-    progress(QStringLiteral("stall: unwatching %1 synced ids with their files").arg(label));
-    {
+    if (wanted(2)) {
+        progress(QStringLiteral("stall: unwatching %1 synced ids with their files").arg(label));
         QString problem;
         QDir().mkpath(env.filesDir());
         const QByteArray content = dataBytes(1024, 5);
@@ -154,8 +163,8 @@ void runStallBenchmarks(const Config &config, Report &report)
 
     // 3. Another connection holds the write lock for a second while the app
     //    saves a file and the watched set changes.
-    progress(QStringLiteral("stall: a database locked by another connection for 1 s"));
-    {
+    if (wanted(3)) {
+        progress(QStringLiteral("stall: a database locked by another connection for 1 s"));
         const QString other = env.connection + QStringLiteral("-other");
         {
             QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
@@ -214,6 +223,121 @@ void runStallBenchmarks(const Config &config, Report &report)
         report.add(figure);
         if (!saved)
             progress(QStringLiteral("stall: saveFile under the lock: %1").arg(saveProblem));
+    }
+
+    // `count` rows in `state` (archived or synced), each with a local file of
+    // 1 KiB, in place of what the table held.
+    const auto fillRows = [&](int state, const QString &figure) {
+        QString problem;
+        if (!env.exec(QStringLiteral("DELETE FROM %1").arg(table), &problem)) {
+            report.fail(figure, problem);
+            return false;
+        }
+        const QByteArray content = dataBytes(1024, 7);
+        for (int i = 0; i < count; ++i) {
+            QFile file(env.filesDir() + QStringLiteral("/f%1.jpg").arg(i));
+            if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size()) {
+                report.fail(figure, file.errorString());
+                return false;
+            }
+        }
+        if (!env.exec(QStringLiteral("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 "
+                                     "FROM n WHERE i < %1) INSERT INTO %2 (id, filename, "
+                                     "local_uri, timestamp, size, media_type, state, has_synced, "
+                                     "meta_data) SELECT 'f' || i, 'f' || i || '.jpg', 'f' || i "
+                                     "|| '.jpg', 1000 + i, 1024, NULL, %3, 1, NULL FROM n")
+                          .arg(count - 1)
+                          .arg(table)
+                          .arg(state),
+                      &problem)) {
+            report.fail(figure, problem);
+            return false;
+        }
+        return true;
+    };
+
+    // 4. expireCache() over `count` archived rows, down to the cache limit.
+    if (wanted(4)) {
+        progress(QStringLiteral("stall: expireCache() over %1 archived rows").arg(label));
+        if (!fillRows(4, QStringLiteral("stall_expire")))
+            return;
+        const int limit = env.queue->archivedCacheLimit();
+        StallProbe probe;
+        bool finished = false;
+        int returned = 0;
+        const double seconds = probed(
+            probe, [&] { returned = env.queue->expireCache(); },
+            [&] { return env.queue->isIdle(); }, timeout, &finished);
+        if (finished && env.count(QStringLiteral("SELECT COUNT(*) FROM %1").arg(table)) != limit)
+            finished = false;
+        if (!finished || returned < 0) {
+            report.fail(QStringLiteral("stall_expire"),
+                        QStringLiteral("the table did not shrink to the cache limit"));
+            return;
+        }
+        Figure figure
+            = stallFigure(QStringLiteral("stall_max_expire_cache_%1").arg(label), probe, seconds);
+        figure.extra.append({QStringLiteral("returned"), double(returned)});
+        report.add(figure);
+    }
+
+    // 5. clearQueue() of `count` synced rows and their files.
+    if (wanted(5)) {
+        progress(QStringLiteral("stall: clearQueue() of %1 rows with their files").arg(label));
+        if (!fillRows(3, QStringLiteral("stall_clear")))
+            return;
+        StallProbe probe;
+        bool finished = false;
+        bool cleared = false;
+        const double seconds = probed(
+            probe, [&] { cleared = env.queue->clearQueue(); }, [&] { return env.queue->isIdle(); },
+            timeout, &finished);
+        if (finished
+            && (env.count(QStringLiteral("SELECT COUNT(*) FROM %1").arg(table)) != 0
+                || filesOfSize(env.filesDir(), 1024) != 0))
+            finished = false;
+        if (!finished || !cleared) {
+            report.fail(QStringLiteral("stall_clear"),
+                        QStringLiteral("the table and its files were not cleared"));
+            return;
+        }
+        report.add(
+            stallFigure(QStringLiteral("stall_max_clear_queue_%1").arg(label), probe, seconds));
+    }
+
+    // 6. startSync() over `count` synced rows: the start-up check of their
+    //    files (one in a hundred gone), then reconciliation.
+    if (wanted(6)) {
+        progress(QStringLiteral("stall: startSync() over %1 synced rows").arg(label));
+        env.queue->stopSyncing();
+        if (!fillRows(3, QStringLiteral("stall_startup")))
+            return;
+        for (int i = 0; i < count; i += 100)
+            QFile::remove(env.filesDir() + QStringLiteral("/f%1.jpg").arg(i));
+        // Every row stays watched: only the check changes rows.
+        QList<QWatchedAttachmentItem> all;
+        all.reserve(count);
+        for (int i = 0; i < count; ++i)
+            all.append(QWatchedAttachmentItem(QStringLiteral("f%1").arg(i), QStringLiteral("jpg")));
+        env.queue->setWatchedAttachments(all);
+        StallProbe probe;
+        bool finished = false;
+        bool started = false;
+        const double seconds = probed(
+            probe, [&] { started = env.queue->startSync(); }, [&] { return env.queue->isIdle(); },
+            timeout, &finished);
+        const int missing = (count + 99) / 100;
+        if (finished
+            && env.count(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE state = 3").arg(table))
+                != count - missing)
+            finished = false;
+        if (!finished || !started) {
+            report.fail(QStringLiteral("stall_startup"),
+                        QStringLiteral("the rows without a file stayed synced"));
+            return;
+        }
+        report.add(
+            stallFigure(QStringLiteral("stall_max_startup_check_%1").arg(label), probe, seconds));
     }
     env.queue->stopSyncing();
 }

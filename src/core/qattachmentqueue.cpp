@@ -572,6 +572,21 @@ QString QAttachmentQueue::generateAttachmentId() const
     return QUuid::createUuid().toString(QUuid::WithoutBraces);
 }
 
+bool QAttachmentQueue::backgroundCheckpoints() const
+{
+    return d_func()->backgroundCheckpoints;
+}
+
+void QAttachmentQueue::setBackgroundCheckpoints(bool enabled)
+{
+    Q_D(QAttachmentQueue);
+    if (d->backgroundCheckpoints == enabled)
+        return;
+    d->backgroundCheckpoints = enabled;
+    d->updateCheckpointer();
+    emit backgroundCheckpointsChanged();
+}
+
 bool QAttachmentQueue::isValidName(const QString &name, QString *errorString)
 {
     const QString problem = QAttachmentNames::problemWith(name, QStringLiteral("name"));

@@ -60,6 +60,8 @@ class POWERSYNC_ATTACHMENTS_EXPORT QAttachmentQueue : public QObject
     Q_PROPERTY(int pollInterval READ pollInterval WRITE setPollInterval NOTIFY pollIntervalChanged)
     Q_PROPERTY(QString defaultFileExtension READ defaultFileExtension WRITE setDefaultFileExtension
                    NOTIFY defaultFileExtensionChanged)
+    Q_PROPERTY(bool backgroundCheckpoints READ backgroundCheckpoints WRITE setBackgroundCheckpoints
+                   NOTIFY backgroundCheckpointsChanged)
     Q_PROPERTY(bool syncing READ isSyncing NOTIFY syncingChanged)
     Q_PROPERTY(bool idle READ isIdle NOTIFY idleChanged)
     Q_PROPERTY(int failing READ failing NOTIFY failingChanged)
@@ -152,6 +154,16 @@ public:
     // Extension for watched rows that name neither an extension nor a filename.
     QString defaultFileExtension() const;
     void setDefaultFileExtension(const QString &extension);
+    // When the database is a file in WAL mode (default true): the queue turns
+    // off SQLite's auto-checkpoint on its connection (`PRAGMA
+    // wal_autocheckpoint = 0`, the app's writes on that connection included)
+    // and runs PASSIVE checkpoints from a second connection on a thread of
+    // its own, so that no commit on this thread copies the log back into the
+    // database. The setting is restored when the queue stops using the
+    // connection (close(), another connection, destruction). false: the
+    // connection keeps its own auto-checkpoint.
+    bool backgroundCheckpoints() const;
+    void setBackgroundCheckpoints(bool enabled);
 
     bool isSyncing() const;
     // Nothing in flight and nothing that could start now: also true while
@@ -257,6 +269,7 @@ Q_SIGNALS:
     void watchTablesChanged();
     void pollIntervalChanged();
     void defaultFileExtensionChanged();
+    void backgroundCheckpointsChanged();
     void syncingChanged();
     void idleChanged();
     void failingChanged();

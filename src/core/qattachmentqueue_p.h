@@ -1,6 +1,7 @@
 #ifndef QATTACHMENTQUEUE_P_H
 #define QATTACHMENTQUEUE_P_H
 
+#include "qattachmentcheckpointer_p.h"
 #include "qattachmentqueue.h"
 #include "qattachmentremotestorage.h"
 #include "qattachmentscheduler_p.h"
@@ -40,6 +41,10 @@ public:
     // before startSync). Reports failures through errorOccurred.
     bool ensureReady(QString *errorString);
     void invalidateReady();
+    // Moves WAL checkpoints of the queue's connection to a thread of their
+    // own (QAttachmentCheckpointer) when backgroundCheckpoints is on and the
+    // database is a file in WAL mode; otherwise stops doing so.
+    void updateCheckpointer();
     // A row read back from the table is checked like one coming in: a
     // tampered or corrupt row is reported (once) and left alone.
     QString rowProblem(const QAttachment &row) const;
@@ -113,6 +118,10 @@ public:
     StepResult writeStep();
     StepResult replanStep();
     StepResult expireStep();
+    StepResult clearStep();
+    // Starts table work at `phase` (expiry or clearing alone), its first
+    // turn at once; false when that turn failed.
+    bool startTableWorkAt(int phase);
     // Rows other writers changed since the last step: re-read while the
     // table is being read, planned again once it is written.
     StepResult takeTouchedRows();
@@ -120,8 +129,6 @@ public:
     // The signals and rescheduling of the step that just ran.
     void flushTableWorkSignals();
     bool hasTableWork() const { return tableWork != nullptr; }
-    // Files, partial files, retries and statuses of rows expiry deleted.
-    void removeExpiredFiles(const QList<QAttachment> &deleted);
 
     // What one event-loop turn of table work did; tests watch it.
     struct TableWorkTurn
@@ -131,6 +138,7 @@ public:
         int itemsPlanned = 0;
         int rowsWritten = 0;
         int rowsExpired = 0;
+        int rowsCleared = 0;
         bool done = false;
     };
     static QAttachmentQueuePrivate *get(QAttachmentQueue *queue) { return queue->d_func(); }
@@ -181,6 +189,7 @@ public:
     QStringList watchTables;
     int pollInterval = 250;
     QString defaultFileExtension;
+    bool backgroundCheckpoints = true;
 
     bool ready = false;
     bool syncing = false;
@@ -205,6 +214,7 @@ public:
     QAttachmentStatusTracker statuses;
 
     std::unique_ptr<QAttachmentScheduler> scheduler;
+    QAttachmentCheckpointer checkpointer;
 
     QTimer countsTimer; // recounts pending work, at most once per interval
     QElapsedTimer countsClock; // since the last recount
@@ -218,6 +228,8 @@ public:
     QStringList workRemoved;
     bool workReschedule = false;
     std::function<void(const TableWorkTurn &)> tableWorkObserver; // for tests
+    int expiredTotal = 0; // rows expired by table work, ever (expireCache() counts with it)
+    bool tableWorkFailed = false; // the last table work ended in a failure
 };
 
 #endif // QATTACHMENTQUEUE_P_H

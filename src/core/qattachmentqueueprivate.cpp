@@ -28,6 +28,10 @@ constexpr int ExpiryChunkRows = 64;
 // The turn of the call that starts the work runs at least this many steps,
 // whatever the time: a small watched set is then done when the call returns.
 constexpr int FirstTurnSteps = 8;
+// clearQueue() deletes the rows of a table of up to this many rows before it
+// returns (callers see them gone; their files follow in slices); a larger
+// table is cleared in slices after.
+constexpr int ClearFirstTurnRows = 4096;
 // A watched set that changes while the previous one is planned restarts the
 // plan, at most this often; then the plan is written and planned again after.
 constexpr int MaxPlanRestarts = 3;
@@ -47,8 +51,9 @@ qsizetype scaled(qsizetype size, int shift)
 
 struct QAttachmentQueuePrivate::TableWork
 {
-    enum class Phase { Read, Plan, Write, Replan, Expire };
+    enum class Phase { Read, Plan, Write, Replan, Expire, Clear };
     Phase phase = Phase::Read;
+    Phase started = Phase::Read; // what the work was started for
     // Read: every row (insertion order), by id; a row that went away while
     // the table was read stays as an invalid attachment. Rows that fail
     // validation are reported and their ids never changed.
@@ -77,7 +82,13 @@ struct QAttachmentQueuePrivate::TableWork
     TableWorkTurn turn;
     quint64 generation = 0;
     // Per phase: how far its step sizes are halved (see StepTargetNs).
-    int stepShift[5] = {0, 0, 0, 0, 0};
+    int stepShift[6] = {0, 0, 0, 0, 0, 0};
+    // Clear: rows deleted so far; the ids the queue wrote after the call
+    // (saveFile, deleteFile) are in `replan` and are kept. The files of the
+    // deleted rows go once every row is deleted.
+    int cleared = 0;
+    bool rowsCleared = false;
+    QList<QAttachment> clearFiles;
     int shift() const { return stepShift[int(phase)]; }
 };
 
@@ -87,6 +98,7 @@ QAttachmentQueuePrivate::QAttachmentQueuePrivate(QAttachmentQueue *q)
     , statuses(q)
 {
     scheduler = std::make_unique<QAttachmentScheduler>(*this);
+    store.setCommitObserver([this] { checkpointer.noteCommit(); });
     watcher = std::make_unique<QAttachmentWatcher>(
         q, [this](const QString &table) { onDatabaseNotification(table); },
         [this] { onExternalChange(); });
@@ -147,12 +159,28 @@ bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
         return false;
     }
     ready = true;
+    updateCheckpointer();
     return true;
+}
+
+void QAttachmentQueuePrivate::updateCheckpointer()
+{
+    const QString connection = store.database().connectionName();
+    if (!backgroundCheckpoints || !ready) {
+        checkpointer.stop();
+        return;
+    }
+    if (checkpointer.isRunning() && checkpointer.connectionName() == connection)
+        return;
+    QString why;
+    if (!checkpointer.start(connection, &why))
+        qCDebug(lcQueue) << "checkpoints stay with the connection:" << why;
 }
 
 void QAttachmentQueuePrivate::invalidateReady()
 {
     ready = false;
+    checkpointer.stop();
     dropTableWork();
     scheduler->clearPending(true);
     previouslyWatched.clear();
@@ -320,21 +348,23 @@ bool QAttachmentQueuePrivate::clearQueue()
     if (!ensureReady(&problem))
         return false;
     scheduler->abortAll();
-    QList<QAttachment> rows;
-    if (!store.allRows(&rows, &problem) || !store.deleteAll(&problem)) {
-        reportError(QAttachmentError::DatabaseError, problem);
-        return false;
-    }
-    if (!storage()->clear(&problem))
-        reportError(QAttachmentError::LocalStorageError, problem);
-    scheduler->forgetAll();
-    // The table is empty: nothing is pending, and idle can say so at once.
+    // Nothing pending is started while the rows go away.
     scheduler->clearPending(false);
-    for (const QAttachment &row : std::as_const(rows))
-        emitRemoved(row.id());
-    updateCounts();
-    updateIdle();
-    return problem.isEmpty();
+    // A reconciliation being written is dropped and runs again once the
+    // table is empty, from the table as it is then.
+    const bool reconciling = tableWork && tableWork->phase != TableWork::Phase::Clear
+        && tableWork->phase != TableWork::Phase::Expire;
+    dropTableWork();
+    const bool ok = startTableWorkAt(int(TableWork::Phase::Clear));
+    if (!tableWork) // cleared in this turn: the counts say so at once
+        updateCounts();
+    if (reconciling) {
+        if (tableWork)
+            reconcileAgain = true;
+        else
+            reconcile();
+    }
+    return ok;
 }
 
 // --- syncing -----------------------------------------------------------------------
@@ -373,7 +403,12 @@ bool QAttachmentQueuePrivate::startSync()
 
 void QAttachmentQueuePrivate::stopSyncing()
 {
-    dropTableWork();
+    // A clearing goes on (it needs no sync); reconciliation and expiry run
+    // again at the next start.
+    if (tableWork && tableWork->phase == TableWork::Phase::Clear)
+        reconcileAgain = false;
+    else
+        dropTableWork();
     scheduler->stopTimers();
     watchTimer.stop();
     unsubscribeWatchTables();
@@ -411,37 +446,19 @@ int QAttachmentQueuePrivate::expireCache()
     QString problem;
     if (!ensureReady(&problem))
         return -1;
-    QList<QAttachment> rows;
-    if (!store.expiredRows(archivedCacheLimit, &rows, &problem)) {
-        reportError(QAttachmentError::DatabaseError, problem);
-        return -1;
-    }
-    QList<QAttachment> expired;
-    for (const QAttachment &row : std::as_const(rows)) {
-        if (acceptRow(row))
-            expired.append(row);
-    }
-    if (expired.isEmpty())
+    if (tableWork) {
+        // Reconciliation runs: it expires once its plan is written. A
+        // clearing leaves nothing to expire.
+        if (tableWork->phase != TableWork::Phase::Clear)
+            tableWork->expire = true;
         return 0;
-
-    QList<QAttachment> deleted;
-    bool ok = false;
-    {
-        QAttachmentStore::WriteTransaction transaction(store);
-        problem = transaction.errorString();
-        ok = transaction.isOpen() && store.deleteArchived(expired, &problem, &deleted)
-            && transaction.commit(&problem);
     }
-    if (!ok) {
-        reportError(QAttachmentError::DatabaseError,
-                    QStringLiteral("expiring archived attachments failed: %1").arg(problem));
+    // Expiry as table work: a page of rows and their files per step, the
+    // first steps now, the rest from the event loop.
+    const int before = expiredTotal;
+    if (!startTableWorkAt(int(TableWork::Phase::Expire)))
         return -1;
-    }
-    // Rows first, files after: a crash in between leaves a stray file, never
-    // a row whose file is gone.
-    removeExpiredFiles(deleted);
-    qCDebug(lcQueue) << "expired" << deleted.size() << "archived attachments";
-    return int(deleted.size());
+    return expiredTotal - before;
 }
 
 // --- the start-up check of local files ----------------------------------------------
@@ -544,6 +561,9 @@ void QAttachmentQueuePrivate::updateIdle()
     if (now == idle)
         return;
     idle = now;
+    // Nothing left to do for now: a good moment to copy the log back.
+    if (idle)
+        checkpointer.checkpointSoon();
     emit q->idleChanged();
 }
 
@@ -652,6 +672,19 @@ void QAttachmentQueuePrivate::startTableWork()
     runTableWork(true);
 }
 
+bool QAttachmentQueuePrivate::startTableWorkAt(int phase)
+{
+    tableWork = std::make_unique<TableWork>();
+    tableWork->generation = ++tableWorkGenerations;
+    tableWork->phase = TableWork::Phase(phase);
+    tableWork->started = tableWork->phase;
+    tableWork->expire = tableWork->phase == TableWork::Phase::Expire;
+    store.setTracking(true);
+    tableWorkFailed = false;
+    runTableWork(true);
+    return !tableWorkFailed;
+}
+
 void QAttachmentQueuePrivate::dropTableWork()
 {
     tableWork.reset();
@@ -690,7 +723,8 @@ void QAttachmentQueuePrivate::runTableWork(bool first)
         QElapsedTimer stepClock;
         stepClock.start();
         const StepResult result = tableWorkStep();
-        if (tableWork && tableWork->generation == generation && result == StepResult::More) {
+        if (tableWork && tableWork->generation == generation && result == StepResult::More
+            && !(first && tableWork->phase == TableWork::Phase::Clear)) {
             const qint64 took = stepClock.nsecsElapsed();
             int &shift = tableWork->stepShift[phase];
             if (took > StepTargetNs && shift < MaxStepShift)
@@ -702,6 +736,8 @@ void QAttachmentQueuePrivate::runTableWork(bool first)
         ++turn.steps;
         tableWork->turn = turn;
         const bool finished = result == StepResult::Failed || result == StepResult::Done;
+        if (result == StepResult::Failed)
+            tableWorkFailed = true;
         if (finished) {
             const bool again = reconcileAgain;
             dropTableWork();
@@ -730,7 +766,19 @@ void QAttachmentQueuePrivate::runTableWork(bool first)
             return;
         }
         tableWork->busyRetries = 0;
-        if (clock.nsecsElapsed() >= sliceBudgetNs && (!first || turn.steps >= FirstTurnSteps)) {
+        // The turn of the call that started the work runs a few steps
+        // whatever the time (and clears a small table whole).
+        // Expiry alone: one step (a small cache); clearing: its rows up to
+        // ClearFirstTurnRows, and one step of their files.
+        const TableWork::Phase started = tableWork->started;
+        const int minSteps = started == TableWork::Phase::Read ? FirstTurnSteps
+            : started == TableWork::Phase::Clear               ? 2
+                                                               : 1;
+        const bool firstTurnDone = !first
+            || (turn.steps >= minSteps
+                && (tableWork->phase != TableWork::Phase::Clear || tableWork->rowsCleared
+                    || tableWork->cleared >= ClearFirstTurnRows));
+        if (clock.nsecsElapsed() >= sliceBudgetNs && firstTurnDone) {
             if (tableWorkObserver)
                 tableWorkObserver(turn);
             tableWorkTimer.start(0);
@@ -761,6 +809,8 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::tableWorkStep()
         return replanStep();
     case TableWork::Phase::Expire:
         return expireStep();
+    case TableWork::Phase::Clear:
+        return clearStep();
     }
     return StepResult::Failed;
 }
@@ -1083,6 +1133,7 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::expireStep()
         workRemoved.append(row.id());
     }
     work.expired += int(deleted.size());
+    expiredTotal += int(deleted.size());
     work.turn.rowsExpired += int(deleted.size());
     if (page.size() == scaled(ExpiryChunkRows, work.shift()))
         return StepResult::More;
@@ -1091,13 +1142,91 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::expireStep()
     return StepResult::Done;
 }
 
-void QAttachmentQueuePrivate::removeExpiredFiles(const QList<QAttachment> &deleted)
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::clearStep()
 {
+    TableWork &work = *tableWork;
     QAttachmentLocalStorage *files = storage();
-    for (const QAttachment &row : deleted) {
-        files->remove(localName(row));
-        files->removePartial(downloadName(row));
-        scheduler->forget(row.id());
-        emitRemoved(row.id());
+    if (work.rowsCleared) {
+        // The files of the deleted rows, a chunk per step: no row owns them
+        // any more, and no new row can have their names (ids are new, and
+        // reconciliation waits for the clearing to end).
+        const qsizetype chunk = qMin(scaled(ExpiryChunkRows, work.shift()), work.clearFiles.size());
+        for (qsizetype i = 0; i < chunk; ++i) {
+            const QAttachment &row = work.clearFiles.at(i);
+            files->remove(localName(row));
+            files->removePartial(downloadName(row));
+        }
+        work.clearFiles.remove(0, chunk);
+        if (!work.clearFiles.isEmpty())
+            return StepResult::More;
+        QString problem;
+        if (work.replan.isEmpty()) {
+            // Every row is gone: whatever else is in the storage goes too.
+            if (!files->clear(&problem)) {
+                reportError(QAttachmentError::LocalStorageError, problem);
+                tableWorkFailed = true; // clearQueue() returns false when it ends in this turn
+            }
+            scheduler->forgetAll();
+            scheduler->clearPending(false);
+        } else {
+            workReschedule = true; // the rows saved meanwhile are pending
+        }
+        scheduleCounts();
+        qCDebug(lcQueue) << "cleared" << work.cleared << "attachments";
+        return StepResult::Done;
     }
+
+    const int limit = int(scaled(ReadPageRows, work.shift()));
+    QList<QAttachment> page;
+    QList<QAttachment> doomed;
+    QString problem;
+    bool ok = false;
+    QVariant cursor = work.cursor;
+    {
+        QAttachmentStore::BusyLimit busyLimit(store, 0);
+        if (!store.rowsPage(&cursor, limit, &page, &problem)) {
+            if (store.lastFailureWasBusy())
+                return StepResult::Busy;
+            reportError(QAttachmentError::DatabaseError, problem);
+            return StepResult::Failed;
+        }
+        // Rows the queue wrote after the call (a file saved meanwhile) stay.
+        for (const QAttachment &row : std::as_const(page)) {
+            if (!work.replan.contains(row.id()))
+                doomed.append(row);
+        }
+        QAttachmentStore::WriteTransaction transaction(store);
+        if (transaction.isBusy())
+            return StepResult::Busy;
+        problem = transaction.errorString();
+        ok = transaction.isOpen() && store.deleteRows(doomed, &problem)
+            && transaction.commit(&problem);
+        if (!ok && store.lastFailureWasBusy()) {
+            transaction.rollback();
+            store.takeTouched();
+            return StepResult::Busy;
+        }
+    }
+    store.takeTouched(); // its own writes
+    if (!ok) {
+        reportError(QAttachmentError::DatabaseError,
+                    QStringLiteral("clearing the queue failed: %1").arg(problem));
+        return StepResult::Failed;
+    }
+    work.cursor = cursor;
+    // Rows first, files after (in the next steps). A row that fails
+    // validation names no file the queue would remove; the storage's clear()
+    // at the end takes those.
+    for (const QAttachment &row : std::as_const(doomed)) {
+        if (rowProblem(row).isEmpty())
+            work.clearFiles.append(row);
+        scheduler->abortIfStale(row.id(), State::Invalid);
+        scheduler->forget(row.id());
+        workRemoved.append(row.id());
+    }
+    work.cleared += int(doomed.size());
+    work.turn.rowsCleared += int(doomed.size());
+    if (page.size() < limit)
+        work.rowsCleared = true;
+    return StepResult::More;
 }

@@ -83,6 +83,7 @@ QVariant nullIfNull(const QString &value)
 
 QAttachmentStore::WriteTransaction::WriteTransaction(const QAttachmentStore &store)
     : m_database(store.database())
+    , m_onCommit(store.m_onCommit)
 {
     // Inside a transaction the app opened on this connection, our writes join
     // it; otherwise they get one of their own. It takes the write lock at
@@ -133,8 +134,13 @@ bool QAttachmentStore::WriteTransaction::commit(QString *errorString)
         return false;
     }
     m_done = true;
-    if (!m_own || m_database.commit())
+    if (!m_own)
         return true;
+    if (m_database.commit()) {
+        if (m_onCommit)
+            m_onCommit();
+        return true;
+    }
     m_errorString = QStringLiteral("commit failed: %1").arg(m_database.lastError().text());
     if (errorString)
         *errorString = m_errorString;
@@ -683,6 +689,27 @@ bool QAttachmentStore::deleteAll(QString *errorString)
         m_touchedAll = true;
     QSqlQuery query(database());
     return exec(query, QStringLiteral("DELETE FROM %1").arg(t()), {}, errorString);
+}
+
+bool QAttachmentStore::deleteRows(const QList<QAttachment> &rows, QString *errorString)
+{
+    if (rows.isEmpty())
+        return true;
+    QSqlQuery remove(database());
+    remove.setForwardOnly(true);
+    remove.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ?").arg(t()));
+    for (const QAttachment &row : rows) {
+        touch(row.id());
+        remove.addBindValue(row.id());
+        if (!remove.exec()) {
+            m_lastBusy = isBusyError(remove.lastError());
+            if (errorString)
+                *errorString = remove.lastError().text();
+            return false;
+        }
+        remove.finish();
+    }
+    return true;
 }
 
 QAttachmentStore::Result QAttachmentStore::recordUploaded(const QString &id, qint64 timestamp,

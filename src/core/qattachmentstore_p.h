@@ -11,6 +11,7 @@
 #include <QtCore/qvariant.h>
 #include <QtSql/qsqldatabase.h>
 
+#include <functional>
 #include <optional>
 #include <utility>
 
@@ -62,6 +63,7 @@ public:
 
     private:
         QSqlDatabase m_database;
+        std::function<void()> m_onCommit;
         QString m_errorString;
         bool m_open = false;
         bool m_own = false;
@@ -111,6 +113,10 @@ public:
             *everything = std::exchange(m_touchedAll, false);
         return std::exchange(m_touched, {});
     }
+
+    // Called after each transaction of the store's own commits (the queue
+    // schedules a checkpoint off its thread with it).
+    void setCommitObserver(std::function<void()> observer) { m_onCommit = std::move(observer); }
 
     QString connectionName() const { return m_connectionName; }
     void setConnectionName(const QString &name) { m_connectionName = name; }
@@ -191,6 +197,8 @@ public:
     bool deleteArchived(const QList<QAttachment> &rows, QString *errorString,
                         QList<QAttachment> *deleted = nullptr);
     bool deleteAll(QString *errorString);
+    // Deletes the rows of these ids, whatever their state.
+    bool deleteRows(const QList<QAttachment> &rows, QString *errorString);
 
     // The results of transfers, each written only over the state the transfer
     // started from.
@@ -223,6 +231,7 @@ private:
     QString order() const { return m_isView ? QStringLiteral("id") : QStringLiteral("rowid"); }
 
     QString m_connectionName;
+    std::function<void()> m_onCommit;
     QAttachmentQueueTable m_table;
     QString m_target; // the table or view written, once createTable() found it
     bool m_isView = false;
