@@ -55,19 +55,21 @@ void QAttachmentScheduler::invalidatePending()
 
 void QAttachmentScheduler::addPending(const QAttachment &row)
 {
-    // The scan reads it when it sorts after where the scan stands (a row
-    // saved now usually does); otherwise the scan starts again.
+    // A scan starting again reads it. Otherwise it waits in the window at
+    // once, without a query; a scan still under way that may reach it
+    // later passes over it then.
     if (m_pendingDirty)
         return;
-    if (!m_cursor.started || m_cursor.nullTimestamp || row.timestamp() > m_cursor.timestamp)
-        m_scanDone = false;
-    else
-        m_pendingDirty = true;
+    m_pending.append(row);
+    if (!m_scanDone
+        && (!m_cursor.started || m_cursor.nullTimestamp || row.timestamp() >= m_cursor.timestamp))
+        m_addedAhead.insert(row.id());
 }
 
 void QAttachmentScheduler::clearPending(bool readAgain)
 {
     m_pending.clear();
+    m_addedAhead.clear();
     m_pendingDirty = readAgain;
     m_cursor = {};
     m_scanDone = !readAgain;
@@ -127,6 +129,7 @@ void QAttachmentScheduler::schedule()
 void QAttachmentScheduler::restartScan()
 {
     m_pending.clear();
+    m_addedAhead.clear();
     m_cursor = {};
     m_scanDone = false;
     m_pendingDirty = false;
@@ -145,6 +148,9 @@ bool QAttachmentScheduler::readPage(int limit)
         m_scanDone = true;
     const int read = int(rows.size());
     for (QAttachment &row : rows) {
+        // Saved while the scan ran: in the window already.
+        if (!m_addedAhead.isEmpty() && m_addedAhead.remove(row.id()))
+            continue;
         // Running rows are in m_jobs; a failure puts them back (this scan
         // passed them). A row whose aborted commit still runs is read again
         // once it is over.

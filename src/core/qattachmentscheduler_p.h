@@ -9,6 +9,7 @@
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
+#include <QtCore/qset.h>
 #include <QtCore/qtimer.h>
 
 #include <functional>
@@ -153,6 +154,8 @@ private:
     QAttachmentStore::PendingCursor m_cursor;
     bool m_scanDone = false; // the scan read the last pending row
     quint64 m_scanGeneration = 0;
+    // Rows added to the window (saved) that the scan under way may still read.
+    QSet<QString> m_addedAhead;
     // Commits in flight, and the jobs whose transfer finished while
     // commitLimit() commits were in flight (each keeps its slot meanwhile).
     int m_commits = 0;
