@@ -69,10 +69,74 @@ double probed(StallProbe &probe, const std::function<void()> &action,
     return clock.isValid() ? double(clock.nsecsElapsed()) / 1e9 : 0;
 }
 
+// A remote whose downloads never finish, counting those that started.
+class CountingSilentRemote : public SilentRemoteStorage
+{
+public:
+    int downloads = 0;
+    QAttachmentTransfer *download(const QAttachment &attachment, QIODevice *sink) override
+    {
+        ++downloads;
+        return SilentRemoteStorage::download(attachment, sink);
+    }
+};
+
+// The scheduler starting over `count` pending downloads: the queue comes
+// online with every row queued, reads its pending work and starts as many
+// transfers as it has slots (against a remote that never answers).
+void runSchedulerStartStall(const Config &config, Report &report)
+{
+    const int count = config.reconcileCount;
+    const QString label = countLabel(count);
+    const int timeout = 120000;
+    QueueEnv env(config.synchronous);
+    CountingSilentRemote remote;
+    env.queue->setRemoteStorage(&remote);
+    env.queue->setOnline(false);
+    if (!env.isOpen() || !env.queue->startSync()) {
+        report.fail(QStringLiteral("stall_scheduler_start"),
+                    QStringLiteral("the queue did not start"));
+        return;
+    }
+    QList<QWatchedAttachmentItem> items;
+    items.reserve(count);
+    for (int i = 0; i < count; ++i)
+        items.append(QWatchedAttachmentItem(QStringLiteral("s%1").arg(i, 7, 10, QLatin1Char('0')),
+                                            QStringLiteral("jpg")));
+    progress(QStringLiteral("stall: the scheduler starting over %1 pending downloads").arg(label));
+    env.queue->setWatchedAttachments(items);
+    if (!waitFor([&] { return env.queue->isIdle(); }, timeout)
+        || env.count(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE state = 0")
+                         .arg(env.queue->tableName()))
+            != count) {
+        report.fail(QStringLiteral("stall_scheduler_start"),
+                    QStringLiteral("the pending rows did not appear"));
+        return;
+    }
+    const int slotCount = env.queue->maxConcurrentTransfers();
+    StallProbe probe;
+    bool finished = false;
+    const double seconds = probed(
+        probe, [&] { env.queue->setOnline(true); },
+        [&] { return remote.downloads >= slotCount && env.queue->activeTransfers() >= slotCount; },
+        timeout, &finished);
+    if (!finished || remote.downloads != slotCount) {
+        report.fail(
+            QStringLiteral("stall_scheduler_start"),
+            QStringLiteral("%1 downloads started, not %2").arg(remote.downloads).arg(slotCount));
+        return;
+    }
+    report.add(
+        stallFigure(QStringLiteral("stall_max_scheduler_start_%1").arg(label), probe, seconds));
+    env.queue->stopSyncing();
+}
+
 } // namespace
 
 void runStallBenchmarks(const Config &config, Report &report)
 {
+    runSchedulerStartStall(config, report);
+
     const int count = config.reconcileCount;
     const QString label = countLabel(count);
     const int timeout = 120000;

@@ -45,6 +45,10 @@ public:
     // with this outcome.
     bool committed = false;
     QAttachmentError commitError;
+    // Handed to finish() and not back yet: the job holds no transfer slot then.
+    bool committing = false;
+    // The scan of pending rows that last read or passed this job's row.
+    quint64 scanGeneration = 0;
 
     QAttachmentTransfer::Kind kind() const;
 };

@@ -42,6 +42,10 @@ QAttachmentScheduler::QAttachmentScheduler(QAttachmentQueuePrivate &queue)
 QAttachmentScheduler::~QAttachmentScheduler()
 {
     abortAll();
+    // Their commits complete without them: the outcome is dropped with them.
+    const QList<QAttachmentJob *> orphans = m_orphans.values();
+    m_orphans.clear();
+    qDeleteAll(orphans);
 }
 
 void QAttachmentScheduler::invalidatePending()
@@ -51,13 +55,25 @@ void QAttachmentScheduler::invalidatePending()
 
 void QAttachmentScheduler::addPending(const QAttachment &row)
 {
+    // A scan starting again reads it. Otherwise it waits in the window at
+    // once, without a query; a scan still under way that may reach it
+    // later passes over it then.
+    if (m_pendingDirty)
+        return;
     m_pending.append(row);
+    if (!m_scanDone
+        && (!m_cursor.started || m_cursor.nullTimestamp || row.timestamp() >= m_cursor.timestamp))
+        m_addedAhead.insert(row.id());
 }
 
 void QAttachmentScheduler::clearPending(bool readAgain)
 {
     m_pending.clear();
+    m_addedAhead.clear();
     m_pendingDirty = readAgain;
+    m_cursor = {};
+    m_scanDone = !readAgain;
+    ++m_scanGeneration;
     if (!readAgain) {
         m_pumpTimer.stop();
         m_retryTimer.stop();
@@ -110,21 +126,44 @@ void QAttachmentScheduler::schedule()
     d.updateIdle();
 }
 
-void QAttachmentScheduler::readPending()
+void QAttachmentScheduler::restartScan()
+{
+    m_pending.clear();
+    m_addedAhead.clear();
+    m_cursor = {};
+    m_scanDone = false;
+    m_pendingDirty = false;
+    ++m_scanGeneration;
+}
+
+bool QAttachmentScheduler::readPage(int limit)
 {
     QList<QAttachment> rows;
     QString problem;
-    if (!d.store.pendingRows(&rows, &problem)) {
+    if (!d.store.pendingPage(&m_cursor, limit, &rows, &problem)) {
         d.reportError(QAttachmentError::DatabaseError, problem);
-        return;
+        return false;
     }
-    m_pending.clear();
+    if (rows.size() < limit)
+        m_scanDone = true;
+    const int read = int(rows.size());
     for (QAttachment &row : rows) {
-        // Running rows are in m_jobs; a failure puts them back.
-        if (!m_jobs.contains(row.id()) && d.acceptRow(row))
+        // Saved while the scan ran: in the window already.
+        if (!m_addedAhead.isEmpty() && m_addedAhead.remove(row.id()))
+            continue;
+        // Running rows are in m_jobs; a failure puts them back (this scan
+        // passed them). A row whose aborted commit still runs is read again
+        // once it is over.
+        if (QAttachmentJob *job = m_jobs.value(row.id())) {
+            job->scanGeneration = m_scanGeneration;
+            continue;
+        }
+        if (!m_orphans.contains(row.id()) && d.acceptRow(row))
             m_pending.append(std::move(row));
     }
-    m_pendingDirty = false;
+    if (pageObserver)
+        pageObserver(read);
+    return true;
 }
 
 void QAttachmentScheduler::startDue()
@@ -134,24 +173,31 @@ void QAttachmentScheduler::startDue()
         d.updateIdle();
         return;
     }
-    if (m_pendingDirty) {
-        readPending();
-        if (m_pendingDirty)
-            return;
-    }
+    if (m_pendingDirty)
+        restartScan();
 
-    // Only the front of the list is looked at: with thousands of rows pending,
-    // walking (and copying) all of them after every finished transfer would
-    // cost more than the transfers.
+    // Only the front of the window is looked at, and when it holds too little
+    // one page more is read: one short query per step, whatever the number
+    // of rows pending. More pages, if needed, are read on later turns of the
+    // event loop.
     const qint64 now = m_clock.elapsed();
-    qsizetype freeSlots = concurrencyLimit() - m_jobs.size();
+    qsizetype freeSlots = concurrencyLimit() - runningCount();
     QList<QAttachment> toStart;
     QList<qsizetype> taken;
-    for (qsizetype i = 0; i < m_pending.size() && freeSlots > 0; ++i) {
+    bool pageRead = false;
+    qsizetype next = 0;
+    while (freeSlots > 0) {
+        if (next == m_pending.size()) {
+            if (m_scanDone || pageRead || !readPage(int(freeSlots) + PageLookAhead))
+                break;
+            pageRead = true;
+            continue;
+        }
+        const qsizetype i = next++;
         const QAttachment &row = m_pending.at(i);
         if (row.state() == State::QueuedDownload && !d.downloadAttachments)
             continue;
-        if (m_jobs.contains(row.id())) {
+        if (m_jobs.contains(row.id()) || m_orphans.contains(row.id())) {
             taken.append(i); // running: a failure puts it back
             continue;
         }
@@ -176,6 +222,9 @@ void QAttachmentScheduler::startDue()
     }
     for (const QAttachment &row : std::as_const(toStart))
         startJob(row);
+    // The next page on the next turn: the event loop runs between pages.
+    if (pageRead && !m_scanDone && concurrencyLimit() > runningCount())
+        m_pumpTimer.start();
     if (nextDue >= 0)
         m_retryTimer.start(int(qMax<qint64>(0, nextDue - now)));
     d.updateIdle();
@@ -197,6 +246,7 @@ void QAttachmentScheduler::startJob(const QAttachment &row)
     if (!operation)
         return;
     auto *job = new QAttachmentJob(*operation, row);
+    job->scanGeneration = m_scanGeneration;
     m_jobs.insert(row.id(), job);
     d.statuses.remember(row); // status() of a running transfer needs no query
     QString problem;
@@ -237,16 +287,46 @@ void QAttachmentScheduler::onJobFinished(QAttachmentJob *job)
 {
     if (job->abandoned)
         return;
-    // A download's file reaches the disk first, off this thread. A job
-    // aborted meanwhile is abandoned (its outcome ignored) or already deleted
-    // (then nothing calls back).
-    job->operation.finish(*d.storage(), *job, [this, job] {
-        if (job->abandoned)
-            return;
+    // Too many commits in flight: the job waits for one, keeping its slot,
+    // so that the files (and descriptors) being committed stay bounded.
+    if (commitsInFlight() >= commitLimit()) {
+        m_commitWaiting.append(job);
+        return;
+    }
+    handOff(job);
+}
+
+void QAttachmentScheduler::handOff(QAttachmentJob *job)
+{
+    // A download's file reaches the disk first, off this thread; its slot
+    // serves another transfer meanwhile. A job aborted meanwhile waits for
+    // the outcome as an orphan; a job deleted hears nothing.
+    job->committing = true;
+    ++m_commits;
+    job->operation.finish(*d.storage(), *job, [this, job] { onFinishedOffThread(job); });
+    if (job->committing)
+        schedule();
+}
+
+void QAttachmentScheduler::onFinishedOffThread(QAttachmentJob *job)
+{
+    job->committing = false;
+    if (job->abandoned) {
+        // Its row may start again now (read again: the scan passed it).
+        const QString id = job->attachment.id();
+        if (m_orphans.value(id) == job)
+            m_orphans.remove(id);
+        release(job);
+        invalidatePending();
+        schedule();
+    } else {
+        --m_commits;
         m_finished.append(job);
         // Results that arrive together are written in one transaction.
         startFlush();
-    });
+    }
+    while (!m_commitWaiting.isEmpty() && commitsInFlight() < commitLimit())
+        handOff(m_commitWaiting.takeFirst());
 }
 
 void QAttachmentScheduler::startFlush()
@@ -389,11 +469,14 @@ bool QAttachmentScheduler::record(QAttachmentJob *job, QList<std::function<void(
         });
         return true;
     }
-    after->append([this, q, id, error, row = job->attachment, kind] {
-        m_pending.append(row); // waits for its backoff
-        emit q->transferFailed(id, kind, error, true);
-        d.emitStatusChanged(id);
-    });
+    after->append(
+        [this, q, id, error, row = job->attachment, kind, generation = job->scanGeneration] {
+            // Waits for its backoff; a scan that did not pass it yet reads it.
+            if (!m_pendingDirty && generation == m_scanGeneration)
+                m_pending.append(row);
+            emit q->transferFailed(id, kind, error, true);
+            d.emitStatusChanged(id);
+        });
     return true;
 }
 
@@ -449,12 +532,21 @@ void QAttachmentScheduler::abort(const QString &id)
     if (!job)
         return;
     m_finished.removeAll(job);
+    m_commitWaiting.removeAll(job);
     job->abandoned = true;
     if (job->transfer) {
         QObject::disconnect(job->transfer, nullptr, q, nullptr);
         job->transfer->abort();
     }
-    release(job);
+    if (job->committing) {
+        // Kept until its commit reports back; its row waits for that.
+        --m_commits;
+        if (QAttachmentJob *previous = m_orphans.value(id))
+            release(previous);
+        m_orphans.insert(id, job);
+    } else {
+        release(job);
+    }
     emit q->activeTransfersChanged();
     d.emitStatusChanged(id);
 }
@@ -548,9 +640,11 @@ bool QAttachmentScheduler::isIdle() const
         return false;
     if (!d.syncing || !d.online || !d.remote)
         return true;
-    if (m_pendingDirty || m_pumpTimer.isActive())
+    if (m_pendingDirty || m_pumpTimer.isActive() || !m_scanDone)
         return false;
     for (const QAttachment &row : std::as_const(m_pending)) {
+        if (row.state() == State::QueuedDownload && !d.downloadAttachments)
+            continue; // waits for downloads to be turned on
         const auto retry = m_retries.constFind(row.id());
         if (retry == m_retries.cend() || retry->notBefore <= m_clock.elapsed())
             return false;

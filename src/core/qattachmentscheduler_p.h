@@ -4,10 +4,12 @@
 #include "qattachment.h"
 #include "qattachmenterror.h"
 #include "qattachmentstate.h"
+#include "qattachmentstore_p.h"
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
+#include <QtCore/qset.h>
 #include <QtCore/qtimer.h>
 
 #include <functional>
@@ -31,7 +33,7 @@ struct QAttachmentFailureDecision
 // maxConcurrentTransfers, none in backoff), the jobs in flight, the batched
 // writes of their results, the retry policy (attempts, backoff, Retry-After,
 // the error handler) and the timers that drive all of it.
-class QAttachmentScheduler
+class POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentScheduler
 {
 public:
     explicit QAttachmentScheduler(QAttachmentQueuePrivate &queue);
@@ -55,8 +57,21 @@ public:
     void followNetwork();
     void stopTimers();
 
+    // How many rows a read of pending work takes beyond the free slots.
+    static constexpr int PageLookAhead = 16;
+    // Called after each page of pending rows read from the table, with the
+    // number of rows it held (tests look at the steps).
+    std::function<void(int rows)> pageObserver;
+
     // --- jobs ------------------------------------------------------------------
     int activeCount() const { return int(m_jobs.size()); }
+    // Transfers in flight (jobs that hold a slot): jobs whose bytes are all
+    // received and whose commit was handed off hold none.
+    int runningCount() const { return int(m_jobs.size()) - m_commits; }
+    // Commits handed off and not reported back yet, and the most there may be
+    // (beyond it a finished transfer keeps its slot until one reports back).
+    int commitsInFlight() const { return m_commits + int(m_orphans.size()); }
+    int commitLimit() const { return 2 * concurrencyLimit(); }
     bool hasUnfinishedWork() const { return !m_jobs.isEmpty() || !m_finished.isEmpty(); }
     // Aborts the job of `id`; its outcome is ignored.
     void abort(const QString &id);
@@ -108,8 +123,15 @@ private:
         QAttachmentError error;
     };
 
-    void readPending();
+    // Starts reading pending rows from the first one again.
+    void restartScan();
+    // Reads the next page of at most `limit` pending rows into m_pending.
+    bool readPage(int limit);
     void startJob(const QAttachment &row);
+    // Hands a finished transfer to its operation's finish() (a download's
+    // commit), freeing its slot while that runs.
+    void handOff(QAttachmentJob *job);
+    void onFinishedOffThread(QAttachmentJob *job);
     void failToStart(QAttachmentJob *job, const QAttachmentError &error);
     void onJobFinished(QAttachmentJob *job);
     void startFlush();
@@ -123,10 +145,24 @@ private:
 
     QAttachmentQueuePrivate &d;
 
-    // Pending work, in the order it became due; read again from the table
-    // when something other than a finished transfer changed it.
+    // Pending work, in the order it became due: a window read from the table
+    // in pages (as many rows as there are free slots, and a few more), and
+    // rows waiting for their backoff. The scan starts again from the first
+    // row when something other than a finished transfer changed the table.
     QList<QAttachment> m_pending;
     bool m_pendingDirty = true;
+    QAttachmentStore::PendingCursor m_cursor;
+    bool m_scanDone = false; // the scan read the last pending row
+    quint64 m_scanGeneration = 0;
+    // Rows added to the window (saved) that the scan under way may still read.
+    QSet<QString> m_addedAhead;
+    // Commits in flight, and the jobs whose transfer finished while
+    // commitLimit() commits were in flight (each keeps its slot meanwhile).
+    int m_commits = 0;
+    QList<QAttachmentJob *> m_commitWaiting;
+    // Aborted jobs whose commit still runs: their rows start again only
+    // once it is over (a new download would wait for the file's name).
+    QHash<QString, QAttachmentJob *> m_orphans;
     QHash<QString, Retry> m_retries;
     QHash<QString, QAttachmentJob *> m_jobs;
     QList<QAttachmentJob *> m_finished;

@@ -757,3 +757,75 @@ QAttachmentStore::Result QAttachmentStore::recordGivenUp(const QString &id, qint
          QAttachmentState::toInt(expected)},
         errorString);
 }
+
+bool QAttachmentStore::pendingPage(PendingCursor *cursor, int limit, QList<QAttachment> *rows,
+                                   QString *errorString) const
+{
+    // One statement: for each queued state, the next rows of that state in
+    // index order (two ranges: the rest of the cursor's timestamp, then the
+    // later ones), merged into one ordered page.
+    const QString key = order();
+    const int n = qMax(1, limit);
+    const State states[] = {State::QueuedDownload, State::QueuedUpload, State::QueuedDelete};
+    const QString select = QStringLiteral("SELECT * FROM (SELECT %1 AS psa_key, " PSA_ROW_COLUMNS
+                                          ", timestamp IS NULL AS psa_null FROM %2 WHERE state = ? "
+                                          "AND %3 ORDER BY %4 LIMIT ?)")
+                               .arg(key, t());
+    QStringList parts;
+    QVariantList params;
+    for (const State state : states) {
+        const int value = QAttachmentState::toInt(state);
+        if (!cursor->started) {
+            parts << select.arg(QStringLiteral("1"), QStringLiteral("timestamp, %1").arg(key));
+            params << value << n;
+        } else if (cursor->nullTimestamp) {
+            parts << select.arg(QStringLiteral("timestamp IS NULL AND %1 > ?").arg(key), key);
+            params << value << cursor->key << n;
+            parts << select.arg(QStringLiteral("timestamp IS NOT NULL"),
+                                QStringLiteral("timestamp, %1").arg(key));
+            params << value << n;
+        } else {
+            parts << select.arg(QStringLiteral("timestamp = ? AND %1 > ?").arg(key), key);
+            params << value << cursor->timestamp << cursor->key << n;
+            parts << select.arg(QStringLiteral("timestamp > ?"),
+                                QStringLiteral("timestamp, %1").arg(key));
+            params << value << cursor->timestamp << n;
+        }
+    }
+    const QString sql = parts.join(QStringLiteral(" UNION ALL "))
+        + QStringLiteral(" ORDER BY timestamp, psa_key LIMIT ?");
+    params << n;
+
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    if (!exec(query, sql, params, errorString))
+        return false;
+    const RowReader reader(query.record());
+    const int keyColumn = query.record().indexOf(QStringLiteral("psa_key"));
+    const int nullColumn = query.record().indexOf(QStringLiteral("psa_null"));
+    QVariant lastKey;
+    bool lastNull = false;
+    qint64 lastTimestamp = 0;
+    bool any = false;
+    while (query.next()) {
+        QAttachment row = reader.read(query);
+        lastKey = query.value(keyColumn);
+        lastNull = query.value(nullColumn).toInt() != 0;
+        lastTimestamp = row.timestamp();
+        rows->append(std::move(row));
+        any = true;
+    }
+    if (query.lastError().isValid()) {
+        m_lastBusy = isBusyError(query.lastError());
+        if (errorString)
+            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
+        return false;
+    }
+    if (any) {
+        cursor->started = true;
+        cursor->key = lastKey;
+        cursor->nullTimestamp = lastNull;
+        cursor->timestamp = lastTimestamp;
+    }
+    return true;
+}

@@ -211,6 +211,25 @@ public:
     Result recordGivenUp(const QString &id, qint64 timestamp, QAttachmentState::State expected,
                          QString *errorString);
 
+    // --- paged reads of pending work ---------------------------------------
+    // Where a paged read of the rows waiting for a transfer stands: after the
+    // row (timestamp, key) last read; `nullTimestamp` when that row's
+    // timestamp was NULL (such rows come first).
+    struct PendingCursor
+    {
+        bool started = false;
+        bool nullTimestamp = false;
+        qint64 timestamp = 0;
+        QVariant key;
+    };
+    // At most `limit` rows waiting for a transfer after `*cursor`, in the
+    // order of pendingRows() (timestamp, then rowid on a table or id on a
+    // view, whatever their state), the cursor moved past them. Each state is
+    // read through the (state, timestamp) index from where the cursor stands,
+    // so that a page costs the same at the end of 100,000 rows as at the start.
+    bool pendingPage(PendingCursor *cursor, int limit, QList<QAttachment> *rows,
+                     QString *errorString) const;
+
 private:
     void touch(const QString &id)
     {
