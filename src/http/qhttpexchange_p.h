@@ -6,6 +6,7 @@
 #include <QtCore/qbytearray.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
+#include <QtNetwork/qhttp2configuration.h>
 #include <QtNetwork/qnetworkreply.h>
 #include <QtNetwork/qnetworkrequest.h>
 
@@ -69,6 +70,10 @@ public:
     int httpStatus() const { return status; }
     QByteArray responseBody() const { return kept; }
     QByteArray responseHeader(const QByteArray &name) const;
+
+    // The HTTP/2 settings every request gets unless its own differ from Qt's
+    // defaults: receive windows that bound a download's memory.
+    POWERSYNC_ATTACHMENTS_TEST_EXPORT static QHttp2Configuration http2Configuration();
 
 private:
     void send();
