@@ -81,6 +81,7 @@ void QHttpExchange::send()
     status = 0;
     announced = -1;
     received = 0;
+    pending.clear();
     kept.clear();
     headers.clear();
 
@@ -429,7 +430,7 @@ void QHttpExchange::keep(const QByteArray &data)
         kept.append(data.left(room));
 }
 
-void QHttpExchange::onReadyRead()
+void QHttpExchange::onReadyRead(bool all)
 {
     touch();
     if (!reply)
@@ -438,8 +439,15 @@ void QHttpExchange::onReadyRead()
         onMetaDataChanged();
     if (!reply)
         return;
+    // Over HTTP/2 Qt 6.4 signals every DATA frame (8 KiB from nginx): writing
+    // and reporting each one kept the app's thread behind the network, and
+    // what Qt had received meanwhile piled up in memory. Everything available
+    // is read at once (Qt forwards more only once its buffer was emptied);
+    // a body for the sink is written in pieces of CopyChunkSize, and a
+    // smaller rest once the events queued so far have been handled: a burst
+    // of frames is written at once, a trickle still as it comes.
     while (reply && reply->bytesAvailable() > 0) {
-        const QByteArray chunk = reply->read(CopyChunkSize);
+        const QByteArray chunk = reply->read(qMax(reply->bytesAvailable(), CopyChunkSize));
         if (chunk.isEmpty())
             break;
         received += chunk.size();
@@ -463,14 +471,32 @@ void QHttpExchange::onReadyRead()
             keep(chunk);
             continue;
         }
-        if (request.sink->write(chunk) != chunk.size()) {
-            fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                  QStringLiteral("writing the downloaded data failed: %1")
-                                      .arg(request.sink->errorString())));
-            return;
-        }
-        report(offset + received, announced >= 0 ? offset + announced : -1);
+        pending.append(chunk);
     }
+    if (!reply || !bodyToSink || pending.isEmpty())
+        return;
+    if (!all && pending.size() < CopyChunkSize && (announced < 0 || received < announced)) {
+        if (!flushQueued) {
+            flushQueued = true;
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    flushQueued = false;
+                    onReadyRead(true);
+                },
+                Qt::QueuedConnection);
+        }
+        return;
+    }
+    const qint64 written = request.sink->write(pending);
+    if (written != pending.size()) {
+        fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                              QStringLiteral("writing the downloaded data failed: %1")
+                                  .arg(request.sink->errorString())));
+        return;
+    }
+    pending.clear();
+    report(offset + received, announced >= 0 ? offset + announced : -1);
 }
 
 QAttachmentError QHttpExchange::statusError()
@@ -508,7 +534,7 @@ void QHttpExchange::onReplyFinished()
         onMetaDataChanged();
     if (!reply)
         return;
-    onReadyRead();
+    onReadyRead(true);
     if (!reply)
         return;
 
