@@ -4,6 +4,7 @@
 #include "benchqueue.h"
 #include "linkshaper.h"
 
+#include <nginxserver.h>
 #include <qattachmentqueue.h>
 #include <qhttpremotestorage.h>
 
@@ -11,7 +12,6 @@
 #include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qprocess.h>
-#include <QtCore/qstandardpaths.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qtextstream.h>
 #include <QtNetwork/qnetworkaccessmanager.h>
@@ -19,10 +19,6 @@
 #include <QtNetwork/qsslcertificate.h>
 #include <QtNetwork/qsslconfiguration.h>
 #include <QtNetwork/qtcpsocket.h>
-
-#include <csignal>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 namespace Bench {
 
@@ -59,9 +55,6 @@ public:
             return false;
         }
         const QString d = m_dir.path();
-        for (const char *sub :
-             {"root", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"})
-            QDir(d).mkpath(QString::fromLatin1(sub));
         if (!makeCertificates(errorString))
             return false;
         for (int attempt = 0; attempt < 5; ++attempt) {
@@ -69,58 +62,16 @@ public:
             quint16 http1Port = TestSupport::freePort();
             while (http1Port == port)
                 http1Port = TestSupport::freePort();
-            QString conf;
-            if (::geteuid() == 0)
-                conf += QStringLiteral("user root;\n");
-            conf += QStringLiteral("worker_processes 1;\n"
-                                   "error_log %1/error.log warn;\n"
-                                   "events { worker_connections 1024; }\n"
-                                   "http {\n"
-                                   "    access_log off;\n"
-                                   "    keepalive_requests 1000000;\n"
-                                   "    client_body_temp_path %1/tmp/body;\n"
-                                   "    proxy_temp_path %1/tmp/proxy;\n"
-                                   "    fastcgi_temp_path %1/tmp/fastcgi;\n"
-                                   "    uwsgi_temp_path %1/tmp/uwsgi;\n"
-                                   "    scgi_temp_path %1/tmp/scgi;\n"
-                                   "    sendfile on;\n"
-                                   "    ssl_certificate %1/server.crt;\n"
-                                   "    ssl_certificate_key %1/server.key;\n"
-                                   "    ssl_protocols TLSv1.2 TLSv1.3;\n"
-                                   "    ssl_session_cache shared:SSL:1m;\n"
-                                   "    server {\n"
-                                   "        listen 127.0.0.1:%2 ssl http2;\n"
-                                   "        listen 127.0.0.1:%3 ssl;\n"
-                                   "        root %1/root;\n"
-                                   "        location / {\n"
-                                   "            dav_methods PUT DELETE;\n"
-                                   "            create_full_put_path on;\n"
-                                   "            client_max_body_size 0;\n"
-                                   "            dav_access user:rw group:r all:r;\n"
-                                   "        }\n"
-                                   "    }\n"
-                                   "}\n")
-                        .arg(d)
-                        .arg(port)
-                        .arg(http1Port);
-            QFile file(d + QStringLiteral("/nginx.conf"));
-            if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
-                || file.write(conf.toUtf8()) < 0) {
-                *errorString = QStringLiteral("cannot write the nginx config");
+            NginxConfig config;
+            config.dir = d;
+            config.forBenchmarks = true;
+            config.listen = {QStringLiteral("%1 ssl http2").arg(port),
+                             QStringLiteral("%1 ssl").arg(http1Port)};
+            config.tlsCertificate = d + QStringLiteral("/server.crt");
+            config.tlsKey = d + QStringLiteral("/server.key");
+            if (!config.write(errorString))
                 return false;
-            }
-            file.close();
-            QString program = QStandardPaths::findExecutable(QStringLiteral("nginx"));
-            if (program.isEmpty())
-                program = QStandardPaths::findExecutable(QStringLiteral("nginx"),
-                                                         {QStringLiteral("/usr/sbin")});
-            m_process.setProgram(program);
-            m_process.setArguments({QStringLiteral("-p"), d, QStringLiteral("-c"),
-                                    d + QStringLiteral("/nginx.conf"), QStringLiteral("-e"),
-                                    d + QStringLiteral("/error.log"), QStringLiteral("-g"),
-                                    QStringLiteral("daemon off; pid %1/nginx.pid;").arg(d)});
-            m_process.setProcessChannelMode(QProcess::MergedChannels);
-            m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+            config.setUpProcess(m_process);
             m_process.start();
             if (!m_process.waitForStarted(5000)) {
                 *errorString = QStringLiteral("cannot run nginx: ") + m_process.errorString();

@@ -16,6 +16,15 @@ AttachmentsServer::~AttachmentsServer()
     stop();
 }
 
+QProcessEnvironment AttachmentsServer::smallQuarantineEnvironment()
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("ASAN_OPTIONS"),
+                       environment.value(QStringLiteral("ASAN_OPTIONS"))
+                           + QStringLiteral(":quarantine_size_mb=1"));
+    return environment;
+}
+
 QString AttachmentsServer::program()
 {
     QStringList candidates;

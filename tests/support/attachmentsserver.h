@@ -29,6 +29,10 @@ public:
     // standardError()); off by default.
     void setAccessLog(bool enabled) { m_accessLog = enabled; }
     void setEnvironment(const QProcessEnvironment &environment) { m_environment = environment; }
+    // This process's environment, with AddressSanitizer told to keep at most
+    // 1 MiB of freed memory in quarantine (256 MiB by default), which would
+    // read as memory held by the server.
+    static QProcessEnvironment smallQuarantineEnvironment();
 
     // Starts serving `root` and waits until the server has printed its port.
     bool start(const QString &root, const QStringList &extraArguments = {}, int timeoutMs = 10000);

@@ -59,10 +59,6 @@ bool NginxServer::start(QString *errorString)
             *errorString = QStringLiteral("no temporary directory");
         return false;
     }
-    QDir dir(m_dir.path());
-    for (const char *sub :
-         {"root", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"})
-        dir.mkpath(QString::fromLatin1(sub));
     // Another process may take the port between probing and nginx binding it.
     for (int attempt = 0; attempt < 5; ++attempt) {
         bool clash = false;
@@ -80,35 +76,38 @@ bool NginxServer::start(QString *errorString)
     return false;
 }
 
-bool NginxServer::startOnce(quint16 port, quint16 http2Port, QString *errorString, bool *portClash)
+QString NginxConfig::text() const
 {
-    const QString d = m_dir.path();
     QString conf;
     // The master runs as whoever starts the test; as root its workers would
     // switch to an unprivileged user that cannot write the private temp dir.
     if (::geteuid() == 0)
         conf += QStringLiteral("user root;\n");
-    const bool bench = m_options.forBenchmarks;
     conf += QStringLiteral("worker_processes 1;\n"
                            "error_log %1/error.log warn;\n")
-                .arg(d);
-    conf += bench ? QStringLiteral("events { worker_connections 1024; }\n")
-                  : QStringLiteral("events { worker_connections 256; }\n");
+                .arg(dir);
+    conf += forBenchmarks ? QStringLiteral("events { worker_connections 1024; }\n")
+                          : QStringLiteral("events { worker_connections 256; }\n");
     conf += QStringLiteral("http {\n");
-    conf += bench ? QStringLiteral("    access_log off;\n    keepalive_requests 1000000;\n")
-                  : QStringLiteral("    access_log %1/access.log;\n").arg(d);
-    QString listen = QStringLiteral("        listen 127.0.0.1:%1;\n").arg(port);
-    if (http2Port)
-        listen += QStringLiteral("        listen 127.0.0.1:%1 http2;\n").arg(http2Port);
+    conf += forBenchmarks ? QStringLiteral("    access_log off;\n    keepalive_requests 1000000;\n")
+                          : QStringLiteral("    access_log %1/access.log;\n").arg(dir);
     conf += QStringLiteral("    client_body_temp_path %1/tmp/body;\n"
                            "    proxy_temp_path %1/tmp/proxy;\n"
                            "    fastcgi_temp_path %1/tmp/fastcgi;\n"
                            "    uwsgi_temp_path %1/tmp/uwsgi;\n"
                            "    scgi_temp_path %1/tmp/scgi;\n"
-                           "    sendfile on;\n"
-                           "    server {\n"
-                           "%2"
-                           "        root %1/root;\n"
+                           "    sendfile on;\n")
+                .arg(dir);
+    if (!tlsCertificate.isEmpty())
+        conf += QStringLiteral("    ssl_certificate %1;\n"
+                               "    ssl_certificate_key %2;\n"
+                               "    ssl_protocols TLSv1.2 TLSv1.3;\n"
+                               "    ssl_session_cache shared:SSL:1m;\n")
+                    .arg(tlsCertificate, tlsKey);
+    conf += QStringLiteral("    server {\n");
+    for (const QString &port : listen)
+        conf += QStringLiteral("        listen 127.0.0.1:%1;\n").arg(port);
+    conf += QStringLiteral("        root %1/root;\n"
                            "        location / {\n"
                            "            dav_methods PUT DELETE;\n"
                            "            create_full_put_path on;\n"
@@ -117,28 +116,60 @@ bool NginxServer::startOnce(quint16 port, quint16 http2Port, QString *errorStrin
                            "        }\n"
                            "    }\n"
                            "}\n")
-                .arg(d, listen);
-    QFile file(d + QStringLiteral("/nginx.conf"));
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(conf.toUtf8()) < 0) {
+                .arg(dir);
+    return conf;
+}
+
+bool NginxConfig::write(QString *errorString) const
+{
+    const QDir d(dir);
+    for (const char *sub :
+         {"root", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"}) {
+        if (!d.mkpath(QString::fromLatin1(sub))) {
+            if (errorString)
+                *errorString = QStringLiteral("cannot make the nginx directories");
+            return false;
+        }
+    }
+    QFile file(dir + QStringLiteral("/nginx.conf"));
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(text().toUtf8()) < 0
+        || !file.flush()) {
         if (errorString)
             *errorString = QStringLiteral("cannot write the nginx config");
         return false;
     }
-    file.close();
-    QFile::remove(d + QStringLiteral("/error.log"));
+    return true;
+}
 
+void NginxConfig::setUpProcess(QProcess &process) const
+{
     QString program = QStandardPaths::findExecutable(QStringLiteral("nginx"));
     if (program.isEmpty())
         program = QStandardPaths::findExecutable(QStringLiteral("nginx"),
                                                  {QStringLiteral("/usr/sbin")});
-    m_process.setProgram(program);
-    m_process.setArguments({QStringLiteral("-p"), d, QStringLiteral("-c"),
-                            d + QStringLiteral("/nginx.conf"), QStringLiteral("-e"),
-                            d + QStringLiteral("/error.log"), QStringLiteral("-g"),
-                            QStringLiteral("daemon off; pid %1/nginx.pid;").arg(d)});
-    m_process.setProcessChannelMode(QProcess::MergedChannels);
+    process.setProgram(program);
+    process.setArguments({QStringLiteral("-p"), dir, QStringLiteral("-c"),
+                          dir + QStringLiteral("/nginx.conf"), QStringLiteral("-e"),
+                          dir + QStringLiteral("/error.log"), QStringLiteral("-g"),
+                          QStringLiteral("daemon off; pid %1/nginx.pid;").arg(dir)});
+    process.setProcessChannelMode(QProcess::MergedChannels);
     // A test that crashes must not leave nginx running.
-    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+}
+
+bool NginxServer::startOnce(quint16 port, quint16 http2Port, QString *errorString, bool *portClash)
+{
+    const QString d = m_dir.path();
+    NginxConfig config;
+    config.dir = d;
+    config.forBenchmarks = m_options.forBenchmarks;
+    config.listen << QString::number(port);
+    if (http2Port)
+        config.listen << QStringLiteral("%1 http2").arg(http2Port);
+    if (!config.write(errorString))
+        return false;
+    QFile::remove(d + QStringLiteral("/error.log"));
+    config.setUpProcess(m_process);
     m_process.start();
     if (!m_process.waitForStarted(5000)) {
         if (errorString)

@@ -1,6 +1,8 @@
 #include "testsupport.h"
 
+#include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
 #include <QtCore/qrandom.h>
 #include <QtCore/quuid.h>
 #include <QtNetwork/qtcpserver.h>
@@ -28,6 +30,19 @@ void closeDatabase(const QString &connectionName)
         db.close();
     }
     QSqlDatabase::removeDatabase(connectionName);
+}
+
+bool execOnAnotherConnection(const QString &databaseFile, const QString &sql)
+{
+    const QString name = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    bool done = false;
+    {
+        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        other.setDatabaseName(databaseFile);
+        done = other.open() && QSqlQuery(other).exec(sql);
+    }
+    closeDatabase(name);
+    return done;
 }
 
 quint16 freePort()
@@ -70,6 +85,19 @@ bool resetPeakRss()
 {
     QFile file(QStringLiteral("/proc/self/clear_refs"));
     return file.open(QIODevice::WriteOnly) && file.write("5") == 1;
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+bool writeFile(const QString &path, const QByteArray &data)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(data) == data.size();
 }
 
 QByteArray randomBytes(qint64 size, quint32 seed)

@@ -13,6 +13,11 @@ QString openDatabase(const QString &dir, const QString &connectionName = {});
 // Closes and removes the connection.
 void closeDatabase(const QString &connectionName);
 
+// Runs `sql` on a connection of its own to the SQLite file `databaseFile`, as
+// another thread or process would write it, then closes that connection;
+// false when it does not open or the statement fails.
+bool execOnAnotherConnection(const QString &databaseFile, const QString &sql);
+
 // A free TCP port on 127.0.0.1 (bound and released).
 quint16 freePort();
 
@@ -23,6 +28,12 @@ qint64 peakRss();
 qint64 peakRssOf(qint64 pid);
 // Resets the peak (writes 5 to /proc/self/clear_refs); false where not permitted.
 bool resetPeakRss();
+
+// The whole content of a file; empty when it cannot be read.
+QByteArray readFile(const QString &path);
+// Writes `data` as the whole content of `path`, making its folders first;
+// false when any of it could not be written.
+bool writeFile(const QString &path, const QByteArray &data);
 
 // Deterministic pseudo-random bytes.
 QByteArray randomBytes(qint64 size, quint32 seed = 1);

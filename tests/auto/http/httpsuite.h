@@ -13,6 +13,8 @@
 #include <qhttptransfer_p.h>
 #include <qpresignedremotestorage.h>
 #include <resumecheck.h>
+#include <temporarydatabase.h>
+#include <testcertificate.h>
 #include <testsupport.h>
 
 #include <QtCore/qbuffer.h>
@@ -48,11 +50,7 @@ inline QByteArray validatorOf(const QIODevice &sink)
     return sink.property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray();
 }
 
-inline QByteArray readFile(const QString &path)
-{
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
+using TestSupport::readFile;
 
 inline QAttachment attachmentNamed(const QString &id, const QString &filename,
                                    const QString &mediaType = {})
@@ -76,9 +74,20 @@ public:
     }
 };
 
-// The fault server of the suites that use one, and one exchange run to its end.
+// The fault server of the suites that use one, listening afresh for each
+// test function, and one exchange run to its end.
 class FaultServerSuite : public QObject
 {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init()
+    {
+        m_server = std::make_unique<FaultServer>();
+        QVERIFY(m_server->listen());
+    }
+    void cleanup() { m_server.reset(); }
+
 protected:
     QNetworkAccessManager m_manager;
     std::unique_ptr<FaultServer> m_server;

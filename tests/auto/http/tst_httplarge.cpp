@@ -5,6 +5,7 @@
 #include <nginxserver.h>
 #include <qattachmentqueue.h>
 #include <qhttpremotestorage.h>
+#include <temporarydatabase.h>
 #include <testsupport.h>
 
 #include <QtCore/qcryptographichash.h>
@@ -87,26 +88,19 @@ class tst_HttpLarge : public QObject
 private Q_SLOTS:
     void largeFileStreamsBothWays()
     {
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
         NginxServer nginx;
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
+        PSA_START_NGINX(nginx);
 
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString connection = TestSupport::openDatabase(dir.path());
-        const QString source = dir.path() + QStringLiteral("/source.bin");
+        TemporaryDatabase database;
+        QVERIFY(database.isValid());
+        const QString source = database.path() + QStringLiteral("/source.bin");
         QVERIFY(writeRandomFile(source, FileSize, 42));
         const QByteArray sourceHash = sha256Of(source);
 
         QHttpRemoteStorage remote;
         remote.setBaseUrl(nginx.url());
         QAttachmentQueue queue;
-        queue.setConnectionName(connection);
-        queue.setLocalDirectory(dir.path() + QStringLiteral("/files"));
-        queue.setRemoteStorage(&remote);
-        queue.setSyncInterval(0);
+        database.setUpQueue(queue, &remote);
         queue.setRetryDelay(50);
         QList<QAttachmentError> failures;
         connect(&queue, &QAttachmentQueue::transferFailed, this,
@@ -155,9 +149,6 @@ private Q_SLOTS:
         const QString downloaded = queue.localUrl(queue.attachment(remoteId)).toLocalFile();
         QCOMPARE(QFileInfo(downloaded).size(), FileSize);
         QCOMPARE(sha256Of(downloaded), sourceHash);
-
-        queue.close();
-        TestSupport::closeDatabase(connection);
     }
 };
 

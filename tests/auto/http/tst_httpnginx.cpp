@@ -15,11 +15,8 @@ private Q_SLOTS:
     // replacement within the same second would keep it.)
     void resumeNeverMixesVersionsAgainstNginx()
     {
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
         NginxServer nginx;
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
+        PSA_START_NGINX(nginx);
         QHttpRemoteStorage storage;
         storage.setBaseUrl(nginx.url().resolved(QUrl(QStringLiteral("bucket/"))));
         const QString problem = TestSupport::checkResumeAcrossVersions(
@@ -36,16 +33,12 @@ private Q_SLOTS:
     void queueAgainstNginx()
     {
         QFETCH(bool, presigned);
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
         NginxServer nginx;
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
+        PSA_START_NGINX(nginx);
 
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString connection = TestSupport::openDatabase(dir.path());
-        const QString files = dir.path() + QStringLiteral("/files");
+        TemporaryDatabase database;
+        QVERIFY(database.isValid());
+        const QString files = database.filesPath();
 
         std::unique_ptr<QAttachmentRemoteStorage> remote;
         int resolved = 0;
@@ -69,10 +62,7 @@ private Q_SLOTS:
         const QString remoteDir = nginx.rootPath() + QStringLiteral("/bucket/");
 
         auto queue = std::make_unique<QAttachmentQueue>();
-        queue->setConnectionName(connection);
-        queue->setLocalDirectory(files);
-        queue->setRemoteStorage(remote.get());
-        queue->setSyncInterval(0);
+        database.setUpQueue(*queue, remote.get());
         queue->setRetryDelay(20);
         queue->setMaxRetryDelay(200);
         QList<QAttachmentError> failures;
@@ -164,23 +154,16 @@ private Q_SLOTS:
         QVERIFY(failures.isEmpty());
         if (presigned)
             QVERIFY(resolved >= 48 + 1 + 1);
-
-        queue.reset();
-        TestSupport::closeDatabase(connection);
     }
 
     // Qt 6.4 holds an HTTP/2 request body in memory: bodies over 1 MiB are
     // sent over HTTP/1.1 (streamed from the file), smaller ones may use HTTP/2.
     void largeUploadsAreNotOfferedHttp2()
     {
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
         NginxServer nginx;
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString connection = TestSupport::openDatabase(dir.path());
+        PSA_START_NGINX(nginx);
+        TemporaryDatabase database;
+        QVERIFY(database.isValid());
 
         // Records whether each PUT was allowed to use HTTP/2, by body size.
         class RecordingManager : public QNetworkAccessManager
@@ -203,10 +186,7 @@ private Q_SLOTS:
         remote.setNetworkAccessManager(&manager);
         remote.setBaseUrl(nginx.url(QStringLiteral("sizes/")));
         auto queue = std::make_unique<QAttachmentQueue>();
-        queue->setConnectionName(connection);
-        queue->setLocalDirectory(dir.path() + QStringLiteral("/files"));
-        queue->setRemoteStorage(&remote);
-        queue->setSyncInterval(0);
+        database.setUpQueue(*queue, &remote);
         QVERIFY(queue->startSync());
         constexpr qint64 Small = 1024 * 1024;
         constexpr qint64 Large = 1024 * 1024 + 1;
@@ -221,8 +201,6 @@ private Q_SLOTS:
         QVERIFY(manager.http2AllowedBySize.contains(Large));
         QVERIFY(!manager.http2AllowedBySize.value(Small).isValid()); // Qt's default: allowed
         QCOMPARE(manager.http2AllowedBySize.value(Large), QVariant(false));
-        queue.reset();
-        TestSupport::closeDatabase(connection);
     }
 
     // nginx's cleartext HTTP/2 port speaks nothing but HTTP/2: an upload gets
@@ -236,16 +214,12 @@ private Q_SLOTS:
     void uploadsUseCleartextHttp2WithPriorKnowledge()
     {
         QFETCH(bool, priorKnowledge);
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
         NginxServer::Options options;
         options.http2 = true;
         NginxServer nginx(options);
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString connection = TestSupport::openDatabase(dir.path());
+        PSA_START_NGINX(nginx);
+        TemporaryDatabase database;
+        QVERIFY(database.isValid());
 
         QHttpRemoteStorage remote;
         QVERIFY(!remote.http2PriorKnowledge());
@@ -254,10 +228,7 @@ private Q_SLOTS:
         QCOMPARE(changed.size(), priorKnowledge ? 1 : 0);
         remote.setBaseUrl(nginx.http2Url(QStringLiteral("h2/")));
         auto queue = std::make_unique<QAttachmentQueue>();
-        queue->setConnectionName(connection);
-        queue->setLocalDirectory(dir.path() + QStringLiteral("/files"));
-        queue->setRemoteStorage(&remote);
-        queue->setSyncInterval(0);
+        database.setUpQueue(*queue, &remote);
         QSignalSpy failed(queue.get(), &QAttachmentQueue::transferFailed);
         QVERIFY(queue->startSync());
         QList<QAttachment> saved;
@@ -286,8 +257,6 @@ private Q_SLOTS:
             QVERIFY(failed.wait(20000));
             QCOMPARE(queue->attachment(saved.first().id()).state(), State::QueuedUpload);
         }
-        queue.reset();
-        TestSupport::closeDatabase(connection);
     }
     // Once a response came over HTTP/2, the queue keeps maxHttp2Streams
     // transfers in flight without the app raising maxConcurrentTransfers;
@@ -301,16 +270,12 @@ private Q_SLOTS:
     void http2RaisesTransfersInFlight()
     {
         QFETCH(bool, http2);
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
         NginxServer::Options options;
         options.http2 = true;
         NginxServer nginx(options);
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString connection = TestSupport::openDatabase(dir.path());
+        PSA_START_NGINX(nginx);
+        TemporaryDatabase database;
+        QVERIFY(database.isValid());
 
         // Counts the transfers the queue has in flight at once.
         class CountingStorage : public QHttpRemoteStorage
@@ -333,10 +298,7 @@ private Q_SLOTS:
                                 : nginx.url(QStringLiteral("many/")));
         auto queue = std::make_unique<QAttachmentQueue>();
         QCOMPARE(queue->maxConcurrentTransfers(), 6);
-        queue->setConnectionName(connection);
-        queue->setLocalDirectory(dir.path() + QStringLiteral("/files"));
-        queue->setRemoteStorage(&remote);
-        queue->setSyncInterval(0);
+        database.setUpQueue(*queue, &remote);
         QVERIFY(queue->startSync());
         QList<QAttachment> saved;
         for (int i = 0; i < 80; ++i) {
@@ -364,8 +326,6 @@ private Q_SLOTS:
             QCOMPARE(remote.suggestedConcurrentTransfers(), 6);
             QCOMPARE(remote.maxInFlight, 6);
         }
-        queue.reset();
-        TestSupport::closeDatabase(connection);
     }
 
     // Downloads are no longer kept off HTTP/2: with prior knowledge they go to

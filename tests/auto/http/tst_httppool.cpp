@@ -207,35 +207,14 @@ private Q_SLOTS:
     // server answers only once twelve requests are in flight at once.
     void everyManagerVerifiesCertificates()
     {
-        if (!QSslSocket::supportsSsl())
-            QSKIP("no TLS backend");
-        const QString openssl = QStandardPaths::findExecutable(QStringLiteral("openssl"));
-        if (openssl.isEmpty())
-            QSKIP("openssl is not installed");
+        if (const QString why = TestCertificate::unavailableReason(); !why.isEmpty())
+            QSKIP(qPrintable(why));
         constexpr int Downloads = 12;
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString keyPath = dir.filePath(QStringLiteral("key.pem"));
-        const QString certPath = dir.filePath(QStringLiteral("cert.pem"));
-        QProcess generate;
-        generate.start(openssl,
-                       {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                        QStringLiteral("rsa:2048"), QStringLiteral("-nodes"),
-                        QStringLiteral("-keyout"), keyPath, QStringLiteral("-out"), certPath,
-                        QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
-                        QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
-                        QStringLiteral("subjectAltName=IP:127.0.0.1")});
-        QVERIFY(generate.waitForFinished(60000));
-        QCOMPARE(generate.exitCode(), 0);
-        QFile keyFile(keyPath);
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        const QList<QSslCertificate> certs = QSslCertificate::fromPath(certPath);
-        QCOMPARE(certs.size(), 1);
+        TestCertificate tls;
+        QString problem;
+        QVERIFY2(tls.make(TestCertificate::Issuer::Itself, &problem), qPrintable(problem));
 
-        QSslConfiguration serverConfig = QSslConfiguration::defaultConfiguration();
-        serverConfig.setLocalCertificate(certs.first());
-        serverConfig.setPrivateKey(QSslKey(&keyFile, QSsl::Rsa));
-        serverConfig.setPeerVerifyMode(QSslSocket::VerifyNone);
+        QSslConfiguration serverConfig = tls.serverConfiguration();
         serverConfig.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
         QSslServer server;
         server.setSslConfiguration(serverConfig);
@@ -303,7 +282,7 @@ private Q_SLOTS:
                     ++handled;
                     QList<QSslError> expected;
                     for (const QSslError &sslError : sslErrors) {
-                        if (sslError.certificate() == certs.first())
+                        if (sslError.certificate() == tls.certificate())
                             expected << sslError;
                     }
                     reply->ignoreSslErrors(expected);

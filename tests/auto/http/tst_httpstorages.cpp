@@ -12,13 +12,6 @@ class tst_HttpStorages : public FaultServerSuite
     Q_OBJECT
 
 private Q_SLOTS:
-    void init()
-    {
-        m_server = std::make_unique<FaultServer>();
-        QVERIFY(m_server->listen());
-    }
-    void cleanup() { m_server.reset(); }
-
     // --- storages' configuration -----------------------------------------------
 
     void urlTemplate()

@@ -85,13 +85,6 @@ private:
     }
 
 private Q_SLOTS:
-    void init()
-    {
-        m_server = std::make_unique<FaultServer>();
-        QVERIFY(m_server->listen());
-    }
-    void cleanup() { m_server.reset(); }
-
     // --- the response parser --------------------------------------------------
 
     void parsesLengthChunkedAndClose()
@@ -512,54 +505,13 @@ private Q_SLOTS:
     // same upload streams over TLS and arrives whole.
     void tlsWithATestCa()
     {
-        if (!QSslSocket::supportsSsl())
-            QSKIP("no TLS backend");
-        const QString openssl = QStandardPaths::findExecutable(QStringLiteral("openssl"));
-        if (openssl.isEmpty())
-            QSKIP("openssl is not installed");
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const auto run = [&](const QStringList &args) {
-            QProcess p;
-            p.start(openssl, args);
-            return p.waitForFinished(60000) && p.exitCode() == 0;
-        };
-        const QString caKey = dir.filePath(QStringLiteral("ca.key"));
-        const QString caCert = dir.filePath(QStringLiteral("ca.pem"));
-        const QString key = dir.filePath(QStringLiteral("key.pem"));
-        const QString csr = dir.filePath(QStringLiteral("req.csr"));
-        const QString cert = dir.filePath(QStringLiteral("cert.pem"));
-        const QString ext = dir.filePath(QStringLiteral("ext.cnf"));
-        QVERIFY(
-            run({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                 QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"),
-                 caKey, QStringLiteral("-out"), caCert, QStringLiteral("-days"),
-                 QStringLiteral("1"), QStringLiteral("-subj"), QStringLiteral("/CN=Test CA")}));
-        QVERIFY(
-            run({QStringLiteral("req"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
-                 QStringLiteral("-nodes"), QStringLiteral("-keyout"), key, QStringLiteral("-out"),
-                 csr, QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1")}));
-        {
-            QFile f(ext);
-            QVERIFY(f.open(QIODevice::WriteOnly));
-            f.write("subjectAltName=IP:127.0.0.1\n");
-        }
-        QVERIFY(
-            run({QStringLiteral("x509"), QStringLiteral("-req"), QStringLiteral("-in"), csr,
-                 QStringLiteral("-CA"), caCert, QStringLiteral("-CAkey"), caKey,
-                 QStringLiteral("-CAcreateserial"), QStringLiteral("-out"), cert,
-                 QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-extfile"), ext}));
-        QFile keyFile(key);
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        const QList<QSslCertificate> serverCert = QSslCertificate::fromPath(cert);
-        const QList<QSslCertificate> ca = QSslCertificate::fromPath(caCert);
-        QCOMPARE(serverCert.size(), 1);
-        QCOMPARE(ca.size(), 1);
+        if (const QString why = TestCertificate::unavailableReason(); !why.isEmpty())
+            QSKIP(qPrintable(why));
+        TestCertificate tls;
+        QString problem;
+        QVERIFY2(tls.make(TestCertificate::Issuer::TestCa, &problem), qPrintable(problem));
 
-        QSslConfiguration serverConfig = QSslConfiguration::defaultConfiguration();
-        serverConfig.setLocalCertificate(serverCert.first());
-        serverConfig.setPrivateKey(QSslKey(&keyFile, QSsl::Rsa));
-        serverConfig.setPeerVerifyMode(QSslSocket::VerifyNone);
+        QSslConfiguration serverConfig = tls.serverConfiguration();
         QSslServer server;
         server.setSslConfiguration(serverConfig);
         // A minimal PUT sink: reads the head, then Content-Length bytes.
@@ -610,7 +562,7 @@ private Q_SLOTS:
         QHttpTransfer::Request request;
         request.request.setUrl(url);
         QSslConfiguration trusting = QSslConfiguration::defaultConfiguration();
-        trusting.addCaCertificates(ca);
+        trusting.addCaCertificates({tls.ca()});
         request.request.setSslConfiguration(trusting);
         request.method = "PUT";
         request.body = &body;
@@ -629,11 +581,8 @@ private Q_SLOTS:
 
     void byteIdenticalToNginx()
     {
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
         NginxServer nginx;
-        QString problem;
-        QVERIFY2(nginx.start(&problem), qPrintable(problem));
+        PSA_START_NGINX(nginx);
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("big.bin"));
         const qint64 size = 48 * 1024 * 1024 + 123;

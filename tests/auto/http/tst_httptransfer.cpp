@@ -8,13 +8,6 @@ class tst_HttpTransfer : public FaultServerSuite
     Q_OBJECT
 
 private Q_SLOTS:
-    void init()
-    {
-        m_server = std::make_unique<FaultServer>();
-        QVERIFY(m_server->listen());
-    }
-    void cleanup() { m_server.reset(); }
-
     // --- QHttpTransfer ---------------------------------------------------------
 
     void resumesWithRange()
@@ -552,34 +545,13 @@ private Q_SLOTS:
     // the same exchange succeed, so it is the verification that failed.
     void certificatesAreVerified()
     {
-        if (!QSslSocket::supportsSsl())
-            QSKIP("no TLS backend");
-        const QString openssl = QStandardPaths::findExecutable(QStringLiteral("openssl"));
-        if (openssl.isEmpty())
-            QSKIP("openssl is not installed");
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString keyPath = dir.filePath(QStringLiteral("key.pem"));
-        const QString certPath = dir.filePath(QStringLiteral("cert.pem"));
-        QProcess generate;
-        generate.start(openssl,
-                       {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                        QStringLiteral("rsa:2048"), QStringLiteral("-nodes"),
-                        QStringLiteral("-keyout"), keyPath, QStringLiteral("-out"), certPath,
-                        QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
-                        QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
-                        QStringLiteral("subjectAltName=IP:127.0.0.1")});
-        QVERIFY(generate.waitForFinished(60000));
-        QCOMPARE(generate.exitCode(), 0);
-        QFile keyFile(keyPath);
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        const QList<QSslCertificate> certs = QSslCertificate::fromPath(certPath);
-        QCOMPARE(certs.size(), 1);
+        if (const QString why = TestCertificate::unavailableReason(); !why.isEmpty())
+            QSKIP(qPrintable(why));
+        TestCertificate tls;
+        QString problem;
+        QVERIFY2(tls.make(TestCertificate::Issuer::Itself, &problem), qPrintable(problem));
 
-        QSslConfiguration serverConfig = QSslConfiguration::defaultConfiguration();
-        serverConfig.setLocalCertificate(certs.first());
-        serverConfig.setPrivateKey(QSslKey(&keyFile, QSsl::Rsa));
-        serverConfig.setPeerVerifyMode(QSslSocket::VerifyNone);
+        QSslConfiguration serverConfig = tls.serverConfiguration();
         QSslServer server;
         server.setSslConfiguration(serverConfig);
         int httpRequests = 0;
@@ -621,7 +593,7 @@ private Q_SLOTS:
 
         const QSslConfiguration original = QSslConfiguration::defaultConfiguration();
         QSslConfiguration trusting = original;
-        trusting.addCaCertificates(certs);
+        trusting.addCaCertificates({tls.certificate()});
         auto *manager = new QNetworkAccessManager(&storage);
         QSslConfiguration::setDefaultConfiguration(trusting);
         storage.setNetworkAccessManager(manager);

@@ -1,6 +1,7 @@
 // QAttachmentDecorationModel: thumbnails decoded off the GUI thread, scaled
 // once and cached; a foreground colour for failing rows.
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 // The forwarding headers of PowerSync::AttachmentsGui, in both spellings.
 #include <PowerSyncAttachments/QAttachmentDecorationModel>
@@ -17,16 +18,11 @@
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
-class tst_Decoration : public QObject
+class tst_Decoration : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_connection;
-    std::unique_ptr<FakeRemoteStorage> m_remote;
-    std::unique_ptr<QAttachmentQueue> m_queue;
-
     static QByteArray png(int width, int height)
     {
         QImage image(width, height, QImage::Format_RGB32);
@@ -61,23 +57,12 @@ private Q_SLOTS:
 
     void init()
     {
-        m_dir = std::make_unique<QTemporaryDir>();
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
-        m_remote = std::make_unique<FakeRemoteStorage>();
-        m_queue = std::make_unique<QAttachmentQueue>();
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(m_dir->path() + QStringLiteral("/files"));
-        m_queue->setRemoteStorage(m_remote.get());
-        m_queue->setSyncInterval(0);
+        QVERIFY(openFixture());
+        QueueSetup setup;
+        setup.quickRetries = false;
+        setUpQueue(setup);
     }
-    void cleanup()
-    {
-        m_queue.reset();
-        m_remote.reset();
-        TestSupport::closeDatabase(m_connection);
-        m_dir.reset();
-    }
+    void cleanup() { closeFixture(); }
 
     void thumbnailIsScaledOffTheGuiThreadAndCached()
     {
@@ -86,7 +71,7 @@ private Q_SLOTS:
         const QAttachment text = m_queue->saveFile(
             QByteArray("not an image"), QStringLiteral("text/plain"), QStringLiteral("txt"));
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QAttachmentDecorationModel decorated;
         QAbstractItemModelTester tester(&decorated,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -127,7 +112,7 @@ private Q_SLOTS:
         const QAttachment icon
             = m_queue->saveFile(png(20, 10), QStringLiteral("image/png"), QStringLiteral("png"));
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QAttachmentDecorationModel decorated;
         decorated.setSourceModel(&model);
         const QModelIndex index = decorated.index(model.rowOf(icon.id()), 0);
@@ -140,7 +125,7 @@ private Q_SLOTS:
     {
         QAttachmentModel model;
         model.setColumnsEnabled(true);
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QAttachmentDecorationModel decorated;
         decorated.setSourceModel(&model);
         QSignalSpy changed(&decorated, &QAbstractItemModel::dataChanged);
@@ -148,7 +133,7 @@ private Q_SLOTS:
         m_remote->failNext(
             QAttachmentTransfer::Upload,
             QAttachmentError(QAttachmentError::ServerError, QStringLiteral("disk full"), 507));
-        QSignalSpy failed(m_queue.get(), &QAttachmentQueue::transferFailed);
+        QSignalSpy failed(m_queue, &QAttachmentQueue::transferFailed);
         const QAttachment saved = m_queue->saveFile(QByteArray("x"), QStringLiteral("text/plain"),
                                                     QStringLiteral("txt"));
         const int row = model.rowOf(saved.id());

@@ -2,6 +2,7 @@
 // follows every change with the smallest signal (one row inserted, removed or
 // changed), never with a reset.
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <qattachmentmodel.h>
 #include <qattachmentqueue.h>
@@ -18,16 +19,11 @@
 
 using State = QAttachmentState::State;
 
-class tst_Model : public QObject
+class tst_Model : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_connection;
-    std::unique_ptr<FakeRemoteStorage> m_remote;
-    std::unique_ptr<QAttachmentQueue> m_queue;
-
     QList<QWatchedAttachmentItem> watched(int count, bool withRemoteObjects = false)
     {
         QList<QWatchedAttachmentItem> items;
@@ -65,26 +61,14 @@ private:
 private Q_SLOTS:
     void init()
     {
-        m_dir = std::make_unique<QTemporaryDir>();
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
-        QSqlQuery(QSqlDatabase::database(m_connection))
-            .exec(QStringLiteral("PRAGMA synchronous=OFF"));
-        m_remote = std::make_unique<FakeRemoteStorage>();
-        m_queue = std::make_unique<QAttachmentQueue>();
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(m_dir->path() + QStringLiteral("/files"));
-        m_queue->setRemoteStorage(m_remote.get());
-        m_queue->setSyncInterval(0);
+        QVERIFY(openFixture());
+        QSqlQuery(db()).exec(QStringLiteral("PRAGMA synchronous=OFF"));
+        QueueSetup setup;
+        setup.quickRetries = false;
+        setUpQueue(setup);
         m_queue->setArchivedCacheLimit(100000);
     }
-    void cleanup()
-    {
-        m_queue.reset();
-        m_remote.reset();
-        TestSupport::closeDatabase(m_connection);
-        m_dir.reset();
-    }
+    void cleanup() { closeFixture(); }
 
     void loadsEveryRowInInsertionOrder()
     {
@@ -92,7 +76,7 @@ private Q_SLOTS:
         QAttachmentModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QCOMPARE(model.rowCount(), 5000);
         QCOMPARE(model.count(), 5000);
         QCOMPARE(model.data(model.index(0, 0), QAttachmentModel::AttachmentIdRole).toString(),
@@ -106,7 +90,7 @@ private Q_SLOTS:
     void newRowsAreInsertedOneByOneWithoutReset()
     {
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
         QSignalSpy counted(&model, &QAttachmentModel::countChanged);
@@ -125,7 +109,7 @@ private Q_SLOTS:
     {
         fillOffline(10000);
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
@@ -156,7 +140,7 @@ private Q_SLOTS:
         QAttachmentModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         // Unwatching every third id archives it, and a filter on the queued
         // states hides archived rows: 1,000 removals spread over the list.
         model.setStateFilter({int(State::QueuedDownload)});
@@ -187,7 +171,7 @@ private Q_SLOTS:
     {
         fillOffline(2000);
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         const QAttachment saved
@@ -211,7 +195,7 @@ private Q_SLOTS:
         QAttachmentModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QCOMPARE(model.rowCount(), 2000);
         QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
@@ -234,10 +218,10 @@ private Q_SLOTS:
     {
         fillSynced(2000);
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         m_remote->setChunkSize(64 * 1024);
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
-        QSignalSpy uploaded(m_queue.get(), &QAttachmentQueue::uploadFinished);
+        QSignalSpy uploaded(m_queue, &QAttachmentQueue::uploadFinished);
         QList<double> progress;
         connect(&model, &QAbstractItemModel::dataChanged, this,
                 [&](const QModelIndex &topLeft, const QModelIndex &, const QList<int> &roles) {
@@ -270,7 +254,7 @@ private Q_SLOTS:
     {
         fillSynced(3);
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         const QVariantMap row = model.get(1);
         QCOMPARE(row.value(QStringLiteral("attachmentId")).toString(), QStringLiteral("id-00001"));
         QCOMPARE(row.value(QStringLiteral("filename")).toString(), QStringLiteral("id-00001.jpg"));
@@ -292,7 +276,7 @@ private Q_SLOTS:
     {
         m_remote->setHold(true);
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QVERIFY(m_queue->startSync());
         m_queue->setWatchedAttachments(watched(1, true));
         QCOMPARE(model.rowCount(), 1);
@@ -314,7 +298,7 @@ private Q_SLOTS:
     {
         m_queue->setRetryDelay(60000);
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         m_remote->failNext(
             QAttachmentTransfer::Download,
             QAttachmentError(QAttachmentError::ServerError, QStringLiteral("boom"), 500));
@@ -337,7 +321,7 @@ private Q_SLOTS:
         m_remote->failNext(
             QAttachmentTransfer::Download,
             QAttachmentError(QAttachmentError::ServerError, QStringLiteral("boom"), 500));
-        QSignalSpy failed(m_queue.get(), &QAttachmentQueue::transferFailed);
+        QSignalSpy failed(m_queue, &QAttachmentQueue::transferFailed);
         QVERIFY(m_queue->startSync());
         m_queue->setWatchedAttachments(watched(2, true));
         QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
@@ -345,7 +329,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->pendingDownloads() == 1 && m_queue->isIdle(), 5000);
 
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QCOMPARE(model.rowCount(), 2);
         const auto errorOf = [&](const QString &id) {
             return model.data(model.index(model.rowOf(id), 0), QAttachmentModel::ErrorRole)
@@ -374,7 +358,7 @@ private Q_SLOTS:
         QAttachmentModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QSignalSpy filterChanged(&model, &QAttachmentModel::stateFilterChanged);
         model.setStateFilter({int(State::QueuedUpload)});
         QCOMPARE(filterChanged.count(), 1);
@@ -409,7 +393,7 @@ private Q_SLOTS:
     {
         fillOffline(2);
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QCOMPARE(model.columnCount(), 1);
         model.setColumnsEnabled(true);
         QCOMPARE(model.columnCount(), int(QAttachmentModel::ColumnCount));
@@ -429,7 +413,7 @@ private Q_SLOTS:
         // Proxies and QML delegates refresh only the roles a dataChanged() names.
         QAttachmentModel model;
         model.setColumnsEnabled(true);
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         const QList<int> roles {Qt::DisplayRole,
                                 Qt::ToolTipRole,
                                 QAttachmentModel::StateRole,
@@ -469,8 +453,8 @@ private Q_SLOTS:
         m_remote->failNext(
             QAttachmentTransfer::Upload,
             QAttachmentError(QAttachmentError::ServerError, QStringLiteral("boom"), 500));
-        QSignalSpy failed(m_queue.get(), &QAttachmentQueue::transferFailed);
-        QSignalSpy uploaded(m_queue.get(), &QAttachmentQueue::uploadFinished);
+        QSignalSpy failed(m_queue, &QAttachmentQueue::transferFailed);
+        QSignalSpy uploaded(m_queue, &QAttachmentQueue::uploadFinished);
         QVERIFY(m_queue
                     ->saveFile(TestSupport::randomBytes(128 * 1024),
                                QStringLiteral("application/octet-stream"), QStringLiteral("bin"))
@@ -487,14 +471,14 @@ private Q_SLOTS:
     {
         QAttachmentModel model;
         model.setColumnsEnabled(true);
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QCOMPARE(model.headerData(QAttachmentModel::ErrorColumn, Qt::Horizontal).toString(),
                  QStringLiteral("Error"));
         m_queue->setRetryDelay(60000);
         m_remote->failNext(
             QAttachmentTransfer::Upload,
             QAttachmentError(QAttachmentError::Unauthorized, QStringLiteral("token expired"), 401));
-        QSignalSpy failed(m_queue.get(), &QAttachmentQueue::transferFailed);
+        QSignalSpy failed(m_queue, &QAttachmentQueue::transferFailed);
         const QAttachment saved = m_queue->saveFile(QByteArray("x"), QStringLiteral("text/plain"),
                                                     QStringLiteral("txt"));
         QVERIFY(m_queue->startSync());
@@ -504,7 +488,7 @@ private Q_SLOTS:
         QCOMPARE(model.data(model.index(row, QAttachmentModel::ErrorColumn)).toString(),
                  QStringLiteral("token expired"));
         QCOMPARE(model.data(model.index(row, 0), QAttachmentModel::ProgressRole).toDouble(), 0.0);
-        QSignalSpy uploaded(m_queue.get(), &QAttachmentQueue::uploadFinished);
+        QSignalSpy uploaded(m_queue, &QAttachmentQueue::uploadFinished);
         m_queue->retryFailed();
         QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 5000);
         QTRY_COMPARE_WITH_TIMEOUT(
@@ -519,7 +503,7 @@ private Q_SLOTS:
         QAttachmentModel model;
         model.moveToThread(&worker);
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression("queue lives in another thread"));
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QCOMPARE(model.queue(), nullptr);
         QCOMPARE(model.rowCount(), 0);
     }
@@ -528,9 +512,10 @@ private Q_SLOTS:
     {
         fillOffline(2);
         QAttachmentModel model;
-        model.setQueue(m_queue.get());
+        model.setQueue(m_queue);
         QSignalSpy queueChanged(&model, &QAttachmentModel::queueChanged);
-        m_queue.reset();
+        delete m_queue;
+        m_queue = nullptr;
         QCOMPARE(model.queue(), nullptr);
         QCOMPARE(model.rowCount(), 0);
         QCOMPARE(queueChanged.count(), 1);

@@ -4,6 +4,7 @@
 // connection and on another one. Also: writes of another connection reach a
 // queue on plain SQLite without waiting for the periodic sync.
 
+#include "fakeremotequeuesuite.h"
 #include "fakeremotestorage.h"
 #include "qattachmentqueue.h"
 #include "qattachmentqueuetable.h"
@@ -30,7 +31,7 @@
 
 using State = QAttachmentState::State;
 
-class tst_PowerSyncQueue : public QObject
+class tst_PowerSyncQueue : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
@@ -71,8 +72,6 @@ private slots:
     void pollIntervalInQml();
 
 private:
-    QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
-    QString filesDir() const { return m_dir->path() + QStringLiteral("/files"); }
     QAttachmentQueueTable queueTable() const;
     QPowerSyncSchema schema() const;
     void newQueue();
@@ -80,9 +79,7 @@ private:
     {
         return QFile::exists(filesDir() + QLatin1Char('/') + name);
     }
-    State stateOf(const QString &id) const { return m_queue->attachment(id).state(); }
     int count(const QString &sql, const QSqlDatabase &database = {}) const;
-    void exec(const QString &sql, const QVariantList &params = {});
     QAttachment syncedAttachment(const QString &checklist);
     // Feeds a checkpoint that puts `rows` (checklist id -> photo id, empty:
     // REMOVE) into bucket "b", through powersync_control, one call per
@@ -92,10 +89,6 @@ private:
     bool control(const QSqlDatabase &database, const QString &op, const QVariant &arg,
                  QString *result, QString *error);
 
-    QTemporaryDir *m_dir = nullptr;
-    QString m_connection;
-    FakeRemoteStorage *m_remote = nullptr;
-    QAttachmentQueue *m_queue = nullptr;
     int m_lastOp = 0;
     quint32 m_bucketChecksum = 0;
     int m_bucketCount = 0;
@@ -126,12 +119,9 @@ QPowerSyncSchema tst_PowerSyncQueue::schema() const
 
 void tst_PowerSyncQueue::init()
 {
-    m_dir = new QTemporaryDir;
-    QVERIFY(m_dir->isValid());
-    m_connection = TestSupport::openDatabase(m_dir->path());
+    QVERIFY(openFixture());
     QString error;
     QVERIFY2(QPowerSyncCore::applySchema(db(), schema(), &error), qPrintable(error));
-    m_remote = new FakeRemoteStorage;
     m_lastOp = 0;
     m_bucketChecksum = 0;
     m_bucketCount = 0;
@@ -141,16 +131,9 @@ void tst_PowerSyncQueue::init()
 
 void tst_PowerSyncQueue::newQueue()
 {
-    delete m_queue;
-    m_queue = new QAttachmentQueue;
-    m_queue->setConnectionName(m_connection);
-    m_queue->setTable(queueTable());
-    m_queue->setLocalDirectory(filesDir());
-    m_queue->setRemoteStorage(m_remote);
     // Nothing may wait for the periodic sync here.
-    m_queue->setSyncInterval(0);
-    m_queue->setRetryDelay(20);
-    m_queue->setMaxRetryDelay(200);
+    setUpQueue();
+    m_queue->setTable(queueTable());
     m_queue->setWatchQuery(
         QStringLiteral("SELECT photo_id AS id, 'jpg' AS file_extension FROM checklists "
                        "WHERE photo_id IS NOT NULL"));
@@ -159,13 +142,7 @@ void tst_PowerSyncQueue::newQueue()
 
 void tst_PowerSyncQueue::cleanup()
 {
-    delete m_queue;
-    m_queue = nullptr;
-    delete m_remote;
-    m_remote = nullptr;
-    TestSupport::closeDatabase(m_connection);
-    delete m_dir;
-    m_dir = nullptr;
+    closeFixture();
 }
 
 int tst_PowerSyncQueue::count(const QString &sql, const QSqlDatabase &database) const
@@ -176,16 +153,6 @@ int tst_PowerSyncQueue::count(const QString &sql, const QSqlDatabase &database) 
         return -1;
     }
     return query.value(0).toInt();
-}
-
-void tst_PowerSyncQueue::exec(const QString &sql, const QVariantList &params)
-{
-    QSqlQuery query(db());
-    query.prepare(sql);
-    for (const QVariant &value : params)
-        query.addBindValue(value);
-    if (!query.exec())
-        qFatal("%s: %s", qPrintable(sql), qPrintable(query.lastError().text()));
 }
 
 QAttachment tst_PowerSyncQueue::syncedAttachment(const QString &checklist)
@@ -754,14 +721,9 @@ void tst_PowerSyncQueue::anotherConnectionsWriteIsNoticedPromptly()
     QSignalSpy started(m_remote, &FakeRemoteStorage::transferStarted);
     QVERIFY(queue.startSync());
 
-    const QString other = QStringLiteral("other-writer");
-    {
-        QSqlDatabase otherDb = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-        otherDb.setDatabaseName(QSqlDatabase::database(plain).databaseName());
-        QVERIFY(otherDb.open());
-        QVERIFY(QSqlQuery(otherDb).exec(QStringLiteral("INSERT INTO items VALUES ('i', 'x1')")));
-    }
-    TestSupport::closeDatabase(other);
+    QVERIFY(TestSupport::execOnAnotherConnection(
+        QSqlDatabase::database(plain).databaseName(),
+        QStringLiteral("INSERT INTO items VALUES ('i', 'x1')")));
     // The periodic sync (30 s) is far away: the download starts well before.
     QVERIFY(started.wait(5000));
     QCOMPARE(started.first().first().toString(), QStringLiteral("x1.jpg"));
@@ -788,14 +750,9 @@ void tst_PowerSyncQueue::pollingCanBeTurnedOff()
     queue.setWatchQuery(QStringLiteral("SELECT photo_id AS id FROM items"));
     QSignalSpy started(m_remote, &FakeRemoteStorage::transferStarted);
     QVERIFY(queue.startSync());
-    const QString other = QStringLiteral("other-writer-off");
-    {
-        QSqlDatabase otherDb = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-        otherDb.setDatabaseName(QSqlDatabase::database(plain).databaseName());
-        QVERIFY(otherDb.open());
-        QVERIFY(QSqlQuery(otherDb).exec(QStringLiteral("INSERT INTO items VALUES ('i', 'y1')")));
-    }
-    TestSupport::closeDatabase(other);
+    QVERIFY(TestSupport::execOnAnotherConnection(
+        QSqlDatabase::database(plain).databaseName(),
+        QStringLiteral("INSERT INTO items VALUES ('i', 'y1')")));
     // Off: nothing notices (a second covers many would-be checks)...
     QVERIFY(!started.wait(1000));
     // ...until it is turned on while syncing: what may have been missed

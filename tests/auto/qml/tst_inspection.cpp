@@ -2,6 +2,8 @@
 // device downloads the photos, its delegates show the downloaded pictures
 // (checked on the rendered window, pixel by pixel) and say "synced".
 
+#include "quickitems.h"
+
 #include <QtCore/qdir.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtGui/qimage.h>
@@ -12,20 +14,6 @@
 #include <QtTest/qtest.h>
 
 namespace {
-
-QQuickItem *findItem(QQuickItem *root, const QString &objectName)
-{
-    if (!root)
-        return nullptr;
-    if (root->objectName() == objectName)
-        return root;
-    const QList<QQuickItem *> children = root->childItems();
-    for (QQuickItem *child : children) {
-        if (QQuickItem *found = findItem(child, objectName))
-            return found;
-    }
-    return nullptr;
-}
 
 bool near(QColor a, QColor b)
 {

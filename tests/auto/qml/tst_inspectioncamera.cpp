@@ -4,6 +4,8 @@
 
 #include <qattachment.h>
 
+#include "quickitems.h"
+
 #include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qtemporarydir.h>
@@ -17,20 +19,6 @@
 #include <memory>
 
 namespace {
-
-QQuickItem *findItem(QQuickItem *root, const QString &objectName)
-{
-    if (!root)
-        return nullptr;
-    if (root->objectName() == objectName)
-        return root;
-    const QList<QQuickItem *> children = root->childItems();
-    for (QQuickItem *child : children) {
-        if (QQuickItem *found = findItem(child, objectName))
-            return found;
-    }
-    return nullptr;
-}
 
 QVariant call(QObject *object, const char *method, const QVariantList &arguments = {})
 {

@@ -1,6 +1,7 @@
 // The queue's lifecycle against the in-memory fake remote: every state rule,
 // every operation's success and failure path, and the races between them.
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <qattachmentlocalstorage.h>
 #include <qattachmentqueue.h>
@@ -40,49 +41,14 @@ public:
 
 } // namespace
 
-class tst_Queue : public QObject
+class tst_Queue : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    QTemporaryDir *m_dir = nullptr;
-    QString m_connection;
-    FakeRemoteStorage *m_remote = nullptr;
-    QAttachmentQueue *m_queue = nullptr;
-
-    QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
-    QString filesDir() const { return m_dir->path() + QStringLiteral("/files"); }
-    void setUpQueue(QAttachmentQueue *queue)
-    {
-        delete m_queue;
-        m_queue = queue;
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(filesDir());
-        m_queue->setRemoteStorage(m_remote);
-        m_queue->setSyncInterval(0);
-        m_queue->setRetryDelay(20);
-        m_queue->setMaxRetryDelay(200);
-    }
-    State stateOf(const QString &id) const { return m_queue->attachment(id).state(); }
     bool fileExists(const QString &name) const
     {
         return QFile::exists(filesDir() + QLatin1Char('/') + name);
-    }
-    int rowCount(const QString &sql) const
-    {
-        QSqlQuery query(db());
-        if (!query.exec(sql) || !query.next())
-            return -1;
-        return query.value(0).toInt();
-    }
-    void exec(const QString &sql, const QVariantList &params = {})
-    {
-        QSqlQuery query(db());
-        query.prepare(sql);
-        for (const QVariant &value : params)
-            query.addBindValue(value);
-        if (!query.exec())
-            qFatal("%s", qPrintable(query.lastError().text()));
     }
     // An attachment that is synced (uploaded) and referenced.
     QAttachment syncedAttachment(const QByteArray &data = "synced bytes")
@@ -101,23 +67,11 @@ private:
 private Q_SLOTS:
     void init()
     {
-        m_dir = new QTemporaryDir;
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
+        QVERIFY(openFixture());
         exec(QStringLiteral("CREATE TABLE items (id TEXT PRIMARY KEY, photo_id TEXT)"));
-        m_remote = new FakeRemoteStorage;
         setUpQueue(new QAttachmentQueue);
     }
-    void cleanup()
-    {
-        delete m_queue;
-        m_queue = nullptr;
-        delete m_remote;
-        m_remote = nullptr;
-        TestSupport::closeDatabase(m_connection);
-        delete m_dir;
-        m_dir = nullptr;
-    }
+    void cleanup() { closeFixture(); }
 
     // --- saveFile -------------------------------------------------------------
     void saveFileWorksBeforeStartSync()
@@ -1124,15 +1078,8 @@ private Q_SLOTS:
         m_queue->setSyncInterval(100);
         QVERIFY(m_queue->startSync());
         // Another connection: SQLite tells this one nothing.
-        const QString other = QStringLiteral("other-writer");
-        {
-            QSqlDatabase otherDb = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-            otherDb.setDatabaseName(db().databaseName());
-            QVERIFY(otherDb.open());
-            QVERIFY(
-                QSqlQuery(otherDb).exec(QStringLiteral("INSERT INTO items VALUES ('i', 't1')")));
-        }
-        TestSupport::closeDatabase(other);
+        QVERIFY(TestSupport::execOnAnotherConnection(
+            db().databaseName(), QStringLiteral("INSERT INTO items VALUES ('i', 't1')")));
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(QStringLiteral("t1")), State::Synced, 5000);
     }
 

@@ -3,6 +3,7 @@
 // destroyed while a commit runs neither crashes, nor loses the file, nor
 // marks a row it did not finish.
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
 #include <qfilesystemattachmentstorage.h>
@@ -59,31 +60,20 @@ public:
 
 } // namespace
 
-class tst_QueueCommit : public QObject
+class tst_QueueCommit : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    QTemporaryDir *m_dir = nullptr;
-    QString m_connection;
-    FakeRemoteStorage *m_remote = nullptr;
     HeldCommitStorage *m_storage = nullptr;
-    QAttachmentQueue *m_queue = nullptr;
     QByteArray m_photo;
 
-    QString filesDir() const { return m_dir->path() + QStringLiteral("/files"); }
     void newQueue()
     {
-        delete m_queue;
-        m_queue = new QAttachmentQueue;
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalStorage(m_storage);
-        m_queue->setRemoteStorage(m_remote);
-        m_queue->setSyncInterval(0);
-        m_queue->setRetryDelay(20);
-        m_queue->setMaxRetryDelay(200);
+        QueueSetup setup;
+        setup.localStorage = m_storage;
+        setUpQueue(setup);
     }
-    State stateOf(const QString &id) const { return m_queue->attachment(id).state(); }
     QByteArray fileOnDisk() const
     {
         QFile file(filesDir() + QStringLiteral("/p1.jpg"));
@@ -103,10 +93,7 @@ private:
 private Q_SLOTS:
     void init()
     {
-        m_dir = new QTemporaryDir;
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
-        m_remote = new FakeRemoteStorage;
+        QVERIFY(openFixture());
         m_photo = TestSupport::randomBytes(64 * 1024, 3);
         m_remote->objects.insert(QStringLiteral("p1.jpg"), m_photo);
         m_storage = new HeldCommitStorage(filesDir());
@@ -114,15 +101,12 @@ private Q_SLOTS:
     }
     void cleanup()
     {
+        // The queue goes before the storage it commits to.
         delete m_queue;
         m_queue = nullptr;
         delete m_storage;
         m_storage = nullptr;
-        delete m_remote;
-        m_remote = nullptr;
-        TestSupport::closeDatabase(m_connection);
-        delete m_dir;
-        m_dir = nullptr;
+        closeFixture();
     }
 
     void rowIsSyncedOnlyOnceItsFileIsCommitted()

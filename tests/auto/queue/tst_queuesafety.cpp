@@ -3,6 +3,7 @@
 // database that cannot be written, and servers that answer 404 or ask for
 // long pauses. Nothing may be corrupted, leaked or transferred forever.
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <qattachmentlocalstorage.h>
 #include <qattachmentqueue.h>
@@ -72,39 +73,11 @@ private:
 
 } // namespace
 
-class tst_QueueSafety : public QObject
+class tst_QueueSafety : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    QTemporaryDir *m_dir = nullptr;
-    QString m_connection;
-    FakeRemoteStorage *m_remote = nullptr;
-    QAttachmentQueue *m_queue = nullptr;
-
-    QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
-    QString filesDir() const { return m_dir->path() + QStringLiteral("/files"); }
-    void newQueue(const QString &localDirectory = {})
-    {
-        delete m_queue;
-        m_queue = new QAttachmentQueue;
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(localDirectory.isEmpty() ? filesDir() : localDirectory);
-        m_queue->setRemoteStorage(m_remote);
-        m_queue->setSyncInterval(0);
-        m_queue->setRetryDelay(20);
-        m_queue->setMaxRetryDelay(200);
-    }
-    State stateOf(const QString &id) const { return m_queue->attachment(id).state(); }
-    void exec(const QString &sql, const QVariantList &params = {})
-    {
-        QSqlQuery query(db());
-        query.prepare(sql);
-        for (const QVariant &value : params)
-            query.addBindValue(value);
-        if (!query.exec())
-            qFatal("%s", qPrintable(query.lastError().text()));
-    }
     void insertRow(const QString &id, const QString &filename, const QVariant &localUri, int state,
                    bool hasSynced = false, const QVariant &mediaType = {})
     {
@@ -138,26 +111,14 @@ private:
 private Q_SLOTS:
     void init()
     {
-        m_dir = new QTemporaryDir;
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
+        QVERIFY(openFixture());
         exec(QStringLiteral("CREATE TABLE items (id TEXT PRIMARY KEY, photo_id TEXT)"));
-        m_remote = new FakeRemoteStorage;
-        newQueue();
+        setUpQueue();
         QString error;
         // Creates the table, so that tests can write rows as a tampered database would.
         QVERIFY2(m_queue->attachments().isEmpty(), qPrintable(error));
     }
-    void cleanup()
-    {
-        delete m_queue;
-        m_queue = nullptr;
-        delete m_remote;
-        m_remote = nullptr;
-        TestSupport::closeDatabase(m_connection);
-        delete m_dir;
-        m_dir = nullptr;
-    }
+    void cleanup() { closeFixture(); }
 
     // --- a full disk ----------------------------------------------------------------
     void downloadThatRunsOutOfSpaceStaysQueued()
@@ -171,7 +132,7 @@ private Q_SLOTS:
         const QByteArray photo = TestSupport::randomBytes(512 * 1024 + 8 * 1024, 7);
         m_remote->objects.insert(QStringLiteral("p1.jpg"), photo);
         m_remote->setChunkSize(4096);
-        newQueue(mountPoint + QStringLiteral("/files"));
+        setUpQueue(QueueSetup {mountPoint + QStringLiteral("/files")});
         QSignalSpy failed(m_queue, &QAttachmentQueue::transferFailed);
         QVERIFY(m_queue->startSync());
         m_queue->setRetryDelay(60000); // one failure to look at
@@ -203,7 +164,7 @@ private Q_SLOTS:
         SmallDisk disk(mountPoint, 256 * 1024);
         if (!disk.problem().isEmpty())
             QSKIP(qPrintable(disk.problem()));
-        newQueue(mountPoint + QStringLiteral("/files"));
+        setUpQueue(QueueSetup {mountPoint + QStringLiteral("/files")});
         QString error;
         const QAttachment saved
             = m_queue->saveFile(TestSupport::randomBytes(400 * 1024), QStringLiteral("image/jpeg"),
@@ -236,7 +197,7 @@ private Q_SLOTS:
         writeFile(filesDir() + QStringLiteral("/s1.jpg"), "synced");
         makeOld(filesDir() + QStringLiteral("/s1.jpg"));
         writeFile(filesDir() + QStringLiteral("/.partial/d1.jpg"), "resumable");
-        newQueue(); // this run starts now
+        setUpQueue(); // this run starts now
         const QString fresh = filesDir() + QStringLiteral("/fresh.jpg");
         writeFile(fresh, "being saved");
 

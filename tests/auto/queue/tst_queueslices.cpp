@@ -5,6 +5,7 @@
 // later instead of blocking. Rows written by others while a reconciliation
 // runs, and watched sets that change meanwhile, are honoured.
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
 #include <qattachmentqueue_p.h>
@@ -21,24 +22,11 @@
 
 using State = QAttachmentState::State;
 
-class tst_QueueSlices : public QObject
+class tst_QueueSlices : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    QTemporaryDir *m_dir = nullptr;
-    QString m_connection;
-    FakeRemoteStorage *m_remote = nullptr;
-    QAttachmentQueue *m_queue = nullptr;
-
-    QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
-    int rowCount(const QString &sql) const
-    {
-        QSqlQuery query(db());
-        if (!query.exec(sql) || !query.next())
-            return -1;
-        return query.value(0).toInt();
-    }
     static QList<QWatchedAttachmentItem> manyItems(int count)
     {
         QList<QWatchedAttachmentItem> items;
@@ -102,28 +90,14 @@ private:
 private Q_SLOTS:
     void init()
     {
-        m_dir = new QTemporaryDir;
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
-        m_remote = new FakeRemoteStorage;
-        m_queue = new QAttachmentQueue;
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(m_dir->path() + QStringLiteral("/files"));
-        m_queue->setRemoteStorage(m_remote);
-        m_queue->setSyncInterval(0);
+        QVERIFY(openFixture());
+        QueueSetup setup;
+        setup.quickRetries = false;
+        setUpQueue(setup);
         // Offline: nothing transfers, so only the queue's table work makes it busy.
         m_queue->setOnline(false);
     }
-    void cleanup()
-    {
-        delete m_queue;
-        m_queue = nullptr;
-        delete m_remote;
-        m_remote = nullptr;
-        TestSupport::closeDatabase(m_connection);
-        delete m_dir;
-        m_dir = nullptr;
-    }
+    void cleanup() { closeFixture(); }
 
     void reconciliationOfManyIdsLetsTheEventLoopRun()
     {

@@ -149,6 +149,13 @@ public:
     QUrl divertTo;
     int diverted = 0;
 
+    // Sends the first request for part `partNumber` to the server at `to`.
+    void divert(int partNumber, const QUrl &to)
+    {
+        divertedPart = QStringLiteral("partNumber=%1").arg(partNumber);
+        divertTo = to;
+    }
+
 protected:
     QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
                                  QIODevice *outgoingData) override
@@ -200,6 +207,16 @@ private:
         storage->setKeyPrefix(QStringLiteral("attachments/"));
         storage->setAccessKeyId(accessKeyId());
         storage->setSecretAccessKey(secret.isEmpty() ? secretAccessKey() : secret);
+        return storage;
+    }
+    // A storage that uploads anything over 1 KiB in parts of `partSize`,
+    // `parallelParts` at a time.
+    std::unique_ptr<QS3RemoteStorage> makeMultipartStorage(qint64 partSize, int parallelParts)
+    {
+        auto storage = makeStorage();
+        storage->setMultipartThreshold(1024);
+        storage->setPartSize(partSize);
+        storage->setMaxParallelParts(parallelParts);
         return storage;
     }
     // A storage whose credentials come only from a provider.
@@ -726,10 +743,8 @@ private Q_SLOTS:
     // a source that is not a file (parts read from one shared device).
     void multipartFromBuffer()
     {
-        auto storage = makeStorage();
-        storage->setMultipartThreshold(1024);
-        storage->setPartSize(1); // raised to the 5 MiB S3 minimum
-        storage->setMaxParallelParts(2);
+        // A part size of 1: raised to the 5 MiB S3 minimum.
+        auto storage = makeMultipartStorage(1, 2);
         const QByteArray data = TestSupport::randomBytes(12 * 1024 * 1024 + 5, 5);
         QBuffer source;
         source.setData(data);
@@ -799,10 +814,7 @@ private Q_SLOTS:
     void multipartProgressCountsEachPartOnce()
     {
         const qint64 partSize = 5 * 1024 * 1024;
-        auto storage = makeStorage();
-        storage->setMultipartThreshold(1024);
-        storage->setPartSize(partSize);
-        storage->setMaxParallelParts(1);
+        auto storage = makeMultipartStorage(partSize, 1);
         RecordingManager manager;
         storage->setNetworkAccessManager(&manager);
         const QByteArray data = TestSupport::randomBytes(4 * partSize, 13);
@@ -930,13 +942,9 @@ private Q_SLOTS:
                                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
                                        "InternalError</Code><Message>injected</Message></Error>",
                                        {{"Content-Type", "application/xml"}}));
-        auto storage = makeStorage();
-        storage->setMultipartThreshold(1024);
-        storage->setPartSize(5 * 1024 * 1024);
-        storage->setMaxParallelParts(2);
+        auto storage = makeMultipartStorage(5 * 1024 * 1024, 2);
         DivertingManager manager;
-        manager.divertedPart = QStringLiteral("partNumber=2");
-        manager.divertTo = faults.url();
+        manager.divert(2, faults.url());
         storage->setNetworkAccessManager(&manager);
         const QByteArray data = TestSupport::randomBytes(15 * 1024 * 1024 + 7, 23); // 4 parts
         QBuffer source;
@@ -987,10 +995,7 @@ private Q_SLOTS:
         const QString key = QStringLiteral("attachments/abandoned.bin");
         const QAttachment attachment(QStringLiteral("x"), QStringLiteral("abandoned.bin"));
         {
-            auto storage = makeStorage();
-            storage->setMultipartThreshold(1024);
-            storage->setPartSize(5 * 1024 * 1024);
-            storage->setMaxParallelParts(1);
+            auto storage = makeMultipartStorage(5 * 1024 * 1024, 1);
             RecordingManager manager;
             storage->setNetworkAccessManager(&manager);
             QBuffer source;
@@ -1018,13 +1023,9 @@ private Q_SLOTS:
                                            "<Error><Code>InvalidArgument</Code><Message>injected"
                                            "</Message></Error>",
                                            {{"Content-Type", "application/xml"}}));
-            auto storage = makeStorage();
-            storage->setMultipartThreshold(1024);
-            storage->setPartSize(5 * 1024 * 1024);
-            storage->setMaxParallelParts(1);
+            auto storage = makeMultipartStorage(5 * 1024 * 1024, 1);
             DivertingManager manager;
-            manager.divertedPart = QStringLiteral("partNumber=3");
-            manager.divertTo = faults.url();
+            manager.divert(3, faults.url());
             storage->setNetworkAccessManager(&manager);
             QBuffer source;
             source.setData(data);

@@ -23,11 +23,7 @@ using TestSupport::peakRssOf;
 // which would read as memory held by the server.
 inline QProcessEnvironment serverEnvironment()
 {
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(QStringLiteral("ASAN_OPTIONS"),
-                       environment.value(QStringLiteral("ASAN_OPTIONS"))
-                           + QStringLiteral(":quarantine_size_mb=1"));
-    return environment;
+    return AttachmentsServer::smallQuarantineEnvironment();
 }
 
 inline bool connectTo(QTcpSocket &socket, quint16 port)

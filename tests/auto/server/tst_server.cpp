@@ -43,18 +43,8 @@ struct RawResponse
     QByteArray body;
 };
 
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile file(path);
-    return file.open(QIODevice::WriteOnly) && file.write(data) == data.size();
-}
-
-QByteArray readFile(const QString &path)
-{
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
+using TestSupport::readFile;
+using TestSupport::writeFile;
 
 // Peak resident memory of another process, from /proc.
 using TestSupport::peakRssOf;
@@ -486,11 +476,7 @@ private Q_SLOTS:
         m_server = std::make_unique<AttachmentsServer>();
 #ifdef PSA_SANITIZE_ADDRESS
         // Freed memory in AddressSanitizer's quarantine would read as kept.
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("ASAN_OPTIONS"),
-                           environment.value(QStringLiteral("ASAN_OPTIONS"))
-                               + QStringLiteral(":quarantine_size_mb=1"));
-        m_server->setEnvironment(environment);
+        m_server->setEnvironment(AttachmentsServer::smallQuarantineEnvironment());
 #endif
         QVERIFY2(m_server->start(rootPath(),
                                  {QStringLiteral("--max-upload-size"), QStringLiteral("1K")}),
@@ -870,13 +856,8 @@ private Q_SLOTS:
         }
         m_server = std::make_unique<AttachmentsServer>();
 #ifdef PSA_SANITIZE_ADDRESS
-        // AddressSanitizer keeps freed memory in quarantine (256 MiB by
-        // default), which would read as memory held by the server.
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("ASAN_OPTIONS"),
-                           environment.value(QStringLiteral("ASAN_OPTIONS"))
-                               + QStringLiteral(":quarantine_size_mb=1"));
-        m_server->setEnvironment(environment);
+        // Freed memory in AddressSanitizer's quarantine would read as kept.
+        m_server->setEnvironment(AttachmentsServer::smallQuarantineEnvironment());
 #endif
         QVERIFY2(m_server->start(rootPath()), qPrintable(m_server->errorString()));
         const qint64 before = peakRssOf(m_server->processId());

@@ -25,18 +25,8 @@ constexpr qint64 ProbeDeadlineMs = 1000;
 constexpr qint64 ProbeDeadlineMs = 100;
 #endif
 
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile file(path);
-    return file.open(QIODevice::WriteOnly) && file.write(data) == data.size();
-}
-
-QByteArray readFile(const QString &path)
-{
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
+using TestSupport::readFile;
+using TestSupport::writeFile;
 
 int countOf(const QByteArray &haystack, const QByteArray &needle)
 {

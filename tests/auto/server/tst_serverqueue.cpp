@@ -22,22 +22,8 @@
 using State = QAttachmentState::State;
 using Kind = QAttachmentTransfer::Kind;
 
-namespace {
-
-QByteArray readFile(const QString &path)
-{
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile file(path);
-    return file.open(QIODevice::WriteOnly) && file.write(data) == data.size();
-}
-
-} // namespace
+using TestSupport::readFile;
+using TestSupport::writeFile;
 
 class tst_ServerQueue : public QObject
 {

@@ -1,17 +1,7 @@
 # Script mode (cmake -P): installs the build into a scratch prefix, then checks
 # `import PowerSync.Attachments` from there alone with qmllint and qmltestrunner.
-file(REMOVE_RECURSE ${WORK_DIR})
-set(prefix ${WORK_DIR}/prefix)
-
-function(step)
-    execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(NOT result EQUAL 0)
-        message(FATAL_ERROR "step failed (${result}): ${ARGN}\n${out}\n${err}")
-    endif()
-    message(STATUS "${out}${err}")
-endfunction()
-
-step(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+include(${CMAKE_CURRENT_LIST_DIR}/../../../install/installstep.cmake)
+install_into_scratch_prefix()
 set(qmldir ${prefix}/${QML_INSTALL_DIR})
 foreach(file qmldir PowerSyncAttachmentsQml.qmltypes libPowerSyncAttachmentsQml.so
         AttachmentThumbnail.qml)
