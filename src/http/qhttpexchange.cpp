@@ -17,6 +17,9 @@ namespace {
 
 constexpr qint64 ReadBufferSize = 256 * 1024;
 constexpr qint64 CopyChunkSize = 64 * 1024;
+// HTTP/2 flow-control windows the client grants (see send()).
+constexpr unsigned Http2StreamWindow = 2 * 1024 * 1024;
+constexpr unsigned Http2SessionWindow = 4 * 1024 * 1024;
 constexpr int MaxRedirects = 10;
 // Qt 6.4 holds an HTTP/2 request's body in memory (measured: 300 MiB at the
 // peak for a 256 MiB upload at 100 Mbit/s): larger bodies go over HTTP/1.1,
@@ -57,6 +60,14 @@ QByteArray responseValidator(const QNetworkReply *reply)
 
 } // namespace
 
+QHttp2Configuration QHttpExchange::http2Configuration()
+{
+    QHttp2Configuration config = QNetworkRequest().http2Configuration();
+    config.setStreamReceiveWindowSize(Http2StreamWindow);
+    config.setSessionReceiveWindowSize(Http2SessionWindow);
+    return config;
+}
+
 void QHttpExchange::touch()
 {
     if (request.transferTimeoutMs > 0)
@@ -70,6 +81,7 @@ void QHttpExchange::send()
     status = 0;
     announced = -1;
     received = 0;
+    pending.clear();
     kept.clear();
     headers.clear();
 
@@ -100,12 +112,16 @@ void QHttpExchange::send()
             req.setRawHeader("If-Range", validator);
         }
     }
-    // Qt 6.4 ignores the reply's read buffer limit over HTTP/2: with a sink
-    // slower than the network the whole body piles up in memory (measured:
-    // 233 MiB for a 128 MiB file). HTTP/1.1 keeps it bounded. A caller that
-    // sets the attribute itself decides.
-    if (request.sink && !req.attribute(QNetworkRequest::Http2AllowedAttribute).isValid())
-        req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    // Qt 6.4 ignores the reply's read buffer limit over HTTP/2 and grants the
+    // server more data as soon as a frame arrives, whatever the app has read:
+    // with its default windows (204 MiB per stream) a download written more
+    // slowly than it arrives piles up in memory (measured: 1 GiB for a 1 GiB
+    // file). Small receive windows bound what is on its way at any time, so
+    // the server cannot run far ahead. The windows belong to the connection
+    // the first request opens: every request gets them. A caller's own
+    // configuration wins.
+    if (req.http2Configuration() == QNetworkRequest().http2Configuration())
+        req.setHttp2Configuration(QHttpExchange::http2Configuration());
 
     const QByteArray method = request.method.trimmed().toUpper();
     QIODevice *device = nullptr;
@@ -414,7 +430,7 @@ void QHttpExchange::keep(const QByteArray &data)
         kept.append(data.left(room));
 }
 
-void QHttpExchange::onReadyRead()
+void QHttpExchange::onReadyRead(bool all)
 {
     touch();
     if (!reply)
@@ -423,8 +439,15 @@ void QHttpExchange::onReadyRead()
         onMetaDataChanged();
     if (!reply)
         return;
+    // Over HTTP/2 Qt 6.4 signals every DATA frame (8 KiB from nginx): writing
+    // and reporting each one kept the app's thread behind the network, and
+    // what Qt had received meanwhile piled up in memory. Everything available
+    // is read at once (Qt forwards more only once its buffer was emptied);
+    // a body for the sink is written in pieces of CopyChunkSize, and a
+    // smaller rest once the events queued so far have been handled: a burst
+    // of frames is written at once, a trickle still as it comes.
     while (reply && reply->bytesAvailable() > 0) {
-        const QByteArray chunk = reply->read(CopyChunkSize);
+        const QByteArray chunk = reply->read(qMax(reply->bytesAvailable(), CopyChunkSize));
         if (chunk.isEmpty())
             break;
         received += chunk.size();
@@ -448,14 +471,32 @@ void QHttpExchange::onReadyRead()
             keep(chunk);
             continue;
         }
-        if (request.sink->write(chunk) != chunk.size()) {
-            fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                  QStringLiteral("writing the downloaded data failed: %1")
-                                      .arg(request.sink->errorString())));
-            return;
-        }
-        report(offset + received, announced >= 0 ? offset + announced : -1);
+        pending.append(chunk);
     }
+    if (!reply || !bodyToSink || pending.isEmpty())
+        return;
+    if (!all && pending.size() < CopyChunkSize && (announced < 0 || received < announced)) {
+        if (!flushQueued) {
+            flushQueued = true;
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    flushQueued = false;
+                    onReadyRead(true);
+                },
+                Qt::QueuedConnection);
+        }
+        return;
+    }
+    const qint64 written = request.sink->write(pending);
+    if (written != pending.size()) {
+        fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                              QStringLiteral("writing the downloaded data failed: %1")
+                                  .arg(request.sink->errorString())));
+        return;
+    }
+    pending.clear();
+    report(offset + received, announced >= 0 ? offset + announced : -1);
 }
 
 QAttachmentError QHttpExchange::statusError()
@@ -493,7 +534,7 @@ void QHttpExchange::onReplyFinished()
         onMetaDataChanged();
     if (!reply)
         return;
-    onReadyRead();
+    onReadyRead(true);
     if (!reply)
         return;
 

@@ -6,6 +6,7 @@
 #include <QtCore/qbytearray.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
+#include <QtNetwork/qhttp2configuration.h>
 #include <QtNetwork/qnetworkreply.h>
 #include <QtNetwork/qnetworkrequest.h>
 
@@ -70,6 +71,10 @@ public:
     QByteArray responseBody() const { return kept; }
     QByteArray responseHeader(const QByteArray &name) const;
 
+    // The HTTP/2 settings every request gets unless its own differ from Qt's
+    // defaults: receive windows that bound a download's memory.
+    POWERSYNC_ATTACHMENTS_TEST_EXPORT static QHttp2Configuration http2Configuration();
+
 private:
     void send();
     void sendAgain();
@@ -77,7 +82,8 @@ private:
     void restartFromZero();
     void detachReply();
     void onMetaDataChanged();
-    void onReadyRead();
+    // `all`: take whatever is there, also less than a copy chunk.
+    void onReadyRead(bool all = false);
     void onReplyFinished();
     void onTimeout();
     void touch();
@@ -96,6 +102,7 @@ private:
     QHttpBodySlice *slice = nullptr;
     qint64 bodyStart = -1; // where the body began in the caller's device
     bool done = false;
+    bool flushQueued = false; // a pass that takes a rest below CopyChunkSize
 
     // State of the current response.
     bool responseStarted = false;
@@ -106,6 +113,7 @@ private:
     qint64 received = 0; // body bytes of this response seen so far
     qint64 sendTotal = -1; // request body length, -1 when unknown
     qint64 bodySent = 0; // request body bytes handed to the connection so far
+    QByteArray pending; // body bytes read, not written to the sink yet
     QByteArray kept;
     QList<QNetworkReply::RawHeaderPair> headers;
     bool restartedFromZero = false;

@@ -173,9 +173,8 @@ void QHttpTransfer::Private::runExchange(const Request &request)
     exchange->setErrorParser(errorParser);
     exchange->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
     exchange->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
-    // Downloads stay on HTTP/1.1 (see QHttpExchange::send()): Qt 6.4 does not
-    // bound an HTTP/2 reply's buffer by the read buffer size.
-    if (http2PriorKnowledge && !request.sink
+    // Bodies over 1 MiB still go over HTTP/1.1 (see QHttpExchange::send()).
+    if (http2PriorKnowledge
         && request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive)
             == 0) {
         Request direct = request;

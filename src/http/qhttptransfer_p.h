@@ -45,8 +45,8 @@ public:
     // The body or sink of the request, rewound to where it is now before the
     // retry after 401/403.
     void setDevice(QIODevice *device);
-    // Requests without a sink (uploads, deletes) to http:// URLs speak
-    // HTTP/2 without asking first.
+    // Requests to http:// URLs speak HTTP/2 without asking first (request
+    // bodies over 1 MiB excepted).
     void setHttp2PriorKnowledge(bool enabled);
     // Uploads of a file with at least this many bytes go over a socket of
     // this thread (QHttpStreamUpload) where the request allows it; negative:

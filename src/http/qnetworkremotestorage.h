@@ -28,7 +28,7 @@ class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRem
                    setStreamingUploadThreshold NOTIFY streamingUploadThresholdChanged)
 
 public:
-    static constexpr int DefaultMaxConnectionsPerHost = 24;
+    static constexpr int DefaultMaxConnectionsPerHost = 36;
     static constexpr int DefaultMaxHttp2Streams = 32;
 
     ~QNetworkRemoteStorage() override;
@@ -50,16 +50,16 @@ public:
     QNetworkAccessManager *networkAccessManager() const;
     void setNetworkAccessManager(QNetworkAccessManager *manager);
 
-    // Uploads and deletes to http:// URLs speak HTTP/2 at once, without
-    // asking (cleartext HTTP/2 with prior knowledge), for servers known to
-    // support it; default false. Downloads and uploads of more than 1 MiB
-    // keep using HTTP/1.1 (Qt 6.4 would hold them in memory over HTTP/2), and
-    // https:// URLs negotiate HTTP/2 with the server either way.
+    // Requests to http:// URLs speak HTTP/2 at once, without asking
+    // (cleartext HTTP/2 with prior knowledge), for servers known to support
+    // it; default false. Uploads of more than 1 MiB keep using HTTP/1.1 (Qt
+    // 6.4 would read them into memory over HTTP/2), and https:// URLs
+    // negotiate HTTP/2 with the server either way.
     bool http2PriorKnowledge() const;
     void setHttp2PriorKnowledge(bool enabled);
 
     // HTTP/1.1 connections per host the storage's requests may use at once;
-    // default 24, at least 1. Qt opens at most six per QNetworkAccessManager,
+    // default 36, at least 1. Qt opens at most six per QNetworkAccessManager,
     // so the storage spreads requests over ceil(n / 6) managers. Requests
     // that may use HTTP/2 to a server that answered over HTTP/2 stay on one
     // manager: one connection carries them all.

@@ -20,7 +20,7 @@ struct ServerLimits
 {
     HttpLimits http;
     int maxConnections = 256;
-    int maxConnectionsPerClient = 32;
+    int maxConnectionsPerClient = 64;
     // No byte received or sent for this long ends a connection.
     int idleTimeoutMs = 60000;
     // A request head must arrive whole within this time of its first byte.

@@ -168,8 +168,8 @@ int main(int argc, char *argv[])
         QStringLiteral("256"));
     const QCommandLineOption perClientOption(
         QStringLiteral("max-connections-per-client"),
-        QStringLiteral("Most connections open at once from one IP address (default 32)."),
-        QStringLiteral("count"), QStringLiteral("32"));
+        QStringLiteral("Most connections open at once from one IP address (default 64)."),
+        QStringLiteral("count"), QStringLiteral("64"));
     const QCommandLineOption requestsOption(
         QStringLiteral("max-requests-per-connection"),
         QStringLiteral("Requests served on one connection before it is closed (default 1000)."),

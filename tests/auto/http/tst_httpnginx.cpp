@@ -327,6 +327,151 @@ private Q_SLOTS:
             QCOMPARE(remote.maxInFlight, 6);
         }
     }
+
+    // Downloads are no longer kept off HTTP/2: with prior knowledge they go to
+    // nginx's cleartext HTTP/2 port (which speaks nothing else), every request
+    // carries the small receive windows that bound what Qt buffers, and the
+    // files arrive whole, also those several windows long.
+    void downloadsUseHttp2WithSmallWindows()
+    {
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        const QList<qint64> sizes {1, 70000, 5 * 1024 * 1024 + 3};
+        QDir().mkpath(nginx.rootPath() + QStringLiteral("/dl"));
+        for (int i = 0; i < sizes.size(); ++i) {
+            QFile file(nginx.rootPath() + QStringLiteral("/dl/f%1.bin").arg(i));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            const QByteArray bytes = TestSupport::randomBytes(sizes.at(i), 60 + i);
+            QCOMPARE(file.write(bytes), bytes.size());
+        }
+
+        // Records the HTTP/2 settings of every GET, and the protocol of every answer.
+        class RecordingManager : public QNetworkAccessManager
+        {
+        public:
+            QList<QHttp2Configuration> configurations;
+            QList<QVariant> http2Allowed;
+            int answersOverHttp2 = 0;
+            int answers = 0;
+
+        protected:
+            QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                         QIODevice *data) override
+            {
+                if (op == GetOperation) {
+                    configurations << request.http2Configuration();
+                    http2Allowed << request.attribute(QNetworkRequest::Http2AllowedAttribute);
+                }
+                QNetworkReply *reply = QNetworkAccessManager::createRequest(op, request, data);
+                connect(reply, &QNetworkReply::finished, this, [this, reply] {
+                    ++answers;
+                    if (reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
+                        ++answersOverHttp2;
+                });
+                return reply;
+            }
+        } manager;
+        QHttpRemoteStorage remote;
+        remote.setNetworkAccessManager(&manager);
+        remote.setHttp2PriorKnowledge(true);
+        remote.setBaseUrl(nginx.http2Url(QStringLiteral("dl/")));
+        for (int i = 0; i < sizes.size(); ++i) {
+            QBuffer sink;
+            QVERIFY(sink.open(QIODevice::ReadWrite));
+            std::unique_ptr<QAttachmentTransfer> transfer(remote.download(
+                attachmentNamed(QStringLiteral("d%1").arg(i), QStringLiteral("f%1.bin").arg(i)),
+                &sink));
+            QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+            QVERIFY(finished.wait(20000));
+            QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+            QCOMPARE(sink.data(), TestSupport::randomBytes(sizes.at(i), 60 + i));
+        }
+        QCOMPARE(manager.answers, sizes.size());
+        QCOMPARE(manager.answersOverHttp2, sizes.size());
+        QCOMPARE(manager.configurations.size(), sizes.size());
+        const QHttp2Configuration qtDefault = QNetworkRequest().http2Configuration();
+        for (int i = 0; i < sizes.size(); ++i) {
+            QVERIFY(manager.http2Allowed.at(i).toBool() || !manager.http2Allowed.at(i).isValid());
+            const QHttp2Configuration &used = manager.configurations.at(i);
+            QCOMPARE(used, QHttpExchange::http2Configuration());
+            QVERIFY(used.streamReceiveWindowSize() < qtDefault.streamReceiveWindowSize());
+            QVERIFY(used.streamReceiveWindowSize() <= 4u * 1024 * 1024);
+            QVERIFY(used.sessionReceiveWindowSize() <= 8u * 1024 * 1024);
+        }
+    }
+
+    // A download over HTTP/2 resumes with Range and If-Range as over HTTP/1.1.
+    void resumeOverHttp2()
+    {
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        QHttpRemoteStorage storage;
+        storage.setHttp2PriorKnowledge(true);
+        storage.setBaseUrl(nginx.http2Url(QStringLiteral("bucket/")));
+        const QString problem = TestSupport::checkResumeAcrossVersions(
+            &storage, QAttachment(QStringLiteral("v"), QStringLiteral("versions.bin")));
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    }
+
+    // HTTP/2 settings a caller gives its request are sent as they are.
+    void ownHttp2ConfigurationWins()
+    {
+        if (!NginxServer::isAvailable())
+            QSKIP("nginx is not installed");
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        QString error;
+        QVERIFY2(nginx.start(&error), qPrintable(error));
+        QDir().mkpath(nginx.rootPath() + QStringLiteral("/own"));
+        QFile file(nginx.rootPath() + QStringLiteral("/own/x.bin"));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        QCOMPARE(file.write(TestSupport::randomBytes(300000, 7)), 300000);
+        file.close();
+
+        class RecordingManager : public QNetworkAccessManager
+        {
+        public:
+            QList<QHttp2Configuration> configurations;
+
+        protected:
+            QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                         QIODevice *data) override
+            {
+                configurations << request.http2Configuration();
+                return QNetworkAccessManager::createRequest(op, request, data);
+            }
+        } manager;
+        QHttp2Configuration own;
+        own.setStreamReceiveWindowSize(96 * 1024);
+        own.setSessionReceiveWindowSize(3 * 1024 * 1024);
+        QVERIFY(own != QHttpExchange::http2Configuration());
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        QHttpTransfer transfer(QAttachmentTransfer::Download, &manager);
+        transfer.setHttp2PriorKnowledge(true);
+        QHttpTransfer::Request request;
+        request.request.setUrl(nginx.http2Url(QStringLiteral("own/x.bin")));
+        request.request.setHttp2Configuration(own);
+        request.sink = &sink;
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        transfer.start(request);
+        QVERIFY(finished.wait(20000));
+        QVERIFY2(!transfer.error().isError(), qPrintable(transfer.error().message()));
+        QCOMPARE(sink.data(), TestSupport::randomBytes(300000, 7));
+        QCOMPARE(manager.configurations.size(), 1);
+        QCOMPARE(manager.configurations.first(), own);
+    }
 };
 
 QTEST_MAIN(tst_HttpNginx)

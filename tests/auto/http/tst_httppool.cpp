@@ -75,9 +75,9 @@ private Q_SLOTS:
     void defaults()
     {
         QHttpRemoteStorage remote;
-        QCOMPARE(remote.maxConnectionsPerHost(), 24);
+        QCOMPARE(remote.maxConnectionsPerHost(), 36);
         QCOMPARE(remote.maxHttp2Streams(), 32);
-        QCOMPARE(remote.suggestedConcurrentTransfers(), 24);
+        QCOMPARE(remote.suggestedConcurrentTransfers(), 36);
 
         QSignalSpy connections(&remote, &QNetworkRemoteStorage::maxConnectionsPerHostChanged);
         QSignalSpy streams(&remote, &QNetworkRemoteStorage::maxHttp2StreamsChanged);
@@ -123,7 +123,7 @@ private Q_SLOTS:
         QTest::newRow("one manager") << 6 << 12 << 6;
         QTest::newRow("one manager, 4 asked") << 4 << 12 << 6;
         QTest::newRow("two managers") << 12 << 12 << 12;
-        QTest::newRow("default") << -1 << 40 << 24;
+        QTest::newRow("default") << -1 << 40 << 36;
     }
     void spreadsRequestsOverConnections()
     {

@@ -548,6 +548,36 @@ private Q_SLOTS:
         QVERIFY(!log.contains('\x7f'));
         QCOMPARE(countOf(log, "powersync.attachments.server.access"), 2);
     }
+
+    // Without the option a client may hold 64 connections (a network storage
+    // opens up to 36 per server by default); the 65th is closed unheard.
+    void connectionsPerClientByDefault()
+    {
+        QVERIFY(startServer());
+        std::vector<std::unique_ptr<QTcpSocket>> held;
+        for (int i = 0; i < 64; ++i) {
+            held.push_back(std::make_unique<QTcpSocket>());
+            QVERIFY(connectTo(*held.back(), m_server->port()));
+        }
+        // The last one held is served: the server counted it in.
+        QTcpSocket &last = *held.back();
+        last.write("GET /probe.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(QTest::qWaitFor([&last] { return last.bytesAvailable() > 0; }, 5000));
+        QVERIFY(last.readAll().startsWith("HTTP/1.1 200"));
+
+        QTcpSocket refused;
+        QVERIFY(connectTo(refused, m_server->port()));
+        refused.write("GET /probe.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+        bool closed = false;
+        QVERIFY(readUntilClosed(refused, 5000, &closed).isEmpty());
+        QVERIFY(closed);
+        for (const auto &socket : held)
+            QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
+
+        held.clear();
+        QVERIFY(QTest::qWaitFor([this] { return probe(m_server->port()).status == 200; }, 5000));
+        verifyUnharmed();
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_ServerHostile)
