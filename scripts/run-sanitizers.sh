@@ -71,6 +71,7 @@ if [ "$step" != --no-build ]; then
         -DPSA_BUILD_EXAMPLES=OFF -DPSA_BUILD_QML=OFF -DPSA_BUILD_SERVER=ON -DPSA_BUILD_BENCHMARKS=OFF
     targets=$(needed_targets)
     if [ -n "$targets" ]; then
+        # shellcheck disable=SC2086
         echo "run-sanitizers: building what the tests run:" $targets
         # shellcheck disable=SC2086
         cmake --build "$build" -j "$jobs" --target $targets
