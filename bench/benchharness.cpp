@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -189,7 +191,18 @@ ChildRun runMeasured(const QString &program, const QStringList &arguments, int t
 double runQnam(const QList<QnamTransfer> &transfers, bool upload, int parallel, int timeoutMs,
                QString *errorString)
 {
-    QNetworkAccessManager manager;
+    QnamPool pool;
+    pool.parallel = parallel;
+    return runQnamPool(transfers, upload, pool, timeoutMs, errorString);
+}
+
+double runQnamPool(const QList<QnamTransfer> &transfers, bool upload, const QnamPool &pool,
+                   int timeoutMs, QString *errorString)
+{
+    std::vector<std::unique_ptr<QNetworkAccessManager>> managers;
+    for (int i = 0; i < qMax(1, pool.managers); ++i)
+        managers.push_back(std::make_unique<QNetworkAccessManager>());
+    std::vector<int> inFlight(managers.size(), 0);
     qsizetype next = 0;
     qsizetype finished = 0;
     bool failed = false;
@@ -199,6 +212,17 @@ double runQnam(const QList<QnamTransfer> &transfers, bool upload, int parallel, 
         const QnamTransfer &transfer = transfers.at(next++);
         QNetworkRequest request(transfer.url);
         request.setRawHeader("Accept-Encoding", "identity");
+        if (pool.http2Direct) {
+            request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
+            if (!upload)
+                request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+        }
+        size_t slot = 0;
+        for (size_t i = 1; i < managers.size(); ++i) {
+            if (inFlight[i] < inFlight[slot])
+                slot = i;
+        }
+        QNetworkAccessManager &manager = *managers[slot];
         auto *file = new QFile(transfer.path);
         QNetworkReply *reply = nullptr;
         if (upload) {
@@ -222,8 +246,9 @@ double runQnam(const QList<QnamTransfer> &transfers, bool upload, int parallel, 
             QObject::connect(reply, &QIODevice::readyRead, reply,
                              [reply, file] { file->write(reply->readAll()); });
         }
+        ++inFlight[slot];
         file->setParent(reply);
-        QObject::connect(reply, &QNetworkReply::finished, reply, [&, reply, file] {
+        QObject::connect(reply, &QNetworkReply::finished, reply, [&, reply, file, slot] {
             if (!upload)
                 file->write(reply->readAll());
             if (reply->error() != QNetworkReply::NoError) {
@@ -231,13 +256,14 @@ double runQnam(const QList<QnamTransfer> &transfers, bool upload, int parallel, 
                 *errorString = reply->errorString();
             }
             reply->deleteLater();
+            --inFlight[slot];
             ++finished;
             startNext();
         });
     };
     QElapsedTimer clock;
     clock.start();
-    for (int i = 0; i < parallel; ++i)
+    for (int i = 0; i < pool.parallel; ++i)
         startNext();
     waitFor([&] { return failed || finished == transfers.size(); }, timeoutMs);
     const double seconds = double(clock.nsecsElapsed()) / 1e9;

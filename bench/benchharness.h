@@ -81,6 +81,20 @@ struct QnamTransfer
 // Returns the wall time in seconds, or a negative value when a transfer failed.
 double runQnam(const QList<QnamTransfer> &transfers, bool upload, int parallel, int timeoutMs,
                QString *errorString);
+// The same with the queue's concurrency: `parallel` transfers in flight
+// spread over `managers` managers (each new request to the one with the
+// fewest in flight, the first on a tie, as the storages' pool routes them).
+// `http2Direct`: every request with Http2DirectAttribute (cleartext HTTP/2
+// with prior knowledge); downloads are marked HTTP/2-not-allowed as the
+// queue's are, uploads are not.
+struct QnamPool
+{
+    int managers = 1;
+    int parallel = 6;
+    bool http2Direct = false;
+};
+double runQnamPool(const QList<QnamTransfer> &transfers, bool upload, const QnamPool &pool,
+                   int timeoutMs, QString *errorString);
 
 // A 1 ms precise timer on the current thread: the gaps between its ticks are
 // how long the event loop could not run anything else.

@@ -115,6 +115,7 @@ void QHttpResponseParser::parseStatusLine(const QByteArray &line)
         }
     }
     m_status = status;
+    m_http10 = line[7] == '0';
     m_reason = reason.left(200);
     m_interimAnswer = status < 200;
     m_headers.clear();
@@ -378,4 +379,16 @@ void QHttpResponseParser::endOfInput()
         fail(QStringLiteral("the connection ended before a response"));
     else
         fail(QStringLiteral("the connection ended inside the response's header block"));
+}
+
+bool QHttpResponseParser::allowsReuse() const
+{
+    if (m_state != Done || m_bodyMode == UntilClose || m_http10)
+        return false;
+    const QList<QByteArray> tokens = header("Connection").split(',');
+    for (const QByteArray &token : tokens) {
+        if (token.trimmed().compare("close", Qt::CaseInsensitive) == 0)
+            return false;
+    }
+    return true;
 }

@@ -56,6 +56,10 @@ public:
     // Body bytes seen so far, kept or not.
     qint64 bodyReceived() const { return m_bodyReceived; }
     QByteArray keptBody() const { return m_kept; }
+    // Whether the connection may carry another request after this response:
+    // the response is Done, framed by its length or chunks (not by the end of
+    // the connection), HTTP/1.1, and without "Connection: close".
+    bool allowsReuse() const;
 
 private:
     enum BodyMode { NoBody, Length, Chunked, UntilClose };
@@ -79,6 +83,7 @@ private:
     bool m_headersDone = false;
 
     int m_status = 0;
+    bool m_http10 = false;
     QByteArray m_reason;
     QList<std::pair<QByteArray, QByteArray>> m_headers;
 

@@ -1,6 +1,7 @@
 #include "qhttpstreamupload_p.h"
 
 #include "qattachmentlogging_p.h"
+#include "qhttpconnectioncache_p.h"
 #include "qhttpwire_p.h"
 
 #include <QtCore/qelapsedtimer.h>
@@ -95,6 +96,7 @@ QHttpStreamUpload::~QHttpStreamUpload()
 {
     m_done = true;
     closeSocket();
+    releaseSlot();
 }
 
 QString QHttpStreamUpload::host() const
@@ -133,10 +135,64 @@ void QHttpStreamUpload::start(const QHttpRequest &request)
     }
     m_total = request.bodySize >= 0 ? request.bodySize : remaining;
     m_tls = url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
+    m_origin = QHttpConnectionCache::originOf(url);
 
-    m_tlsSocket = m_tls ? new QSslSocket(this) : nullptr;
-    m_socket = m_tlsSocket ? m_tlsSocket : new QTcpSocket(this);
-    m_socket->setProxy(QNetworkProxy::NoProxy);
+    qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(url) << "body" << m_total
+                              << "streamed over HTTP/1.1";
+    if (onProgress)
+        onProgress(0, m_total);
+    if (!m_cache) {
+        touch();
+        connectSocket(nullptr);
+        return;
+    }
+    const quint64 ticket = m_cache->acquire(m_origin, m_connectionLimit, [this] {
+        m_ticket = 0;
+        m_holdsSlot = true;
+        begin();
+    });
+    if (!m_holdsSlot && !m_done) {
+        m_ticket = ticket;
+        m_timer.stop();
+        qCDebug(lcHttp) << "upload waits for a connection to" << host();
+    }
+}
+
+void QHttpStreamUpload::begin()
+{
+    if (m_done)
+        return;
+    touch();
+    connectSocket(m_cache ? m_cache->take(m_origin, m_request.request.sslConfiguration(), this)
+                          : nullptr);
+}
+
+void QHttpStreamUpload::releaseSlot()
+{
+    if (!m_cache)
+        return;
+    if (m_ticket) {
+        m_cache->cancel(std::exchange(m_ticket, 0));
+        return;
+    }
+    if (std::exchange(m_holdsSlot, false))
+        m_cache->release(m_origin);
+}
+
+// Sets up `reused`, or a new connection when it is null.
+void QHttpStreamUpload::connectSocket(QTcpSocket *reused)
+{
+    const QUrl url = m_request.request.url();
+    m_reused = reused != nullptr;
+    m_ready = false;
+    if (reused) {
+        m_socket = reused;
+        m_tlsSocket = m_tls ? qobject_cast<QSslSocket *>(reused) : nullptr;
+    } else {
+        m_tlsSocket = m_tls ? new QSslSocket(this) : nullptr;
+        m_socket = m_tlsSocket ? m_tlsSocket : new QTcpSocket(this);
+        m_socket->setProxy(QNetworkProxy::NoProxy);
+    }
     connect(m_socket, &QAbstractSocket::connected, this, [this] {
         touch();
         if (!m_tls)
@@ -157,14 +213,14 @@ void QHttpStreamUpload::start(const QHttpRequest &request)
     connect(m_socket, &QAbstractSocket::disconnected, this, [this] { onDisconnected(); });
     connect(m_socket, &QAbstractSocket::errorOccurred, this, [this] { onSocketError(); });
 
+    if (reused) {
+        qCDebug(lcHttp) << "reusing a kept-alive connection to" << host();
+        onConnected();
+        return;
+    }
     const quint16 port = quint16(url.port(m_tls ? 443 : 80));
-    qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(url) << "body" << m_total
-                              << "streamed over HTTP/1.1";
-    if (onProgress)
-        onProgress(0, m_total);
-    touch();
     if (m_tls) {
-        QSslConfiguration config = request.request.sslConfiguration();
+        QSslConfiguration config = m_request.request.sslConfiguration();
         // This path speaks HTTP/1.1 only, also to a server that offers HTTP/2.
         config.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
         m_tlsSocket->setSslConfiguration(config);
@@ -175,6 +231,26 @@ void QHttpStreamUpload::start(const QHttpRequest &request)
         // before it, without a copy into the socket's buffer.
         m_socket->connectToHost(url.host(), port, QIODevice::ReadWrite | QIODevice::Unbuffered);
     }
+}
+
+qint64 QHttpStreamUpload::readBody(qint64 offset, char *data, qint64 size)
+{
+    // The device may be shared (the parts of a multipart upload from one
+    // buffer): read from where this body is, wherever another left it.
+    QIODevice *body = m_request.body;
+    if (body->pos() != m_bodyStart + offset && !body->seek(m_bodyStart + offset))
+        return -1;
+    return body->read(data, size);
+}
+
+bool QHttpStreamUpload::writeAll(const char *data, qint64 size)
+{
+    ++m_writes;
+    if (m_socket->write(data, size) != size) {
+        fail(transportError(m_socket->errorString()));
+        return false;
+    }
+    return true;
 }
 
 void QHttpStreamUpload::onConnected()
@@ -216,15 +292,39 @@ void QHttpStreamUpload::onConnected()
     head += "Accept-Encoding: identity\r\n";
     if (!hasUserAgent)
         head += "User-Agent: Mozilla/5.0\r\n"; // what the manager sends
-    head += "Connection: close\r\n\r\n";
+    // HTTP/1.1 keeps the connection by default.
+    head += m_cache ? QByteArray("\r\n") : QByteArray("Connection: close\r\n\r\n");
     m_head = head.size();
-    if (m_socket->write(head) != head.size()) {
-        fail(transportError(m_socket->errorString()));
-        return;
-    }
     if (!m_request.body->seek(m_bodyStart)) {
         fail(QAttachmentError(QAttachmentError::LocalStorageError,
                               QStringLiteral("cannot seek in the local file")));
+        return;
+    }
+    m_writes = 0;
+    if (m_total <= SmallBody) {
+        // Head and body in one write.
+        const qsizetype headSize = head.size();
+        head.resize(headSize + m_total);
+        qint64 got = 0;
+        while (got < m_total) {
+            const qint64 n = readBody(got, head.data() + headSize + got, m_total - got);
+            if (n <= 0)
+                break;
+            got += n;
+        }
+        if (got != m_total) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("reading the local file failed after %1 of %2 "
+                                                 "bytes: %3")
+                                      .arg(got)
+                                      .arg(m_total)
+                                      .arg(m_request.body->errorString())));
+            return;
+        }
+        if (!writeAll(head.constData(), head.size()))
+            return;
+        m_read = m_total;
+    } else if (!writeAll(head.constData(), head.size())) {
         return;
     }
     pump();
@@ -263,7 +363,7 @@ void QHttpStreamUpload::pump()
         const qint64 n = qMin(ReadChunk, m_total - m_read);
         if (buffer.size() < n)
             buffer.resize(n);
-        const qint64 got = m_request.body->read(buffer.data(), n);
+        const qint64 got = readBody(m_read, buffer.data(), n);
         if (got <= 0) {
             fail(QAttachmentError(QAttachmentError::LocalStorageError,
                                   QStringLiteral("reading the local file failed after %1 of %2 "
@@ -273,10 +373,8 @@ void QHttpStreamUpload::pump()
                                       .arg(m_request.body->errorString())));
             return;
         }
-        if (m_socket->write(buffer.data(), got) != got) {
-            fail(transportError(m_socket->errorString()));
+        if (!writeAll(buffer.data(), got))
             return;
-        }
         m_read += got;
         thisTurn += got;
     }
@@ -307,7 +405,14 @@ void QHttpStreamUpload::onReadyRead()
         }
         if (n == 0)
             break;
-        m_parser.feed(QByteArrayView(buffer, n));
+        m_answered = true;
+        const qsizetype used = m_parser.feed(QByteArrayView(buffer, n));
+        if (m_parser.hasFailed() && m_parser.status() == 0) {
+            // Not HTTP at all: the manager reports this as a connection that
+            // ended without a valid HTTP response.
+            fail(transportError(m_parser.errorString()));
+            return;
+        }
         if (m_parser.hasFailed()) {
             fail(QAttachmentError(QAttachmentError::ProtocolError,
                                   host() + QStringLiteral(": ") + m_parser.errorString(),
@@ -315,6 +420,9 @@ void QHttpStreamUpload::onReadyRead()
             return;
         }
         if (m_parser.isDone()) {
+            // Bytes after the answer: the connection is not in a known state.
+            m_reusable = used == n && m_parser.allowsReuse()
+                && !(m_tlsSocket && m_tlsSocket->bytesAvailable() > 0);
             responseDone();
             return;
         }
@@ -347,7 +455,8 @@ void QHttpStreamUpload::responseDone()
                                   status));
             return;
         }
-        qCDebug(lcHttp) << "streamed upload done, status" << status;
+        qCDebug(lcHttp) << "streamed upload done, status" << status
+                        << (m_reused ? "on a reused connection" : "");
         if (onProgress)
             onProgress(m_total, m_total);
         finish(QAttachmentError());
@@ -467,6 +576,7 @@ void QHttpStreamUpload::onSocketError()
         m_done = true;
         m_timer.stop();
         closeSocket();
+        releaseSlot();
         const auto fallback = onFallback;
         fallback();
         return;
@@ -500,8 +610,42 @@ void QHttpStreamUpload::closeSocket()
     socket->deleteLater();
 }
 
+void QHttpStreamUpload::releaseSocket()
+{
+    const bool keep
+        = m_reusable && m_cache && m_socket && m_read == m_total && queuedInSocket() == 0;
+    m_reusable = false;
+    if (!keep) {
+        closeSocket();
+        return;
+    }
+    QTcpSocket *socket = std::exchange(m_socket, nullptr);
+    m_tlsSocket = nullptr;
+    QObject::disconnect(socket, nullptr, this, nullptr);
+    if (!m_cache->put(m_origin, socket, m_request.request.sslConfiguration())) {
+        socket->abort();
+        socket->deleteLater();
+    }
+}
+
 void QHttpStreamUpload::fail(const QAttachmentError &error)
 {
+    m_reusable = false;
+    if (m_reused && !m_resent && !m_answered && !m_done
+        && error.code() == QAttachmentError::NetworkError) {
+        // The server closed the kept-alive connection before it read the
+        // request: once more, on a new connection.
+        qCDebug(lcHttp) << "kept-alive connection to" << host()
+                        << "ended before an answer; sending again on a new one";
+        m_resent = true;
+        closeSocket();
+        m_read = 0;
+        m_lastReported = -1;
+        m_parser = QHttpResponseParser(m_request.maxKeptBody);
+        touch();
+        connectSocket(nullptr);
+        return;
+    }
     qCDebug(lcHttp) << "streamed upload failed:" << error;
     finish(error);
 }
@@ -512,7 +656,8 @@ void QHttpStreamUpload::finish(const QAttachmentError &error)
         return;
     m_done = true;
     m_timer.stop();
-    closeSocket();
+    releaseSocket();
+    releaseSlot();
     // The callback may drop this object's callbacks (and itself) while it runs.
     const auto finished = onFinished;
     if (finished)
@@ -524,4 +669,5 @@ void QHttpStreamUpload::abort()
     m_done = true;
     m_timer.stop();
     closeSocket();
+    releaseSlot();
 }

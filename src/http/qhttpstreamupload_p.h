@@ -1,9 +1,11 @@
 #ifndef QHTTPSTREAMUPLOAD_P_H
 #define QHTTPSTREAMUPLOAD_P_H
 
+#include "qhttpconnectioncache_p.h"
 #include "qhttpexchange_p.h"
 #include "qhttpresponseparser_p.h"
 
+#include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 
 #include <functional>
@@ -30,12 +32,22 @@ class QTcpSocket;
 //
 // canStream() says which requests it takes; everything else stays with the
 // manager (proxies, cookies, user info in the URL, HSTS upgrades, ...).
+//
+// With a connection cache, the connection is kept open (HTTP/1.1 keep-alive)
+// and given to the cache after a response that was read whole and allows it;
+// the next upload to the same origin takes it from there. A request whose
+// reused connection ends before any byte of an answer arrived (the server
+// closed it while idle) is sent once more on a new connection. The socket
+// has TCP_NODELAY set, and a small request (head and body up to SmallBody
+// bytes) goes to it in one write: no segment waits for the peer's delayed
+// acknowledgement.
 class POWERSYNC_ATTACHMENTS_TEST_EXPORT QHttpStreamUpload : public QObject
 {
 public:
     static constexpr qint64 ReadChunk = 256 * 1024;
     static constexpr qint64 WriteWindow = 1024 * 1024;
     static constexpr qint64 MaxPerTurn = 4 * 1024 * 1024;
+    static constexpr qint64 SmallBody = 256 * 1024;
 
     using ErrorParser = QHttpExchange::ErrorParser;
 
@@ -54,6 +66,13 @@ public:
     // manager (certificate errors); nothing of it was sent.
     std::function<void()> onFallback;
 
+    // Connections come from and go back to `cache` (null: one connection per
+    // upload, closed at the end, as "Connection: close" asks).
+    void setConnectionCache(QHttpConnectionCache *cache) { m_cache = cache; }
+    // With a cache: at most this many uploads of the cache to one origin are
+    // connected at once; the others wait (their timeout not running).
+    void setConnectionLimit(int connections) { m_connectionLimit = connections; }
+
     void start(const QHttpRequest &request);
     // Stops; no callback follows.
     void abort();
@@ -61,9 +80,18 @@ public:
     int httpStatus() const { return m_parser.headersComplete() ? m_parser.status() : 0; }
     QByteArray responseBody() const { return m_parser.keptBody(); }
     QByteArray responseHeader(const QByteArray &name) const { return m_parser.header(name); }
+    // For tests: whether the last connection was taken from the cache, and
+    // how many writes to the socket carried the request.
+    bool reusedConnection() const { return m_reused; }
+    int socketWrites() const { return m_writes; }
 
 private:
+    void begin();
+    void releaseSlot();
+    void connectSocket(QTcpSocket *reused);
     void onConnected();
+    bool writeAll(const char *data, qint64 size);
+    qint64 readBody(qint64 offset, char *data, qint64 size);
     void pump();
     void onReadyRead();
     void onDisconnected();
@@ -79,6 +107,8 @@ private:
     void fail(const QAttachmentError &error);
     void finish(const QAttachmentError &error);
     void closeSocket();
+    // Gives the connection to the cache when the exchange left it reusable.
+    void releaseSocket();
     qint64 queuedInSocket() const;
     QString host() const;
 
@@ -98,6 +128,16 @@ private:
     qint64 m_read = 0; // body bytes read from the device and written to the socket
     qint64 m_head = 0; // bytes of the request head
     qint64 m_lastReported = -1;
+    QPointer<QHttpConnectionCache> m_cache;
+    QString m_origin;
+    int m_connectionLimit = 6;
+    quint64 m_ticket = 0; // waiting for a connection slot
+    bool m_holdsSlot = false;
+    bool m_reused = false; // the connection came from the cache
+    bool m_resent = false; // sent again after a reused connection failed
+    bool m_answered = false; // a byte of the answer arrived
+    bool m_reusable = false; // the answer was read whole and allows reuse
+    int m_writes = 0;
 };
 
 #endif // QHTTPSTREAMUPLOAD_P_H

@@ -1,6 +1,7 @@
 #include "qhttptransfer_p.h"
 
 #include "qattachmentlogging_p.h"
+#include "qhttpconnectioncache_p.h"
 #include "qhttpstreamupload_p.h"
 #include "qnetworkcredential_p.h"
 #include "qnetworkremotestorage_p.h"
@@ -40,6 +41,7 @@ public:
     QHttpExchange *exchange = nullptr;
     QHttpStreamUpload *stream = nullptr;
     qint64 streamThreshold = QHttpTransfer::DefaultStreamThreshold;
+    bool streamSmallCleartext = true;
 };
 
 void QHttpTransfer::Private::prepare(bool afterUnauthorized)
@@ -114,8 +116,18 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
     const qint64 size = request.bodySize >= 0
         ? request.bodySize
         : (request.body->isSequential() ? -1 : request.body->size() - request.body->pos());
-    if (size < streamThreshold)
-        return false;
+    if (size < streamThreshold) {
+        // Smaller uploads too over cleartext HTTP/1.1, on kept-alive
+        // connections: Qt 6.4 sends a request's head and body in separate
+        // writes without TCP_NODELAY, and the body then waits for the
+        // server's delayed acknowledgement. Over TLS Qt may speak HTTP/2
+        // (ALPN), which multiplexes small uploads better: the manager keeps them.
+        const bool cleartext
+            = request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive)
+            == 0;
+        if (!streamSmallCleartext || !cleartext || http2PriorKnowledge)
+            return false;
+    }
     // A pool's managers all follow its source: the source is what is judged.
     QNetworkAccessManager *judged = manager;
     if (auto *pool = qobject_cast<QNetworkManagerPool *>(manager.data()))
@@ -127,6 +139,13 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
     }
     stream = new QHttpStreamUpload(q);
     stream->setErrorParser(errorParser);
+    // Kept-alive connections are shared by the transfers of one manager (a
+    // storage's pool).
+    stream->setConnectionCache(QHttpConnectionCache::of(manager));
+    // As many connections per origin as the manager (or the pool's managers)
+    // would open.
+    auto *pool = qobject_cast<QNetworkManagerPool *>(manager.data());
+    stream->setConnectionLimit(6 * (pool ? pool->managerCount() : 1));
     stream->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
     stream->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
     stream->onFallback = [this, request] {
@@ -224,6 +243,21 @@ QHttpTransfer::~QHttpTransfer()
 void QHttpTransfer::setStreamThreshold(qint64 bytes)
 {
     d->streamThreshold = bytes;
+}
+
+void QHttpTransfer::setStreamSmallCleartextUploads(bool enabled)
+{
+    d->streamSmallCleartext = enabled;
+}
+
+bool QHttpTransfer::reusedConnection() const
+{
+    return d->stream && d->stream->reusedConnection();
+}
+
+int QHttpTransfer::requestWrites() const
+{
+    return d->stream ? d->stream->socketWrites() : 0;
 }
 
 void QHttpTransfer::setErrorParser(ErrorParser parser)

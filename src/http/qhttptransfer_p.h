@@ -53,6 +53,9 @@ public:
     // never.
     static constexpr qint64 DefaultStreamThreshold = 8 * 1024 * 1024;
     void setStreamThreshold(qint64 bytes);
+    // Uploads under the threshold to http:// URLs (without HTTP/2 prior
+    // knowledge) go that way too, on kept-alive connections; default true.
+    void setStreamSmallCleartextUploads(bool enabled);
 
     // Starts the exchange of a known request now; finished() follows asynchronously.
     void start(const Request &request);
@@ -67,6 +70,10 @@ public:
     QByteArray responseHeader(const QByteArray &name) const;
     // Whether the last request went over the streaming path.
     bool isStreamed() const;
+    // For tests: whether the streamed request went on a kept-alive connection,
+    // and in how many socket writes.
+    bool reusedConnection() const;
+    int requestWrites() const;
 
 protected:
     void abortTransfer() override;
