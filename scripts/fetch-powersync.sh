@@ -95,6 +95,12 @@ esac
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum (coreutils) is missing"
 
 mkdir -p "$cache" "$dest/lib"
+# Build trees configured side by side share the cache: one fetch at a time, so
+# that the second finds what the first downloaded and compiled.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$cache/lock"
+    flock 9
+fi
 work=$(mktemp -d "$cache/unpack.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 

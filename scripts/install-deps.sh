@@ -5,6 +5,12 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 packages=$(grep -v '^#' "$here/debian-packages.txt" | grep -v '^$')
 
+# One dpkg-query for the whole list (one per package takes seconds on a busy
+# machine, and every script of scripts/ calls this one first).
+# shellcheck disable=SC2086
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' $packages 2>/dev/null \
+    | awk '$NF == "installed" && $(NF - 1) == "ok" && $(NF - 2) == "install" { print $1 }' || true)
+
 missing=""
 for p in $packages; do
     # Node.js may come from elsewhere (e.g. NodeSource, which bundles npm and
@@ -13,9 +19,12 @@ for p in $packages; do
         nodejs) command -v node >/dev/null 2>&1 && continue ;;
         npm) command -v npm >/dev/null 2>&1 && continue ;;
     esac
-    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    case "$status" in
-        *"install ok installed"*) ;;
+    case "
+$installed
+" in
+        *"
+$p
+"*) ;;
         *) missing="$missing $p" ;;
     esac
 done
