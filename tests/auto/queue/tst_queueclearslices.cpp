@@ -141,7 +141,7 @@ private Q_SLOTS:
         const int left = count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue"));
         QVERIFY2(left > 0 && left < Count, qPrintable(QString::number(left)));
         QVERIFY(!m_queue->isIdle());
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
         QCOMPARE(removed.size(), Count);
         QCOMPARE(filesLeft(), 0);
@@ -165,7 +165,7 @@ private Q_SLOTS:
         // The rows, at once; their files in slices after.
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
         QCOMPARE(removed.size(), 2000);
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QCOMPARE(filesLeft(), 0);
         QCOMPARE(removed.size(), 2000);
     }
@@ -182,7 +182,7 @@ private Q_SLOTS:
         QTimer::singleShot(0, this,
                            [&] { saved = m_queue->saveFile("kept", {}, QStringLiteral("txt")); });
         QTRY_VERIFY_WITH_TIMEOUT(saved.isValid(), 5000);
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
         QCOMPARE(m_queue->attachment(saved.id()).state(), State::QueuedUpload);
         QVERIFY(QFile::exists(filesDir() + QLatin1Char('/') + saved.localUri()));
@@ -197,8 +197,8 @@ private Q_SLOTS:
         QVERIFY(!m_queue->isIdle());
         m_queue->stopSyncing();
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")),
-                                  0, 30000);
-        QTRY_COMPARE_WITH_TIMEOUT(filesLeft(), 0, 30000);
+                                  0, 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(filesLeft(), 0, 120000);
     }
 
     void expiringManyRowsRunsInSlices()
@@ -217,7 +217,7 @@ private Q_SLOTS:
         // Expired newest first: the oldest row leaves the archive between
         // slices (the app restored it) and must stay.
         QVERIFY(exec(QStringLiteral("UPDATE attachments_queue SET state = 3 WHERE id = 'c0'")));
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
         QCOMPARE(count(QStringLiteral("SELECT state FROM attachments_queue WHERE id = 'c0'")), 3);
         QVERIFY(QFile::exists(filesDir() + QStringLiteral("/c0.jpg")));

@@ -110,7 +110,7 @@ private Q_SLOTS:
         // Not all of it in the call: the rest is written from the event loop,
         // which runs other work (the timer) in between.
         QVERIFY(!m_queue->isIdle());
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QVERIFY2(counter.ticksWhileWorking > 0,
                  "the event loop never ran while the reconciliation was written");
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
@@ -124,7 +124,7 @@ private Q_SLOTS:
         m_queue->setArchivedCacheLimit(100);
         QVERIFY(m_queue->startSync());
         m_queue->setWatchedAttachments(manyItems(Count));
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         {
             QSqlQuery query(db());
             QVERIFY(query.exec(
@@ -134,7 +134,7 @@ private Q_SLOTS:
         TickCounter counter(m_queue);
         m_queue->setWatchedAttachments({});
         QVERIFY(!m_queue->isIdle());
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QVERIFY2(counter.ticksWhileWorking > 0,
                  "the event loop never ran while unwatched rows were archived and expired");
         // The state rules hold: every row archived, the oldest beyond the
@@ -155,7 +155,7 @@ private Q_SLOTS:
         // A new watched set arrives while the first is still being planned
         // or written: whatever of the first was written, the second wins.
         m_queue->setWatchedAttachments(manyItems(10));
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
                  10);
         QCOMPARE(
@@ -169,7 +169,7 @@ private Q_SLOTS:
         m_queue->setArchivedCacheLimit(100);
         QVERIFY(m_queue->startSync());
         m_queue->setWatchedAttachments(manyItems(Count));
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         {
             QSqlQuery query(db());
             QVERIFY(query.exec(
@@ -179,7 +179,7 @@ private Q_SLOTS:
         Turns turns(m_queue, &ticks);
         // Unwatching: read 5,000 rows, plan, archive 5,000, expire 4,900.
         m_queue->setWatchedAttachments({});
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QVERIFY(!turns.list.isEmpty());
         QVERIFY(turns.list.constLast().done);
         int read = 0, written = 0, expired = 0;
@@ -219,7 +219,7 @@ private Q_SLOTS:
         m_queue->setArchivedCacheLimit(Count);
         QVERIFY(m_queue->startSync());
         m_queue->setWatchedAttachments(manyItems(Count));
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
                  Count);
 
@@ -264,7 +264,7 @@ private Q_SLOTS:
                                           now, State::QueuedDownload, &problem),
                  QAttachmentStore::Result::Applied);
 
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QVERIFY(savedWhilePlanning);
         QVERIFY(wroteDuringWrites);
         QCOMPARE(errors.size(), 0);
@@ -295,7 +295,7 @@ private Q_SLOTS:
         QVERIFY(turns.list.at(0).itemsPlanned < Count);
         QCOMPARE(turns.list.at(0).rowsWritten, 0);
         m_queue->setWatchedAttachments(manyItems(10));
-        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         // Nothing of the superseded set was written.
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 10);
         QCOMPARE(changed.size(), 10);
