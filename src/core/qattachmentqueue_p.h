@@ -189,7 +189,7 @@ public:
     QStringList watchTables;
     int pollInterval = 250;
     QString defaultFileExtension;
-    bool backgroundCheckpoints = true;
+    bool backgroundCheckpoints = false;
 
     bool ready = false;
     bool syncing = false;

@@ -67,6 +67,7 @@ private:
         m_queue->setRemoteStorage(m_remote.get());
         m_queue->setSyncInterval(0);
         m_queue->setOnline(false); // only the queue's own table work runs
+        m_queue->setBackgroundCheckpoints(true); // opt-in
     }
 
 private Q_SLOTS:
@@ -108,6 +109,19 @@ private Q_SLOTS:
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 0);
         m_queue.reset();
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 77);
+    }
+
+    void sqlitesOwnCheckpointsByDefault()
+    {
+        m_queue = std::make_unique<QAttachmentQueue>();
+        QVERIFY(!m_queue->backgroundCheckpoints());
+        m_queue->setConnectionName(m_connection);
+        m_queue->setLocalDirectory(m_dir->path() + QStringLiteral("/files"));
+        m_queue->setRemoteStorage(m_remote.get());
+        m_queue->setOnline(false);
+        QVERIFY(m_queue->startSync());
+        QVERIFY(!checkpointer().isRunning());
+        QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 1000);
     }
 
     void theOptOutKeepsSQLitesCheckpoints()
