@@ -154,14 +154,15 @@ public:
     // Extension for watched rows that name neither an extension nor a filename.
     QString defaultFileExtension() const;
     void setDefaultFileExtension(const QString &extension);
-    // When the database is a file in WAL mode (default true): the queue turns
+    // Default false; for a database on a slow disk. When true and the
+    // database is a file in WAL mode, the queue turns
     // off SQLite's auto-checkpoint on its connection (`PRAGMA
     // wal_autocheckpoint = 0`, the app's writes on that connection included)
     // and runs PASSIVE checkpoints from a second connection on a thread of
     // its own, so that no commit on this thread copies the log back into the
     // database. The setting is restored when the queue stops using the
     // connection (close(), another connection, destruction). false: the
-    // connection keeps its own auto-checkpoint.
+    // connection keeps its own auto-checkpoint (see doc/state-machine.md).
     bool backgroundCheckpoints() const;
     void setBackgroundCheckpoints(bool enabled);
 
