@@ -17,6 +17,8 @@ namespace {
 
 constexpr qint64 ReadBufferSize = 256 * 1024;
 constexpr qint64 CopyChunkSize = 64 * 1024;
+// A download body up to this size is held in memory until complete.
+constexpr qint64 SmallBodyLimit = 256 * 1024;
 // HTTP/2 flow-control windows the client grants (see send()).
 constexpr unsigned Http2StreamWindow = 2 * 1024 * 1024;
 constexpr unsigned Http2SessionWindow = 4 * 1024 * 1024;
@@ -70,7 +72,14 @@ QHttp2Configuration QHttpExchange::http2Configuration()
 
 void QHttpExchange::touch()
 {
-    if (request.transferTimeoutMs > 0)
+    if (request.transferTimeoutMs <= 0)
+        return;
+    // Every signal of the reply is a sign of life: restarting the timer at
+    // each (several per small file) cost more than the rest of the
+    // bookkeeping. The time is noted; the timer, when it fires, waits for
+    // the rest of the period if there was progress meanwhile.
+    lastProgressMs = clock.elapsed();
+    if (!timer.isActive())
         timer.start(request.transferTimeoutMs);
 }
 
@@ -302,7 +311,8 @@ void QHttpExchange::detachReply()
         headers = r->rawHeaderPairs();
     // Often called from inside one of the reply's signals, where aborting at
     // once confuses QNAM: stop it on the next event loop pass instead.
-    QMetaObject::invokeMethod(r, &QNetworkReply::abort, Qt::QueuedConnection);
+    if (!r->isFinished())
+        QMetaObject::invokeMethod(r, &QNetworkReply::abort, Qt::QueuedConnection);
     r->deleteLater();
 }
 
@@ -475,6 +485,10 @@ void QHttpExchange::onReadyRead(bool all)
     }
     if (!reply || !bodyToSink || pending.isEmpty())
         return;
+    // A small body of announced length is written once, when complete (or
+    // when the reply ends short): one write and no deferred pass per file.
+    if (!all && announced >= 0 && announced <= SmallBodyLimit && received < announced)
+        return;
     if (!all && pending.size() < CopyChunkSize && (announced < 0 || received < announced)) {
         if (!flushQueued) {
             flushQueued = true;
@@ -587,6 +601,11 @@ void QHttpExchange::onTimeout()
 {
     if (!reply)
         return;
+    const qint64 idle = clock.elapsed() - lastProgressMs;
+    if (idle >= 0 && idle < request.transferTimeoutMs) {
+        timer.start(int(request.transferTimeoutMs - idle));
+        return;
+    }
     fail(QAttachmentError(QAttachmentError::Timeout,
                           QStringLiteral("no progress from %1 for %2 ms")
                               .arg(QHttpWire::hostOf(request.request.url()))
@@ -617,6 +636,7 @@ QHttpExchange::QHttpExchange(QAttachmentTransfer::Kind kind, QNetworkAccessManag
     , manager(manager)
 {
     timer.setSingleShot(true);
+    clock.start();
     connect(&timer, &QTimer::timeout, this, [this] { onTimeout(); });
 }
 
