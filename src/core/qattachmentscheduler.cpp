@@ -188,7 +188,7 @@ void QAttachmentScheduler::startDue()
     qsizetype next = 0;
     while (freeSlots > 0) {
         if (next == m_pending.size()) {
-            if (m_scanDone || pageRead || !readPage(int(freeSlots) + PageLookAhead))
+            if (m_scanDone || pageRead || !readPage(int(freeSlots) + lookAhead()))
                 break;
             pageRead = true;
             continue;
@@ -650,6 +650,14 @@ bool QAttachmentScheduler::isIdle() const
             return false;
     }
     return true;
+}
+
+int QAttachmentScheduler::lookAhead() const
+{
+    // Each page is one query, and what it costs is mostly that of the query,
+    // not that of its rows: with many transfers at once, the window holds a
+    // few rounds of them (each completion otherwise soon reads a page again).
+    return qMax(PageLookAhead, 2 * concurrencyLimit());
 }
 
 int QAttachmentScheduler::concurrencyLimit() const
