@@ -606,6 +606,10 @@ void QHttpExchange::onTimeout()
         timer.start(int(request.transferTimeoutMs - idle));
         return;
     }
+    // What arrived before the silence is kept, for a resume.
+    onReadyRead(true);
+    if (!reply)
+        return;
     fail(QAttachmentError(QAttachmentError::Timeout,
                           QStringLiteral("no progress from %1 for %2 ms")
                               .arg(QHttpWire::hostOf(request.request.url()))
