@@ -655,9 +655,10 @@ bool QAttachmentScheduler::isIdle() const
 int QAttachmentScheduler::lookAhead() const
 {
     // Each page is one query, and what it costs is mostly that of the query,
-    // not that of its rows: with many transfers at once, the window holds a
-    // few rounds of them (each completion otherwise soon reads a page again).
-    return qMax(PageLookAhead, 2 * concurrencyLimit());
+    // not that of its rows (measured: a page of 20 rows cost as much as 160
+    // of its rows). With many transfers at once a short page lasted a round
+    // or two: the window holds several rounds instead, still one short step.
+    return qMax(PageLookAhead, 8 * concurrencyLimit());
 }
 
 int QAttachmentScheduler::concurrencyLimit() const

@@ -58,7 +58,7 @@ public:
     void stopTimers();
 
     // How many rows a read of pending work takes beyond the free slots, at
-    // least (twice the transfers at once when that is more: see lookAhead()).
+    // least (eight times the transfers at once when that is more: lookAhead()).
     static constexpr int PageLookAhead = 16;
     // Called after each page of pending rows read from the table, with the
     // number of rows it held (tests look at the steps).
