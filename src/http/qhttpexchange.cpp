@@ -17,8 +17,6 @@ namespace {
 
 constexpr qint64 ReadBufferSize = 256 * 1024;
 constexpr qint64 CopyChunkSize = 64 * 1024;
-// A download body up to this size is held in memory until complete.
-constexpr qint64 SmallBodyLimit = 256 * 1024;
 // HTTP/2 flow-control windows the client grants (see send()).
 constexpr unsigned Http2StreamWindow = 2 * 1024 * 1024;
 constexpr unsigned Http2SessionWindow = 4 * 1024 * 1024;
@@ -484,10 +482,6 @@ void QHttpExchange::onReadyRead(bool all)
         pending.append(chunk);
     }
     if (!reply || !bodyToSink || pending.isEmpty())
-        return;
-    // A small body of announced length is written once, when complete (or
-    // when the reply ends short): one write and no deferred pass per file.
-    if (!all && announced >= 0 && announced <= SmallBodyLimit && received < announced)
         return;
     if (!all && pending.size() < CopyChunkSize && (announced < 0 || received < announced)) {
         if (!flushQueued) {

@@ -121,22 +121,6 @@ private Q_SLOTS:
     }
     void cleanup() { m_server.reset(); }
 
-    // A small body of announced length arrives in several pieces and reaches
-    // the sink in one write, once complete.
-    void smallBodyIsWrittenOnce()
-    {
-        m_server->body = TestSupport::randomBytes(100 * 1024, 7);
-        m_server->pieces = 8;
-        m_server->intervalMs = 30;
-        CountingBuffer sink;
-        QVERIFY(sink.open(QIODevice::ReadWrite));
-        auto transfer = download(&sink, 5000);
-        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
-        QCOMPARE(sink.data(), m_server->body);
-        QCOMPARE(sink.writes, 1);
-        QCOMPARE(transfer->bytesDone(), m_server->body.size());
-    }
-
     // A larger body is written as it comes: memory holds pieces, not the file.
     void largerBodyIsWrittenAsItComes()
     {
