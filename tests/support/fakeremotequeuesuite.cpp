@@ -63,3 +63,13 @@ void FakeRemoteQueueSuite::exec(const QString &sql, const QVariantList &params)
     if (!query.exec())
         qFatal("%s: %s", qPrintable(sql), qPrintable(query.lastError().text()));
 }
+
+bool FakeRemoteQueueSuite::tryExec(const QString &sql)
+{
+    QSqlQuery query(db());
+    if (!query.exec(sql)) {
+        qWarning("%s: %s", qPrintable(sql), qPrintable(query.lastError().text()));
+        return false;
+    }
+    return true;
+}

@@ -59,6 +59,8 @@ protected:
     int rowCount(const QString &sql) const;
     // Runs `sql` with `params` bound in order; aborts the test program when it fails.
     void exec(const QString &sql, const QVariantList &params = {});
+    // Runs `sql`; false (and a warning naming the statement) when it fails.
+    bool tryExec(const QString &sql);
 };
 
 #endif // FAKEREMOTEQUEUESUITE_H

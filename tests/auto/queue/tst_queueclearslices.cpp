@@ -5,6 +5,7 @@
 // app writes between slices honoured (a file saved while the queue is cleared
 // stays; a row that left the archive is not expired).
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
 #include <qattachmentqueue_p.h>
@@ -12,9 +13,7 @@
 
 #include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
-#include <QtCore/qtemporarydir.h>
 #include <QtCore/qtimer.h>
-#include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
@@ -22,15 +21,11 @@
 using State = QAttachmentState::State;
 using Turn = QAttachmentQueuePrivate::TableWorkTurn;
 
-class tst_QueueClearSlices : public QObject
+class tst_QueueClearSlices : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_connection;
-    std::unique_ptr<FakeRemoteStorage> m_remote;
-    std::unique_ptr<QAttachmentQueue> m_queue;
     // Ticks of a zero-delay timer, and the tick count at each turn of table
     // work: a turn that follows another with no tick in between would mean
     // the event loop did not run.
@@ -39,31 +34,13 @@ private:
     QList<Turn> m_turns;
     QList<int> m_tickAt;
 
-    QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
-    QString filesDir() const { return m_dir->path() + QStringLiteral("/files"); }
-    int count(const QString &sql) const
-    {
-        QSqlQuery query(db());
-        if (!query.exec(sql) || !query.next())
-            return -1;
-        return query.value(0).toInt();
-    }
-    bool exec(const QString &sql)
-    {
-        QSqlQuery query(db());
-        if (!query.exec(sql)) {
-            qWarning() << sql << query.lastError().text();
-            return false;
-        }
-        return true;
-    }
     int filesLeft() const { return int(QDir(filesDir()).entryList(QDir::Files).size()); }
     // `n` rows in `state`, each with a local file, timestamps increasing.
     bool fill(int n, State state)
     {
         if (!m_queue->saveFile("first", {}, QStringLiteral("txt")).isValid()) // creates the table
             return false;
-        if (!exec(QStringLiteral("DELETE FROM attachments_queue")))
+        if (!tryExec(QStringLiteral("DELETE FROM attachments_queue")))
             return false;
         QDir files(filesDir());
         for (const QString &name : files.entryList(QDir::Files))
@@ -73,18 +50,19 @@ private:
             if (!file.open(QIODevice::WriteOnly) || file.write("x") != 1)
                 return false;
         }
-        return exec(QStringLiteral(
-                        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i "
-                        "< %1) INSERT INTO attachments_queue (id, filename, local_uri, timestamp, "
-                        "size, media_type, state, has_synced, meta_data) SELECT 'c' || i, 'c' || "
-                        "i || '.jpg', 'c' || i || '.jpg', 1000 + i, 1, NULL, %2, 1, NULL FROM n")
-                        .arg(n - 1)
-                        .arg(QAttachmentState::toInt(state)));
+        return tryExec(
+            QStringLiteral(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i "
+                "< %1) INSERT INTO attachments_queue (id, filename, local_uri, timestamp, "
+                "size, media_type, state, has_synced, meta_data) SELECT 'c' || i, 'c' || "
+                "i || '.jpg', 'c' || i || '.jpg', 1000 + i, 1, NULL, %2, 1, NULL FROM n")
+                .arg(n - 1)
+                .arg(QAttachmentState::toInt(state)));
     }
     // Every turn after the first runs one step (a budget of 0).
     void observeTurns()
     {
-        QAttachmentQueuePrivate *d = QAttachmentQueuePrivate::get(m_queue.get());
+        QAttachmentQueuePrivate *d = QAttachmentQueuePrivate::get(m_queue);
         d->sliceBudgetNs = 0;
         d->tableWorkObserver = [this](const Turn &turn) {
             m_turns.append(turn);
@@ -102,15 +80,10 @@ private:
 private Q_SLOTS:
     void init()
     {
-        m_dir = std::make_unique<QTemporaryDir>();
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
-        m_remote = std::make_unique<FakeRemoteStorage>();
-        m_queue = std::make_unique<QAttachmentQueue>();
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(filesDir());
-        m_queue->setRemoteStorage(m_remote.get());
-        m_queue->setSyncInterval(0);
+        QVERIFY(openFixture());
+        QueueSetup setup;
+        setup.quickRetries = false;
+        setUpQueue(setup);
         m_queue->setOnline(false);
         m_ticks = 0;
         m_turns.clear();
@@ -123,10 +96,7 @@ private Q_SLOTS:
     {
         m_ticker.stop();
         m_ticker.disconnect();
-        m_queue.reset();
-        m_remote.reset();
-        TestSupport::closeDatabase(m_connection);
-        m_dir.reset();
+        closeFixture();
     }
 
     void clearingManyRowsRunsInSlices()
@@ -135,14 +105,14 @@ private Q_SLOTS:
         QVERIFY(fill(Count, State::Synced));
         QVERIFY(m_queue->startSync());
         observeTurns();
-        QSignalSpy removed(m_queue.get(), &QAttachmentQueue::attachmentRemoved);
+        QSignalSpy removed(m_queue, &QAttachmentQueue::attachmentRemoved);
         QVERIFY(m_queue->clearQueue());
         // The first turn cleared a part, not all.
-        const int left = count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue"));
+        const int left = rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue"));
         QVERIFY2(left > 0 && left < Count, qPrintable(QString::number(left)));
         QVERIFY(!m_queue->isIdle());
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
         QCOMPARE(removed.size(), Count);
         QCOMPARE(filesLeft(), 0);
         QVERIFY(m_turns.constLast().done);
@@ -160,10 +130,10 @@ private Q_SLOTS:
     void aSmallQueueIsClearedWhenTheCallReturns()
     {
         QVERIFY(fill(2000, State::Synced));
-        QSignalSpy removed(m_queue.get(), &QAttachmentQueue::attachmentRemoved);
+        QSignalSpy removed(m_queue, &QAttachmentQueue::attachmentRemoved);
         QVERIFY(m_queue->clearQueue());
         // The rows, at once; their files in slices after.
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
         QCOMPARE(removed.size(), 2000);
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QCOMPARE(filesLeft(), 0);
@@ -176,14 +146,14 @@ private Q_SLOTS:
         QVERIFY(fill(Count, State::Synced));
         observeTurns();
         QVERIFY(m_queue->clearQueue());
-        QVERIFY(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")) > 0);
+        QVERIFY(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")) > 0);
         // Saved between two slices, after the call.
         QAttachment saved;
         QTimer::singleShot(0, this,
                            [&] { saved = m_queue->saveFile("kept", {}, QStringLiteral("txt")); });
         QTRY_VERIFY_WITH_TIMEOUT(saved.isValid(), 5000);
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
         QCOMPARE(m_queue->attachment(saved.id()).state(), State::QueuedUpload);
         QVERIFY(QFile::exists(filesDir() + QLatin1Char('/') + saved.localUri()));
         QCOMPARE(m_queue->pendingUploads(), 1);
@@ -196,8 +166,8 @@ private Q_SLOTS:
         QVERIFY(m_queue->clearQueue());
         QVERIFY(!m_queue->isIdle());
         m_queue->stopSyncing();
-        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")),
-                                  0, 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0, 120000);
         QTRY_COMPARE_WITH_TIMEOUT(filesLeft(), 0, 120000);
     }
 
@@ -207,19 +177,20 @@ private Q_SLOTS:
         QVERIFY(fill(Count, State::Archived));
         m_queue->setArchivedCacheLimit(0);
         observeTurns();
-        QSignalSpy removed(m_queue.get(), &QAttachmentQueue::attachmentRemoved);
+        QSignalSpy removed(m_queue, &QAttachmentQueue::attachmentRemoved);
         const int now = m_queue->expireCache();
         // Its first turn: some, not all, and the count of those.
         QVERIFY2(now > 0 && now < Count, qPrintable(QString::number(now)));
         QCOMPARE(removed.size(), now);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), Count - now);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), Count - now);
         QVERIFY(!m_queue->isIdle());
         // Expired newest first: the oldest row leaves the archive between
         // slices (the app restored it) and must stay.
-        QVERIFY(exec(QStringLiteral("UPDATE attachments_queue SET state = 3 WHERE id = 'c0'")));
+        QVERIFY(tryExec(QStringLiteral("UPDATE attachments_queue SET state = 3 WHERE id = 'c0'")));
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
-        QCOMPARE(count(QStringLiteral("SELECT state FROM attachments_queue WHERE id = 'c0'")), 3);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+        QCOMPARE(rowCount(QStringLiteral("SELECT state FROM attachments_queue WHERE id = 'c0'")),
+                 3);
         QVERIFY(QFile::exists(filesDir() + QStringLiteral("/c0.jpg")));
         QCOMPARE(filesLeft(), 1);
         QCOMPARE(removed.size(), Count - 1);

@@ -5,60 +5,16 @@
 
 #include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
+#include <heldcommitstorage.h>
 #include <qattachmentqueue.h>
-#include <qfilesystemattachmentstorage.h>
 #include <testsupport.h>
 
 #include <QtCore/qfile.h>
-#include <QtCore/qpointer.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
 using State = QAttachmentState::State;
-
-namespace {
-
-// Holds every asynchronous commit until release(), to look at the queue
-// while a commit is in flight.
-class HeldCommitStorage : public QFileSystemAttachmentStorage
-{
-public:
-    using QFileSystemAttachmentStorage::QFileSystemAttachmentStorage;
-
-    struct Held
-    {
-        QString name;
-        qint64 size = 0;
-        QPointer<QObject> context;
-        CommitCallback callback;
-    };
-    QList<Held> held;
-
-    void commitPartialAsync(const QString &name, qint64 size, QObject *context,
-                            CommitCallback callback) override
-    {
-        held.append({name, size, context, std::move(callback)});
-    }
-    // Runs the held commits for real; a context gone meanwhile hears nothing.
-    void release()
-    {
-        const QList<Held> commits = std::exchange(held, {});
-        for (const Held &commit : commits)
-            QFileSystemAttachmentStorage::commitPartialAsync(
-                commit.name, commit.size, commit.context.data(),
-                commit.context ? commit.callback : CommitCallback());
-    }
-    // Returns once the commit of `name` is done and its outcome posted.
-    void waitForCommit(const QString &name)
-    {
-        partialSize(name);
-        QCoreApplication::sendPostedEvents();
-        QCoreApplication::processEvents();
-    }
-};
-
-} // namespace
 
 class tst_QueueCommit : public FakeRemoteQueueSuite
 {
