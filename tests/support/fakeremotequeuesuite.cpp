@@ -44,6 +44,8 @@ void FakeRemoteQueueSuite::setUpQueue(QAttachmentQueue *queue, const QueueSetup 
         m_queue->setRetryDelay(20);
         m_queue->setMaxRetryDelay(200);
     }
+    if (!setup.online)
+        m_queue->setOnline(false);
 }
 
 int FakeRemoteQueueSuite::rowCount(const QString &sql) const

@@ -21,6 +21,18 @@ struct FakeRemoteQueueSetup
     QAttachmentLocalStorage *localStorage = nullptr;
     // Retries after 20 ms, at most 200 ms apart, instead of the defaults.
     bool quickRetries = true;
+    // false: the queue starts offline (nothing transfers).
+    bool online = true;
+
+    // For suites that look at the queue's own work on its table alone:
+    // offline, with the default retries.
+    static FakeRemoteQueueSetup tableWorkOnly()
+    {
+        FakeRemoteQueueSetup setup;
+        setup.quickRetries = false;
+        setup.online = false;
+        return setup;
+    }
 };
 
 // The fixture of the suites that drive one queue against the in-memory fake

@@ -1,6 +1,7 @@
 #ifndef HELDCOMMITSTORAGE_H
 #define HELDCOMMITSTORAGE_H
 
+#include <fakeremotequeuesuite.h>
 #include <qfilesystemattachmentstorage.h>
 
 #include <QtCore/qcoreapplication.h>
@@ -49,6 +50,42 @@ public:
         partialSize(name);
         QCoreApplication::sendPostedEvents();
         QCoreApplication::processEvents();
+    }
+};
+
+// FakeRemoteQueueSuite whose queue keeps its files in a HeldCommitStorage
+// (m_storage) on filesDir(). A suite calls openFixture() in init() and
+// closeFixture() in cleanup().
+class HeldCommitQueueSuite : public FakeRemoteQueueSuite
+{
+protected:
+    HeldCommitStorage *m_storage = nullptr;
+
+    // The fixture, the storage and a queue on it; false when the directory
+    // cannot be made.
+    bool openFixture()
+    {
+        if (!FakeRemoteQueueSuite::openFixture())
+            return false;
+        m_storage = new HeldCommitStorage(filesDir());
+        newQueue();
+        return true;
+    }
+    void closeFixture()
+    {
+        // The queue goes before the storage it commits to.
+        delete m_queue;
+        m_queue = nullptr;
+        delete m_storage;
+        m_storage = nullptr;
+        FakeRemoteQueueSuite::closeFixture();
+    }
+    // A new queue (the one before deleted) on the storage.
+    void newQueue()
+    {
+        QueueSetup setup;
+        setup.localStorage = m_storage;
+        setUpQueue(setup);
     }
 };
 

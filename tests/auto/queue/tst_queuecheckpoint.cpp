@@ -41,14 +41,11 @@ private:
                 QWatchedAttachmentItem(prefix + QString::number(i), QStringLiteral("jpg")));
         return items;
     }
-    // A queue with SQLite's and the queue's own defaults but for the sync
-    // interval (0) and background checkpoints (on), offline.
+    // A new queue, offline (only its own table work runs), with background
+    // checkpoints unless `backgroundCheckpoints` is false (the default then).
     void newQueue(bool backgroundCheckpoints = true)
     {
-        QueueSetup setup;
-        setup.quickRetries = false;
-        setUpQueue(setup);
-        m_queue->setOnline(false); // only the queue's own table work runs
+        setUpQueue(QueueSetup::tableWorkOnly());
         if (backgroundCheckpoints)
             m_queue->setBackgroundCheckpoints(true); // opt-in
     }

@@ -9,6 +9,7 @@
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
 #include <qattachmentqueue_p.h>
+#include <tableworkturns.h>
 #include <testsupport.h>
 
 #include <QtCore/qdir.h>
@@ -19,7 +20,6 @@
 #include <QtTest/qtest.h>
 
 using State = QAttachmentState::State;
-using Turn = QAttachmentQueuePrivate::TableWorkTurn;
 
 class tst_QueueClearSlices : public FakeRemoteQueueSuite
 {
@@ -29,10 +29,8 @@ private:
     // Ticks of a zero-delay timer, and the tick count at each turn of table
     // work: a turn that follows another with no tick in between would mean
     // the event loop did not run.
-    QTimer m_ticker;
-    int m_ticks = 0;
-    QList<Turn> m_turns;
-    QList<int> m_tickAt;
+    std::unique_ptr<TickCounter> m_ticks;
+    std::unique_ptr<TableWorkTurns> m_turns;
 
     int filesLeft() const { return int(QDir(filesDir()).entryList(QDir::Files).size()); }
     // `n` rows in `state`, each with a local file, timestamps increasing.
@@ -60,20 +58,12 @@ private:
                 .arg(QAttachmentState::toInt(state)));
     }
     // Every turn after the first runs one step (a budget of 0).
-    void observeTurns()
-    {
-        QAttachmentQueuePrivate *d = QAttachmentQueuePrivate::get(m_queue);
-        d->sliceBudgetNs = 0;
-        d->tableWorkObserver = [this](const Turn &turn) {
-            m_turns.append(turn);
-            m_tickAt.append(m_ticks);
-        };
-    }
+    void observeTurns() { m_turns = std::make_unique<TableWorkTurns>(m_queue, m_ticks.get()); }
     void verifyTheLoopRanBetweenTurns()
     {
-        QVERIFY(m_turns.size() >= 3);
-        for (qsizetype i = 1; i < m_tickAt.size(); ++i)
-            QVERIFY2(m_tickAt.at(i) > m_tickAt.at(i - 1),
+        QVERIFY(m_turns->list.size() >= 3);
+        for (qsizetype i = 1; i < m_turns->tickAt.size(); ++i)
+            QVERIFY2(m_turns->tickAt.at(i) > m_turns->tickAt.at(i - 1),
                      qPrintable(QStringLiteral("no event-loop tick before turn %1").arg(i)));
     }
 
@@ -81,21 +71,13 @@ private Q_SLOTS:
     void init()
     {
         QVERIFY(openFixture());
-        QueueSetup setup;
-        setup.quickRetries = false;
-        setUpQueue(setup);
-        m_queue->setOnline(false);
-        m_ticks = 0;
-        m_turns.clear();
-        m_tickAt.clear();
-        m_ticker.setInterval(0);
-        connect(&m_ticker, &QTimer::timeout, this, [this] { ++m_ticks; });
-        m_ticker.start();
+        setUpQueue(QueueSetup::tableWorkOnly());
+        m_ticks = std::make_unique<TickCounter>(m_queue);
     }
     void cleanup()
     {
-        m_ticker.stop();
-        m_ticker.disconnect();
+        m_turns.reset();
+        m_ticks.reset();
         closeFixture();
     }
 
@@ -115,13 +97,13 @@ private Q_SLOTS:
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
         QCOMPARE(removed.size(), Count);
         QCOMPARE(filesLeft(), 0);
-        QVERIFY(m_turns.constLast().done);
+        QVERIFY(m_turns->list.constLast().done);
         int cleared = 0;
-        for (qsizetype i = 0; i < m_turns.size(); ++i) {
+        for (qsizetype i = 0; i < m_turns->list.size(); ++i) {
             if (i > 0) // after the first turn: one step, one page
-                QVERIFY2(m_turns.at(i).rowsCleared <= 256,
-                         qPrintable(QString::number(m_turns.at(i).rowsCleared)));
-            cleared += m_turns.at(i).rowsCleared;
+                QVERIFY2(m_turns->list.at(i).rowsCleared <= 256,
+                         qPrintable(QString::number(m_turns->list.at(i).rowsCleared)));
+            cleared += m_turns->list.at(i).rowsCleared;
         }
         QCOMPARE(cleared, Count);
         verifyTheLoopRanBetweenTurns();
@@ -194,9 +176,9 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(filesDir() + QStringLiteral("/c0.jpg")));
         QCOMPARE(filesLeft(), 1);
         QCOMPARE(removed.size(), Count - 1);
-        for (qsizetype i = 1; i < m_turns.size(); ++i)
-            QVERIFY2(m_turns.at(i).rowsExpired <= 64,
-                     qPrintable(QString::number(m_turns.at(i).rowsExpired)));
+        for (qsizetype i = 1; i < m_turns->list.size(); ++i)
+            QVERIFY2(m_turns->list.at(i).rowsExpired <= 64,
+                     qPrintable(QString::number(m_turns->list.at(i).rowsExpired)));
         verifyTheLoopRanBetweenTurns();
     }
 };

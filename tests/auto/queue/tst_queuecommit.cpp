@@ -3,7 +3,6 @@
 // destroyed while a commit runs neither crashes, nor loses the file, nor
 // marks a row it did not finish.
 
-#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <heldcommitstorage.h>
 #include <qattachmentqueue.h>
@@ -16,20 +15,13 @@
 
 using State = QAttachmentState::State;
 
-class tst_QueueCommit : public FakeRemoteQueueSuite
+class tst_QueueCommit : public HeldCommitQueueSuite
 {
     Q_OBJECT
 
 private:
-    HeldCommitStorage *m_storage = nullptr;
     QByteArray m_photo;
 
-    void newQueue()
-    {
-        QueueSetup setup;
-        setup.localStorage = m_storage;
-        setUpQueue(setup);
-    }
     QByteArray fileOnDisk() const
     {
         QFile file(filesDir() + QStringLiteral("/p1.jpg"));
@@ -52,18 +44,8 @@ private Q_SLOTS:
         QVERIFY(openFixture());
         m_photo = TestSupport::randomBytes(64 * 1024, 3);
         m_remote->objects.insert(QStringLiteral("p1.jpg"), m_photo);
-        m_storage = new HeldCommitStorage(filesDir());
-        newQueue();
     }
-    void cleanup()
-    {
-        // The queue goes before the storage it commits to.
-        delete m_queue;
-        m_queue = nullptr;
-        delete m_storage;
-        m_storage = nullptr;
-        closeFixture();
-    }
+    void cleanup() { closeFixture(); }
 
     void rowIsSyncedOnlyOnceItsFileIsCommitted()
     {

@@ -5,7 +5,6 @@
 // bounded. Failed commits are retried; stopping, restarting or destroying the
 // queue while commits run loses nothing and starts nothing twice.
 
-#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <heldcommitstorage.h>
 #include <qattachmentqueue.h>
@@ -34,19 +33,11 @@ void spin(int turns = 10)
 
 } // namespace
 
-class tst_SchedulerPaging : public FakeRemoteQueueSuite
+class tst_SchedulerPaging : public HeldCommitQueueSuite
 {
     Q_OBJECT
 
 private:
-    HeldCommitStorage *m_storage = nullptr;
-
-    void newQueue()
-    {
-        QueueSetup setup;
-        setup.localStorage = m_storage;
-        setUpQueue(setup);
-    }
     QAttachmentScheduler *scheduler() const
     {
         return QAttachmentQueuePrivate::get(m_queue)->scheduler.get();
@@ -94,21 +85,8 @@ private:
     }
 
 private Q_SLOTS:
-    void init()
-    {
-        QVERIFY(openFixture());
-        m_storage = new HeldCommitStorage(filesDir());
-        newQueue();
-    }
-    void cleanup()
-    {
-        // The queue goes before the storage it commits to.
-        delete m_queue;
-        m_queue = nullptr;
-        delete m_storage;
-        m_storage = nullptr;
-        closeFixture();
-    }
+    void init() { QVERIFY(openFixture()); }
+    void cleanup() { closeFixture(); }
 
     // --- paging ------------------------------------------------------------------
 
