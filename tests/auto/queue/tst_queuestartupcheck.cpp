@@ -206,6 +206,7 @@ private Q_SLOTS:
 
         QSignalSpy changed(m_queue, &QAttachmentQueue::attachmentChanged);
         QSignalSpy uploads(m_remote, &FakeRemoteStorage::transferStarted);
+        QSignalSpy failed(m_queue, &QAttachmentQueue::transferFailed);
         m_queue->setDownloadAttachments(false); // the download waits, its partial file kept
         m_queue->setOnline(true);
         QVERIFY(m_queue->startSync());
@@ -225,6 +226,8 @@ private Q_SLOTS:
         for (const QList<QVariant> &upload : std::as_const(uploads))
             QVERIFY(upload.at(0).toString() != QStringLiteral("uGone.jpg"));
         QVERIFY(m_remote->objects.contains(QStringLiteral("uWith.jpg")));
+        // Nor was any other transfer: none failed.
+        QCOMPARE(failed.size(), 0);
         // Each archived row changed once.
         QStringList archived;
         for (const QList<QVariant> &args : std::as_const(changed)) {
