@@ -189,7 +189,7 @@ void QAttachmentScheduler::startDue()
     qsizetype next = 0;
     while (freeSlots > 0) {
         if (next == m_pending.size()) {
-            if (m_scanDone || pageRead || !readPage(int(freeSlots) + PageLookAhead))
+            if (m_scanDone || pageRead || !readPage(int(freeSlots) + lookAhead()))
                 break;
             pageRead = true;
             continue;
@@ -651,6 +651,15 @@ bool QAttachmentScheduler::isIdle() const
             return false;
     }
     return true;
+}
+
+int QAttachmentScheduler::lookAhead() const
+{
+    // Each page is one query, and what it costs is mostly that of the query,
+    // not that of its rows (measured: a page of 20 rows cost as much as 160
+    // of its rows). With many transfers at once a short page lasted a round
+    // or two: the window holds several rounds instead, still one short step.
+    return qMax(PageLookAhead, 8 * concurrencyLimit());
 }
 
 int QAttachmentScheduler::concurrencyLimit() const

@@ -57,7 +57,8 @@ public:
     void followNetwork();
     void stopTimers();
 
-    // How many rows a read of pending work takes beyond the free slots.
+    // How many rows a read of pending work takes beyond the free slots, at
+    // least (eight times the transfers at once when that is more: lookAhead()).
     static constexpr int PageLookAhead = 16;
     // Called after each page of pending rows read from the table, with the
     // number of rows it held (tests look at the steps).
@@ -72,6 +73,8 @@ public:
     // (beyond it a finished transfer keeps its slot until one reports back).
     int commitsInFlight() const { return m_commits + int(m_orphans.size()); }
     int commitLimit() const { return 2 * concurrencyLimit(); }
+    // Rows read beyond the free slots when the window runs dry.
+    int lookAhead() const;
     bool hasUnfinishedWork() const { return !m_jobs.isEmpty() || !m_finished.isEmpty(); }
     // Aborts the job of `id`; its outcome is ignored.
     void abort(const QString &id);

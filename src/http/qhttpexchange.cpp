@@ -78,7 +78,14 @@ QHttp2Configuration QHttpExchange::http2Configuration()
 
 void QHttpExchange::touch()
 {
-    if (request.transferTimeoutMs > 0)
+    if (request.transferTimeoutMs <= 0)
+        return;
+    // Every signal of the reply is a sign of life: restarting the timer at
+    // each (several per small file) cost more than the rest of the
+    // bookkeeping. The time is noted; the timer, when it fires, waits for
+    // the rest of the period if there was progress meanwhile.
+    lastProgressMs = clock.elapsed();
+    if (!timer.isActive())
         timer.start(request.transferTimeoutMs);
 }
 
@@ -310,7 +317,8 @@ void QHttpExchange::detachReply()
         headers = r->rawHeaderPairs();
     // Often called from inside one of the reply's signals, where aborting at
     // once confuses QNAM: stop it on the next event loop pass instead.
-    QMetaObject::invokeMethod(r, &QNetworkReply::abort, Qt::QueuedConnection);
+    if (!r->isFinished())
+        QMetaObject::invokeMethod(r, &QNetworkReply::abort, Qt::QueuedConnection);
     r->deleteLater();
 }
 
@@ -595,6 +603,15 @@ void QHttpExchange::onTimeout()
 {
     if (!reply)
         return;
+    const qint64 idle = clock.elapsed() - lastProgressMs;
+    if (idle >= 0 && idle < request.transferTimeoutMs) {
+        timer.start(int(request.transferTimeoutMs - idle));
+        return;
+    }
+    // What arrived before the silence is kept, for a resume.
+    onReadyRead(true);
+    if (!reply)
+        return;
     fail(QAttachmentError(QAttachmentError::Timeout,
                           QStringLiteral("no progress from %1 for %2 ms")
                               .arg(QHttpWire::hostOf(request.request.url()))
@@ -625,6 +642,7 @@ QHttpExchange::QHttpExchange(QAttachmentTransfer::Kind kind, QNetworkAccessManag
     , manager(manager)
 {
     timer.setSingleShot(true);
+    clock.start();
     connect(&timer, &QTimer::timeout, this, [this] { onTimeout(); });
 }
 

@@ -4,6 +4,7 @@
 #include "qattachmenttransfer.h"
 
 #include <QtCore/qbytearray.h>
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtNetwork/qhttp2configuration.h>
@@ -98,7 +99,9 @@ private:
     QHttpRequest request;
     ErrorParser errorParser;
     QPointer<QNetworkReply> reply;
-    QTimer timer;
+    QTimer timer; // runs while a reply is out; on firing, looks at lastProgressMs
+    QElapsedTimer clock;
+    qint64 lastProgressMs = 0; // clock time of the last sign of life
     QHttpBodySlice *slice = nullptr;
     qint64 bodyStart = -1; // where the body began in the caller's device
     bool done = false;
