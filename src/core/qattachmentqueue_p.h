@@ -96,8 +96,11 @@ public:
     void startPolling();
     void onExternalChange();
     // At start: rows that lost their file are archived; files and partial
-    // files that no row owns (left by a crash) are removed.
+    // files that no row owns (left by a crash) are removed. Table work of its
+    // own (see verifyStep), that goes on to reconcile and expire.
     void verifyLocalFiles();
+    // The start-up check runs: no transfer starts until it is done.
+    POWERSYNC_ATTACHMENTS_TEST_EXPORT bool checkingFiles() const;
 
     // --- long work on the table, in slices --------------------------------------
     // Reconciliation reads the table a page at a time, plans a bounded number
@@ -109,7 +112,9 @@ public:
     // database locked by another connection (it never waits for it) is tried
     // again later.
     struct TableWork;
-    enum class StepResult { More, Done, Busy, Failed };
+    // Wait: a thread of its own does the next step's work; the turn ends
+    // and the work goes on when it is done.
+    enum class StepResult { More, Done, Busy, Failed, Wait };
     void startTableWork();
     void runTableWork(bool first = false);
     StepResult tableWorkStep();
@@ -119,6 +124,13 @@ public:
     StepResult replanStep();
     StepResult expireStep();
     StepResult clearStep();
+    StepResult verifyStep();
+    StepResult verifyRowsStep();
+    StepResult verifySweepStep();
+    void listFilesInBackground(const QString &root);
+    // After the start-up check: reconciliation when the watched set is
+    // known, expiry when asked, else done.
+    StepResult afterVerify();
     // Starts table work at `phase` (expiry or clearing alone), its first
     // turn at once; false when that turn failed.
     bool startTableWorkAt(int phase);
@@ -139,6 +151,7 @@ public:
         int rowsWritten = 0;
         int rowsExpired = 0;
         int rowsCleared = 0;
+        int rowsChecked = 0;
         bool done = false;
     };
     static QAttachmentQueuePrivate *get(QAttachmentQueue *queue) { return queue->d_func(); }

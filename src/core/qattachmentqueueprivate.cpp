@@ -5,15 +5,20 @@
 #include "qattachmentlogging_p.h"
 #include "qattachmentnames_p.h"
 #include "qattachmentreconciler_p.h"
+#include "qfilesystemattachmentstorage.h"
 
 #include <QtCore/qdatetime.h>
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qfuturewatcher.h>
+#include <QtCore/qpromise.h>
+#include <QtCore/qthreadpool.h>
 
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtSql/qsqlrecord.h>
 #include <algorithm>
+#include <typeinfo>
 
 using State = QAttachmentState::State;
 
@@ -25,9 +30,16 @@ constexpr qsizetype PlanItems = 1024;
 constexpr qsizetype ChunkRows = 256; // rows written per transaction
 // Expiry removes two files per row: fewer rows per transaction.
 constexpr int ExpiryChunkRows = 64;
+// The start-up check's sweep looks at this many listed names per step (most
+// of them owned by a row: a hash lookup each).
+constexpr qsizetype SweepNames = 8192;
 // The turn of the call that starts the work runs at least this many steps,
 // whatever the time: a small watched set is then done when the call returns.
 constexpr int FirstTurnSteps = 8;
+// The start-up check of a small table (one page of rows) is done in the turn
+// of startSync(), and the reconciliation after it as far as FirstTurnSteps
+// would take it.
+constexpr int VerifyFirstTurnSteps = FirstTurnSteps + 4;
 // clearQueue() deletes the rows of a table of up to this many rows before it
 // returns (callers see them gone; their files follow in slices); a larger
 // table is cleared in slices after.
@@ -51,7 +63,7 @@ qsizetype scaled(qsizetype size, int shift)
 
 struct QAttachmentQueuePrivate::TableWork
 {
-    enum class Phase { Read, Plan, Write, Replan, Expire, Clear };
+    enum class Phase { Read, Plan, Write, Replan, Expire, Clear, Verify };
     Phase phase = Phase::Read;
     Phase started = Phase::Read; // what the work was started for
     // Read: every row (insertion order), by id; a row that went away while
@@ -82,13 +94,29 @@ struct QAttachmentQueuePrivate::TableWork
     TableWorkTurn turn;
     quint64 generation = 0;
     // Per phase: how far its step sizes are halved (see StepTargetNs).
-    int stepShift[6] = {0, 0, 0, 0, 0, 0};
+    int stepShift[7] = {0, 0, 0, 0, 0, 0, 0};
     // Clear: rows deleted so far; the ids the queue wrote after the call
     // (saveFile, deleteFile) are in `replan` and are kept. The files of the
     // deleted rows go once every row is deleted.
     int cleared = 0;
     bool rowsCleared = false;
     QList<QAttachment> clearFiles;
+    // Verify: the start-up check of local files. The first page of rows,
+    // read before the listing, tells a small table (listed at once) from a
+    // large one (listed on a thread of its own); then the rows a page per
+    // step, then the files no row owns, a chunk per step, then the partial
+    // files.
+    enum class VerifyStage { Start, Listing, Rows, Orphans, Partials };
+    VerifyStage verifyStage = VerifyStage::Start;
+    std::shared_ptr<QAttachmentFileVerifier> verifier;
+    std::unique_ptr<QFutureWatcher<std::shared_ptr<QAttachmentFileVerifier>>> listing;
+    QList<QAttachment> firstPage;
+    bool firstPageIsLast = false;
+    QStringList partialNames;
+    qsizetype swept = 0; // names of the current sweep looked at
+    int missing = 0;
+    int orphans = 0;
+    int partials = 0;
     int shift() const { return stepShift[int(phase)]; }
 };
 
@@ -383,18 +411,16 @@ bool QAttachmentQueuePrivate::startSync()
         return false;
 
     scheduler->followNetwork();
-    verifyLocalFiles();
     restoreAllWatched = true;
     setSyncing(true);
     subscribeWatchTables();
     scheduler->invalidatePending();
     if (!watchQuery.isEmpty())
         runWatchQuery(nullptr);
-    reconcile();
-    if (hasTableWork()) // it expires once the reconciliation is written
-        tableWork->expire = true;
-    else
-        expireCache();
+    // The check of local files, then reconciliation and expiry, as one piece
+    // of table work: its first turn now, the rest from the event loop. No
+    // transfer starts before the check is done.
+    verifyLocalFiles();
     scheduler->setPeriodic(syncInterval);
     scheduler->startDue();
     updateCounts();
@@ -465,46 +491,252 @@ int QAttachmentQueuePrivate::expireCache()
 
 void QAttachmentQueuePrivate::verifyLocalFiles()
 {
-    // One read of the table and one listing of the storage: start-up stays
-    // linear in the number of rows, with no file system call per row.
-    QList<QAttachment> rows;
-    QString problem;
-    if (!store.allRows(&rows, &problem)) {
-        reportError(QAttachmentError::DatabaseError, problem);
+    if (tableWork && tableWork->phase == TableWork::Phase::Clear) {
+        // A clearing goes on: it removes the rows and their files, and the
+        // reconciliation follows it.
+        reconcileAgain = true;
         return;
     }
-    QAttachmentFileVerifier::Result result = QAttachmentFileVerifier::verify(
-        rows, *storage(), runStartedMs,
-        [this](const QAttachment &row) { return rowProblem(row).isEmpty(); });
-    rows.clear();
-    if (result.orphans || result.partials)
-        qCInfo(lcQueue) << "removed" << result.orphans << "files and" << result.partials
-                        << "partial downloads that no attachment owns";
-    QList<QAttachment> &missing = result.missing;
-    if (missing.isEmpty())
-        return;
+    // An expiry started before (expireCache() works without syncing) is
+    // done again after the check: each of its steps is whole.
+    dropTableWork();
+    startTableWorkAt(int(TableWork::Phase::Verify));
+}
 
+bool QAttachmentQueuePrivate::checkingFiles() const
+{
+    return tableWork && tableWork->phase == TableWork::Phase::Verify;
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::verifyStep()
+{
+    TableWork &work = *tableWork;
+    switch (work.verifyStage) {
+    case TableWork::VerifyStage::Start: {
+        // One page of rows first: a table that fits in it is checked in this
+        // step's turn, a larger one waits for the listing, made on a thread
+        // of its own (100,000 names take tens of milliseconds).
+        const int limit = int(scaled(ReadPageRows, work.shift()));
+        QList<QAttachment> page;
+        QVariant cursor;
+        QString problem;
+        {
+            QAttachmentStore::BusyLimit busyLimit(store, 0);
+            if (!store.rowsPage(&cursor, limit, &page, &problem)) {
+                if (store.lastFailureWasBusy())
+                    return StepResult::Busy;
+                reportError(QAttachmentError::DatabaseError, problem);
+                return StepResult::Failed;
+            }
+        }
+        work.firstPage = std::move(page);
+        work.firstPageIsLast = work.firstPage.size() < limit;
+        work.cursor = cursor;
+        QAttachmentLocalStorage *files = storage();
+        // Not a subclass: its own listing may differ.
+        const bool onDisk = files && typeid(*files) == typeid(QFileSystemAttachmentStorage);
+        if (onDisk && !work.firstPageIsLast) {
+            listFilesInBackground(static_cast<QFileSystemAttachmentStorage *>(files)->rootPath());
+            work.verifyStage = TableWork::VerifyStage::Listing;
+            return StepResult::Wait;
+        }
+        work.verifier = std::make_shared<QAttachmentFileVerifier>(files->fileNames());
+        work.verifyStage = TableWork::VerifyStage::Rows;
+        return StepResult::More;
+    }
+    case TableWork::VerifyStage::Listing:
+        return StepResult::Wait;
+    case TableWork::VerifyStage::Rows:
+        return verifyRowsStep();
+    case TableWork::VerifyStage::Orphans:
+    case TableWork::VerifyStage::Partials:
+        return verifySweepStep();
+    }
+    return StepResult::Failed;
+}
+
+void QAttachmentQueuePrivate::listFilesInBackground(const QString &root)
+{
+    // The thread touches nothing of the queue: a storage of its own over the
+    // same directory lists it, and the verifier it builds comes back through
+    // the future. A check stopped meanwhile drops the watcher, and with it
+    // the result.
+    using Verifier = std::shared_ptr<QAttachmentFileVerifier>;
+    TableWork &work = *tableWork;
+    const quint64 generation = work.generation;
+    auto promise = std::make_shared<QPromise<Verifier>>();
+    work.listing = std::make_unique<QFutureWatcher<Verifier>>();
+    QObject::connect(work.listing.get(), &QFutureWatcherBase::finished, q_ptr, [this, generation] {
+        if (!tableWork || tableWork->generation != generation
+            || tableWork->verifyStage != TableWork::VerifyStage::Listing || !tableWork->listing)
+            return;
+        const QFuture<Verifier> future = tableWork->listing->future();
+        tableWork->verifier = future.resultCount() > 0 ? future.result() : Verifier();
+        if (!tableWork->verifier) // no listing: the storage is asked per row
+            tableWork->verifier = std::make_shared<QAttachmentFileVerifier>(QStringList());
+        tableWork->verifyStage = TableWork::VerifyStage::Rows;
+        runTableWork();
+    });
+    work.listing->setFuture(promise->future());
+    promise->start();
+    QThreadPool::globalInstance()->start([promise, root] {
+        promise->addResult(std::make_shared<QAttachmentFileVerifier>(
+            QFileSystemAttachmentStorage(root).fileNames()));
+        promise->finish();
+    });
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::verifyRowsStep()
+{
+    TableWork &work = *tableWork;
+    const int limit = int(scaled(ReadPageRows, work.shift()));
+    QList<QAttachment> page;
+    QVariant cursor = work.cursor;
+    bool last = false;
+    const bool first = !work.firstPage.isEmpty() || work.firstPageIsLast;
+    QString problem;
+    QAttachmentStore::BusyLimit busyLimit(store, 0);
+    if (first) {
+        page = work.firstPage;
+        last = work.firstPageIsLast;
+    } else {
+        if (!store.rowsPage(&cursor, limit, &page, &problem)) {
+            if (store.lastFailureWasBusy())
+                return StepResult::Busy;
+            reportError(QAttachmentError::DatabaseError, problem);
+            return StepResult::Failed;
+        }
+        last = page.size() < limit;
+    }
+    QAttachmentLocalStorage *files = storage();
+    QList<QAttachment> missing = work.verifier->addRows(
+        page, *files, [this](const QAttachment &row) { return rowProblem(row).isEmpty(); });
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    bool ok = false;
-    {
-        QAttachmentStore::WriteTransaction transaction(store);
-        problem = transaction.errorString();
-        ok = transaction.isOpen() && store.archiveWithoutFile(missing, now, &problem)
-            && transaction.commit(&problem);
+    if (!missing.isEmpty()) {
+        // Read and written in one step: nothing the app does comes between.
+        bool ok = false;
+        {
+            QAttachmentStore::WriteTransaction transaction(store);
+            if (transaction.isBusy())
+                return StepResult::Busy;
+            problem = transaction.errorString();
+            ok = transaction.isOpen() && store.archiveWithoutFile(missing, now, &problem)
+                && transaction.commit(&problem);
+            if (!ok && store.lastFailureWasBusy()) {
+                transaction.rollback();
+                store.takeTouched();
+                return StepResult::Busy; // the page is read again
+            }
+        }
+        store.takeTouched(); // its own writes
+        if (!ok) {
+            reportError(
+                QAttachmentError::DatabaseError,
+                QStringLiteral("archiving rows without local files failed: %1").arg(problem));
+            return StepResult::Failed;
+        }
+        for (QAttachment &row : missing) {
+            row.setState(State::Archived);
+            row.setLocalUri(QString());
+            row.setHasSynced(false);
+            row.setTimestamp(now);
+            scheduler->forget(row.id());
+            workChanged.append(row);
+        }
+        work.missing += int(missing.size());
     }
-    if (!ok) {
-        reportError(QAttachmentError::DatabaseError,
-                    QStringLiteral("archiving rows without local files failed: %1").arg(problem));
-        return;
+    work.turn.rowsChecked += int(page.size());
+    if (first) {
+        work.firstPage = {};
+        work.firstPageIsLast = false;
+    } else {
+        work.cursor = cursor;
     }
-    qCInfo(lcQueue) << missing.size() << "attachments lost their local file and were archived";
-    for (QAttachment &row : missing) {
-        row.setState(State::Archived);
-        row.setLocalUri(QString());
-        row.setHasSynced(false);
-        row.setTimestamp(now);
-        emitChanged(row);
+    if (last) {
+        work.verifyStage = TableWork::VerifyStage::Orphans;
+        work.swept = 0;
     }
+    return StepResult::More;
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::verifySweepStep()
+{
+    // A chunk of file system calls per step; names a row owns cost nothing.
+    TableWork &work = *tableWork;
+    QAttachmentLocalStorage *files = storage();
+    const qsizetype chunk = scaled(ExpiryChunkRows, work.shift());
+    const qsizetype end = work.swept + scaled(SweepNames, work.shift());
+    qsizetype calls = 0;
+    if (work.verifyStage == TableWork::VerifyStage::Orphans) {
+        // A crash between saveFile's file and its row, or between a row's
+        // removal and its file's, leaves a file nobody owns. A file written
+        // since the queue was made may belong to a row about to be committed.
+        const QStringList &names = work.verifier->listedNames();
+        while (work.swept < names.size() && work.swept < end && calls < chunk) {
+            const QString &name = names.at(work.swept++);
+            if (work.verifier->owns(name))
+                continue;
+            ++calls;
+            const qint64 modified = files->lastModified(name);
+            if (modified >= 0 && modified < runStartedMs && files->remove(name))
+                ++work.orphans;
+        }
+        if (work.swept < names.size())
+            return StepResult::More;
+        work.partialNames = files->partialNames();
+        work.swept = 0;
+        work.verifyStage = TableWork::VerifyStage::Partials;
+        return StepResult::More;
+    }
+    // A partial file only belongs to a row that is still downloading.
+    while (work.swept < work.partialNames.size() && work.swept < end && calls < chunk) {
+        const QString &name = work.partialNames.at(work.swept++);
+        if (work.verifier->owns(name))
+            continue;
+        ++calls;
+        if (files->removePartial(name))
+            ++work.partials;
+    }
+    if (work.swept < work.partialNames.size())
+        return StepResult::More;
+    if (work.orphans || work.partials)
+        qCInfo(lcQueue) << "removed" << work.orphans << "files and" << work.partials
+                        << "partial downloads that no attachment owns";
+    if (work.missing)
+        qCInfo(lcQueue) << work.missing << "attachments lost their local file and were archived";
+    return afterVerify();
+}
+
+QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::afterVerify()
+{
+    TableWork &work = *tableWork;
+    // Transfers may start now: what they read is checked.
+    workReschedule = true;
+    const bool expire = work.expire;
+    const quint64 generation = work.generation;
+    const bool changed = work.missing > 0;
+    const TableWorkTurn turn = work.turn;
+    // The listing of a large storage is freed on another thread: 100,000
+    // names take milliseconds to free.
+    const bool large = work.listing != nullptr;
+    work.listing.reset();
+    if (large && work.verifier) {
+        QThreadPool::globalInstance()->start(
+            [verifier = std::move(work.verifier)]() mutable { verifier.reset(); });
+    }
+    work = TableWork();
+    work.generation = generation;
+    work.turn = turn;
+    work.expire = expire || changed;
+    work.started = TableWork::Phase::Verify;
+    if (syncing && watched && ready) {
+        work.phase = TableWork::Phase::Read;
+        return StepResult::More;
+    }
+    if (!work.expire)
+        return StepResult::Done;
+    work.phase = TableWork::Phase::Expire;
+    return StepResult::More;
 }
 
 // --- bookkeeping ---------------------------------------------------------------------
@@ -642,7 +874,7 @@ void QAttachmentQueuePrivate::reconcile()
         // one planned from the table as this one leaves it, with the watched
         // set as it is then.
         TableWork &work = *tableWork;
-        if (work.phase == TableWork::Phase::Read)
+        if (work.phase == TableWork::Phase::Read || work.phase == TableWork::Phase::Verify)
             return;
         if (work.phase == TableWork::Phase::Plan && work.planRestarts < MaxPlanRestarts) {
             const QAttachmentReconciler::Planner *planner = work.planner.get();
@@ -678,7 +910,9 @@ bool QAttachmentQueuePrivate::startTableWorkAt(int phase)
     tableWork->generation = ++tableWorkGenerations;
     tableWork->phase = TableWork::Phase(phase);
     tableWork->started = tableWork->phase;
-    tableWork->expire = tableWork->phase == TableWork::Phase::Expire;
+    // The start-up check expires too, after the reconciliation that follows it.
+    tableWork->expire = tableWork->phase == TableWork::Phase::Expire
+        || tableWork->phase == TableWork::Phase::Verify;
     store.setTracking(true);
     tableWorkFailed = false;
     runTableWork(true);
@@ -752,6 +986,13 @@ void QAttachmentQueuePrivate::runTableWork(bool first)
                 tableWorkObserver(turn);
             break;
         }
+        if (result == StepResult::Wait) {
+            // Another thread works for the next step: it resumes the work.
+            if (tableWorkObserver)
+                tableWorkObserver(turn);
+            updateIdle();
+            return;
+        }
         if (result == StepResult::Busy) {
             if (tableWorkObserver)
                 tableWorkObserver(turn);
@@ -772,6 +1013,7 @@ void QAttachmentQueuePrivate::runTableWork(bool first)
         // ClearFirstTurnRows, and one step of their files.
         const TableWork::Phase started = tableWork->started;
         const int minSteps = started == TableWork::Phase::Read ? FirstTurnSteps
+            : started == TableWork::Phase::Verify              ? VerifyFirstTurnSteps
             : started == TableWork::Phase::Clear               ? 2
                                                                : 1;
         const bool firstTurnDone = !first
@@ -811,6 +1053,8 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::tableWorkStep()
         return expireStep();
     case TableWork::Phase::Clear:
         return clearStep();
+    case TableWork::Phase::Verify:
+        return verifyStep();
     }
     return StepResult::Failed;
 }
@@ -818,6 +1062,12 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::tableWorkStep()
 QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::takeTouchedRows()
 {
     TableWork &work = *tableWork;
+    if (work.phase == TableWork::Phase::Verify) {
+        // The check reads and writes a page in one step; the reconciliation
+        // after it reads the whole table anew.
+        store.takeTouched();
+        return StepResult::More;
+    }
     bool everything = false;
     work.replan.unite(store.takeTouched(&everything));
     if (everything

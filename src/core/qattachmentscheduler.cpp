@@ -169,7 +169,8 @@ bool QAttachmentScheduler::readPage(int limit)
 void QAttachmentScheduler::startDue()
 {
     m_pumpTimer.stop();
-    if (!d.syncing || !d.online || !d.remote || !d.ready) {
+    // While the start-up check runs, a row's file may be gone unnoticed yet.
+    if (!d.syncing || !d.online || !d.remote || !d.ready || d.checkingFiles()) {
         d.updateIdle();
         return;
     }

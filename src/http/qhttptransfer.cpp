@@ -113,6 +113,13 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
 {
     if (q->kind() != Upload || streamThreshold < 0 || !request.body)
         return false;
+    const bool cleartext
+        = request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0;
+    // A cleartext server spoken to with prior knowledge may understand nothing
+    // but HTTP/2 on that port (nginx's `listen ... http2;` answers HTTP/1.1
+    // with an HTTP/2 GOAWAY): every upload goes to it through the manager.
+    if (cleartext && http2PriorKnowledge)
+        return false;
     const qint64 size = request.bodySize >= 0
         ? request.bodySize
         : (request.body->isSequential() ? -1 : request.body->size() - request.body->pos());
@@ -122,10 +129,7 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
         // writes without TCP_NODELAY, and the body then waits for the
         // server's delayed acknowledgement. Over TLS Qt may speak HTTP/2
         // (ALPN), which multiplexes small uploads better: the manager keeps them.
-        const bool cleartext
-            = request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive)
-            == 0;
-        if (!streamSmallCleartext || !cleartext || http2PriorKnowledge)
+        if (!streamSmallCleartext || !cleartext)
             return false;
     }
     // A pool's managers all follow its source: the source is what is judged.
@@ -173,12 +177,17 @@ void QHttpTransfer::Private::runExchange(const Request &request)
     exchange->setErrorParser(errorParser);
     exchange->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
     exchange->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
-    // Bodies over 1 MiB still go over HTTP/1.1 (see QHttpExchange::send()).
     if (http2PriorKnowledge
         && request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive)
             == 0) {
         Request direct = request;
         direct.request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
+        // Large bodies too: such a server may speak nothing else on that port
+        // (QHttpExchange::send() keeps bodies over 1 MiB off HTTP/2 only
+        // where the request leaves the choice open). A caller's own
+        // Http2AllowedAttribute stays.
+        if (!direct.request.attribute(QNetworkRequest::Http2AllowedAttribute).isValid())
+            direct.request.setAttribute(QNetworkRequest::Http2AllowedAttribute, true);
         exchange->start(direct);
         return;
     }

@@ -44,6 +44,8 @@ void FakeRemoteQueueSuite::setUpQueue(QAttachmentQueue *queue, const QueueSetup 
         m_queue->setRetryDelay(20);
         m_queue->setMaxRetryDelay(200);
     }
+    if (!setup.online)
+        m_queue->setOnline(false);
 }
 
 int FakeRemoteQueueSuite::rowCount(const QString &sql) const
@@ -62,4 +64,14 @@ void FakeRemoteQueueSuite::exec(const QString &sql, const QVariantList &params)
         query.addBindValue(value);
     if (!query.exec())
         qFatal("%s: %s", qPrintable(sql), qPrintable(query.lastError().text()));
+}
+
+bool FakeRemoteQueueSuite::tryExec(const QString &sql)
+{
+    QSqlQuery query(db());
+    if (!query.exec(sql)) {
+        qWarning("%s: %s", qPrintable(sql), qPrintable(query.lastError().text()));
+        return false;
+    }
+    return true;
 }

@@ -21,6 +21,18 @@ struct FakeRemoteQueueSetup
     QAttachmentLocalStorage *localStorage = nullptr;
     // Retries after 20 ms, at most 200 ms apart, instead of the defaults.
     bool quickRetries = true;
+    // false: the queue starts offline (nothing transfers).
+    bool online = true;
+
+    // For suites that look at the queue's own work on its table alone:
+    // offline, with the default retries.
+    static FakeRemoteQueueSetup tableWorkOnly()
+    {
+        FakeRemoteQueueSetup setup;
+        setup.quickRetries = false;
+        setup.online = false;
+        return setup;
+    }
 };
 
 // The fixture of the suites that drive one queue against the in-memory fake
@@ -59,6 +71,8 @@ protected:
     int rowCount(const QString &sql) const;
     // Runs `sql` with `params` bound in order; aborts the test program when it fails.
     void exec(const QString &sql, const QVariantList &params = {});
+    // Runs `sql`; false (and a warning naming the statement) when it fails.
+    bool tryExec(const QString &sql);
 };
 
 #endif // FAKEREMOTEQUEUESUITE_H

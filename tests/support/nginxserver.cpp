@@ -98,6 +98,8 @@ QString NginxConfig::text() const
                            "    scgi_temp_path %1/tmp/scgi;\n"
                            "    sendfile on;\n")
                 .arg(dir);
+    if (!http2ChunkSize.isEmpty())
+        conf += QStringLiteral("    http2_chunk_size %1;\n").arg(http2ChunkSize);
     if (!tlsCertificate.isEmpty())
         conf += QStringLiteral("    ssl_certificate %1;\n"
                                "    ssl_certificate_key %2;\n"
@@ -163,6 +165,7 @@ bool NginxServer::startOnce(quint16 port, quint16 http2Port, QString *errorStrin
     NginxConfig config;
     config.dir = d;
     config.forBenchmarks = m_options.forBenchmarks;
+    config.http2ChunkSize = m_options.http2ChunkSize;
     config.listen << QString::number(port);
     if (http2Port)
         config.listen << QStringLiteral("%1 http2").arg(http2Port);

@@ -19,6 +19,9 @@ struct NginxConfig
     // Tuned for measurements: no access log, a thousand connections, and
     // keep-alive connections that last as many requests as a run makes.
     bool forBenchmarks = false;
+    // nginx's `http2_chunk_size`: the largest DATA frame it sends (when the
+    // client accepts frames that large). Empty: nginx's default, 8k.
+    QString http2ChunkSize;
     // TLS certificate and key files (PEM), for the ports listening with `ssl`.
     QString tlsCertificate;
     QString tlsKey;
@@ -42,6 +45,8 @@ public:
     {
         // A second port, http2Url(), that speaks HTTP/2 without TLS.
         bool http2 = false;
+        // NginxConfig::http2ChunkSize.
+        QString http2ChunkSize;
         // Tuned for measurements: no access log, a thousand connections, and
         // keep-alive connections that last as many requests as a run makes.
         bool forBenchmarks = false;

@@ -35,4 +35,15 @@ private:
     QSslCertificate m_ca;
 };
 
+// In a test function: skips the test where certificates cannot be made or
+// used, and makes `certificate` (a TestCertificate) issued by `issuer` (a
+// TestCertificate::Issuer), failing the test when that fails.
+#define PSA_MAKE_CERTIFICATE(certificate, issuer) \
+    do { \
+        if (const QString why_ = TestCertificate::unavailableReason(); !why_.isEmpty()) \
+            QSKIP(qPrintable(why_)); \
+        QString certificateError_; \
+        QVERIFY2((certificate).make((issuer), &certificateError_), qPrintable(certificateError_)); \
+    } while (false)
+
 #endif // TESTCERTIFICATE_H

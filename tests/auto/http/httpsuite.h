@@ -74,6 +74,68 @@ public:
     }
 };
 
+// A TLS server on 127.0.0.1 that takes PUT requests (a head with a
+// Content-Length, then that many bytes) on kept-alive connections and
+// answers each with "201 Created" as soon as its body is in.
+class TlsPutSink : public QObject
+{
+public:
+    explicit TlsPutSink(const QSslConfiguration &configuration)
+    {
+        m_server.setSslConfiguration(configuration);
+        connect(&m_server, &QTcpServer::pendingConnectionAvailable, this, [this] {
+            while (auto *socket = qobject_cast<QSslSocket *>(m_server.nextPendingConnection()))
+                serve(socket);
+        });
+    }
+
+    // Listens on a free port of 127.0.0.1.
+    bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    QUrl url(const QString &path) const
+    {
+        return QUrl(QStringLiteral("https://127.0.0.1:%1/%2").arg(m_server.serverPort()).arg(path));
+    }
+
+    // Connections accepted, request heads read, and the bodies received in order.
+    int connections = 0;
+    int requests = 0;
+    QList<QByteArray> received;
+
+private:
+    void serve(QSslSocket *socket)
+    {
+        ++connections;
+        auto buffer = std::make_shared<QByteArray>();
+        auto expected = std::make_shared<qint64>(-1);
+        connect(socket, &QSslSocket::readyRead, socket, [this, socket, buffer, expected] {
+            buffer->append(socket->readAll());
+            for (;;) {
+                if (*expected < 0) {
+                    const qsizetype end = buffer->indexOf("\r\n\r\n");
+                    if (end < 0)
+                        return;
+                    const QByteArray head = buffer->left(end).toLower();
+                    const qsizetype at = head.indexOf("content-length: ");
+                    *expected = at < 0
+                        ? 0
+                        : head.mid(at + 16, head.indexOf('\r', at) - at - 16).toLongLong();
+                    buffer->remove(0, end + 4);
+                    ++requests;
+                }
+                if (buffer->size() < *expected)
+                    return;
+                received.append(buffer->left(*expected));
+                buffer->remove(0, *expected);
+                *expected = -1;
+                socket->write("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
+    }
+
+    QSslServer m_server;
+};
+
 // The fault server of the suites that use one, listening afresh for each
 // test function, and one exchange run to its end.
 class FaultServerSuite : public QObject

@@ -18,7 +18,8 @@ class tst_HttpKeepAlive : public FaultServerSuite
     Q_OBJECT
 
 private:
-    // One upload of `object` to `path` through `manager`, run to its end.
+    // One upload of `object` to `url` through `manager`, run to its end;
+    // with `tls`, on that configuration and streamed whatever its size.
     std::unique_ptr<QHttpTransfer> put(const QUrl &url, const QByteArray &object,
                                        QNetworkAccessManager *manager,
                                        const QSslConfiguration &tls = {})
@@ -34,11 +35,13 @@ private:
         request.body = body.get();
         request.transferTimeoutMs = 10000;
         auto transfer = std::make_unique<QHttpTransfer>(Kind::Upload, manager);
+        if (!tls.isNull())
+            transfer->setStreamThreshold(0);
         body->setParent(transfer.get());
         body.release();
         QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
         transfer->start(request);
-        if (!finished.wait(20000))
+        if (!finished.wait(30000))
             qWarning("upload did not finish");
         return transfer;
     }
@@ -289,129 +292,43 @@ private Q_SLOTS:
     // session are reused; a different TLS configuration gets its own.
     void tlsConnectionsAreReused()
     {
-        if (!QSslSocket::supportsSsl())
-            QSKIP("no TLS backend");
-        const QString openssl = QStandardPaths::findExecutable(QStringLiteral("openssl"));
-        if (openssl.isEmpty())
-            QSKIP("openssl is not installed");
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const auto run = [&](const QStringList &args) {
-            QProcess p;
-            p.start(openssl, args);
-            return p.waitForFinished(60000) && p.exitCode() == 0;
-        };
-        const QString key = dir.filePath(QStringLiteral("key.pem"));
-        const QString cert = dir.filePath(QStringLiteral("cert.pem"));
-        QVERIFY(
-            run({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                 QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"),
-                 key, QStringLiteral("-out"), cert, QStringLiteral("-days"), QStringLiteral("1"),
-                 QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"),
-                 QStringLiteral("-addext"), QStringLiteral("subjectAltName=IP:127.0.0.1")}));
-        QFile keyFile(key);
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        const QList<QSslCertificate> certs = QSslCertificate::fromPath(cert);
-        QCOMPARE(certs.size(), 1);
-
-        QSslConfiguration serverConfig = QSslConfiguration::defaultConfiguration();
-        serverConfig.setLocalCertificate(certs.first());
-        serverConfig.setPrivateKey(QSslKey(&keyFile, QSsl::Rsa));
-        serverConfig.setPeerVerifyMode(QSslSocket::VerifyNone);
-        QSslServer server;
-        server.setSslConfiguration(serverConfig);
-        // A keep-alive PUT sink: heads, then Content-Length bytes, repeatedly.
-        int connections = 0;
-        QList<QByteArray> received;
-        connect(&server, &QTcpServer::pendingConnectionAvailable, this, [&] {
-            while (auto *socket = qobject_cast<QSslSocket *>(server.nextPendingConnection())) {
-                ++connections;
-                auto buffer = std::make_shared<QByteArray>();
-                auto expected = std::make_shared<qint64>(-1);
-                connect(socket, &QSslSocket::readyRead, socket, [&, socket, buffer, expected] {
-                    buffer->append(socket->readAll());
-                    for (;;) {
-                        if (*expected < 0) {
-                            const qsizetype end = buffer->indexOf("\r\n\r\n");
-                            if (end < 0)
-                                return;
-                            const QByteArray head = buffer->left(end).toLower();
-                            const qsizetype at = head.indexOf("content-length: ");
-                            *expected
-                                = head.mid(at + 16, head.indexOf('\r', at) - at - 16).toLongLong();
-                            buffer->remove(0, end + 4);
-                        }
-                        if (buffer->size() < *expected)
-                            return;
-                        received.append(buffer->left(*expected));
-                        buffer->remove(0, *expected);
-                        *expected = -1;
-                        socket->write("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
-                    }
-                });
-                connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
-            }
-        });
-        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+        TestCertificate tls;
+        PSA_MAKE_CERTIFICATE(tls, TestCertificate::Issuer::Itself);
+        TlsPutSink server(tls.serverConfiguration());
+        QVERIFY(server.listen());
         QSslConfiguration trusting = QSslConfiguration::defaultConfiguration();
-        trusting.addCaCertificates(certs);
+        trusting.addCaCertificates({tls.certificate()});
 
         for (int i = 0; i < 3; ++i) {
             const QByteArray object = TestSupport::randomBytes(300 * 1024, 40 + i);
-            QBuffer body;
-            body.setData(object);
-            QVERIFY(body.open(QIODevice::ReadOnly));
-            QHttpTransfer::Request request;
-            request.request.setUrl(QUrl(
-                QStringLiteral("https://127.0.0.1:%1/t%2.bin").arg(server.serverPort()).arg(i)));
-            request.request.setSslConfiguration(trusting);
-            request.method = "PUT";
-            request.body = &body;
-            QHttpTransfer transfer(Kind::Upload, &m_manager);
-            transfer.setStreamThreshold(0);
-            QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
-            transfer.start(request);
-            QVERIFY(finished.wait(30000));
-            QVERIFY2(!transfer.error().isError(), qPrintable(transfer.error().message()));
-            QVERIFY(transfer.isStreamed());
-            QCOMPARE(transfer.reusedConnection(), i > 0);
-            QCOMPARE(received.size(), i + 1);
-            QCOMPARE(received.last(), object);
+            auto transfer
+                = put(server.url(QStringLiteral("t%1.bin").arg(i)), object, &m_manager, trusting);
+            QVERIFY(transfer->isFinished());
+            QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+            QVERIFY(transfer->isStreamed());
+            QCOMPARE(transfer->reusedConnection(), i > 0);
+            QCOMPARE(server.received.size(), i + 1);
+            QCOMPARE(server.received.last(), object);
         }
-        QCOMPARE(connections, 1);
+        QCOMPARE(server.connections, 1);
 
         // Another configuration (here: one that also trusts the system's
         // CAs differently) does not get that connection.
         QSslConfiguration other = trusting;
         other.setPeerVerifyDepth(5);
-        QBuffer body;
-        body.setData("x");
-        QVERIFY(body.open(QIODevice::ReadOnly));
-        QHttpTransfer::Request request;
-        request.request.setUrl(
-            QUrl(QStringLiteral("https://127.0.0.1:%1/o.bin").arg(server.serverPort())));
-        request.request.setSslConfiguration(other);
-        request.method = "PUT";
-        request.body = &body;
-        QHttpTransfer transfer(Kind::Upload, &m_manager);
-        transfer.setStreamThreshold(0);
-        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
-        transfer.start(request);
-        QVERIFY(finished.wait(30000));
-        QVERIFY2(!transfer.error().isError(), qPrintable(transfer.error().message()));
-        QVERIFY(!transfer.reusedConnection());
-        QCOMPARE(connections, 2);
+        auto transfer = put(server.url(QStringLiteral("o.bin")), "x", &m_manager, other);
+        QVERIFY(transfer->isFinished());
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QVERIFY(!transfer->reusedConnection());
+        QCOMPARE(server.connections, 2);
     }
 
     // The storage against nginx: a series of small uploads through the
     // storage's pool, byte-identical, on kept-alive connections.
     void storageAgainstNginx()
     {
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
         NginxServer nginx;
-        QString problem;
-        QVERIFY2(nginx.start(&problem), qPrintable(problem));
+        PSA_START_NGINX(nginx);
         QHttpRemoteStorage storage;
         storage.setBaseUrl(nginx.url(QStringLiteral("ka/")));
         int reused = 0;

@@ -3,6 +3,45 @@
 
 #include "httpsuite.h"
 
+namespace {
+
+// Records the HTTP/2 settings of every GET, and the protocol of every answer.
+class Http2RecordingManager : public QNetworkAccessManager
+{
+public:
+    QList<QHttp2Configuration> configurations;
+    QList<QVariant> http2Allowed;
+    int answersOverHttp2 = 0;
+    int answers = 0;
+
+protected:
+    QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                 QIODevice *data) override
+    {
+        if (op == GetOperation) {
+            configurations << request.http2Configuration();
+            http2Allowed << request.attribute(QNetworkRequest::Http2AllowedAttribute);
+        }
+        QNetworkReply *reply = QNetworkAccessManager::createRequest(op, request, data);
+        connect(reply, &QNetworkReply::finished, this, [this, reply] {
+            ++answers;
+            if (reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
+                ++answersOverHttp2;
+        });
+        return reply;
+    }
+};
+
+// nginx with a second port that speaks cleartext HTTP/2 (prior knowledge).
+NginxServer::Options withHttp2()
+{
+    NginxServer::Options options;
+    options.http2 = true;
+    return options;
+}
+
+} // namespace
+
 class tst_HttpNginx : public QObject
 {
     Q_OBJECT
@@ -214,9 +253,7 @@ private Q_SLOTS:
     void uploadsUseCleartextHttp2WithPriorKnowledge()
     {
         QFETCH(bool, priorKnowledge);
-        NginxServer::Options options;
-        options.http2 = true;
-        NginxServer nginx(options);
+        NginxServer nginx(withHttp2());
         PSA_START_NGINX(nginx);
         TemporaryDatabase database;
         QVERIFY(database.isValid());
@@ -270,9 +307,7 @@ private Q_SLOTS:
     void http2RaisesTransfersInFlight()
     {
         QFETCH(bool, http2);
-        NginxServer::Options options;
-        options.http2 = true;
-        NginxServer nginx(options);
+        NginxServer nginx(withHttp2());
         PSA_START_NGINX(nginx);
         TemporaryDatabase database;
         QVERIFY(database.isValid());
@@ -334,48 +369,14 @@ private Q_SLOTS:
     // files arrive whole, also those several windows long.
     void downloadsUseHttp2WithSmallWindows()
     {
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
-        NginxServer::Options options;
-        options.http2 = true;
-        NginxServer nginx(options);
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
+        NginxServer nginx(withHttp2());
+        PSA_START_NGINX(nginx);
         const QList<qint64> sizes {1, 70000, 5 * 1024 * 1024 + 3};
-        QDir().mkpath(nginx.rootPath() + QStringLiteral("/dl"));
-        for (int i = 0; i < sizes.size(); ++i) {
-            QFile file(nginx.rootPath() + QStringLiteral("/dl/f%1.bin").arg(i));
-            QVERIFY(file.open(QIODevice::WriteOnly));
-            const QByteArray bytes = TestSupport::randomBytes(sizes.at(i), 60 + i);
-            QCOMPARE(file.write(bytes), bytes.size());
-        }
+        for (int i = 0; i < sizes.size(); ++i)
+            QVERIFY(TestSupport::writeFile(nginx.rootPath() + QStringLiteral("/dl/f%1.bin").arg(i),
+                                           TestSupport::randomBytes(sizes.at(i), 60 + i)));
 
-        // Records the HTTP/2 settings of every GET, and the protocol of every answer.
-        class RecordingManager : public QNetworkAccessManager
-        {
-        public:
-            QList<QHttp2Configuration> configurations;
-            QList<QVariant> http2Allowed;
-            int answersOverHttp2 = 0;
-            int answers = 0;
-
-        protected:
-            QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
-                                         QIODevice *data) override
-            {
-                if (op == GetOperation) {
-                    configurations << request.http2Configuration();
-                    http2Allowed << request.attribute(QNetworkRequest::Http2AllowedAttribute);
-                }
-                QNetworkReply *reply = QNetworkAccessManager::createRequest(op, request, data);
-                connect(reply, &QNetworkReply::finished, this, [this, reply] {
-                    ++answers;
-                    if (reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
-                        ++answersOverHttp2;
-                });
-                return reply;
-            }
-        } manager;
+        Http2RecordingManager manager;
         QHttpRemoteStorage remote;
         remote.setNetworkAccessManager(&manager);
         remote.setHttp2PriorKnowledge(true);
@@ -408,13 +409,8 @@ private Q_SLOTS:
     // A download over HTTP/2 resumes with Range and If-Range as over HTTP/1.1.
     void resumeOverHttp2()
     {
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
-        NginxServer::Options options;
-        options.http2 = true;
-        NginxServer nginx(options);
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
+        NginxServer nginx(withHttp2());
+        PSA_START_NGINX(nginx);
         QHttpRemoteStorage storage;
         storage.setHttp2PriorKnowledge(true);
         storage.setBaseUrl(nginx.http2Url(QStringLiteral("bucket/")));
@@ -426,32 +422,12 @@ private Q_SLOTS:
     // HTTP/2 settings a caller gives its request are sent as they are.
     void ownHttp2ConfigurationWins()
     {
-        if (!NginxServer::isAvailable())
-            QSKIP("nginx is not installed");
-        NginxServer::Options options;
-        options.http2 = true;
-        NginxServer nginx(options);
-        QString error;
-        QVERIFY2(nginx.start(&error), qPrintable(error));
-        QDir().mkpath(nginx.rootPath() + QStringLiteral("/own"));
-        QFile file(nginx.rootPath() + QStringLiteral("/own/x.bin"));
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        QCOMPARE(file.write(TestSupport::randomBytes(300000, 7)), 300000);
-        file.close();
+        NginxServer nginx(withHttp2());
+        PSA_START_NGINX(nginx);
+        QVERIFY(TestSupport::writeFile(nginx.rootPath() + QStringLiteral("/own/x.bin"),
+                                       TestSupport::randomBytes(300000, 7)));
 
-        class RecordingManager : public QNetworkAccessManager
-        {
-        public:
-            QList<QHttp2Configuration> configurations;
-
-        protected:
-            QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
-                                         QIODevice *data) override
-            {
-                configurations << request.http2Configuration();
-                return QNetworkAccessManager::createRequest(op, request, data);
-            }
-        } manager;
+        Http2RecordingManager manager;
         QHttp2Configuration own;
         own.setStreamReceiveWindowSize(96 * 1024);
         own.setSessionReceiveWindowSize(3 * 1024 * 1024);

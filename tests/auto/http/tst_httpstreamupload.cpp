@@ -505,45 +505,12 @@ private Q_SLOTS:
     // same upload streams over TLS and arrives whole.
     void tlsWithATestCa()
     {
-        if (const QString why = TestCertificate::unavailableReason(); !why.isEmpty())
-            QSKIP(qPrintable(why));
         TestCertificate tls;
-        QString problem;
-        QVERIFY2(tls.make(TestCertificate::Issuer::TestCa, &problem), qPrintable(problem));
+        PSA_MAKE_CERTIFICATE(tls, TestCertificate::Issuer::TestCa);
 
-        QSslConfiguration serverConfig = tls.serverConfiguration();
-        QSslServer server;
-        server.setSslConfiguration(serverConfig);
-        // A minimal PUT sink: reads the head, then Content-Length bytes.
-        QByteArray received;
-        int requests = 0;
-        connect(&server, &QTcpServer::pendingConnectionAvailable, this, [&] {
-            while (auto *socket = qobject_cast<QSslSocket *>(server.nextPendingConnection())) {
-                auto buffer = std::make_shared<QByteArray>();
-                auto expected = std::make_shared<qint64>(-1);
-                connect(socket, &QSslSocket::readyRead, socket, [&, socket, buffer, expected] {
-                    buffer->append(socket->readAll());
-                    if (*expected < 0) {
-                        const qsizetype end = buffer->indexOf("\r\n\r\n");
-                        if (end < 0)
-                            return;
-                        const QByteArray head = buffer->left(end).toLower();
-                        const qsizetype at = head.indexOf("content-length: ");
-                        *expected
-                            = head.mid(at + 16, head.indexOf('\r', at) - at - 16).toLongLong();
-                        buffer->remove(0, end + 4);
-                        ++requests;
-                    }
-                    if (buffer->size() >= *expected) {
-                        received = *buffer;
-                        socket->write("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
-                    }
-                });
-                connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
-            }
-        });
-        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
-        const QUrl url(QStringLiteral("https://127.0.0.1:%1/t.bin").arg(server.serverPort()));
+        TlsPutSink server(tls.serverConfiguration());
+        QVERIFY(server.listen());
+        const QUrl url = server.url(QStringLiteral("t.bin"));
         const QByteArray object = TestSupport::randomBytes(5 * 1024 * 1024, 8);
         QBuffer body;
         body.setData(object);
@@ -556,7 +523,7 @@ private Q_SLOTS:
                      || untrusted->error().message().contains(QStringLiteral("certificate"),
                                                               Qt::CaseInsensitive),
                  qPrintable(untrusted->error().message()));
-        QCOMPARE(requests, 0);
+        QCOMPARE(server.requests, 0);
 
         QVERIFY(body.seek(0));
         QHttpTransfer::Request request;
@@ -573,8 +540,9 @@ private Q_SLOTS:
         QVERIFY(finished.wait(30000));
         QVERIFY2(!transfer.error().isError(), qPrintable(transfer.error().message()));
         QVERIFY(transfer.isStreamed());
-        QCOMPARE(requests, 1);
-        QCOMPARE(received, object);
+        QCOMPARE(server.requests, 1);
+        QCOMPARE(server.received.size(), 1);
+        QCOMPARE(server.received.last(), object);
     }
 
     // --- real servers -----------------------------------------------------------

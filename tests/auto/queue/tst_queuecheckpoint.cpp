@@ -6,50 +6,32 @@
 // SQLite's own behaviour. Nothing written is lost across a restart, and a
 // database whose queue table is a view (as on PowerSync) works the same.
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
 #include <qattachmentqueue_p.h>
 #include <testsupport.h>
 
 #include <QtCore/qfileinfo.h>
-#include <QtCore/qtemporarydir.h>
-#include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
-class tst_QueueCheckpoint : public QObject
+class tst_QueueCheckpoint : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_connection;
-    std::unique_ptr<FakeRemoteStorage> m_remote;
-    std::unique_ptr<QAttachmentQueue> m_queue;
-
-    QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
-    int pragma(const QString &sql) const
+    int pragma(const QString &sql) const { return rowCount(sql); }
+    void dropQueue()
     {
-        QSqlQuery query(db());
-        if (!query.exec(sql) || !query.next())
-            return -1;
-        return query.value(0).toInt();
-    }
-    int count(const QString &sql) const { return pragma(sql); }
-    bool exec(const QString &sql)
-    {
-        QSqlQuery query(db());
-        if (!query.exec(sql)) {
-            qWarning() << sql << query.lastError().text();
-            return false;
-        }
-        return true;
+        delete m_queue;
+        m_queue = nullptr;
     }
     qint64 databaseFileSize() const { return QFileInfo(db().databaseName()).size(); }
     QAttachmentCheckpointer &checkpointer()
     {
-        return QAttachmentQueuePrivate::get(m_queue.get())->checkpointer;
+        return QAttachmentQueuePrivate::get(m_queue)->checkpointer;
     }
     static QList<QWatchedAttachmentItem> manyItems(int count, const QString &prefix)
     {
@@ -59,33 +41,22 @@ private:
                 QWatchedAttachmentItem(prefix + QString::number(i), QStringLiteral("jpg")));
         return items;
     }
-    void newQueue()
+    // A new queue, offline (only its own table work runs), with background
+    // checkpoints unless `backgroundCheckpoints` is false (the default then).
+    void newQueue(bool backgroundCheckpoints = true)
     {
-        m_queue = std::make_unique<QAttachmentQueue>();
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(m_dir->path() + QStringLiteral("/files"));
-        m_queue->setRemoteStorage(m_remote.get());
-        m_queue->setSyncInterval(0);
-        m_queue->setOnline(false); // only the queue's own table work runs
-        m_queue->setBackgroundCheckpoints(true); // opt-in
+        setUpQueue(QueueSetup::tableWorkOnly());
+        if (backgroundCheckpoints)
+            m_queue->setBackgroundCheckpoints(true); // opt-in
     }
 
 private Q_SLOTS:
     void init()
     {
-        m_dir = std::make_unique<QTemporaryDir>();
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path()); // a file, in WAL mode
-        m_remote = std::make_unique<FakeRemoteStorage>();
+        QVERIFY(openFixture()); // a database file, in WAL mode
         newQueue();
     }
-    void cleanup()
-    {
-        m_queue.reset();
-        m_remote.reset();
-        TestSupport::closeDatabase(m_connection);
-        m_dir.reset();
-    }
+    void cleanup() { closeFixture(); }
 
     void autoCheckpointIsOffWhileTheQueueUsesTheConnection()
     {
@@ -101,24 +72,20 @@ private Q_SLOTS:
         QVERIFY(m_queue->saveFile("x", {}, QStringLiteral("txt")).isValid());
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 0);
         // A value the app chose is what comes back.
-        m_queue.reset();
+        dropQueue();
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 1000);
-        QVERIFY(exec(QStringLiteral("PRAGMA wal_autocheckpoint = 77")));
+        QVERIFY(tryExec(QStringLiteral("PRAGMA wal_autocheckpoint = 77")));
         newQueue();
         QVERIFY(m_queue->startSync());
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 0);
-        m_queue.reset();
+        dropQueue();
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 77);
     }
 
     void sqlitesOwnCheckpointsByDefault()
     {
-        m_queue = std::make_unique<QAttachmentQueue>();
+        newQueue(false);
         QVERIFY(!m_queue->backgroundCheckpoints());
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(m_dir->path() + QStringLiteral("/files"));
-        m_queue->setRemoteStorage(m_remote.get());
-        m_queue->setOnline(false);
         QVERIFY(m_queue->startSync());
         QVERIFY(!checkpointer().isRunning());
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 1000);
@@ -126,7 +93,7 @@ private Q_SLOTS:
 
     void theOptOutKeepsSQLitesCheckpoints()
     {
-        QSignalSpy changed(m_queue.get(), &QAttachmentQueue::backgroundCheckpointsChanged);
+        QSignalSpy changed(m_queue, &QAttachmentQueue::backgroundCheckpointsChanged);
         QVERIFY(m_queue->backgroundCheckpoints());
         QVERIFY(m_queue->startSync());
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 0);
@@ -142,7 +109,7 @@ private Q_SLOTS:
 
     void nonWalAndInMemoryDatabasesAreLeftAlone()
     {
-        m_queue.reset();
+        dropQueue();
         const QString memory = QStringLiteral("checkpoint-memory");
         {
             QSqlDatabase mem = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), memory);
@@ -160,7 +127,7 @@ private Q_SLOTS:
             QAttachmentQueue queue;
             queue.setConnectionName(name);
             queue.setLocalDirectory(m_dir->path() + QStringLiteral("/files-") + name);
-            queue.setRemoteStorage(m_remote.get());
+            queue.setRemoteStorage(m_remote);
             queue.setOnline(false);
             QVERIFY(queue.startSync());
             QVERIFY(queue.saveFile("x", {}, QStringLiteral("txt")).isValid());
@@ -184,7 +151,7 @@ private Q_SLOTS:
         // threshold, so nothing but the worker copies them into the file.
         m_queue->setWatchedAttachments(manyItems(3000, QStringLiteral("w")));
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 10000);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 3000);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 3000);
         QTRY_VERIFY_WITH_TIMEOUT(databaseFileSize() > before, 5000);
         // The file grows while the checkpoint copies; its count follows.
         QTRY_VERIFY_WITH_TIMEOUT(checkpointer().stats().framesCopied > first.framesCopied, 5000);
@@ -197,15 +164,15 @@ private Q_SLOTS:
     {
         QVERIFY(m_queue->startSync());
         QTRY_VERIFY_WITH_TIMEOUT(checkpointer().stats().checkpoints >= 1, 5000);
-        QVERIFY(exec(QStringLiteral("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")));
+        QVERIFY(tryExec(QStringLiteral("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")));
         QTRY_VERIFY_WITH_TIMEOUT(checkpointer().stats().framesCopied > 0, 5000);
         const qint64 before = databaseFileSize();
         // The app writes on the queue's connection without the queue knowing:
         // the worker's periodic checkpoint copies it.
         QVERIFY(db().transaction());
         for (int i = 0; i < 2000; ++i)
-            QVERIFY(exec(QStringLiteral("INSERT INTO notes (body) VALUES ('%1')")
-                             .arg(QString(200, QLatin1Char('n')))));
+            QVERIFY(tryExec(QStringLiteral("INSERT INTO notes (body) VALUES ('%1')")
+                                .arg(QString(200, QLatin1Char('n')))));
         QVERIFY(db().commit());
         QTRY_VERIFY_WITH_TIMEOUT(databaseFileSize() > before + 200 * 1024,
                                  QAttachmentCheckpointer::SweepMs * 3);
@@ -220,7 +187,7 @@ private Q_SLOTS:
             QVERIFY(m_queue->saveFile(QByteArray("saved"), {}, QStringLiteral("txt")).isValid());
         // Destroyed right after its last commit, before a checkpoint could
         // follow; then the connection is closed and opened again.
-        m_queue.reset();
+        dropQueue();
         const QString path = db().databaseName();
         TestSupport::closeDatabase(m_connection);
         {
@@ -228,8 +195,8 @@ private Q_SLOTS:
             again.setDatabaseName(path);
             QVERIFY(again.open());
         }
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 520);
-        QCOMPARE(count(QStringLiteral("PRAGMA integrity_check")), 0); // "ok" reads as 0
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 520);
+        QCOMPARE(rowCount(QStringLiteral("PRAGMA integrity_check")), 0); // "ok" reads as 0
         newQueue();
         QVERIFY(m_queue->startSync());
         QCOMPARE(m_queue->attachments().size(), 520);
@@ -241,27 +208,27 @@ private Q_SLOTS:
         // The shape of a PowerSync database: the queue's "table" is a view
         // over another table, written through INSTEAD OF triggers, next to
         // the app's own data on the same connection.
-        m_queue.reset();
-        QVERIFY(exec(QStringLiteral(
+        dropQueue();
+        QVERIFY(tryExec(QStringLiteral(
             "CREATE TABLE backing (id TEXT PRIMARY KEY, filename TEXT, local_uri TEXT, "
             "timestamp INTEGER, size INTEGER, media_type TEXT, state INTEGER, has_synced "
             "INTEGER, meta_data TEXT)")));
-        QVERIFY(exec(QStringLiteral("CREATE VIEW attachments_queue AS SELECT id, filename, "
-                                    "local_uri, timestamp, size, media_type, state, has_synced, "
-                                    "meta_data FROM backing")));
-        QVERIFY(exec(QStringLiteral(
+        QVERIFY(tryExec(QStringLiteral("CREATE VIEW attachments_queue AS SELECT id, filename, "
+                                       "local_uri, timestamp, size, media_type, state, has_synced, "
+                                       "meta_data FROM backing")));
+        QVERIFY(tryExec(QStringLiteral(
             "CREATE TRIGGER aq_insert INSTEAD OF INSERT ON attachments_queue BEGIN INSERT INTO "
             "backing VALUES (NEW.id, NEW.filename, NEW.local_uri, NEW.timestamp, NEW.size, "
             "NEW.media_type, NEW.state, NEW.has_synced, NEW.meta_data); END")));
-        QVERIFY(exec(QStringLiteral(
+        QVERIFY(tryExec(QStringLiteral(
             "CREATE TRIGGER aq_update INSTEAD OF UPDATE ON attachments_queue BEGIN UPDATE backing "
             "SET filename = NEW.filename, local_uri = NEW.local_uri, timestamp = NEW.timestamp, "
             "size = NEW.size, media_type = NEW.media_type, state = NEW.state, has_synced = "
             "NEW.has_synced, meta_data = NEW.meta_data WHERE id = OLD.id; END")));
-        QVERIFY(exec(QStringLiteral(
+        QVERIFY(tryExec(QStringLiteral(
             "CREATE TRIGGER aq_delete INSTEAD OF DELETE ON attachments_queue BEGIN DELETE FROM "
             "backing WHERE id = OLD.id; END")));
-        QVERIFY(exec(QStringLiteral("CREATE TABLE items (id TEXT PRIMARY KEY, photo_id TEXT)")));
+        QVERIFY(tryExec(QStringLiteral("CREATE TABLE items (id TEXT PRIMARY KEY, photo_id TEXT)")));
         newQueue();
         m_queue->setWatchQuery(QStringLiteral("SELECT photo_id AS id, 'jpg' AS file_extension "
                                               "FROM items WHERE photo_id IS NOT NULL"));
@@ -274,18 +241,18 @@ private Q_SLOTS:
 
         QVERIFY(db().transaction());
         for (int i = 0; i < 1500; ++i)
-            QVERIFY(exec(QStringLiteral("INSERT INTO items VALUES ('i%1', 'p%1')").arg(i)));
+            QVERIFY(tryExec(QStringLiteral("INSERT INTO items VALUES ('i%1', 'p%1')").arg(i)));
         QVERIFY(db().commit());
-        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("SELECT COUNT(*) FROM backing")), 1500,
+        QTRY_COMPARE_WITH_TIMEOUT(rowCount(QStringLiteral("SELECT COUNT(*) FROM backing")), 1500,
                                   10000);
         const QAttachment saved = m_queue->saveFile("mine", {}, QStringLiteral("txt"));
         QVERIFY(saved.isValid());
         QCOMPARE(m_queue->attachment(saved.id()).state(), QAttachmentState::QueuedUpload);
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 10000);
         QTRY_VERIFY_WITH_TIMEOUT(databaseFileSize() > before, 5000);
-        m_queue.reset();
+        dropQueue();
         QCOMPARE(pragma(QStringLiteral("PRAGMA wal_autocheckpoint")), 1000);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1501);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1501);
     }
 };
 

@@ -5,65 +5,40 @@
 // app writes between slices honoured (a file saved while the queue is cleared
 // stays; a row that left the archive is not expired).
 
+#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
 #include <qattachmentqueue_p.h>
+#include <tableworkturns.h>
 #include <testsupport.h>
 
 #include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
-#include <QtCore/qtemporarydir.h>
 #include <QtCore/qtimer.h>
-#include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
 using State = QAttachmentState::State;
-using Turn = QAttachmentQueuePrivate::TableWorkTurn;
 
-class tst_QueueClearSlices : public QObject
+class tst_QueueClearSlices : public FakeRemoteQueueSuite
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_connection;
-    std::unique_ptr<FakeRemoteStorage> m_remote;
-    std::unique_ptr<QAttachmentQueue> m_queue;
     // Ticks of a zero-delay timer, and the tick count at each turn of table
     // work: a turn that follows another with no tick in between would mean
     // the event loop did not run.
-    QTimer m_ticker;
-    int m_ticks = 0;
-    QList<Turn> m_turns;
-    QList<int> m_tickAt;
+    std::unique_ptr<TickCounter> m_ticks;
+    std::unique_ptr<TableWorkTurns> m_turns;
 
-    QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
-    QString filesDir() const { return m_dir->path() + QStringLiteral("/files"); }
-    int count(const QString &sql) const
-    {
-        QSqlQuery query(db());
-        if (!query.exec(sql) || !query.next())
-            return -1;
-        return query.value(0).toInt();
-    }
-    bool exec(const QString &sql)
-    {
-        QSqlQuery query(db());
-        if (!query.exec(sql)) {
-            qWarning() << sql << query.lastError().text();
-            return false;
-        }
-        return true;
-    }
     int filesLeft() const { return int(QDir(filesDir()).entryList(QDir::Files).size()); }
     // `n` rows in `state`, each with a local file, timestamps increasing.
     bool fill(int n, State state)
     {
         if (!m_queue->saveFile("first", {}, QStringLiteral("txt")).isValid()) // creates the table
             return false;
-        if (!exec(QStringLiteral("DELETE FROM attachments_queue")))
+        if (!tryExec(QStringLiteral("DELETE FROM attachments_queue")))
             return false;
         QDir files(filesDir());
         for (const QString &name : files.entryList(QDir::Files))
@@ -73,60 +48,37 @@ private:
             if (!file.open(QIODevice::WriteOnly) || file.write("x") != 1)
                 return false;
         }
-        return exec(QStringLiteral(
-                        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i "
-                        "< %1) INSERT INTO attachments_queue (id, filename, local_uri, timestamp, "
-                        "size, media_type, state, has_synced, meta_data) SELECT 'c' || i, 'c' || "
-                        "i || '.jpg', 'c' || i || '.jpg', 1000 + i, 1, NULL, %2, 1, NULL FROM n")
-                        .arg(n - 1)
-                        .arg(QAttachmentState::toInt(state)));
+        return tryExec(
+            QStringLiteral(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i "
+                "< %1) INSERT INTO attachments_queue (id, filename, local_uri, timestamp, "
+                "size, media_type, state, has_synced, meta_data) SELECT 'c' || i, 'c' || "
+                "i || '.jpg', 'c' || i || '.jpg', 1000 + i, 1, NULL, %2, 1, NULL FROM n")
+                .arg(n - 1)
+                .arg(QAttachmentState::toInt(state)));
     }
     // Every turn after the first runs one step (a budget of 0).
-    void observeTurns()
-    {
-        QAttachmentQueuePrivate *d = QAttachmentQueuePrivate::get(m_queue.get());
-        d->sliceBudgetNs = 0;
-        d->tableWorkObserver = [this](const Turn &turn) {
-            m_turns.append(turn);
-            m_tickAt.append(m_ticks);
-        };
-    }
+    void observeTurns() { m_turns = std::make_unique<TableWorkTurns>(m_queue, m_ticks.get()); }
     void verifyTheLoopRanBetweenTurns()
     {
-        QVERIFY(m_turns.size() >= 3);
-        for (qsizetype i = 1; i < m_tickAt.size(); ++i)
-            QVERIFY2(m_tickAt.at(i) > m_tickAt.at(i - 1),
+        QVERIFY(m_turns->list.size() >= 3);
+        for (qsizetype i = 1; i < m_turns->tickAt.size(); ++i)
+            QVERIFY2(m_turns->tickAt.at(i) > m_turns->tickAt.at(i - 1),
                      qPrintable(QStringLiteral("no event-loop tick before turn %1").arg(i)));
     }
 
 private Q_SLOTS:
     void init()
     {
-        m_dir = std::make_unique<QTemporaryDir>();
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
-        m_remote = std::make_unique<FakeRemoteStorage>();
-        m_queue = std::make_unique<QAttachmentQueue>();
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalDirectory(filesDir());
-        m_queue->setRemoteStorage(m_remote.get());
-        m_queue->setSyncInterval(0);
-        m_queue->setOnline(false);
-        m_ticks = 0;
-        m_turns.clear();
-        m_tickAt.clear();
-        m_ticker.setInterval(0);
-        connect(&m_ticker, &QTimer::timeout, this, [this] { ++m_ticks; });
-        m_ticker.start();
+        QVERIFY(openFixture());
+        setUpQueue(QueueSetup::tableWorkOnly());
+        m_ticks = std::make_unique<TickCounter>(m_queue);
     }
     void cleanup()
     {
-        m_ticker.stop();
-        m_ticker.disconnect();
-        m_queue.reset();
-        m_remote.reset();
-        TestSupport::closeDatabase(m_connection);
-        m_dir.reset();
+        m_turns.reset();
+        m_ticks.reset();
+        closeFixture();
     }
 
     void clearingManyRowsRunsInSlices()
@@ -135,23 +87,23 @@ private Q_SLOTS:
         QVERIFY(fill(Count, State::Synced));
         QVERIFY(m_queue->startSync());
         observeTurns();
-        QSignalSpy removed(m_queue.get(), &QAttachmentQueue::attachmentRemoved);
+        QSignalSpy removed(m_queue, &QAttachmentQueue::attachmentRemoved);
         QVERIFY(m_queue->clearQueue());
         // The first turn cleared a part, not all.
-        const int left = count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue"));
+        const int left = rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue"));
         QVERIFY2(left > 0 && left < Count, qPrintable(QString::number(left)));
         QVERIFY(!m_queue->isIdle());
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
         QCOMPARE(removed.size(), Count);
         QCOMPARE(filesLeft(), 0);
-        QVERIFY(m_turns.constLast().done);
+        QVERIFY(m_turns->list.constLast().done);
         int cleared = 0;
-        for (qsizetype i = 0; i < m_turns.size(); ++i) {
+        for (qsizetype i = 0; i < m_turns->list.size(); ++i) {
             if (i > 0) // after the first turn: one step, one page
-                QVERIFY2(m_turns.at(i).rowsCleared <= 256,
-                         qPrintable(QString::number(m_turns.at(i).rowsCleared)));
-            cleared += m_turns.at(i).rowsCleared;
+                QVERIFY2(m_turns->list.at(i).rowsCleared <= 256,
+                         qPrintable(QString::number(m_turns->list.at(i).rowsCleared)));
+            cleared += m_turns->list.at(i).rowsCleared;
         }
         QCOMPARE(cleared, Count);
         verifyTheLoopRanBetweenTurns();
@@ -160,10 +112,10 @@ private Q_SLOTS:
     void aSmallQueueIsClearedWhenTheCallReturns()
     {
         QVERIFY(fill(2000, State::Synced));
-        QSignalSpy removed(m_queue.get(), &QAttachmentQueue::attachmentRemoved);
+        QSignalSpy removed(m_queue, &QAttachmentQueue::attachmentRemoved);
         QVERIFY(m_queue->clearQueue());
         // The rows, at once; their files in slices after.
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
         QCOMPARE(removed.size(), 2000);
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
         QCOMPARE(filesLeft(), 0);
@@ -176,14 +128,14 @@ private Q_SLOTS:
         QVERIFY(fill(Count, State::Synced));
         observeTurns();
         QVERIFY(m_queue->clearQueue());
-        QVERIFY(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")) > 0);
+        QVERIFY(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")) > 0);
         // Saved between two slices, after the call.
         QAttachment saved;
         QTimer::singleShot(0, this,
                            [&] { saved = m_queue->saveFile("kept", {}, QStringLiteral("txt")); });
         QTRY_VERIFY_WITH_TIMEOUT(saved.isValid(), 5000);
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
         QCOMPARE(m_queue->attachment(saved.id()).state(), State::QueuedUpload);
         QVERIFY(QFile::exists(filesDir() + QLatin1Char('/') + saved.localUri()));
         QCOMPARE(m_queue->pendingUploads(), 1);
@@ -196,8 +148,8 @@ private Q_SLOTS:
         QVERIFY(m_queue->clearQueue());
         QVERIFY(!m_queue->isIdle());
         m_queue->stopSyncing();
-        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")),
-                                  0, 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0, 120000);
         QTRY_COMPARE_WITH_TIMEOUT(filesLeft(), 0, 120000);
     }
 
@@ -207,25 +159,26 @@ private Q_SLOTS:
         QVERIFY(fill(Count, State::Archived));
         m_queue->setArchivedCacheLimit(0);
         observeTurns();
-        QSignalSpy removed(m_queue.get(), &QAttachmentQueue::attachmentRemoved);
+        QSignalSpy removed(m_queue, &QAttachmentQueue::attachmentRemoved);
         const int now = m_queue->expireCache();
         // Its first turn: some, not all, and the count of those.
         QVERIFY2(now > 0 && now < Count, qPrintable(QString::number(now)));
         QCOMPARE(removed.size(), now);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), Count - now);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), Count - now);
         QVERIFY(!m_queue->isIdle());
         // Expired newest first: the oldest row leaves the archive between
         // slices (the app restored it) and must stay.
-        QVERIFY(exec(QStringLiteral("UPDATE attachments_queue SET state = 3 WHERE id = 'c0'")));
+        QVERIFY(tryExec(QStringLiteral("UPDATE attachments_queue SET state = 3 WHERE id = 'c0'")));
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
-        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
-        QCOMPARE(count(QStringLiteral("SELECT state FROM attachments_queue WHERE id = 'c0'")), 3);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+        QCOMPARE(rowCount(QStringLiteral("SELECT state FROM attachments_queue WHERE id = 'c0'")),
+                 3);
         QVERIFY(QFile::exists(filesDir() + QStringLiteral("/c0.jpg")));
         QCOMPARE(filesLeft(), 1);
         QCOMPARE(removed.size(), Count - 1);
-        for (qsizetype i = 1; i < m_turns.size(); ++i)
-            QVERIFY2(m_turns.at(i).rowsExpired <= 64,
-                     qPrintable(QString::number(m_turns.at(i).rowsExpired)));
+        for (qsizetype i = 1; i < m_turns->list.size(); ++i)
+            QVERIFY2(m_turns->list.at(i).rowsExpired <= 64,
+                     qPrintable(QString::number(m_turns->list.at(i).rowsExpired)));
         verifyTheLoopRanBetweenTurns();
     }
 };

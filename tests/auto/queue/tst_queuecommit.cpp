@@ -3,77 +3,25 @@
 // destroyed while a commit runs neither crashes, nor loses the file, nor
 // marks a row it did not finish.
 
-#include <fakeremotequeuesuite.h>
 #include <fakeremotestorage.h>
+#include <heldcommitstorage.h>
 #include <qattachmentqueue.h>
-#include <qfilesystemattachmentstorage.h>
 #include <testsupport.h>
 
 #include <QtCore/qfile.h>
-#include <QtCore/qpointer.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
 using State = QAttachmentState::State;
 
-namespace {
-
-// Holds every asynchronous commit until release(), to look at the queue
-// while a commit is in flight.
-class HeldCommitStorage : public QFileSystemAttachmentStorage
-{
-public:
-    using QFileSystemAttachmentStorage::QFileSystemAttachmentStorage;
-
-    struct Held
-    {
-        QString name;
-        qint64 size = 0;
-        QPointer<QObject> context;
-        CommitCallback callback;
-    };
-    QList<Held> held;
-
-    void commitPartialAsync(const QString &name, qint64 size, QObject *context,
-                            CommitCallback callback) override
-    {
-        held.append({name, size, context, std::move(callback)});
-    }
-    // Runs the held commits for real; a context gone meanwhile hears nothing.
-    void release()
-    {
-        const QList<Held> commits = std::exchange(held, {});
-        for (const Held &commit : commits)
-            QFileSystemAttachmentStorage::commitPartialAsync(
-                commit.name, commit.size, commit.context.data(),
-                commit.context ? commit.callback : CommitCallback());
-    }
-    // Returns once the commit of `name` is done and its outcome posted.
-    void waitForCommit(const QString &name)
-    {
-        partialSize(name);
-        QCoreApplication::sendPostedEvents();
-        QCoreApplication::processEvents();
-    }
-};
-
-} // namespace
-
-class tst_QueueCommit : public FakeRemoteQueueSuite
+class tst_QueueCommit : public HeldCommitQueueSuite
 {
     Q_OBJECT
 
 private:
-    HeldCommitStorage *m_storage = nullptr;
     QByteArray m_photo;
 
-    void newQueue()
-    {
-        QueueSetup setup;
-        setup.localStorage = m_storage;
-        setUpQueue(setup);
-    }
     QByteArray fileOnDisk() const
     {
         QFile file(filesDir() + QStringLiteral("/p1.jpg"));
@@ -96,18 +44,8 @@ private Q_SLOTS:
         QVERIFY(openFixture());
         m_photo = TestSupport::randomBytes(64 * 1024, 3);
         m_remote->objects.insert(QStringLiteral("p1.jpg"), m_photo);
-        m_storage = new HeldCommitStorage(filesDir());
-        newQueue();
     }
-    void cleanup()
-    {
-        // The queue goes before the storage it commits to.
-        delete m_queue;
-        m_queue = nullptr;
-        delete m_storage;
-        m_storage = nullptr;
-        closeFixture();
-    }
+    void cleanup() { closeFixture(); }
 
     void rowIsSyncedOnlyOnceItsFileIsCommitted()
     {

@@ -9,6 +9,7 @@
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
 #include <qattachmentqueue_p.h>
+#include <tableworkturns.h>
 #include <testsupport.h>
 
 #include <QtCore/qdatetime.h>
@@ -37,45 +38,6 @@ private:
         return items;
     }
 
-    // Counts the ticks of a zero-delay timer that fire while the queue still
-    // writes table work (it is not idle then, offline as it is).
-    struct TickCounter
-    {
-        explicit TickCounter(QAttachmentQueue *queue)
-        {
-            timer.setInterval(0);
-            QObject::connect(&timer, &QTimer::timeout, [this, queue] {
-                ++ticks;
-                if (!queue->isIdle())
-                    ++ticksWhileWorking;
-            });
-            timer.start();
-        }
-        QTimer timer;
-        int ticks = 0;
-        int ticksWhileWorking = 0;
-    };
-
-    // Turns of table work as the queue reports them, with the ticks of a
-    // zero-delay timer seen by then.
-    struct Turns
-    {
-        explicit Turns(QAttachmentQueue *queue, TickCounter *ticks, qint64 budgetNs = 0)
-        {
-            QAttachmentQueuePrivate *d = QAttachmentQueuePrivate::get(queue);
-            // A budget of 0: every turn after the first runs exactly one step.
-            d->sliceBudgetNs = budgetNs;
-            d->tableWorkObserver = [this, ticks](const QAttachmentQueuePrivate::TableWorkTurn &t) {
-                list.append(t);
-                tickAt.append(ticks ? ticks->ticks : 0);
-                if (onTurn)
-                    onTurn(t);
-            };
-        }
-        QList<QAttachmentQueuePrivate::TableWorkTurn> list;
-        QList<int> tickAt;
-        std::function<void(const QAttachmentQueuePrivate::TableWorkTurn &)> onTurn;
-    };
     QAttachmentStore &store() { return QAttachmentQueuePrivate::get(m_queue)->store; }
     int stateOf(const QString &id) const
     {
@@ -91,11 +53,8 @@ private Q_SLOTS:
     void init()
     {
         QVERIFY(openFixture());
-        QueueSetup setup;
-        setup.quickRetries = false;
-        setUpQueue(setup);
         // Offline: nothing transfers, so only the queue's table work makes it busy.
-        m_queue->setOnline(false);
+        setUpQueue(QueueSetup::tableWorkOnly());
     }
     void cleanup() { closeFixture(); }
 
@@ -176,7 +135,7 @@ private Q_SLOTS:
                 QStringLiteral("UPDATE attachments_queue SET state = 3, has_synced = 1")));
         }
         TickCounter ticks(m_queue);
-        Turns turns(m_queue, &ticks);
+        TableWorkTurns turns(m_queue, &ticks);
         // Unwatching: read 5,000 rows, plan, archive 5,000, expire 4,900.
         m_queue->setWatchedAttachments({});
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 120000);
@@ -223,7 +182,7 @@ private Q_SLOTS:
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
                  Count);
 
-        Turns turns(m_queue, nullptr);
+        TableWorkTurns turns(m_queue, nullptr);
         QSignalSpy errors(m_queue, &QAttachmentQueue::errorOccurred);
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         bool wroteDuringWrites = false;
@@ -286,7 +245,7 @@ private Q_SLOTS:
     {
         constexpr int Count = 20000;
         QVERIFY(m_queue->startSync());
-        Turns turns(m_queue, nullptr);
+        TableWorkTurns turns(m_queue, nullptr);
         QSignalSpy changed(m_queue, &QAttachmentQueue::attachmentChanged);
         m_queue->setWatchedAttachments(manyItems(Count));
         // The call read the (empty) table and planned part of the set.

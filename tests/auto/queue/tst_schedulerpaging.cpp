@@ -6,14 +6,12 @@
 // queue while commits run loses nothing and starts nothing twice.
 
 #include <fakeremotestorage.h>
+#include <heldcommitstorage.h>
 #include <qattachmentqueue.h>
 #include <qattachmentqueue_p.h>
-#include <qfilesystemattachmentstorage.h>
 #include <testsupport.h>
 
 #include <QtCore/qfile.h>
-#include <QtCore/qpointer.h>
-#include <QtCore/qtemporarydir.h>
 #include <QtCore/qtimer.h>
 #include <QtSql/qsqlquery.h>
 #include <QtTest/qsignalspy.h>
@@ -23,47 +21,6 @@ using State = QAttachmentState::State;
 using Kind = QAttachmentTransfer::Kind;
 
 namespace {
-
-// Holds every asynchronous commit until release(), to look at the queue
-// while commits are in flight.
-class HeldCommitStorage : public QFileSystemAttachmentStorage
-{
-public:
-    using QFileSystemAttachmentStorage::QFileSystemAttachmentStorage;
-
-    struct Held
-    {
-        QString name;
-        qint64 size = 0;
-        QPointer<QObject> context;
-        CommitCallback callback;
-    };
-    QList<Held> held;
-    int mostHeld = 0;
-
-    void commitPartialAsync(const QString &name, qint64 size, QObject *context,
-                            CommitCallback callback) override
-    {
-        held.append({name, size, context, std::move(callback)});
-        mostHeld = qMax(mostHeld, int(held.size()));
-    }
-    // Runs the held commits for real; a context gone meanwhile hears nothing.
-    void release()
-    {
-        const QList<Held> commits = std::exchange(held, {});
-        for (const Held &commit : commits)
-            QFileSystemAttachmentStorage::commitPartialAsync(
-                commit.name, commit.size, commit.context.data(),
-                commit.context ? commit.callback : CommitCallback());
-    }
-    // Returns once the commit of `name` is done and its outcome posted.
-    void waitForCommit(const QString &name)
-    {
-        partialSize(name);
-        QCoreApplication::sendPostedEvents();
-        QCoreApplication::processEvents();
-    }
-};
 
 // A few turns of the event loop, each running what the last one posted.
 void spin(int turns = 10)
@@ -76,35 +33,15 @@ void spin(int turns = 10)
 
 } // namespace
 
-class tst_SchedulerPaging : public QObject
+class tst_SchedulerPaging : public HeldCommitQueueSuite
 {
     Q_OBJECT
 
 private:
-    QTemporaryDir *m_dir = nullptr;
-    QString m_connection;
-    FakeRemoteStorage *m_remote = nullptr;
-    HeldCommitStorage *m_storage = nullptr;
-    QAttachmentQueue *m_queue = nullptr;
-
-    QString filesDir() const { return m_dir->path() + QStringLiteral("/files"); }
-    QSqlDatabase db() const { return QSqlDatabase::database(m_connection); }
-    void newQueue()
-    {
-        delete m_queue;
-        m_queue = new QAttachmentQueue;
-        m_queue->setConnectionName(m_connection);
-        m_queue->setLocalStorage(m_storage);
-        m_queue->setRemoteStorage(m_remote);
-        m_queue->setSyncInterval(0);
-        m_queue->setRetryDelay(20);
-        m_queue->setMaxRetryDelay(200);
-    }
     QAttachmentScheduler *scheduler() const
     {
         return QAttachmentQueuePrivate::get(m_queue)->scheduler.get();
     }
-    State stateOf(const QString &id) const { return m_queue->attachment(id).state(); }
     static QString idOf(int i) { return QStringLiteral("p%1").arg(i, 4, 10, QLatin1Char('0')); }
     QByteArray contentOf(int i) const
     {
@@ -148,27 +85,8 @@ private:
     }
 
 private Q_SLOTS:
-    void init()
-    {
-        m_dir = new QTemporaryDir;
-        QVERIFY(m_dir->isValid());
-        m_connection = TestSupport::openDatabase(m_dir->path());
-        m_remote = new FakeRemoteStorage;
-        m_storage = new HeldCommitStorage(filesDir());
-        newQueue();
-    }
-    void cleanup()
-    {
-        delete m_queue;
-        m_queue = nullptr;
-        delete m_storage;
-        m_storage = nullptr;
-        delete m_remote;
-        m_remote = nullptr;
-        TestSupport::closeDatabase(m_connection);
-        delete m_dir;
-        m_dir = nullptr;
-    }
+    void init() { QVERIFY(openFixture()); }
+    void cleanup() { closeFixture(); }
 
     // --- paging ------------------------------------------------------------------
 

@@ -1,0 +1,233 @@
+// Large transfers to a server spoken to over cleartext HTTP/2 with prior
+// knowledge: which way they go, that their bytes arrive whole, and that a
+// caller's own choices stay (skipped when nginx is not installed).
+
+#include "httpsuite.h"
+
+#include <qhttpexchange_p.h>
+
+namespace {
+
+constexpr qint64 MiB = 1024 * 1024;
+
+// A file of `size` pseudo-random bytes (seeded), written in pieces.
+bool writeBytes(const QString &path, qint64 size, quint32 seed)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return false;
+    qint64 written = 0;
+    quint32 piece = 0;
+    while (written < size) {
+        const QByteArray bytes
+            = TestSupport::randomBytes(qMin<qint64>(MiB, size - written), seed + piece++);
+        if (file.write(bytes) != bytes.size())
+            return false;
+        written += bytes.size();
+    }
+    return file.flush();
+}
+
+QByteArray expectedBytes(qint64 size, quint32 seed)
+{
+    QByteArray all;
+    quint32 piece = 0;
+    while (all.size() < size)
+        all += TestSupport::randomBytes(qMin<qint64>(MiB, size - all.size()), seed + piece++);
+    return all;
+}
+
+} // namespace
+
+class tst_HttpH2Large : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // nginx's cleartext HTTP/2 port speaks nothing but HTTP/2 (an HTTP/1.1
+    // request gets a GOAWAY frame back): an upload of any size, also one over
+    // streamingUploadThreshold, goes there over HTTP/2 and arrives whole.
+    void largeUploadsSpeakHttp2WithPriorKnowledge_data()
+    {
+        QTest::addColumn<qint64>("size");
+        QTest::newRow("2 MiB (over the HTTP/2 body limit)") << 2 * MiB + 11;
+        QTest::newRow("9 MiB (over streamingUploadThreshold)") << 9 * MiB + 5;
+    }
+    void largeUploadsSpeakHttp2WithPriorKnowledge()
+    {
+        QFETCH(qint64, size);
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        PSA_START_NGINX(nginx);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("big.bin"));
+        QVERIFY(writeBytes(path, size, 900));
+
+        QHttpRemoteStorage remote;
+        remote.setHttp2PriorKnowledge(true);
+        remote.setBaseUrl(nginx.http2Url(QStringLiteral("h2big/")));
+        QCOMPARE(remote.streamingUploadThreshold(), 8 * MiB);
+        QFile source(path);
+        QVERIFY(source.open(QIODevice::ReadOnly));
+        std::unique_ptr<QAttachmentTransfer> transfer(remote.upload(
+            attachmentNamed(QStringLiteral("u"), QStringLiteral("big.bin")), &source));
+        auto *http = qobject_cast<QHttpTransfer *>(transfer.get());
+        QVERIFY(http);
+        int streamedWhileSending = -1;
+        connect(transfer.get(), &QAttachmentTransfer::progress, this, [&] {
+            if (streamedWhileSending < 0)
+                streamedWhileSending = http->isStreamed() ? 1 : 0;
+        });
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(60000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(streamedWhileSending, 0);
+        QCOMPARE(QFileInfo(nginx.rootPath() + QStringLiteral("/h2big/big.bin")).size(), size);
+        QVERIFY(readFile(nginx.rootPath() + QStringLiteral("/h2big/big.bin"))
+                == expectedBytes(size, 900));
+    }
+
+    // Without prior knowledge the same upload to an ordinary port is still
+    // streamed over HTTP/1.1 (the way that keeps memory flat).
+    void largeUploadsStreamWithoutPriorKnowledge()
+    {
+        NginxServer nginx;
+        PSA_START_NGINX(nginx);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const qint64 size = 9 * MiB + 5;
+        const QString path = dir.filePath(QStringLiteral("big.bin"));
+        QVERIFY(writeBytes(path, size, 901));
+        QHttpRemoteStorage remote;
+        remote.setBaseUrl(nginx.url(QStringLiteral("h1big/")));
+        QFile source(path);
+        QVERIFY(source.open(QIODevice::ReadOnly));
+        std::unique_ptr<QAttachmentTransfer> transfer(remote.upload(
+            attachmentNamed(QStringLiteral("u"), QStringLiteral("big.bin")), &source));
+        auto *http = qobject_cast<QHttpTransfer *>(transfer.get());
+        QVERIFY(http);
+        int streamedWhileSending = -1;
+        connect(transfer.get(), &QAttachmentTransfer::progress, this, [&] {
+            if (streamedWhileSending < 0)
+                streamedWhileSending = http->isStreamed() ? 1 : 0;
+        });
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(60000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(streamedWhileSending, 1);
+        QVERIFY(readFile(nginx.rootPath() + QStringLiteral("/h1big/big.bin"))
+                == expectedBytes(size, 901));
+    }
+
+    // Every request offers the server DATA frames of up to 64 KiB (Qt's
+    // default is the protocol's minimum, 16 KiB), so a server configured to
+    // send larger frames does (nginx: http2_chunk_size), and such a download
+    // arrives whole: a 5 MiB file in 64 KiB frames, several windows long.
+    void downloadsAcceptLargeFrames()
+    {
+        NginxServer::Options options;
+        options.http2 = true;
+        options.http2ChunkSize = QStringLiteral("64k");
+        NginxServer nginx(options);
+        PSA_START_NGINX(nginx);
+        const qint64 size = 5 * MiB + 3;
+        QDir().mkpath(nginx.rootPath() + QStringLiteral("/frames"));
+        QVERIFY(writeBytes(nginx.rootPath() + QStringLiteral("/frames/f.bin"), size, 902));
+
+        // Records the HTTP/2 settings of every GET, and the protocol of every answer.
+        class RecordingManager : public QNetworkAccessManager
+        {
+        public:
+            QList<QHttp2Configuration> configurations;
+            int answersOverHttp2 = 0;
+
+        protected:
+            QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                         QIODevice *data) override
+            {
+                configurations << request.http2Configuration();
+                QNetworkReply *reply = QNetworkAccessManager::createRequest(op, request, data);
+                connect(reply, &QNetworkReply::finished, this, [this, reply] {
+                    if (reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool())
+                        ++answersOverHttp2;
+                });
+                return reply;
+            }
+        } manager;
+        QHttpRemoteStorage remote;
+        remote.setNetworkAccessManager(&manager);
+        remote.setHttp2PriorKnowledge(true);
+        remote.setBaseUrl(nginx.http2Url(QStringLiteral("frames/")));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            remote.download(attachmentNamed(QStringLiteral("d"), QStringLiteral("f.bin")), &sink));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(60000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(sink.size(), size);
+        QVERIFY(sink.data() == expectedBytes(size, 902));
+        QCOMPARE(manager.answersOverHttp2, 1);
+        QCOMPARE(manager.configurations.size(), 1);
+        QCOMPARE(manager.configurations.first().maxFrameSize(), 64u * 1024);
+        QCOMPARE(QHttpExchange::http2Configuration().maxFrameSize(), 64u * 1024);
+        QVERIFY(QNetworkRequest().http2Configuration().maxFrameSize() < 64u * 1024);
+    }
+
+    // What the manager is asked for: with prior knowledge a large upload
+    // carries Http2DirectAttribute and is allowed HTTP/2; a caller that set
+    // Http2AllowedAttribute itself keeps its value.
+    void ownHttp2AllowedAttributeWins_data()
+    {
+        QTest::addColumn<QVariant>("own");
+        QTest::addColumn<QVariant>("sent");
+        QTest::newRow("left open") << QVariant() << QVariant(true);
+        QTest::newRow("caller's false") << QVariant(false) << QVariant(false);
+    }
+    void ownHttp2AllowedAttributeWins()
+    {
+        QFETCH(QVariant, own);
+        QFETCH(QVariant, sent);
+        // Records the attributes of every PUT; answers nothing (aborted below).
+        class RecordingManager : public QNetworkAccessManager
+        {
+        public:
+            QList<QVariant> allowed;
+            QList<QVariant> direct;
+
+        protected:
+            QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                         QIODevice *data) override
+            {
+                if (op == PutOperation) {
+                    allowed << request.attribute(QNetworkRequest::Http2AllowedAttribute);
+                    direct << request.attribute(QNetworkRequest::Http2DirectAttribute);
+                }
+                return QNetworkAccessManager::createRequest(op, request, data);
+            }
+        } manager;
+        const quint16 closedPort = TestSupport::freePort();
+        QBuffer body;
+        body.setData(QByteArray(3 * MiB, 'x'));
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        QHttpTransfer transfer(Kind::Upload, &manager);
+        transfer.setHttp2PriorKnowledge(true);
+        QHttpTransfer::Request request;
+        request.request.setUrl(QUrl(QStringLiteral("http://127.0.0.1:%1/x.bin").arg(closedPort)));
+        if (own.isValid())
+            request.request.setAttribute(QNetworkRequest::Http2AllowedAttribute, own);
+        request.method = "PUT";
+        request.body = &body;
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        transfer.start(request);
+        QVERIFY(finished.wait(20000)); // refused: nothing listens there
+        QCOMPARE(manager.allowed.size(), 1);
+        QCOMPARE(manager.allowed.first(), sent);
+        QCOMPARE(manager.direct.first(), QVariant(true));
+    }
+};
+
+QTEST_MAIN(tst_HttpH2Large)
+#include "tst_httph2large.moc"
