@@ -15,14 +15,8 @@ jobs=${PSA_FUZZ_JOBS:-$cores}
 case "$jobs" in
     '' | *[!0-9]* | 0) jobs=1 ;;
 esac
-step=${1:-all}
-case "$step" in
-    all | --build-only | --no-build) ;;
-    *)
-        echo "usage: $0 [--build-only | --no-build]" >&2
-        exit 2
-        ;;
-esac
+. "$root/scripts/build-step.sh"
+psa_build_step "$0" "$@"
 
 if [ "$step" != --no-build ]; then
     "$root/scripts/install-deps.sh"

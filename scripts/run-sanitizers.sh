@@ -11,14 +11,8 @@ build=${PSA_SANITIZE_BUILD_DIR:-$root/build-sanitize}
 jobs=$(nproc 2>/dev/null || echo 2)
 labels="unit|http|server|powersync"
 exclude="large"
-step=${1:-all}
-case "$step" in
-    all | --build-only | --no-build) ;;
-    *)
-        echo "usage: $0 [--build-only | --no-build]" >&2
-        exit 2
-        ;;
-esac
+. "$root/scripts/build-step.sh"
+psa_build_step "$0" "$@"
 
 # needed_targets: the build outputs the selected tests run or name on their
 # command line (a test program, or the library a check script reads), one per
@@ -68,6 +62,7 @@ if [ "$step" != --no-build ]; then
     # Line tables (-g1) are all a sanitizer report needs, and build faster than -g.
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
         -DPSA_SANITIZE=address,undefined -DPSA_WARNINGS_AS_ERRORS=ON \
+        -DPSA_UNITY_BUILD="${PSA_UNITY_BUILD:-ON}" \
         -DPSA_BUILD_EXAMPLES=OFF -DPSA_BUILD_QML=OFF -DPSA_BUILD_SERVER=ON -DPSA_BUILD_BENCHMARKS=OFF
     targets=$(needed_targets)
     if [ -n "$targets" ]; then
