@@ -19,7 +19,7 @@ constexpr qint64 ReadBufferSize = 256 * 1024;
 constexpr qint64 CopyChunkSize = 64 * 1024;
 // HTTP/2 flow-control windows the client grants (see send()).
 constexpr unsigned Http2StreamWindow = 2 * 1024 * 1024;
-constexpr unsigned Http2SessionWindow = 4 * 1024 * 1024;
+constexpr unsigned Http2SessionWindow = 16 * 1024 * 1024;
 // The largest HTTP/2 frame the client accepts (see http2Configuration()).
 constexpr unsigned Http2MaxFrameSize = 64 * 1024;
 constexpr int MaxRedirects = 10;
