@@ -40,7 +40,10 @@ QByteArray randomBytes(qint64 size, quint32 seed = 1);
 
 } // namespace TestSupport
 
-// Waits (processing events) until `expr` holds, failing the test after `timeoutMs`.
-#define PSA_WAIT(expr, timeoutMs) QTRY_VERIFY_WITH_TIMEOUT(expr, timeoutMs)
+// Waits (processing events) until `expr` holds, failing the test after three
+// times `timeoutMs`. The times the tests give are what an idle machine needs;
+// CI runs two tests at a time beside a build, and again under sanitizers. A
+// wait ends as soon as its condition holds: only a failing test waits longer.
+#define PSA_WAIT(expr, timeoutMs) QTRY_VERIFY_WITH_TIMEOUT(expr, (3 * (timeoutMs)))
 
 #endif // TESTSUPPORT_H
