@@ -59,6 +59,34 @@ qsizetype scaled(qsizetype size, int shift)
 {
     return qMax<qsizetype>(1, size >> shift);
 }
+
+using StepResult = QAttachmentQueuePrivate::StepResult;
+
+// The writes of a step of table work, in one transaction of their own:
+// More when they were committed; Busy when another connection holds a lock
+// (the transaction could not begin, or a write or the commit met the lock):
+// nothing was written, and the step is tried again from the event loop;
+// Failed otherwise, `*problem` saying why. Either way the store forgets the
+// rows it wrote: the next step does not take them for other writers'.
+StepResult writeInTransaction(QAttachmentStore &store,
+                              const std::function<bool(QString *problem)> &write, QString *problem)
+{
+    bool ok = false;
+    {
+        QAttachmentStore::WriteTransaction transaction(store);
+        if (transaction.isBusy())
+            return StepResult::Busy;
+        *problem = transaction.errorString();
+        ok = transaction.isOpen() && write(problem) && transaction.commit(problem);
+        if (!ok && store.lastFailureWasBusy()) {
+            transaction.rollback();
+            store.takeTouched();
+            return StepResult::Busy;
+        }
+    }
+    store.takeTouched(); // its own writes
+    return ok ? StepResult::More : StepResult::Failed;
+}
 } // namespace
 
 struct QAttachmentQueuePrivate::TableWork
@@ -165,6 +193,7 @@ bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
     if (ready && db.isOpen())
         return true;
     ready = false;
+    store.dropStatements();
     QString problem;
     if (!storage()) {
         problem = QStringLiteral("no local storage: set localDirectory or localStorage");
@@ -208,6 +237,9 @@ void QAttachmentQueuePrivate::updateCheckpointer()
 void QAttachmentQueuePrivate::invalidateReady()
 {
     ready = false;
+    // Statements prepared on the connection go with it: after close() the
+    // app may remove the connection without one left in use.
+    store.dropStatements();
     checkpointer.stop();
     dropTableWork();
     scheduler->clearPending(true);
@@ -614,22 +646,12 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::verifyRowsStep()
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     if (!missing.isEmpty()) {
         // Read and written in one step: nothing the app does comes between.
-        bool ok = false;
-        {
-            QAttachmentStore::WriteTransaction transaction(store);
-            if (transaction.isBusy())
-                return StepResult::Busy;
-            problem = transaction.errorString();
-            ok = transaction.isOpen() && store.archiveWithoutFile(missing, now, &problem)
-                && transaction.commit(&problem);
-            if (!ok && store.lastFailureWasBusy()) {
-                transaction.rollback();
-                store.takeTouched();
-                return StepResult::Busy; // the page is read again
-            }
-        }
-        store.takeTouched(); // its own writes
-        if (!ok) {
+        const StepResult written = writeInTransaction(
+            store, [&](QString *why) { return store.archiveWithoutFile(missing, now, why); },
+            &problem);
+        if (written == StepResult::Busy)
+            return StepResult::Busy; // the page is read again
+        if (written == StepResult::Failed) {
             reportError(
                 QAttachmentError::DatabaseError,
                 QStringLiteral("archiving rows without local files failed: %1").arg(problem));
@@ -1200,26 +1222,23 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::writeStep()
         QList<QAttachment> inserted;
         QList<QAttachmentStore::Change> applied;
         QString problem;
-        bool ok = false;
+        StepResult written = StepResult::Failed;
         {
             // Inserts only where no row appeared since, updates only over
             // the state read for the plan: a transfer finishing or a file
             // saved in between keeps its result.
             QAttachmentStore::BusyLimit limit(store, 0);
-            QAttachmentStore::WriteTransaction transaction(store);
-            if (transaction.isBusy())
-                return StepResult::Busy;
-            problem = transaction.errorString();
-            ok = transaction.isOpen() && store.insertWatched(newRows, &problem, &inserted)
-                && store.applyChanges(changes, &problem, &applied) && transaction.commit(&problem);
-            if (!ok && store.lastFailureWasBusy()) {
-                transaction.rollback();
-                store.takeTouched();
-                return StepResult::Busy;
-            }
+            written = writeInTransaction(
+                store,
+                [&](QString *why) {
+                    return store.insertWatched(newRows, why, &inserted)
+                        && store.applyChanges(changes, why, &applied);
+                },
+                &problem);
         }
-        store.takeTouched(); // its own writes
-        if (!ok) {
+        if (written == StepResult::Busy)
+            return StepResult::Busy;
+        if (written == StepResult::Failed) {
             reportError(
                 QAttachmentError::DatabaseError,
                 QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
@@ -1299,20 +1318,17 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::replanStep()
         changes.append({archived, row->state()});
     }
     QList<QAttachmentStore::Change> applied;
-    bool ok = true;
+    StepResult written = StepResult::More;
     if (!changes.isEmpty()) {
-        QAttachmentStore::WriteTransaction transaction(store);
-        if (transaction.isBusy())
-            return StepResult::Busy;
-        problem = transaction.errorString();
-        ok = transaction.isOpen() && store.applyChanges(changes, &problem, &applied)
-            && transaction.commit(&problem);
-        if (!ok && store.lastFailureWasBusy())
+        written = writeInTransaction(
+            store, [&](QString *why) { return store.applyChanges(changes, why, &applied); },
+            &problem);
+        if (written == StepResult::Busy)
             return StepResult::Busy;
     }
     limit.reset();
     store.takeTouched(); // its own writes
-    if (!ok) {
+    if (written == StepResult::Failed) {
         reportError(QAttachmentError::DatabaseError,
                     QStringLiteral("reconciling the watched attachments failed: %1").arg(problem));
         return StepResult::Failed;
@@ -1340,7 +1356,7 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::expireStep()
     QList<QAttachment> page;
     QList<QAttachment> deleted;
     QString problem;
-    bool ok = false;
+    StepResult written = StepResult::Failed;
     {
         QAttachmentStore::BusyLimit limit(store, 0);
         QAttachmentStore::ExpiryCursor cursor = work.expiry;
@@ -1356,19 +1372,15 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::expireStep()
             if (acceptRow(row))
                 expired.append(row);
         }
-        QAttachmentStore::WriteTransaction transaction(store);
-        if (transaction.isBusy())
+        written = writeInTransaction(
+            store, [&](QString *why) { return store.deleteArchived(expired, why, &deleted); },
+            &problem);
+        if (written == StepResult::Busy)
             return StepResult::Busy;
-        problem = transaction.errorString();
-        ok = transaction.isOpen() && store.deleteArchived(expired, &problem, &deleted)
-            && transaction.commit(&problem);
-        if (!ok && store.lastFailureWasBusy())
-            return StepResult::Busy;
-        if (ok)
+        if (written == StepResult::More)
             work.expiry = cursor; // the page is done
     }
-    store.takeTouched(); // its own writes
-    if (!ok) {
+    if (written == StepResult::Failed) {
         reportError(QAttachmentError::DatabaseError,
                     QStringLiteral("expiring archived attachments failed: %1").arg(problem));
         return StepResult::Failed;
@@ -1430,7 +1442,7 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::clearStep()
     QList<QAttachment> page;
     QList<QAttachment> doomed;
     QString problem;
-    bool ok = false;
+    StepResult written = StepResult::Failed;
     QVariant cursor = work.cursor;
     {
         QAttachmentStore::BusyLimit busyLimit(store, 0);
@@ -1445,20 +1457,12 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::clearStep()
             if (!work.replan.contains(row.id()))
                 doomed.append(row);
         }
-        QAttachmentStore::WriteTransaction transaction(store);
-        if (transaction.isBusy())
+        written = writeInTransaction(
+            store, [&](QString *why) { return store.deleteRows(doomed, why); }, &problem);
+        if (written == StepResult::Busy)
             return StepResult::Busy;
-        problem = transaction.errorString();
-        ok = transaction.isOpen() && store.deleteRows(doomed, &problem)
-            && transaction.commit(&problem);
-        if (!ok && store.lastFailureWasBusy()) {
-            transaction.rollback();
-            store.takeTouched();
-            return StepResult::Busy;
-        }
     }
-    store.takeTouched(); // its own writes
-    if (!ok) {
+    if (written == StepResult::Failed) {
         reportError(QAttachmentError::DatabaseError,
                     QStringLiteral("clearing the queue failed: %1").arg(problem));
         return StepResult::Failed;

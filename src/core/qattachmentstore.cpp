@@ -1,9 +1,11 @@
 #include "qattachmentstore_p.h"
 
 #include <QtCore/qset.h>
+#include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 #include <QtSql/qsqlrecord.h>
+#include <QtSql/qsqlresult.h>
 
 using State = QAttachmentState::State;
 
@@ -81,32 +83,55 @@ QVariant nullIfNull(const QString &value)
 
 // --- the write transaction ------------------------------------------------------
 
+namespace {
+
+// A kept statement's result, read: reset, so that it holds no read open.
+struct Finisher
+{
+    std::shared_ptr<QSqlQuery> query;
+    ~Finisher()
+    {
+        if (query)
+            query->finish();
+    }
+};
+
+// The connection's busy timeout; -1 when it cannot be read.
+template<typename Run>
+int readBusyTimeout(const Run &run)
+{
+    const Finisher pragma {run(QStringLiteral("PRAGMA busy_timeout"))};
+    return pragma.query && pragma.query->next() ? pragma.query->value(0).toInt() : -1;
+}
+
+} // namespace
+
 QAttachmentStore::WriteTransaction::WriteTransaction(const QAttachmentStore &store)
-    : m_database(store.database())
-    , m_onCommit(store.m_onCommit)
+    : m_store(store)
+    , m_database(store.database())
 {
     // Inside a transaction the app opened on this connection, our writes join
     // it; otherwise they get one of their own. It takes the write lock at
     // once (IMMEDIATE), waiting for another connection's lock for no more than
     // BusyTimeoutMs: a lock held elsewhere ends in "busy" here, not in a
     // statement blocked for the connection's whole busy timeout.
+    const auto run
+        = [this](const QString &sql) { return m_store.run(m_database, sql, {}, nullptr, false); };
     {
-        QSqlQuery pragma(m_database);
-        const int appTimeout = pragma.exec(QStringLiteral("PRAGMA busy_timeout")) && pragma.next()
-            ? pragma.value(0).toInt()
-            : -1;
+        const int appTimeout = readBusyTimeout(run);
         const bool shortened = appTimeout > BusyTimeoutMs
-            && pragma.exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs));
-        QSqlQuery begin(m_database);
-        m_own = begin.exec(QStringLiteral("BEGIN IMMEDIATE"));
-        const QSqlError error = begin.lastError();
+            && Finisher {run(QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs))}.query;
+        Finisher begin {run(QStringLiteral("BEGIN IMMEDIATE"))};
+        m_own = begin.query != nullptr;
+        const bool busy = !m_own && m_store.lastFailureWasBusy();
+        const QSqlError error = m_store.m_lastError;
         if (shortened)
-            pragma.exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(appTimeout));
+            Finisher {run(QStringLiteral("PRAGMA busy_timeout = %1").arg(appTimeout))};
         if (m_own) {
             m_open = true;
             return;
         }
-        if (QAttachmentStore::isBusyError(error)) {
+        if (busy) {
             m_busy = true;
             m_errorString = QStringLiteral("the database is busy: another connection holds its "
                                            "write lock (%1)")
@@ -114,11 +139,11 @@ QAttachmentStore::WriteTransaction::WriteTransaction(const QAttachmentStore &sto
             return;
         }
     }
-    QSqlQuery probe(m_database);
-    m_open = probe.exec(QStringLiteral("SELECT 1"));
+    m_open = Finisher {m_store.run(m_database, QStringLiteral("SELECT 1"), {}, nullptr)}.query
+        != nullptr;
     if (!m_open)
         m_errorString
-            = QStringLiteral("cannot begin a transaction: %1").arg(m_database.lastError().text());
+            = QStringLiteral("cannot begin a transaction: %1").arg(m_store.m_lastError.text());
 }
 
 QAttachmentStore::WriteTransaction::~WriteTransaction()
@@ -136,15 +161,15 @@ bool QAttachmentStore::WriteTransaction::commit(QString *errorString)
     m_done = true;
     if (!m_own)
         return true;
-    if (m_database.commit()) {
-        if (m_onCommit)
-            m_onCommit();
+    if (Finisher {m_store.run(m_database, QStringLiteral("COMMIT"), {}, nullptr, false)}.query) {
+        if (m_store.m_onCommit)
+            m_store.m_onCommit();
         return true;
     }
-    m_errorString = QStringLiteral("commit failed: %1").arg(m_database.lastError().text());
+    m_errorString = QStringLiteral("commit failed: %1").arg(m_store.m_lastError.text());
     if (errorString)
         *errorString = m_errorString;
-    m_database.rollback();
+    Finisher {m_store.run(m_database, QStringLiteral("ROLLBACK"), {}, nullptr, false)};
     return false;
 }
 
@@ -154,22 +179,20 @@ void QAttachmentStore::WriteTransaction::rollback()
         return;
     m_done = true;
     if (m_own)
-        m_database.rollback();
+        Finisher {m_store.run(m_database, QStringLiteral("ROLLBACK"), {}, nullptr, false)};
 }
 
 // --- the busy limit ----------------------------------------------------------------
 
 QAttachmentStore::BusyLimit::BusyLimit(const QAttachmentStore &store, int msecs)
-    : m_database(store.database())
+    : m_store(store)
+    , m_database(store.database())
 {
-    QSqlQuery pragma(m_database);
-    pragma.setForwardOnly(true);
-    const int current = pragma.exec(QStringLiteral("PRAGMA busy_timeout")) && pragma.next()
-        ? pragma.value(0).toInt()
-        : -1;
-    pragma.finish();
+    const auto run
+        = [this](const QString &sql) { return m_store.run(m_database, sql, {}, nullptr, false); };
+    const int current = readBusyTimeout(run);
     if (current > msecs
-        && pragma.exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(qMax(0, msecs))))
+        && Finisher {run(QStringLiteral("PRAGMA busy_timeout = %1").arg(qMax(0, msecs)))}.query)
         m_restore = current;
 }
 
@@ -177,8 +200,8 @@ QAttachmentStore::BusyLimit::~BusyLimit()
 {
     if (m_restore < 0)
         return;
-    QSqlQuery pragma(m_database);
-    pragma.exec(QStringLiteral("PRAGMA busy_timeout = %1").arg(m_restore));
+    Finisher {m_store.run(m_database, QStringLiteral("PRAGMA busy_timeout = %1").arg(m_restore), {},
+                          nullptr, false)};
 }
 
 bool QAttachmentStore::isBusyError(const QSqlError &error)
@@ -204,6 +227,8 @@ bool QAttachmentStore::createTable(QString *errorString)
     bool isView = false;
     if (!createTable(m_table, database(), errorString, &target, &isView))
         return false;
+    if (target != m_target || isView != m_isView)
+        dropStatements();
     m_target = target;
     m_isView = isView;
     return true;
@@ -346,33 +371,102 @@ bool QAttachmentStore::createTable(const QAttachmentQueueTable &table, const QSq
     return true;
 }
 
-bool QAttachmentStore::exec(QSqlQuery &query, const QString &sql, const QVariantList &params,
-                            QString *errorString) const
+namespace {
+
+// Whether a statement kept from an earlier call can run: its connection is
+// open and it was not finalized meanwhile (closing a connection finalizes
+// every statement prepared on it).
+bool canRun(const QSqlQuery &query)
 {
-    bool ok = query.prepare(sql);
-    if (ok) {
-        for (const QVariant &value : params)
-            query.addBindValue(value);
-        ok = query.exec();
+    const QSqlResult *result = query.result();
+    if (!result || !query.driver() || !query.driver()->isOpen())
+        return false;
+    const QVariant handle = result->handle();
+    if (handle.metaType().flags() & QMetaType::IsPointer)
+        return *static_cast<void *const *>(handle.constData()) != nullptr;
+    return true;
+}
+
+} // namespace
+
+std::shared_ptr<QSqlQuery> QAttachmentStore::statement(const QSqlDatabase &db, const QString &sql,
+                                                       bool *reused, QString *errorString) const
+{
+    *reused = false;
+    const QSqlDriver *driver = db.driver();
+    if (m_keptDriver.data() != driver) {
+        m_kept.clear();
+        m_keptDriver = const_cast<QSqlDriver *>(driver);
     }
-    if (!ok) {
-        m_lastBusy = isBusyError(query.lastError());
+    const auto kept = m_kept.find(sql);
+    if (kept != m_kept.end()) {
+        if (canRun(*kept->query)) {
+            kept->lastUse = ++m_useClock;
+            *reused = true;
+            return kept->query;
+        }
+        m_kept.erase(kept);
+    }
+    auto query = std::make_shared<QSqlQuery>(db);
+    query->setForwardOnly(true);
+    if (!query->prepare(sql)) {
+        m_lastError = query->lastError();
+        m_lastBusy = isBusyError(m_lastError);
         if (errorString)
-            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
+            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, m_lastError.text());
+        return nullptr;
     }
-    return ok;
+    if (m_kept.size() >= MaxKeptStatements) {
+        auto oldest = m_kept.begin();
+        for (auto it = m_kept.begin(); it != m_kept.end(); ++it) {
+            if (it->lastUse < oldest->lastUse)
+                oldest = it;
+        }
+        m_kept.erase(oldest);
+    }
+    m_kept.insert(sql, {query, ++m_useClock});
+    return query;
+}
+
+std::shared_ptr<QSqlQuery> QAttachmentStore::run(const QSqlDatabase &db, const QString &sql,
+                                                 const QVariantList &params, QString *errorString,
+                                                 bool retry) const
+{
+    for (;;) {
+        bool reused = false;
+        std::shared_ptr<QSqlQuery> query = statement(db, sql, &reused, errorString);
+        if (!query)
+            return nullptr;
+        for (const QVariant &value : params)
+            query->addBindValue(value);
+        if (query->exec())
+            return query;
+        m_lastError = query->lastError();
+        m_lastBusy = isBusyError(m_lastError);
+        query->finish();
+        // Whatever failed is prepared anew next time.
+        m_kept.remove(sql);
+        if (reused && retry && !m_lastBusy) {
+            retry = false;
+            continue;
+        }
+        if (errorString)
+            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, m_lastError.text());
+        return nullptr;
+    }
 }
 
 bool QAttachmentStore::readRows(const QString &sql, const QVariantList &params,
                                 QList<QAttachment> *rows, QString *errorString,
                                 QVariant *lastKey) const
 {
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
-    if (!exec(query, sql, params, errorString))
+    const Finisher done {run(database(), sql, params, errorString)};
+    if (!done.query)
         return false;
-    const RowReader reader(query.record());
-    const int keyColumn = lastKey ? query.record().indexOf(QStringLiteral("psa_key")) : -1;
+    QSqlQuery &query = *done.query;
+    const QSqlRecord record = query.record();
+    const RowReader reader(record);
+    const int keyColumn = lastKey ? record.indexOf(QStringLiteral("psa_key")) : -1;
     while (query.next()) {
         rows->append(reader.read(query));
         if (keyColumn >= 0)
@@ -380,9 +474,10 @@ bool QAttachmentStore::readRows(const QString &sql, const QVariantList &params,
     }
     // A read that stopped half-way (a lock taken while it stepped) is an error too.
     if (query.lastError().isValid()) {
-        m_lastBusy = isBusyError(query.lastError());
+        m_lastError = query.lastError();
+        m_lastBusy = isBusyError(m_lastError);
         if (errorString)
-            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
+            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, m_lastError.text());
         return false;
     }
     return true;
@@ -401,15 +496,13 @@ QAttachmentStore::Result QAttachmentStore::execConditional(const QString &sql,
                                                            const QVariantList &params,
                                                            QString *errorString)
 {
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
     // SQLite makes every change of a statement with RETURNING in its first
     // step, when exec() runs: reading the row back changes nothing more.
-    if (!exec(query, m_isView ? sql + QStringLiteral(" RETURNING id") : sql, params, errorString))
+    const Finisher done {run(database(), m_isView ? sql + QStringLiteral(" RETURNING id") : sql,
+                             params, errorString)};
+    if (!done.query)
         return Result::Failed;
-    const bool applied = wasApplied(query);
-    query.finish();
-    return applied ? Result::Applied : Result::Skipped;
+    return wasApplied(*done.query) ? Result::Applied : Result::Skipped;
 }
 
 std::optional<QAttachment> QAttachmentStore::row(const QString &id, QString *errorString) const
@@ -506,18 +599,18 @@ bool QAttachmentStore::expiredPage(int keep, ExpiryCursor *cursor, int limit,
 bool QAttachmentStore::pendingCounts(int *uploads, int *downloads, int *deletes,
                                      QString *errorString) const
 {
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
-    if (!exec(
-            query,
+    const Finisher done {
+        run(database(),
             QStringLiteral("SELECT state, COUNT(*) AS n FROM %1 WHERE state IN (?, ?, ?) GROUP BY "
                            "state")
                 .arg(t()),
             {QAttachmentState::toInt(State::QueuedDownload),
              QAttachmentState::toInt(State::QueuedUpload),
              QAttachmentState::toInt(State::QueuedDelete)},
-            errorString))
+            errorString)};
+    if (!done.query)
         return false;
+    QSqlQuery &query = *done.query;
     *uploads = *downloads = *deletes = 0;
     const QSqlRecord record = query.record();
     const int stateColumn = record.indexOf(QStringLiteral("state"));
@@ -545,15 +638,17 @@ bool QAttachmentStore::pendingCounts(int *uploads, int *downloads, int *deletes,
 bool QAttachmentStore::insert(const QAttachment &row, QString *errorString)
 {
     touch(row.id());
-    QSqlQuery query(database());
-    return exec(
-        query,
-        QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .arg(t()),
-        {row.id(), row.filename(), nullIfEmpty(row.localUri()), row.timestamp(),
-         row.size() < 0 ? QVariant() : QVariant(row.size()), nullIfNull(row.mediaType()),
-         QAttachmentState::toInt(row.state()), row.hasSynced() ? 1 : 0, nullIfNull(row.metaData())},
-        errorString);
+    return Finisher {run(database(),
+                         QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS
+                                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                             .arg(t()),
+                         {row.id(), row.filename(), nullIfEmpty(row.localUri()), row.timestamp(),
+                          row.size() < 0 ? QVariant() : QVariant(row.size()),
+                          nullIfNull(row.mediaType()), QAttachmentState::toInt(row.state()),
+                          row.hasSynced() ? 1 : 0, nullIfNull(row.metaData())},
+                         errorString)}
+               .query
+        != nullptr;
 }
 
 bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *errorString,
@@ -561,33 +656,25 @@ bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *er
 {
     if (rows.isEmpty())
         return true;
-    QSqlQuery insert(database());
-    insert.setForwardOnly(true);
+    const QSqlDatabase db = database();
     // Planned from rows read a while ago: a row that appeared since (saved by
     // the app under a watched id) is kept, never overwritten nor a failure.
-    insert.prepare(
-        QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS
-                       ") SELECT ?, ?, NULL, ?, NULL, ?, ?, 0, ? WHERE NOT EXISTS "
-                       "(SELECT 1 FROM %1 WHERE id = ?)%2")
-            .arg(t(), m_isView && inserted ? QStringLiteral(" RETURNING id") : QString()));
+    const QString sql
+        = QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS
+                         ") SELECT ?, ?, NULL, ?, NULL, ?, ?, 0, ? WHERE NOT EXISTS "
+                         "(SELECT 1 FROM %1 WHERE id = ?)%2")
+              .arg(t(), m_isView && inserted ? QStringLiteral(" RETURNING id") : QString());
     for (const QAttachment &row : rows) {
-        insert.addBindValue(row.id());
-        insert.addBindValue(row.filename());
-        insert.addBindValue(row.timestamp());
-        insert.addBindValue(nullIfEmpty(row.mediaType()));
-        insert.addBindValue(QAttachmentState::toInt(row.state()));
-        insert.addBindValue(nullIfNull(row.metaData()));
-        insert.addBindValue(row.id());
-        if (!insert.exec()) {
-            m_lastBusy = isBusyError(insert.lastError());
-            if (errorString)
-                *errorString = insert.lastError().text();
-            return false;
-        }
+        const Finisher done {
+            run(db, sql,
+                {row.id(), row.filename(), row.timestamp(), nullIfEmpty(row.mediaType()),
+                 QAttachmentState::toInt(row.state()), nullIfNull(row.metaData()), row.id()},
+                nullptr)};
+        if (!done.query)
+            return failWith(errorString, m_lastError.text());
         touch(row.id());
-        if (inserted && wasApplied(insert))
+        if (inserted && wasApplied(*done.query))
             inserted->append(row);
-        insert.finish();
     }
     return true;
 }
@@ -595,32 +682,29 @@ bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *er
 bool QAttachmentStore::markQueuedDelete(const QString &id, qint64 timestamp, QString *errorString)
 {
     touch(id);
-    QSqlQuery query(database());
-    return exec(
-        query,
-        QStringLiteral("UPDATE %1 SET state = ?, has_synced = 0, timestamp = ? WHERE id = ?")
-            .arg(t()),
-        {QAttachmentState::toInt(State::QueuedDelete), timestamp, id}, errorString);
+    return Finisher {run(database(),
+                         QStringLiteral("UPDATE %1 SET state = ?, has_synced = 0, timestamp = ? "
+                                        "WHERE id = ?")
+                             .arg(t()),
+                         {QAttachmentState::toInt(State::QueuedDelete), timestamp, id},
+                         errorString)}
+               .query
+        != nullptr;
 }
 
 bool QAttachmentStore::archiveWithoutFile(const QList<QAttachment> &rows, qint64 timestamp,
                                           QString *errorString)
 {
-    QSqlQuery update(database());
-    update.prepare(QStringLiteral("UPDATE %1 SET state = ?, local_uri = NULL, has_synced = 0, "
-                                  "timestamp = ? WHERE id = ?")
-                       .arg(t()));
+    const QSqlDatabase db = database();
+    const QString sql = QStringLiteral("UPDATE %1 SET state = ?, local_uri = NULL, has_synced = 0, "
+                                       "timestamp = ? WHERE id = ?")
+                            .arg(t());
     for (const QAttachment &row : rows) {
         touch(row.id());
-        update.addBindValue(QAttachmentState::toInt(State::Archived));
-        update.addBindValue(timestamp);
-        update.addBindValue(row.id());
-        if (!update.exec()) {
-            m_lastBusy = isBusyError(update.lastError());
-            if (errorString)
-                *errorString = update.lastError().text();
-            return false;
-        }
+        if (!Finisher {run(db, sql, {QAttachmentState::toInt(State::Archived), timestamp, row.id()},
+                           nullptr)}
+                 .query)
+            return failWith(errorString, m_lastError.text());
     }
     return true;
 }
@@ -630,30 +714,24 @@ bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *error
 {
     if (changes.isEmpty())
         return true;
-    QSqlQuery update(database());
-    update.setForwardOnly(true);
+    const QSqlDatabase db = database();
     // Through a view, only a returned row tells that the change matched.
-    update.prepare(
-        QStringLiteral("UPDATE %1 SET state = ?, local_uri = ?, has_synced = ?, "
-                       "timestamp = ? WHERE id = ? AND state = ?%2")
-            .arg(t(), m_isView && applied ? QStringLiteral(" RETURNING id") : QString()));
+    const QString sql
+        = QStringLiteral("UPDATE %1 SET state = ?, local_uri = ?, has_synced = ?, "
+                         "timestamp = ? WHERE id = ? AND state = ?%2")
+              .arg(t(), m_isView && applied ? QStringLiteral(" RETURNING id") : QString());
     for (const Change &change : changes) {
         touch(change.row.id());
-        update.addBindValue(QAttachmentState::toInt(change.row.state()));
-        update.addBindValue(nullIfEmpty(change.row.localUri()));
-        update.addBindValue(change.row.hasSynced() ? 1 : 0);
-        update.addBindValue(change.row.timestamp());
-        update.addBindValue(change.row.id());
-        update.addBindValue(QAttachmentState::toInt(change.expected));
-        if (!update.exec()) {
-            m_lastBusy = isBusyError(update.lastError());
-            if (errorString)
-                *errorString = update.lastError().text();
-            return false;
-        }
-        if (applied && wasApplied(update))
+        const Finisher done {
+            run(db, sql,
+                {QAttachmentState::toInt(change.row.state()), nullIfEmpty(change.row.localUri()),
+                 change.row.hasSynced() ? 1 : 0, change.row.timestamp(), change.row.id(),
+                 QAttachmentState::toInt(change.expected)},
+                nullptr)};
+        if (!done.query)
+            return failWith(errorString, m_lastError.text());
+        if (applied && wasApplied(*done.query))
             applied->append(change);
-        update.finish();
     }
     return true;
 }
@@ -661,24 +739,18 @@ bool QAttachmentStore::applyChanges(const QList<Change> &changes, QString *error
 bool QAttachmentStore::deleteArchived(const QList<QAttachment> &rows, QString *errorString,
                                       QList<QAttachment> *deleted)
 {
-    QSqlQuery remove(database());
-    remove.setForwardOnly(true);
-    remove.prepare(
-        QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?%2")
-            .arg(t(), m_isView && deleted ? QStringLiteral(" RETURNING id") : QString()));
+    const QSqlDatabase db = database();
+    const QString sql
+        = QStringLiteral("DELETE FROM %1 WHERE id = ? AND state = ?%2")
+              .arg(t(), m_isView && deleted ? QStringLiteral(" RETURNING id") : QString());
     for (const QAttachment &row : rows) {
         touch(row.id());
-        remove.addBindValue(row.id());
-        remove.addBindValue(QAttachmentState::toInt(State::Archived));
-        if (!remove.exec()) {
-            m_lastBusy = isBusyError(remove.lastError());
-            if (errorString)
-                *errorString = remove.lastError().text();
-            return false;
-        }
-        if (deleted && wasApplied(remove))
+        const Finisher done {
+            run(db, sql, {row.id(), QAttachmentState::toInt(State::Archived)}, nullptr)};
+        if (!done.query)
+            return failWith(errorString, m_lastError.text());
+        if (deleted && wasApplied(*done.query))
             deleted->append(row);
-        remove.finish();
     }
     return true;
 }
@@ -687,27 +759,21 @@ bool QAttachmentStore::deleteAll(QString *errorString)
 {
     if (m_tracking)
         m_touchedAll = true;
-    QSqlQuery query(database());
-    return exec(query, QStringLiteral("DELETE FROM %1").arg(t()), {}, errorString);
+    return Finisher {run(database(), QStringLiteral("DELETE FROM %1").arg(t()), {}, errorString)}
+               .query
+        != nullptr;
 }
 
 bool QAttachmentStore::deleteRows(const QList<QAttachment> &rows, QString *errorString)
 {
     if (rows.isEmpty())
         return true;
-    QSqlQuery remove(database());
-    remove.setForwardOnly(true);
-    remove.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ?").arg(t()));
+    const QSqlDatabase db = database();
+    const QString sql = QStringLiteral("DELETE FROM %1 WHERE id = ?").arg(t());
     for (const QAttachment &row : rows) {
         touch(row.id());
-        remove.addBindValue(row.id());
-        if (!remove.exec()) {
-            m_lastBusy = isBusyError(remove.lastError());
-            if (errorString)
-                *errorString = remove.lastError().text();
-            return false;
-        }
-        remove.finish();
+        if (!Finisher {run(db, sql, {row.id()}, nullptr)}.query)
+            return failWith(errorString, m_lastError.text());
     }
     return true;
 }
@@ -796,13 +862,14 @@ bool QAttachmentStore::pendingPage(PendingCursor *cursor, int limit, QList<QAtta
         + QStringLiteral(" ORDER BY timestamp, psa_key LIMIT ?");
     params << n;
 
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
-    if (!exec(query, sql, params, errorString))
+    const Finisher done {run(database(), sql, params, errorString)};
+    if (!done.query)
         return false;
-    const RowReader reader(query.record());
-    const int keyColumn = query.record().indexOf(QStringLiteral("psa_key"));
-    const int nullColumn = query.record().indexOf(QStringLiteral("psa_null"));
+    QSqlQuery &query = *done.query;
+    const QSqlRecord record = query.record();
+    const RowReader reader(record);
+    const int keyColumn = record.indexOf(QStringLiteral("psa_key"));
+    const int nullColumn = record.indexOf(QStringLiteral("psa_null"));
     QVariant lastKey;
     bool lastNull = false;
     qint64 lastTimestamp = 0;
@@ -816,9 +883,10 @@ bool QAttachmentStore::pendingPage(PendingCursor *cursor, int limit, QList<QAtta
         any = true;
     }
     if (query.lastError().isValid()) {
-        m_lastBusy = isBusyError(query.lastError());
+        m_lastError = query.lastError();
+        m_lastBusy = isBusyError(m_lastError);
         if (errorString)
-            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text());
+            *errorString = QStringLiteral("\"%1\" failed: %2").arg(sql, m_lastError.text());
         return false;
     }
     if (any) {

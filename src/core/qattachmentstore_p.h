@@ -5,17 +5,20 @@
 #include "qattachmentqueuetable.h"
 #include "qattachmentstate.h"
 
+#include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
+#include <QtCore/qpointer.h>
 #include <QtCore/qset.h>
 #include <QtCore/qstring.h>
 #include <QtCore/qvariant.h>
 #include <QtSql/qsqldatabase.h>
+#include <QtSql/qsqlerror.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <utility>
 
-class QSqlError;
 class QSqlQuery;
 
 // Every SQL statement on the queue table, and nothing else: the queue, the
@@ -30,9 +33,31 @@ class QSqlQuery;
 // alters and indexes nothing and only checks the columns are there; writes
 // then use no UPSERT and no rowid, and conditional writes are decided with
 // RETURNING, since SQLite counts no changed rows through a trigger.
+//
+// The statements it runs are prepared once and kept, by their SQL text, for
+// the next call (at most MaxKeptStatements, the least recently used going
+// first): each is reset after use, so that no read or lock stays open
+// between calls. They are dropped when the connection, the table or what
+// createTable() found changes, and by dropStatements(); one whose
+// connection was closed since is prepared again.
 class POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentStore
 {
 public:
+    QAttachmentStore() = default;
+    ~QAttachmentStore() = default;
+    QAttachmentStore(const QAttachmentStore &) = delete;
+    QAttachmentStore &operator=(const QAttachmentStore &) = delete;
+
+    static constexpr int MaxKeptStatements = 32;
+    // Forgets the prepared statements (the queue does when it closes).
+    void dropStatements() const
+    {
+        m_kept.clear();
+        m_keptDriver.clear();
+    }
+    // How many prepared statements it keeps now.
+    int keptStatements() const { return int(m_kept.size()); }
+
     // What a write that expects a state did.
     enum class Result {
         Failed, // the statement failed (errorString says why)
@@ -62,8 +87,8 @@ public:
         void rollback();
 
     private:
+        const QAttachmentStore &m_store;
         QSqlDatabase m_database;
-        std::function<void()> m_onCommit;
         QString m_errorString;
         bool m_open = false;
         bool m_own = false;
@@ -89,6 +114,7 @@ public:
         BusyLimit &operator=(const BusyLimit &) = delete;
 
     private:
+        const QAttachmentStore &m_store;
         QSqlDatabase m_database;
         int m_restore = -1;
     };
@@ -119,13 +145,18 @@ public:
     void setCommitObserver(std::function<void()> observer) { m_onCommit = std::move(observer); }
 
     QString connectionName() const { return m_connectionName; }
-    void setConnectionName(const QString &name) { m_connectionName = name; }
+    void setConnectionName(const QString &name)
+    {
+        m_connectionName = name;
+        dropStatements();
+    }
     const QAttachmentQueueTable &table() const { return m_table; }
     void setTable(const QAttachmentQueueTable &table)
     {
         m_table = table;
         m_target.clear();
         m_isView = false;
+        dropStatements();
     }
     QString tableName() const { return m_table.name(); }
     QSqlDatabase database() const;
@@ -236,8 +267,18 @@ private:
         if (m_tracking)
             m_touched.insert(id);
     }
-    bool exec(QSqlQuery &query, const QString &sql, const QVariantList &params,
-              QString *errorString) const;
+    // Binds `params` to the statement kept for `sql` on `db` (prepared on
+    // first use) and runs it; no statement (errorString, lastFailureWasBusy())
+    // when that failed. A kept statement that fails for another reason than a
+    // lock is prepared again and run once more (`retry`), the failure of the
+    // new one being the answer. The caller finish()es the statement it got.
+    std::shared_ptr<QSqlQuery> run(const QSqlDatabase &db, const QString &sql,
+                                   const QVariantList &params, QString *errorString,
+                                   bool retry = true) const;
+    // The statement kept for `sql` on `db`, prepared when there is none or
+    // the one kept cannot run any more; `reused` tells which.
+    std::shared_ptr<QSqlQuery> statement(const QSqlDatabase &db, const QString &sql, bool *reused,
+                                         QString *errorString) const;
     // `lastKey`, when given, receives column psa_key of the last row read.
     bool readRows(const QString &sql, const QVariantList &params, QList<QAttachment> *rows,
                   QString *errorString, QVariant *lastKey = nullptr) const;
@@ -255,9 +296,19 @@ private:
     QString m_target; // the table or view written, once createTable() found it
     bool m_isView = false;
     mutable bool m_lastBusy = false;
+    mutable QSqlError m_lastError; // of the last statement that failed
     bool m_tracking = false;
     bool m_touchedAll = false;
     QSet<QString> m_touched;
+
+    struct KeptStatement
+    {
+        std::shared_ptr<QSqlQuery> query;
+        quint64 lastUse = 0;
+    };
+    mutable QHash<QString, KeptStatement> m_kept;
+    mutable QPointer<QObject> m_keptDriver; // the driver they were prepared on
+    mutable quint64 m_useClock = 0;
 };
 
 #endif // QATTACHMENTSTORE_P_H

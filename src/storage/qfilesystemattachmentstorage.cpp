@@ -123,6 +123,13 @@ QString validatorPath(const QString &partialPath)
 }
 
 constexpr qint64 MaxValidatorSize = 1024;
+// A partial file's validator goes to the disk once the file holds this many
+// bytes: a smaller one is cheap to fetch again after a crash, and a download
+// that completes in one response writes no validator at all.
+constexpr qint64 ValidatorOnDiskFrom = 1024 * 1024;
+// Validators of incomplete partial files held in memory at most; beyond, they
+// go to the disk at once.
+constexpr int MaxHeldValidators = 1024;
 
 // The folder is ours: a link put in its place is never followed.
 void removeValidator(const QString &partialPath)
@@ -132,33 +139,157 @@ void removeValidator(const QString &partialPath)
         QFile::remove(path);
 }
 
+// Writes a partial file's validator to the disk; false when it could not
+// (and no file of it is left). Not flushed: a validator lost or cut short by
+// a power cut only makes the next attempt start over (the server answers a
+// validator it does not know with the whole file), and a flush here would
+// stall the thread that writes the download.
+bool writeValidator(const QString &partialPath, const QByteArray &validator)
+{
+    const QString path = validatorPath(partialPath);
+    const QString dir = QFileInfo(path).path();
+    if (isLink(dir) || !QDir().mkpath(dir))
+        return false;
+    QFile file;
+    if (!openNoFollow(file, path, QIODevice::WriteOnly, nullptr) || !file.resize(0)
+        || file.write(validator) != validator.size() || !file.flush()) {
+        file.close();
+        QFile::remove(path);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+// What a storage knows of its partial files' validators, shared with the
+// partial files it opened (which may outlive it): which may have a file on
+// the disk (the folder is listed once, at the first partial file opened),
+// and the validators of partial files closed incomplete, held in memory until
+// the file is committed or removed (no file-system call for them), opened
+// again (they resume against it), or the storage goes (written to the disk
+// then, for the next run).
+struct QPartialValidatorBook
+{
+    QMutex mutex;
+    QString partialDir;
+    bool listed = false;
+    bool storageGone = false;
+    QSet<QString> onDisk; // names whose validator may have a file
+    QHash<QString, QByteArray> held; // names -> validators not on the disk
+
+    explicit QPartialValidatorBook(QString dir)
+        : partialDir(std::move(dir))
+    { }
+
+    // Under `mutex`.
+    void list()
+    {
+        if (listed)
+            return;
+        listed = true;
+        const QString dir = validatorPath(partialDir + QStringLiteral("/x"));
+        QDirIterator it(QFileInfo(dir).path(),
+                        QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
+        while (it.hasNext()) {
+            it.next();
+            onDisk.insert(it.fileName());
+        }
+    }
+    // The partial file of `name` went (committed or removed): so does its
+    // validator, its file removed only when there may be one.
+    void forget(const QString &name)
+    {
+        QMutexLocker locker(&mutex);
+        held.remove(name);
+        list();
+        if (onDisk.remove(name))
+            removeValidator(partialDir + QLatin1Char('/') + name);
+    }
+    // Writes `validator` to the disk for `name`.
+    void store(const QString &name, const QByteArray &validator)
+    {
+        QMutexLocker locker(&mutex);
+        held.remove(name);
+        onDisk.insert(name); // a failed write removes what it began
+        if (!writeValidator(partialDir + QLatin1Char('/') + name, validator))
+            onDisk.remove(name);
+    }
+    // Removes the validator file of `name`, if there may be one.
+    void removeFromDisk(const QString &name)
+    {
+        QMutexLocker locker(&mutex);
+        list();
+        if (onDisk.remove(name))
+            removeValidator(partialDir + QLatin1Char('/') + name);
+    }
+    // The storage goes: the validators of incomplete partial files are
+    // written for the next run.
+    void close()
+    {
+        QMutexLocker locker(&mutex);
+        storageGone = true;
+        for (auto it = held.cbegin(); it != held.cend(); ++it) {
+            const QString partial = partialDir + QLatin1Char('/') + it.key();
+            const QFileInfo info(partial);
+            if (info.isFile() && !info.isSymLink() && info.size() > 0
+                && writeValidator(partial, it.value()))
+                onDisk.insert(it.key());
+        }
+        held.clear();
+    }
+};
+
+namespace {
+
 // A partial file that keeps the validator its adapter sets on it (see
-// QAttachmentRemoteStorage::download()) in a file of its own, so that a later
-// attempt, even after a restart, resumes only against the same version.
-// Whatever goes wrong with that file leaves no validator: the next attempt
-// then starts over, which is always safe.
+// QAttachmentRemoteStorage::download()), so that a later attempt, even after
+// a restart, resumes only against the same version. The validator stays in
+// memory while the download runs and while the file waits for its next
+// attempt; it is written to the disk once the file is large enough to be worth
+// resuming after a crash (ValidatorOnDiskFrom), or when the storage goes with
+// the file incomplete. Whatever goes wrong with that file leaves no
+// validator: the next attempt then starts over, which is always safe.
 class PartialFile : public QFile
 {
 public:
     // The path is kept here: a QFile opened from a descriptor forgets its name.
-    explicit PartialFile(const QString &path)
+    PartialFile(const QString &path, const QString &name,
+                std::shared_ptr<QPartialValidatorBook> book)
         : QFile(path)
         , m_path(path)
+        , m_name(name)
+        , m_book(std::move(book))
     { }
+    ~PartialFile() override { handOver(); }
 
     void loadValidator()
     {
-        const QString path = validatorPath(m_path);
-        QFile file;
-        if (size() == 0 || isLink(QFileInfo(path).path())
-            || !openNoFollow(file, path, QIODevice::ReadOnly, nullptr))
-            return;
-        const QByteArray validator = file.read(MaxValidatorSize + 1).trimmed();
-        if (validator.isEmpty() || validator.size() > MaxValidatorSize)
+        {
+            QMutexLocker locker(&m_book->mutex);
+            m_book->list();
+            if (size() == 0)
+                return;
+            const auto held = m_book->held.constFind(m_name);
+            if (held != m_book->held.cend()) {
+                m_validator = *held;
+                m_book->held.erase(held);
+            } else if (m_book->onDisk.contains(m_name)) {
+                m_validator = readValidator();
+                m_onDisk = !m_validator.isEmpty();
+            }
+        }
+        if (m_validator.isEmpty())
             return;
         m_loading = true;
-        setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty, validator);
+        setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty, m_validator);
         m_loading = false;
+    }
+
+    void close() override
+    {
+        handOver();
+        QFile::close();
     }
 
 protected:
@@ -171,33 +302,75 @@ protected:
         return QFile::event(e);
     }
 
+    qint64 writeData(const char *data, qint64 len) override
+    {
+        const qint64 written = QFile::writeData(data, len);
+        if (written > 0 && !m_onDisk && !m_validator.isEmpty()
+            && pos() + written >= ValidatorOnDiskFrom) {
+            m_book->store(m_name, m_validator);
+            m_onDisk = true;
+        }
+        return written;
+    }
+
 private:
+    QByteArray readValidator() const
+    {
+        const QString path = validatorPath(m_path);
+        QFile file;
+        if (isLink(QFileInfo(path).path())
+            || !openNoFollow(file, path, QIODevice::ReadOnly, nullptr))
+            return {};
+        const QByteArray validator = file.read(MaxValidatorSize + 1).trimmed();
+        return validator.size() > MaxValidatorSize ? QByteArray() : validator;
+    }
+
     void keepValidator()
     {
         // Set when a response starts at pos(): whatever follows is left over
         // from another attempt, maybe of another version.
         if (size() > pos())
             resize(pos());
-        const QByteArray validator
+        QByteArray validator
             = property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray();
-        const QString path = validatorPath(m_path);
-        const QString dir = QFileInfo(path).path();
-        removeValidator(m_path);
-        if (validator.isEmpty() || validator.size() > MaxValidatorSize || isLink(dir)
-            || !QDir().mkpath(dir))
+        if (validator.size() > MaxValidatorSize)
+            validator.clear();
+        if (m_onDisk && validator == m_validator)
+            return; // the same version goes on
+        // The validator on the disk, if any, is another version's.
+        m_book->removeFromDisk(m_name);
+        m_onDisk = false;
+        m_validator = validator;
+        if (!m_validator.isEmpty() && pos() >= ValidatorOnDiskFrom) {
+            m_book->store(m_name, m_validator);
+            m_onDisk = true;
+        }
+    }
+
+    // Closed: a validator not on the disk is held for the next attempt.
+    void handOver()
+    {
+        if (m_handedOver || !isOpen())
             return;
-        // Written in place, not flushed to the disk: a validator lost or cut
-        // short by a power cut only makes the next attempt start over (the
-        // server answers a validator it does not know with the whole file),
-        // and a flush here would stall the app's thread at every response.
-        QFile file;
-        if (!openNoFollow(file, path, QIODevice::WriteOnly, nullptr) || !file.resize(0)
-            || file.write(validator) != validator.size() || !file.flush())
-            QFile::remove(path);
+        m_handedOver = true;
+        if (m_onDisk || m_validator.isEmpty())
+            return;
+        QMutexLocker locker(&m_book->mutex);
+        if (m_book->storageGone || m_book->held.size() >= MaxHeldValidators) {
+            locker.unlock();
+            m_book->store(m_name, m_validator);
+            return;
+        }
+        m_book->held.insert(m_name, m_validator);
     }
 
     QString m_path;
+    QString m_name;
+    std::shared_ptr<QPartialValidatorBook> m_book;
+    QByteArray m_validator; // of the bytes in the file; empty: none known
+    bool m_onDisk = false; // m_validator has its file
     bool m_loading = false;
+    bool m_handedOver = false;
 };
 
 // Carries a commit's outcome back to the thread of its context. The relay
@@ -257,6 +430,8 @@ class QFileSystemAttachmentStoragePrivate
 public:
     explicit QFileSystemAttachmentStoragePrivate(QString root)
         : root(std::move(root))
+        , validators(std::make_shared<QPartialValidatorBook>(this->root + QLatin1Char('/')
+                                                             + partialDirName()))
     {
         pool.setMaxThreadCount(MaxCommitThreads);
     }
@@ -264,6 +439,7 @@ public:
     {
         // Every commit started completes: a file is never left half-moved.
         pool.waitForDone();
+        validators->close();
     }
 
     // A name being committed is not opened, removed or committed again
@@ -338,6 +514,7 @@ public:
     bool commit(const QString &name, qint64 size, QString *errorString);
 
     const QString root;
+    const std::shared_ptr<QPartialValidatorBook> validators;
     QMutex mutex;
     QWaitCondition done;
     QSet<QString> committing;
@@ -480,6 +657,11 @@ qint64 QFileSystemAttachmentStorage::size(const QString &name) const
 bool QFileSystemAttachmentStorage::clear(QString *errorString)
 {
     d->waitForAll();
+    {
+        QMutexLocker locker(&d->validators->mutex);
+        d->validators->held.clear();
+        d->validators->onDisk.clear();
+    }
     QDir root(m_root);
     if (root.exists() && !root.removeRecursively())
         return fail(errorString, QStringLiteral("cannot remove every file in %1").arg(m_root));
@@ -492,7 +674,7 @@ std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openPartial(const QStri
     if (!checkName(name, errorString) || !initialize(errorString))
         return nullptr;
     d->waitFor(name); // its previous attempt's commit is still moving it
-    auto file = std::make_unique<PartialFile>(partialPath(name));
+    auto file = std::make_unique<PartialFile>(partialPath(name), name, d->validators);
     // ReadWrite, not Append: a download that must start over seeks back to 0.
     // Unbuffered: a full disk fails the write that hit it, with its reason,
     // instead of a flush nobody checks.
@@ -543,7 +725,7 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
         return fail(errorString, QStringLiteral("cannot replace %1").arg(target));
     if (!QFile::rename(path, target))
         return fail(errorString, QStringLiteral("cannot move %1 to %2").arg(path, target));
-    removeValidator(path);
+    validators->forget(name);
     QString problem;
     if (!syncDirectory(&problem))
         return fail(errorString,
@@ -601,6 +783,8 @@ bool QFileSystemAttachmentStorage::removePartial(const QString &name)
         return false;
     d->waitFor(name);
     const QString path = partialPath(name);
+    // Also a validator file the storage did not write (one left by a crash).
+    d->validators->forget(name);
     removeValidator(path);
     return (!QFileInfo::exists(path) && !isLink(path)) || QFile::remove(path);
 }
