@@ -57,8 +57,8 @@ function(psa_unity_build target)
     endif()
 endfunction()
 
-# The tests' set adds what most tests include. Qt Test's own headers are not
-# in it: they read macros that differ from test to test.
+# The tests' set adds what most tests include (the tests' own targets add Qt
+# Test's headers to it: psa_test_precompiled_set()).
 set(PSA_PCH_TEST_HEADERS ${PSA_PCH_CORE_HEADERS}
     <QtCore/qtemporarydir.h> <QtCore/qcoreapplication.h> <QtCore/qregularexpression.h>
     <QtCore/qcryptographichash.h> <QtNetwork/qtcpsocket.h> <QtNetwork/qtcpserver.h>)
@@ -119,8 +119,11 @@ function(psa_test_target target)
 endfunction()
 
 # psa_test_precompiled_set(<target> USING <library>): `target`, a library of
-# no code that precompiles the tests' set with the tests' options and
-# `library`'s usage requirements, for psa_test_target(PRECOMPILED_FROM).
+# no code that precompiles the tests' set and Qt Test's own headers with the
+# tests' options and `library`'s usage requirements, for
+# psa_test_target(PRECOMPILED_FROM). Qt Test's headers pick the application
+# class of QTEST_MAIN by the Qt modules a test links: a test that links Qt GUI,
+# QML or Quick cannot use this set (psa_add_test() leaves it out for them).
 function(psa_test_precompiled_set target)
     cmake_parse_arguments(ARG "" "USING" "" ${ARGN})
     set(source ${CMAKE_CURRENT_BINARY_DIR}/${target}.cpp)
@@ -131,5 +134,8 @@ function(psa_test_precompiled_set target)
     set_target_properties(${target} PROPERTIES AUTOMOC OFF)
     target_link_libraries(${target} PRIVATE ${ARG_USING})
     psa_test_target(${target})
-    psa_precompile(${target} TEST)
+    if(PSA_PRECOMPILED_HEADERS)
+        target_precompile_headers(${target} PRIVATE ${PSA_PCH_TEST_HEADERS}
+            <QtTest/qtest.h> <QtTest/qsignalspy.h>)
+    endif()
 endfunction()
