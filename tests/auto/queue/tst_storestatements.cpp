@@ -67,6 +67,13 @@ private:
         QVERIFY(database.open());
         QVERIFY(QSqlQuery(database).exec(QStringLiteral("PRAGMA journal_mode=%1").arg(journal)));
     }
+    // The app adds a connection of the same name on the same file again.
+    void addConnectionAgain()
+    {
+        QSqlDatabase again = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+        again.setDatabaseName(m_file);
+        QVERIFY(again.open());
+    }
     static QAttachment row(const QString &id, State state)
     {
         QAttachment attachment(id, id + QStringLiteral(".jpg"));
@@ -266,11 +273,9 @@ private Q_SLOTS:
         InUseWarnings warnings;
         TestSupport::closeDatabase(m_connection);
         QCOMPARE(warnings.count(), 0);
-        {
-            QSqlDatabase again = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
-            again.setDatabaseName(m_file);
-            QVERIFY(again.open());
-        }
+        addConnectionAgain();
+        if (QTest::currentTestFailed())
+            return;
         QCOMPARE(store.row(QStringLiteral("a"), &problem).value().state(), State::QueuedDownload);
         QCOMPARE(store.recordDownloaded(QStringLiteral("a"), QStringLiteral("a.jpg"), 3, 2000,
                                         State::QueuedDownload, &problem),
@@ -392,11 +397,9 @@ private Q_SLOTS:
             TestSupport::closeDatabase(m_connection);
             QCOMPARE(warnings.count(), 0);
         }
-        {
-            QSqlDatabase again = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
-            again.setDatabaseName(m_file);
-            QVERIFY(again.open());
-        }
+        addConnectionAgain();
+        if (QTest::currentTestFailed())
+            return;
         QVERIFY(queue->startSync());
         QCOMPARE(queue->attachment(saved.id()).state(), State::Synced);
         const QAttachment more = queue->saveFile("more", {}, QStringLiteral("txt"));
