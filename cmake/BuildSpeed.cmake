@@ -103,8 +103,7 @@ endif()
 
 # psa_test_target(<target> [PRECOMPILED_FROM <from>]): the compile options of a
 # test's own code, and the precompiled set of `from` reused (a target compiled
-# with the same options: psa_test_precompiled_set()). A test with macros of its
-# own (a Qt GUI or QML test, for one) silently compiles without the set.
+# with the same options and macros: psa_test_precompiled_set()).
 function(psa_test_target target)
     cmake_parse_arguments(ARG "" "PRECOMPILED_FROM" "" ${ARGN})
     psa_undefine_testcase_paths(${target})
