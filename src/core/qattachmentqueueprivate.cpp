@@ -470,8 +470,9 @@ void QAttachmentQueuePrivate::stopSyncing()
     scheduler->stopTimers();
     watchTimer.stop();
     unsubscribeWatchTables();
+    // Results waiting to be written are written: their transfers are done.
+    scheduler->flush(QAttachmentScheduler::StartNothing);
     scheduler->abortAll();
-    scheduler->flush();
     setSyncing(false);
     updateIdle();
 }

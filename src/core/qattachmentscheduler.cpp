@@ -323,7 +323,9 @@ void QAttachmentScheduler::onFinishedOffThread(QAttachmentJob *job)
     } else {
         --m_commits;
         m_finished.append(job);
-        // Results that arrive together are written in one transaction.
+        // Results that arrive together are written in one transaction; while
+        // this one waits for it, its slot serves the next transfer.
+        schedule();
         startFlush();
     }
     while (!m_commitWaiting.isEmpty() && commitsInFlight() < commitLimit())
@@ -333,16 +335,26 @@ void QAttachmentScheduler::onFinishedOffThread(QAttachmentJob *job)
 void QAttachmentScheduler::startFlush()
 {
     // While a failed write backs off, new results wait with it.
-    if (!m_flushTimer.isActive())
-        m_flushTimer.start(0);
+    if (m_recordFailures > 0) {
+        if (!m_flushTimer.isActive())
+            m_flushTimer.start(0);
+        return;
+    }
+    qint64 delay = 0;
+    const bool moreToCome = runningCount() > 0 || m_commits > 0 || !m_commitWaiting.isEmpty();
+    if (moreToCome && m_lastWrite >= 0 && m_finished.size() < concurrencyLimit())
+        delay = qMax<qint64>(0, m_lastWrite + writeGatherMs - m_clock.elapsed());
+    if (!m_flushTimer.isActive() || m_flushTimer.remainingTime() > delay)
+        m_flushTimer.start(int(delay));
 }
 
-void QAttachmentScheduler::flush()
+void QAttachmentScheduler::flush(FlushFollowUp followUp)
 {
     QAttachmentQueue *q = d.q_ptr;
     m_flushTimer.stop();
     if (m_finished.isEmpty())
         return;
+    m_lastWrite = m_clock.elapsed();
     const QList<QAttachmentJob *> batch = std::exchange(m_finished, {});
     for (QAttachmentJob *job : batch)
         settle(job);
@@ -396,9 +408,13 @@ void QAttachmentScheduler::flush()
     }
     for (const auto &step : std::as_const(after))
         step();
+    qCDebug(lcTransfer) << "results written:" << batch.size();
+    if (writeObserver)
+        writeObserver(int(batch.size()));
     emit q->activeTransfersChanged();
     d.scheduleCounts();
-    startDue();
+    if (followUp == StartDue)
+        startDue();
 }
 
 void QAttachmentScheduler::settle(QAttachmentJob *job)

@@ -67,8 +67,14 @@ public:
     // --- jobs ------------------------------------------------------------------
     int activeCount() const { return int(m_jobs.size()); }
     // Transfers in flight (jobs that hold a slot): jobs whose bytes are all
-    // received and whose commit was handed off hold none.
-    int runningCount() const { return int(m_jobs.size()) - m_commits; }
+    // received and whose commit was handed off hold none, nor do results
+    // waiting to be written, unless writing them failed (then each keeps its
+    // slot, so that no more results pile up while the table stays unwritable).
+    int runningCount() const
+    {
+        return int(m_jobs.size()) - m_commits
+            - (m_recordFailures == 0 ? int(m_finished.size()) : 0);
+    }
     // Commits handed off and not reported back yet, and the most there may be
     // (beyond it a finished transfer keeps its slot until one reports back).
     int commitsInFlight() const { return m_commits + int(m_orphans.size()); }
@@ -81,8 +87,19 @@ public:
     // Aborts the job of `id` unless its row stays in the state it started from.
     void abortIfStale(const QString &id, QAttachmentState::State newState);
     void abortAll();
-    // Writes the results of finished transfers now.
-    void flush();
+    // Writes the results of finished transfers now, then starts what can
+    // start (unless told not to: the queue is stopping).
+    enum FlushFollowUp { StartDue, StartNothing };
+    void flush(FlushFollowUp followUp = StartDue);
+    // Results finishing within this long of the last write wait for one
+    // write with them: a write transaction costs more than the rows it
+    // holds, and on a fast link nearly every transfer finishes in its own
+    // turn of the event loop. The first result after a pause is written at
+    // once, and so is a batch that reaches concurrencyLimit().
+    static constexpr int WriteGatherMs = 4;
+    int writeGatherMs = WriteGatherMs; // tests lengthen it to see the gathering
+    // Called after each batch of results written, with its size (for tests).
+    std::function<void(int results)> writeObserver;
     // Bytes done and total of the running transfer of `id`: {-1, -1} when none runs.
     std::pair<qint64, qint64> progressOf(const QString &id) const;
     // As above, but only while the transfer runs (not once it finished).
@@ -168,7 +185,8 @@ private:
     QHash<QString, QAttachmentJob *> m_orphans;
     QHash<QString, Retry> m_retries;
     QHash<QString, QAttachmentJob *> m_jobs;
-    QList<QAttachmentJob *> m_finished;
+    QList<QAttachmentJob *> m_finished; // each is in m_jobs too
+    qint64 m_lastWrite = -1; // on m_clock, when the last batch was written
     int m_recordFailures = 0; // consecutive failed writes of finished transfers
     QElapsedTimer m_clock;
 

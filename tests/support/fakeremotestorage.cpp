@@ -104,6 +104,18 @@ void FakeRemoteStorage::release()
     }
 }
 
+bool FakeRemoteStorage::releaseOne()
+{
+    while (!m_held.isEmpty()) {
+        const QPointer<QAttachmentTransfer> transfer = m_held.takeFirst();
+        if (transfer) {
+            static_cast<FakeTransfer *>(transfer.data())->run();
+            return true;
+        }
+    }
+    return false;
+}
+
 int FakeRemoteStorage::running() const
 {
     return m_running;

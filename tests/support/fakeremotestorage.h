@@ -24,6 +24,8 @@ public:
     // While held, transfers start but do not finish until release().
     void setHold(bool hold);
     void release();
+    // Lets the transfer held longest finish; false when none is held.
+    bool releaseOne();
     // Started and not yet finished.
     int running() const;
     int maxRunning() const { return m_maxRunning; }
