@@ -664,7 +664,7 @@ bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *er
                          ") SELECT ?, ?, NULL, ?, NULL, ?, ?, 0, ? WHERE NOT EXISTS "
                          "(SELECT 1 FROM %1 WHERE id = ?)%2")
               .arg(t(), m_isView && inserted ? QStringLiteral(" RETURNING id") : QString());
-    for (const QAttachment &row : rows) {
+    const auto insertOne = [&](const QAttachment &row) {
         const Finisher done {
             run(db, sql,
                 {row.id(), row.filename(), row.timestamp(), nullIfEmpty(row.mediaType()),
@@ -675,7 +675,86 @@ bool QAttachmentStore::insertWatched(const QList<QAttachment> &rows, QString *er
         touch(row.id());
         if (inserted && wasApplied(*done.query))
             inserted->append(row);
+        return true;
+    };
+    qsizetype next = 0;
+    // A table (not a view, whose trigger counts no rows) takes full batches
+    // of rows none of which it holds in one statement each.
+    while (!m_isView && rows.size() - next >= InsertBatch) {
+        const QList<QAttachment> batch = rows.mid(next, InsertBatch);
+        next += InsertBatch;
+        QSet<QString> ids;
+        for (const QAttachment &row : batch)
+            ids.insert(row.id());
+        int held = 0;
+        if (ids.size() == batch.size() && !countIds(db, batch, &held, errorString))
+            return false;
+        if (held > 0 || ids.size() != batch.size()) {
+            for (const QAttachment &row : batch) {
+                if (!insertOne(row))
+                    return false;
+            }
+            continue;
+        }
+        if (!insertBatch(db, batch, errorString))
+            return false;
+        for (const QAttachment &row : batch)
+            touch(row.id());
+        if (inserted)
+            inserted->append(batch);
     }
+    for (; next < rows.size(); ++next) {
+        if (!insertOne(rows.at(next)))
+            return false;
+    }
+    return true;
+}
+
+bool QAttachmentStore::countIds(const QSqlDatabase &db, const QList<QAttachment> &rows, int *held,
+                                QString *errorString) const
+{
+    QString marks = QStringLiteral("?");
+    QVariantList ids {rows.constFirst().id()};
+    for (qsizetype i = 1; i < rows.size(); ++i) {
+        marks += QStringLiteral(", ?");
+        ids.append(rows.at(i).id());
+    }
+    const Finisher done {
+        run(db, QStringLiteral("SELECT COUNT(*) FROM %1 WHERE id IN (%2)").arg(t(), marks), ids,
+            errorString)};
+    if (!done.query)
+        return false;
+    if (!done.query->next())
+        return failWith(errorString, QStringLiteral("counting rows returned nothing"));
+    *held = done.query->value(0).toInt();
+    return true;
+}
+
+bool QAttachmentStore::insertBatch(const QSqlDatabase &db, const QList<QAttachment> &rows,
+                                   QString *errorString)
+{
+    // Inside the write transaction no other connection adds a row between
+    // the count and this statement; outside one, a row added meanwhile
+    // fails the whole statement (SQLite undoes all of it), never overwritten.
+    QString values;
+    QVariantList params;
+    params.reserve(rows.size() * 6);
+    for (const QAttachment &row : rows) {
+        values += values.isEmpty() ? QStringLiteral("(?, ?, NULL, ?, NULL, ?, ?, 0, ?)")
+                                   : QStringLiteral(", (?, ?, NULL, ?, NULL, ?, ?, 0, ?)");
+        params << row.id() << row.filename() << row.timestamp() << nullIfEmpty(row.mediaType())
+               << QAttachmentState::toInt(row.state()) << nullIfNull(row.metaData());
+    }
+    const Finisher done {
+        run(db, QStringLiteral("INSERT INTO %1 (" PSA_ROW_COLUMNS ") VALUES %2").arg(t(), values),
+            params, errorString)};
+    if (!done.query)
+        return false;
+    if (done.query->numRowsAffected() != rows.size())
+        return failWith(errorString,
+                        QStringLiteral("%1 rows written of %2")
+                            .arg(done.query->numRowsAffected())
+                            .arg(rows.size()));
     return true;
 }
 

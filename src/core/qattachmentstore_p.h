@@ -205,11 +205,13 @@ public:
 
     // --- writes (inside a WriteTransaction, or each on its own) ------------
     bool insert(const QAttachment &row, QString *errorString);
-    // Inserts rows of watched attachments (no local file yet), in one
-    // prepared statement, each only where no row has its id; `inserted`, when
-    // given, receives the rows that were written.
+    // Inserts rows of watched attachments (no local file yet), each only
+    // where no row has its id; `inserted`, when given, receives the rows that
+    // were written. Into a table, InsertBatch rows at a time go in one
+    // statement when the table holds none of their ids.
     bool insertWatched(const QList<QAttachment> &rows, QString *errorString,
                        QList<QAttachment> *inserted = nullptr);
+    static constexpr qsizetype InsertBatch = 32;
     bool markQueuedDelete(const QString &id, qint64 timestamp, QString *errorString);
     // Rows whose file is gone: archived, local_uri cleared, has_synced 0.
     bool archiveWithoutFile(const QList<QAttachment> &rows, qint64 timestamp, QString *errorString);
@@ -279,6 +281,11 @@ private:
     // the one kept cannot run any more; `reused` tells which.
     std::shared_ptr<QSqlQuery> statement(const QSqlDatabase &db, const QString &sql, bool *reused,
                                          QString *errorString) const;
+    // How many of `rows`' ids the table holds.
+    bool countIds(const QSqlDatabase &db, const QList<QAttachment> &rows, int *held,
+                  QString *errorString) const;
+    // Inserts `rows` (none in the table, no id twice) in one statement.
+    bool insertBatch(const QSqlDatabase &db, const QList<QAttachment> &rows, QString *errorString);
     // `lastKey`, when given, receives column psa_key of the last row read.
     bool readRows(const QString &sql, const QVariantList &params, QList<QAttachment> *rows,
                   QString *errorString, QVariant *lastKey = nullptr) const;

@@ -3,7 +3,8 @@
 // connection, the table or the queue changes, prepared again when the app
 // closed and reopened its connection, and bounded in number. A lock held by
 // another connection is still reported as busy, and a view that takes writes
-// through INSTEAD OF triggers works the same.
+// through INSTEAD OF triggers works the same. Rows of watched attachments go
+// into a table in batches, each row only where no row has its id.
 
 #include <fakeremotestorage.h>
 #include <qattachmentqueue.h>
@@ -420,6 +421,69 @@ private Q_SLOTS:
         TestSupport::closeDatabase(m_connection);
         QCOMPARE(warnings.count(), 0);
         m_connection.clear();
+    }
+
+    // 100 watched rows, one of which the app saved meanwhile (in the second
+    // batch of 32): that row is kept as it is, the 99 others are written.
+    void insertWatchedKeepsRowsThatAppeared_data()
+    {
+        QTest::addColumn<bool>("view");
+        QTest::newRow("table") << false;
+        QTest::newRow("view") << true;
+    }
+    void insertWatchedKeepsRowsThatAppeared()
+    {
+        QFETCH(bool, view);
+        openDatabase();
+        if (view)
+            makeView();
+        QAttachmentStore store;
+        makeStore(store);
+        QString problem;
+        QAttachment saved = row(QStringLiteral("w040"), State::QueuedUpload);
+        saved.setFilename(QStringLiteral("mine.jpg"));
+        QVERIFY2(store.insert(saved, &problem), qPrintable(problem));
+        QList<QAttachment> watched;
+        for (int i = 0; i < 100; ++i) {
+            watched.append(
+                row(QStringLiteral("w%1").arg(i, 3, 10, QLatin1Char('0')), State::QueuedDownload));
+        }
+        QList<QAttachment> inserted;
+        QVERIFY2(store.insertWatched(watched, &problem, &inserted), qPrintable(problem));
+        QCOMPARE(inserted.size(), 99);
+        for (const QAttachment &attachment : std::as_const(inserted))
+            QVERIFY(attachment.id() != QStringLiteral("w040"));
+        QList<QAttachment> all;
+        QVERIFY2(store.allRows(&all, &problem), qPrintable(problem));
+        QCOMPARE(all.size(), 100);
+        for (const QAttachment &attachment : std::as_const(all)) {
+            if (attachment.id() == QStringLiteral("w040")) {
+                QCOMPARE(attachment.filename(), QStringLiteral("mine.jpg"));
+                QCOMPARE(attachment.state(), State::QueuedUpload);
+            } else {
+                QCOMPARE(attachment.filename(), attachment.id() + QStringLiteral(".jpg"));
+                QCOMPARE(attachment.state(), State::QueuedDownload);
+            }
+        }
+        QVERIFY(anotherCanWrite());
+    }
+
+    // An id twice in one batch is written once, without a failure.
+    void insertWatchedWritesAnIdTwiceOnce()
+    {
+        openDatabase();
+        QAttachmentStore store;
+        makeStore(store);
+        QList<QAttachment> watched;
+        for (int i = 0; i < 40; ++i)
+            watched.append(row(QStringLiteral("d%1").arg(i == 6 ? 5 : i), State::QueuedDownload));
+        QString problem;
+        QList<QAttachment> inserted;
+        QVERIFY2(store.insertWatched(watched, &problem, &inserted), qPrintable(problem));
+        QCOMPARE(inserted.size(), 39);
+        QList<QAttachment> all;
+        QVERIFY2(store.allRows(&all, &problem), qPrintable(problem));
+        QCOMPARE(all.size(), 39);
     }
 
     // The app closes and opens its connection under a running queue: the
