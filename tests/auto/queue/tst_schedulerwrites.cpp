@@ -35,10 +35,13 @@ private:
     {
         return QAttachmentQueuePrivate::get(m_queue)->scheduler.get();
     }
-    // Saves `count` files while transfers are held; `concurrency` of their
-    // uploads start.
-    QList<QAttachment> saveHeld(int count, int concurrency)
+    // Saves `count` files while transfers are held and starts the queue;
+    // `concurrency` of their uploads start. `gather`: results wait for a
+    // write for as long as a test needs.
+    QList<QAttachment> startHeld(int count, int concurrency, bool gather = true)
     {
+        if (gather)
+            scheduler()->writeGatherMs = LongGatherMs;
         m_remote->setHold(true);
         m_queue->setMaxConcurrentTransfers(concurrency);
         QList<QAttachment> saved;
@@ -46,6 +49,8 @@ private:
             saved.append(m_queue->saveFile(QByteArray::number(i), QStringLiteral("text/plain"),
                                            QStringLiteral("txt")));
         }
+        if (!m_queue->startSync())
+            qWarning("the queue did not start");
         return saved;
     }
     // Releases the transfer held longest and lets the queue react.
@@ -102,9 +107,7 @@ private Q_SLOTS:
     // for the others in flight, and the last one brings them all in.
     void resultsFollowingAWriteWaitForTheRest()
     {
-        scheduler()->writeGatherMs = LongGatherMs;
-        const QList<QAttachment> saved = saveHeld(4, 4);
-        QVERIFY(m_queue->startSync());
+        const QList<QAttachment> saved = startHeld(4, 4);
         PSA_WAIT(m_remote->running() == 4, 5000);
 
         releaseOne();
@@ -129,9 +132,7 @@ private Q_SLOTS:
     // while it waits.
     void aWaitingResultGivesItsSlotBack()
     {
-        scheduler()->writeGatherMs = LongGatherMs;
-        const QList<QAttachment> saved = saveHeld(4, 2);
-        QVERIFY(m_queue->startSync());
+        const QList<QAttachment> saved = startHeld(4, 2);
         PSA_WAIT(m_remote->running() == 2, 5000);
 
         releaseOne(); // written at once; the third upload takes its slot
@@ -151,9 +152,7 @@ private Q_SLOTS:
     // waiting for the gathering time.
     void aFullBatchIsWrittenAtOnce()
     {
-        scheduler()->writeGatherMs = LongGatherMs;
-        const QList<QAttachment> saved = saveHeld(6, 2);
-        QVERIFY(m_queue->startSync());
+        const QList<QAttachment> saved = startHeld(6, 2);
         PSA_WAIT(m_remote->running() == 2, 5000);
 
         releaseOne();
@@ -171,9 +170,7 @@ private Q_SLOTS:
     // done again at the next start.
     void stoppingWritesWhatWaits()
     {
-        scheduler()->writeGatherMs = LongGatherMs;
-        const QList<QAttachment> saved = saveHeld(3, 3);
-        QVERIFY(m_queue->startSync());
+        const QList<QAttachment> saved = startHeld(3, 3);
         PSA_WAIT(m_remote->running() == 3, 5000);
         releaseOne();
         PSA_WAIT(m_batches == QList<int>({1}), 5000);
@@ -196,8 +193,7 @@ private Q_SLOTS:
     // starts beyond the slots, and nothing is transferred twice.
     void unwritableResultsKeepTheirSlots()
     {
-        const QList<QAttachment> saved = saveHeld(4, 2);
-        QVERIFY(m_queue->startSync());
+        const QList<QAttachment> saved = startHeld(4, 2, false);
         PSA_WAIT(m_remote->running() == 2, 5000);
         exec(QStringLiteral("PRAGMA query_only = ON"));
         QSignalSpy failed(m_queue, &QAttachmentQueue::transferFailed);
