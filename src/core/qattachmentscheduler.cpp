@@ -341,8 +341,7 @@ void QAttachmentScheduler::startFlush()
         return;
     }
     qint64 delay = 0;
-    const bool moreToCome = runningCount() > 0 || m_commits > 0 || !m_commitWaiting.isEmpty();
-    if (moreToCome && m_lastWrite >= 0 && m_finished.size() < concurrencyLimit())
+    if (m_lastWrite >= 0 && m_finished.size() < concurrencyLimit())
         delay = qMax<qint64>(0, m_lastWrite + writeGatherMs - m_clock.elapsed());
     if (!m_flushTimer.isActive() || m_flushTimer.remainingTime() > delay)
         m_flushTimer.start(int(delay));

@@ -94,8 +94,9 @@ public:
     // Results finishing within this long of the last write wait for one
     // write with them: a write transaction costs more than the rows it
     // holds, and on a fast link nearly every transfer finishes in its own
-    // turn of the event loop. The first result after a pause is written at
-    // once, and so is a batch that reaches concurrencyLimit().
+    // turn of the event loop (or, one file saved after another, one at a
+    // time). The first result after a pause is written at once, and so is a
+    // batch that reaches concurrencyLimit().
     static constexpr int WriteGatherMs = 4;
     int writeGatherMs = WriteGatherMs; // tests lengthen it to see the gathering
     // Called after each batch of results written, with its size (for tests).
