@@ -48,6 +48,9 @@ constexpr int ClearFirstTurnRows = 4096;
 // plan, at most this often; then the plan is written and planned again after.
 constexpr int MaxPlanRestarts = 3;
 constexpr int MaxBusyRetryMs = 1000;
+// The rows a plan was made from are freed on another thread from this many
+// (freeing 100,000 of them stalled the app's thread for 40-100 ms).
+constexpr qsizetype FreeElsewhereRows = 8192;
 // Each phase starts with the sizes above and halves them (down to 1/4)
 // while its steps take longer than this, doubling them back while they take
 // less than a third of it: a step stays short on a loaded machine or a slow
@@ -1205,6 +1208,15 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::planStep()
     work.updates = plan.restores + plan.archives;
     work.watchedIds = std::move(plan.watchedIds);
     // The rows served the plan; what others write from now on is planned again.
+    // 100,000 rows and their index take tens of milliseconds to free: another
+    // thread frees a table that large.
+    if (work.rows.size() >= FreeElsewhereRows) {
+        QThreadPool::globalInstance()->start(
+            [rows = std::exchange(work.rows, {}), index = std::exchange(work.index, {})]() mutable {
+                rows = {};
+                index = {};
+            });
+    }
     work.rows = {};
     work.index = {};
     work.phase = TableWork::Phase::Write;
