@@ -18,6 +18,7 @@
 #include <QtSql/qsqlquery.h>
 #include <QtSql/qsqlrecord.h>
 #include <algorithm>
+#include <tuple>
 #include <typeinfo>
 
 using State = QAttachmentState::State;
@@ -90,6 +91,16 @@ StepResult writeInTransaction(QAttachmentStore &store,
     store.takeTouched(); // its own writes
     return ok ? StepResult::More : StepResult::Failed;
 }
+
+// Frees `values` (taken from the caller, left empty) on a pool thread: a
+// large listing or table takes milliseconds to free.
+template<typename... T>
+void freeOnPoolThread(T &...values)
+{
+    QThreadPool::globalInstance()->start(
+        [held = std::make_tuple(std::exchange(values, {})...)]() mutable { held = {}; });
+}
+
 } // namespace
 
 struct QAttachmentQueuePrivate::TableWork
@@ -746,10 +757,8 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::afterVerify()
     // names take milliseconds to free.
     const bool large = work.listing != nullptr;
     work.listing.reset();
-    if (large && work.verifier) {
-        QThreadPool::globalInstance()->start(
-            [verifier = std::move(work.verifier)]() mutable { verifier.reset(); });
-    }
+    if (large && work.verifier)
+        freeOnPoolThread(work.verifier);
     work = TableWork();
     work.generation = generation;
     work.turn = turn;
@@ -1208,17 +1217,12 @@ QAttachmentQueuePrivate::StepResult QAttachmentQueuePrivate::planStep()
     work.updates = plan.restores + plan.archives;
     work.watchedIds = std::move(plan.watchedIds);
     // The rows served the plan; what others write from now on is planned again.
-    // 100,000 rows and their index take tens of milliseconds to free: another
-    // thread frees a table that large.
     if (work.rows.size() >= FreeElsewhereRows) {
-        QThreadPool::globalInstance()->start(
-            [rows = std::exchange(work.rows, {}), index = std::exchange(work.index, {})]() mutable {
-                rows = {};
-                index = {};
-            });
+        freeOnPoolThread(work.rows, work.index);
+    } else {
+        work.rows = {};
+        work.index = {};
     }
-    work.rows = {};
-    work.index = {};
     work.phase = TableWork::Phase::Write;
     return StepResult::More;
 }
