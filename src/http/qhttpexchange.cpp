@@ -60,6 +60,17 @@ QByteArray responseValidator(const QNetworkReply *reply)
     return usableValidator(reply->rawHeader("Last-Modified").trimmed());
 }
 
+// Whether the response says the server serves byte ranges of it.
+bool acceptsByteRanges(const QNetworkReply *reply)
+{
+    const QList<QByteArray> units = reply->rawHeader("Accept-Ranges").split(',');
+    for (const QByteArray &unit : units) {
+        if (unit.trimmed().compare("bytes", Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    return false;
+}
+
 } // namespace
 
 QHttp2Configuration QHttpExchange::http2Configuration()
@@ -89,7 +100,7 @@ void QHttpExchange::touch()
         timer.start(request.transferTimeoutMs);
 }
 
-void QHttpExchange::send()
+void QHttpExchange::resetResponse()
 {
     responseStarted = false;
     bodyToSink = false;
@@ -99,7 +110,10 @@ void QHttpExchange::send()
     pending.clear();
     kept.clear();
     headers.clear();
+}
 
+QNetworkRequest QHttpExchange::prepared() const
+{
     QNetworkRequest req = request.request;
     // Compressed transfer would hide the real length and break resuming.
     req.setRawHeader("Accept-Encoding", "identity");
@@ -110,34 +124,97 @@ void QHttpExchange::send()
                      QNetworkRequest::ManualRedirectPolicy);
     req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     req.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
-    if (request.sink && request.resumeFrom > 0) {
+    // Qt 6.4 ignores the reply's read buffer limit over HTTP/2 and grants the
+    // server more data as soon as a frame arrives, whatever the app has read:
+    // with its default windows (204 MiB per stream) a download written more
+    // slowly than it arrives piles up in memory (measured: 1 GiB for a 1 GiB
+    // file). Small receive windows keep a stream from running far ahead
+    // within one answer; parts bound the rest (see the class comment). The
+    // windows belong to the connection the first request opens: every
+    // request gets them. A caller's own configuration wins.
+    if (req.http2Configuration() == QNetworkRequest().http2Configuration())
+        req.setHttp2Configuration(QHttpExchange::http2Configuration());
+    return req;
+}
+
+QNetworkReply *QHttpExchange::dispatch(const QNetworkRequest &req, const QByteArray &method,
+                                       QIODevice *device)
+{
+    QNetworkReply *r = nullptr;
+    // A storage's pool of managers picks the one that takes the request.
+    auto *pool = qobject_cast<QNetworkManagerPool *>(manager);
+    int slot = 0;
+    QNetworkAccessManager *target = pool ? pool->route(req, &slot) : manager;
+    if (method == "GET" && !device)
+        r = target->get(req);
+    else if (method == "HEAD" && !device)
+        r = target->head(req);
+    else if (method == "DELETE" && !device)
+        r = target->deleteResource(req);
+    else if (method == "PUT")
+        r = device ? target->put(req, device) : target->put(req, QByteArray());
+    else if (method == "POST")
+        r = device ? target->post(req, device) : target->post(req, QByteArray());
+    else
+        r = target->sendCustomRequest(req, method, device);
+    if (pool)
+        pool->track(r, slot);
+    r->setReadBufferSize(ReadBufferSize);
+    return r;
+}
+
+void QHttpExchange::attach(QNetworkReply *r)
+{
+    reply = r;
+    QObject::connect(r, &QNetworkReply::metaDataChanged, this, [this] { onMetaDataChanged(); });
+    QObject::connect(r, &QNetworkReply::readyRead, this, [this] { onReadyRead(); });
+    QObject::connect(r, &QNetworkReply::finished, this, [this] { onReplyFinished(); });
+    QObject::connect(r, &QNetworkReply::uploadProgress, this, [this](qint64 sent, qint64 total) {
+        touch();
+        bodySent = qMax(bodySent, sent);
+        // QNAM reports (0, 0) once the body is out; that is not a step back.
+        if (kind == QAttachmentTransfer::Upload && total > 0)
+            report(bodySent, total);
+    });
+    QObject::connect(r, &QNetworkReply::downloadProgress, this,
+                     [this](qint64, qint64) { touch(); });
+    // The manager (and with it the reply) may go away under a running exchange.
+    QObject::connect(r, &QObject::destroyed, this, [this] {
+        timer.stop();
+        reply = nullptr;
+        finish(QAttachmentError(QAttachmentError::NetworkError,
+                                QStringLiteral("the network access manager was "
+                                               "destroyed during the request")));
+    });
+}
+
+void QHttpExchange::send()
+{
+    resetResponse();
+    QNetworkRequest req = prepared();
+    if (request.sink && (request.resumeFrom > 0 || partEnd >= 0)) {
         const QByteArray validator = resumeValidator(request.sink);
         if (validator.isEmpty()) {
             // Nothing tells which version the bytes received so far belong
             // to: joining them to the current one could mix two files.
             qCDebug(lcHttp) << "no validator for the partial download, starting from 0";
             request.resumeFrom = 0;
+            inParts = false;
+            partsRefused = true;
+            partEnd = -1;
             if (!request.sink->seek(0)) {
                 fail(QAttachmentError(QAttachmentError::LocalStorageError,
                                       QStringLiteral("cannot rewind the download target")));
                 return;
             }
         } else {
-            req.setRawHeader("Range", "bytes=" + QByteArray::number(request.resumeFrom) + '-');
+            QByteArray range = "bytes=" + QByteArray::number(request.resumeFrom) + '-';
+            if (partEnd >= 0)
+                range += QByteArray::number(partEnd);
+            req.setRawHeader("Range", range);
             req.setRawHeader("If-Range", validator);
         }
     }
-    // Qt 6.4 ignores the reply's read buffer limit over HTTP/2 and grants the
-    // server more data as soon as a frame arrives, whatever the app has read:
-    // with its default windows (204 MiB per stream) a download written more
-    // slowly than it arrives piles up in memory (measured: 1 GiB for a 1 GiB
-    // file). Small receive windows bound what is on its way at any time, so
-    // the server cannot run far ahead. The windows belong to the connection
-    // the first request opens: every request gets them. A caller's own
-    // configuration wins.
-    if (req.http2Configuration() == QNetworkRequest().http2Configuration())
-        req.setHttp2Configuration(QHttpExchange::http2Configuration());
-
     const QByteArray method = request.method.trimmed().toUpper();
     QIODevice *device = nullptr;
     qint64 bodyTotal = -1;
@@ -183,51 +260,12 @@ void QHttpExchange::send()
 
     sendTotal = bodyTotal;
     bodySent = 0;
-    QNetworkReply *r = nullptr;
-    // A storage's pool of managers picks the one that takes the request.
-    auto *pool = qobject_cast<QNetworkManagerPool *>(manager);
-    int slot = 0;
-    QNetworkAccessManager *target = pool ? pool->route(req, &slot) : manager;
-    if (method == "GET" && !device)
-        r = target->get(req);
-    else if (method == "HEAD" && !device)
-        r = target->head(req);
-    else if (method == "DELETE" && !device)
-        r = target->deleteResource(req);
-    else if (method == "PUT")
-        r = device ? target->put(req, device) : target->put(req, QByteArray());
-    else if (method == "POST")
-        r = device ? target->post(req, device) : target->post(req, QByteArray());
-    else
-        r = target->sendCustomRequest(req, method, device);
-    if (pool)
-        pool->track(r, slot);
-    reply = r;
-    r->setReadBufferSize(ReadBufferSize);
+    QNetworkReply *r = dispatch(req, method, device);
     // Never the query: a presigned URL carries its signature there.
     qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(req.url()) << "body" << bodyTotal
                               << "range from" << (request.sink ? request.resumeFrom : 0);
 
-    QObject::connect(r, &QNetworkReply::metaDataChanged, this, [this] { onMetaDataChanged(); });
-    QObject::connect(r, &QNetworkReply::readyRead, this, [this] { onReadyRead(); });
-    QObject::connect(r, &QNetworkReply::finished, this, [this] { onReplyFinished(); });
-    QObject::connect(r, &QNetworkReply::uploadProgress, this, [this](qint64 sent, qint64 total) {
-        touch();
-        bodySent = qMax(bodySent, sent);
-        // QNAM reports (0, 0) once the body is out; that is not a step back.
-        if (kind == QAttachmentTransfer::Upload && total > 0)
-            report(bodySent, total);
-    });
-    QObject::connect(r, &QNetworkReply::downloadProgress, this,
-                     [this](qint64, qint64) { touch(); });
-    // The manager (and with it the reply) may go away under a running exchange.
-    QObject::connect(r, &QObject::destroyed, this, [this] {
-        timer.stop();
-        reply = nullptr;
-        finish(QAttachmentError(QAttachmentError::NetworkError,
-                                QStringLiteral("the network access manager was "
-                                               "destroyed during the request")));
-    });
+    attach(r);
 
     if (kind == QAttachmentTransfer::Upload)
         report(0, bodyTotal);
@@ -254,6 +292,13 @@ void QHttpExchange::restartFromZero()
 {
     restartedFromZero = true;
     request.resumeFrom = 0;
+    // The parts of another version must not be joined to these: the rest
+    // comes in one answer.
+    inParts = false;
+    partsRefused = true;
+    partEnd = -1;
+    resourceSize = -1;
+    dropAhead();
     detachReply();
     if (!request.sink->seek(0)) {
         fail(QAttachmentError(QAttachmentError::LocalStorageError,
@@ -397,7 +442,7 @@ void QHttpExchange::onMetaDataChanged()
         return;
     }
 
-    if (status == 206 && request.resumeFrom > 0 && !restartedFromZero
+    if (status == 206 && (request.resumeFrom > 0 || partEnd >= 0) && !restartedFromZero
         && responseValidator(reply) != resumeValidator(request.sink)) {
         // A server that ignores If-Range sends the rest of another version.
         qCDebug(lcHttp) << "the resource changed since the partial download, starting from 0";
@@ -409,11 +454,15 @@ void QHttpExchange::onMetaDataChanged()
     offset = 0;
     if (status == 206) {
         // The part must start where the download resumes (at 0 when no range
-        // was asked for: a part is not the whole file), reach the end and
-        // agree with the Content-Length.
+        // was asked for: a part is not the whole file), reach the end (or,
+        // for one of a series of parts, stay within what was asked and keep
+        // the resource's length) and agree with the Content-Length.
         const QByteArray header = reply->rawHeader("Content-Range");
         const QHttpWire::ContentRange range = QHttpWire::parseContentRange(header);
-        if (range.first != request.resumeFrom || !range.reachesEnd()
+        const bool fits = partEnd >= 0 ? range.valid && range.last <= partEnd && range.complete >= 0
+                && (resourceSize < 0 || range.complete == resourceSize)
+                                       : range.reachesEnd();
+        if (range.first != request.resumeFrom || !fits
             || (announced >= 0 && announced != range.length())) {
             fail(QAttachmentError(
                 QAttachmentError::ProtocolError,
@@ -427,16 +476,156 @@ void QHttpExchange::onMetaDataChanged()
             return;
         }
         offset = request.resumeFrom;
-    } else if (request.resumeFrom > 0 && !request.sink->seek(0)) {
-        // The whole resource is coming again.
-        fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                              QStringLiteral("cannot rewind the download target")));
-        return;
+        resourceSize = range.complete;
+    } else {
+        if (partEnd >= 0) {
+            // The server ignores ranges after all, or the resource changed:
+            // the whole of it comes in this answer.
+            qCDebug(lcHttp) << "a part was answered with the whole resource";
+            inParts = false;
+            partsRefused = true;
+            partEnd = -1;
+            dropAhead();
+        }
+        resourceSize = announced;
+        if (request.resumeFrom > 0 && !request.sink->seek(0)) {
+            // The whole resource is coming again.
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("cannot rewind the download target")));
+            return;
+        }
     }
     // Kept with the bytes, for the next attempt to resume against.
     request.sink->setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty,
                               responseValidator(reply));
-    report(offset, announced >= 0 ? offset + announced : -1);
+    if (startParts(http2))
+        return;
+    report(offset, resourceTotal());
+    prefetchParts();
+}
+
+bool QHttpExchange::startParts(bool http2)
+{
+    if (inParts || partsRefused || (!http2 && !request.partsOverHttp1) || request.http2PartSize <= 0
+        || resourceSize < 0 || resourceSize - offset <= request.http2PartSize
+        || request.method.trimmed().toUpper() != "GET")
+        return false;
+    if (status != 206 && !acceptsByteRanges(reply))
+        return false;
+    if (resumeValidator(request.sink).isEmpty())
+        return false; // parts of different versions could not be told apart
+    qCDebug(lcHttp) << "downloading" << resourceSize - offset << "bytes in parts of"
+                    << request.http2PartSize;
+    inParts = true;
+    // Nothing of this answer has been read: the first part starts where it
+    // did. It is asked for before this answer is dropped, so that its
+    // request leaves while data still flows (see prefetchParts()).
+    requestPart(offset);
+    takeNextPart();
+    return true;
+}
+
+void QHttpExchange::requestPart(qint64 from)
+{
+    Part part;
+    part.from = from;
+    part.last = qMin(from + request.http2PartSize, resourceSize) - 1;
+    QNetworkRequest req = prepared();
+    req.setRawHeader(
+        "Range", "bytes=" + QByteArray::number(part.from) + '-' + QByteArray::number(part.last));
+    req.setRawHeader("If-Range", resumeValidator(request.sink));
+    qCDebug(lcHttp).noquote() << "GET" << QHttpWire::redactedUrl(req.url()) << "part" << part.from
+                              << "to" << part.last;
+    part.reply = dispatch(req, "GET", nullptr);
+    ahead.append(part);
+}
+
+// Qt sends requests without TCP_NODELAY: a request written while the server
+// has nothing to send waits for the acknowledgement of the client's last
+// window update, which the idle server delays (40 ms on Linux, more than a
+// part takes on a fast link). Qt's network thread also runs ahead of the
+// app's thread: when the app sees a part begin, the network may have
+// brought all of it. The next parts (http2PartsAhead of them) are therefore
+// asked for as soon as a part begins, so that a request leaves while the
+// server still sends; this also hides the round trip on a slow link. Qt
+// then holds at most that many parts of the download, and the current one.
+void QHttpExchange::prefetchParts()
+{
+    if (!inParts || partEnd < 0 || resourceSize < 0)
+        return;
+    while (ahead.size() < request.http2PartsAhead) {
+        const qint64 from = ahead.isEmpty() ? partEnd + 1 : ahead.constLast().last + 1;
+        if (from >= resourceSize)
+            return;
+        requestPart(from);
+    }
+}
+
+// After a part that arrived whole: goes on with the next one, if any is left.
+bool QHttpExchange::nextPart()
+{
+    if (!inParts || resourceSize < 0 || offset + received >= resourceSize)
+        return false;
+    // A server may send less than was asked for: the parts asked for then no
+    // longer fit, and the next one starts where this one ended.
+    if (ahead.isEmpty() || ahead.constFirst().from != offset + received) {
+        dropAhead();
+        requestPart(offset + received);
+    }
+    takeNextPart();
+    return true;
+}
+
+// The answer before is dropped at once; the next part is taken up on the
+// next pass of the event loop, since this may run inside a handler of the
+// answer before, which must find no reply once this returns.
+void QHttpExchange::takeNextPart()
+{
+    detachReply();
+    QMetaObject::invokeMethod(this, [this] { attachNextPart(); }, Qt::QueuedConnection);
+}
+
+void QHttpExchange::attachNextPart()
+{
+    if (done || reply || ahead.isEmpty())
+        return;
+    const Part next = ahead.takeFirst();
+    if (!next.reply) {
+        // The manager went away with the request.
+        finish(QAttachmentError(QAttachmentError::NetworkError,
+                                QStringLiteral("the network access manager was "
+                                               "destroyed during the request")));
+        return;
+    }
+    resetResponse();
+    request.resumeFrom = next.from;
+    partEnd = next.last;
+    attach(next.reply);
+    touch();
+    // Its headers, data or end may have arrived before it was attached.
+    if (next.reply->isFinished())
+        onReplyFinished();
+    else
+        onReadyRead();
+}
+
+void QHttpExchange::dropAhead()
+{
+    const QList<Part> dropped = std::exchange(ahead, {});
+    for (const Part &part : dropped) {
+        if (!part.reply)
+            continue;
+        if (!part.reply->isFinished())
+            QMetaObject::invokeMethod(part.reply, &QNetworkReply::abort, Qt::QueuedConnection);
+        part.reply->deleteLater();
+    }
+}
+
+qint64 QHttpExchange::resourceTotal() const
+{
+    if (resourceSize >= 0)
+        return resourceSize;
+    return announced >= 0 ? offset + announced : -1;
 }
 
 void QHttpExchange::keep(const QByteArray &data)
@@ -512,7 +701,7 @@ void QHttpExchange::onReadyRead(bool all)
         return;
     }
     pending.clear();
-    report(offset + received, announced >= 0 ? offset + announced : -1);
+    report(offset + received, resourceTotal());
 }
 
 QAttachmentError QHttpExchange::statusError()
@@ -587,6 +776,8 @@ void QHttpExchange::onReplyFinished()
                               status));
         return;
     }
+    if (nextPart())
+        return;
     headers = reply->rawHeaderPairs();
     if (kind == QAttachmentTransfer::Upload && sendTotal >= 0)
         report(sendTotal, sendTotal);
@@ -631,6 +822,7 @@ void QHttpExchange::finish(const QAttachmentError &error)
         return;
     done = true;
     timer.stop();
+    dropAhead();
     if (onFinished)
         onFinished(error);
 }
@@ -649,6 +841,7 @@ QHttpExchange::QHttpExchange(QAttachmentTransfer::Kind kind, QNetworkAccessManag
 QHttpExchange::~QHttpExchange()
 {
     detachReply();
+    dropAhead();
 }
 
 void QHttpExchange::start(const QHttpRequest &request)
@@ -682,6 +875,7 @@ void QHttpExchange::abort()
 {
     done = true;
     detachReply();
+    dropAhead();
 }
 
 QByteArray QHttpExchange::responseHeader(const QByteArray &name) const

@@ -20,6 +20,9 @@ class QHttpBodySlice;
 // What one HTTP exchange sends, and where its answer goes.
 struct QHttpRequest
 {
+    static constexpr qint64 DefaultHttp2PartSize = 4 * 1024 * 1024;
+    static constexpr int DefaultHttp2PartsAhead = 3;
+
     QNetworkRequest request; // URL and headers; the engine adds Accept-Encoding: identity
     QByteArray method = "GET";
     // Request body, read from its current position; not owned, kept alive by
@@ -32,6 +35,15 @@ struct QHttpRequest
     // up to maxKeptBody bytes.
     QIODevice *sink = nullptr;
     qint64 resumeFrom = 0; // > 0 sends "Range: bytes=N-"; a 200 answer seeks the sink to 0
+    // A download that an HTTP/2 server can send in ranges, and that has more
+    // than this many bytes left, is fetched as a series of Range requests of
+    // this size (see QHttpExchange); 0: always in one response.
+    qint64 http2PartSize = DefaultHttp2PartSize;
+    // Parts asked for beyond the one being read.
+    int http2PartsAhead = DefaultHttp2PartsAhead;
+    // Parts also over HTTP/1.1, where the reply's read buffer bounds memory
+    // anyway: for servers that speak nothing else (tests).
+    bool partsOverHttp1 = false;
     qint64 maxKeptBody = 1024 * 1024;
     bool followRedirects = false;
     int transferTimeoutMs = 60000; // no progress for this long ends the exchange as Timeout
@@ -43,6 +55,15 @@ struct QHttpRequest
 // bounded read buffer, resumes downloads with Range (and starts over when the
 // resource changed), follows redirects when asked, and maps every failure to
 // a QAttachmentError (status, Retry-After, timeouts, network errors).
+//
+// Over HTTP/2, Qt 6.4 grants the server more data as frames arrive, not as
+// the app reads them: a download written more slowly than it arrives piles
+// up in memory, whatever the receive windows. A large download from a server
+// that serves ranges and names the version (ETag or Last-Modified) is
+// therefore cut into parts of QHttpRequest::http2PartSize: the first answer
+// is dropped once its headers are in, and each part is asked for with
+// "Range: bytes=N-M" and "If-Range", a few parts ahead of the one being read
+// (see prefetchParts()). What Qt can hold is bounded by those parts.
 //
 // It is not a transfer: QHttpTransfer runs it and reports its progress and
 // end. The callbacks may run from inside start() (a request refused before it
@@ -81,6 +102,19 @@ private:
     void sendAgain();
     bool followRedirect();
     void restartFromZero();
+    void resetResponse();
+    QNetworkRequest prepared() const;
+    QNetworkReply *dispatch(const QNetworkRequest &req, const QByteArray &method,
+                            QIODevice *device);
+    void attach(QNetworkReply *r);
+    bool startParts(bool http2);
+    void requestPart(qint64 from);
+    void prefetchParts();
+    bool nextPart();
+    void takeNextPart();
+    void attachNextPart();
+    void dropAhead();
+    qint64 resourceTotal() const;
     void detachReply();
     void onMetaDataChanged();
     // `all`: take whatever is there, also less than a copy chunk.
@@ -120,6 +154,18 @@ private:
     QByteArray kept;
     QList<QNetworkReply::RawHeaderPair> headers;
     bool restartedFromZero = false;
+    // Fetching the body in parts (see the class comment).
+    bool inParts = false;
+    bool partsRefused = false; // a part was answered whole: no parts any more
+    qint64 partEnd = -1; // the last byte the current part asks for; -1: to the end
+    qint64 resourceSize = -1; // the whole resource's length, once known
+    struct Part
+    {
+        QPointer<QNetworkReply> reply;
+        qint64 from = -1;
+        qint64 last = -1;
+    };
+    QList<Part> ahead; // the next parts, asked for, not read yet
     int redirects = 0;
 };
 

@@ -264,18 +264,24 @@ void FaultServer::respond(Connection &c)
         }
         const QByteArray object = it.value();
         const QByteArray range = r.headers.value("range");
-        if (range.startsWith("bytes=") && range.endsWith('-')) {
-            const qint64 from = range.mid(6, range.size() - 7).toLongLong();
+        // "bytes=N-" or "bytes=N-M".
+        const qsizetype dash = range.indexOf('-');
+        if (range.startsWith("bytes=") && dash > 6 && !range.contains(',')) {
+            const qint64 from = range.mid(6, dash - 6).toLongLong();
+            const QByteArray lastText = range.mid(dash + 1);
+            const qint64 last = lastText.isEmpty()
+                ? object.size() - 1
+                : qMin<qint64>(lastText.toLongLong(), object.size() - 1);
             if (from >= object.size()) {
                 send(socket, 416, {},
                      {{"Content-Range", "bytes */" + QByteArray::number(object.size())}},
                      method == "HEAD");
                 return;
             }
-            send(socket, 206, object.mid(from),
+            send(socket, 206, object.mid(from, last - from + 1),
                  {{"Content-Range",
-                   "bytes " + QByteArray::number(from) + '-' + QByteArray::number(object.size() - 1)
-                       + '/' + QByteArray::number(object.size())},
+                   "bytes " + QByteArray::number(from) + '-' + QByteArray::number(last) + '/'
+                       + QByteArray::number(object.size())},
                   {"ETag", etagOf(object)}},
                  method == "HEAD");
             return;

@@ -13,7 +13,8 @@ class QTcpSocket;
 
 // A small HTTP/1.1 object store on 127.0.0.1 whose answers can be broken on
 // purpose. By default it stores what is PUT, serves it with GET (with Range
-// support and an ETag, but ignoring If-Range, as some servers do) and removes
+// support, "bytes=N-" and "bytes=N-M", and an ETag, but ignoring If-Range,
+// as some servers do) and removes
 // it with DELETE. Faults queued for a method replace the
 // normal answer of the next requests with that method, one fault each.
 class FaultServer : public QObject

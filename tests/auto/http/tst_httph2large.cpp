@@ -6,6 +6,8 @@
 
 #include <qhttpexchange_p.h>
 
+#include <algorithm>
+
 namespace {
 
 constexpr qint64 MiB = 1024 * 1024;
@@ -36,6 +38,22 @@ QByteArray expectedBytes(qint64 size, quint32 seed)
         all += TestSupport::randomBytes(qMin<qint64>(MiB, size - all.size()), seed + piece++);
     return all;
 }
+
+// Records the Range header of every GET ("" for none).
+class RangeRecorder : public QNetworkAccessManager
+{
+public:
+    QList<QByteArray> ranges;
+
+protected:
+    QNetworkReply *createRequest(Operation op, const QNetworkRequest &request,
+                                 QIODevice *data) override
+    {
+        if (op == GetOperation)
+            ranges << request.rawHeader("Range");
+        return QNetworkAccessManager::createRequest(op, request, data);
+    }
+};
 
 } // namespace
 
@@ -170,11 +188,128 @@ private Q_SLOTS:
         QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
         QCOMPARE(sink.size(), size);
         QVERIFY(sink.data() == expectedBytes(size, 902));
-        QCOMPARE(manager.answersOverHttp2, 1);
-        QCOMPARE(manager.configurations.size(), 1);
-        QCOMPARE(manager.configurations.first().maxFrameSize(), 64u * 1024);
+        // The first answer and two parts of 4 MiB (see largeDownloadsComeInParts()).
+        QCOMPARE(manager.configurations.size(), 3);
+        QCOMPARE(manager.answersOverHttp2, 3);
+        for (const QHttp2Configuration &configuration : manager.configurations)
+            QCOMPARE(configuration.maxFrameSize(), 64u * 1024);
         QCOMPARE(QHttpExchange::http2Configuration().maxFrameSize(), 64u * 1024);
         QVERIFY(QNetworkRequest().http2Configuration().maxFrameSize() < 64u * 1024);
+    }
+
+    // A download larger than a part comes over HTTP/2 as a series of Range
+    // requests of QHttpRequest::DefaultHttp2PartSize (after a first answer
+    // that is dropped once its headers are in), and arrives whole.
+    void largeDownloadsComeInParts()
+    {
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        PSA_START_NGINX(nginx);
+        const qint64 part = QHttpRequest::DefaultHttp2PartSize;
+        const qint64 size = 2 * part + MiB + 5;
+        QDir().mkpath(nginx.rootPath() + QStringLiteral("/parts"));
+        QVERIFY(writeBytes(nginx.rootPath() + QStringLiteral("/parts/p.bin"), size, 903));
+
+        RangeRecorder manager;
+        QHttpRemoteStorage remote;
+        remote.setNetworkAccessManager(&manager);
+        remote.setHttp2PriorKnowledge(true);
+        remote.setBaseUrl(nginx.http2Url(QStringLiteral("parts/")));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            remote.download(attachmentNamed(QStringLiteral("p"), QStringLiteral("p.bin")), &sink));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(60000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QVERIFY(sink.data() == expectedBytes(size, 903));
+        QCOMPARE(transfer->bytesTotal(), size);
+        QList<QByteArray> ranges = manager.ranges;
+        std::sort(ranges.begin(), ranges.end());
+        const QList<QByteArray> expected
+            = {"", "bytes=0-" + QByteArray::number(part - 1),
+               "bytes=" + QByteArray::number(part) + '-' + QByteArray::number(2 * part - 1),
+               "bytes=" + QByteArray::number(2 * part) + '-' + QByteArray::number(size - 1)};
+        QCOMPARE(ranges, expected);
+    }
+
+    // End to end: a queue that watches a file larger than a part downloads it
+    // over HTTP/2 in parts, into its own file, whole.
+    void queueDownloadsInParts()
+    {
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        PSA_START_NGINX(nginx);
+        const qint64 size = 2 * QHttpRequest::DefaultHttp2PartSize + 12345;
+        QDir().mkpath(nginx.rootPath() + QStringLiteral("/bucket"));
+        QVERIFY(writeBytes(nginx.rootPath() + QStringLiteral("/bucket/large.bin"), size, 906));
+
+        TemporaryDatabase database;
+        QVERIFY(database.isValid());
+        RangeRecorder manager;
+        QHttpRemoteStorage remote;
+        remote.setNetworkAccessManager(&manager);
+        remote.setHttp2PriorKnowledge(true);
+        remote.setBaseUrl(nginx.http2Url(QStringLiteral("bucket/")));
+        QAttachmentQueue queue;
+        database.setUpQueue(queue, &remote);
+        QVERIFY(queue.startSync());
+        queue.setWatchedAttachments(
+            {QWatchedAttachmentItem(QStringLiteral("large"), QStringLiteral("bin"))});
+        PSA_WAIT(queue.attachment(QStringLiteral("large")).state() == State::Synced, 60000);
+        const QString local = queue.localUrl(QStringLiteral("large")).toLocalFile();
+        QCOMPARE(QFileInfo(local).size(), size);
+        QVERIFY(readFile(local) == expectedBytes(size, 906));
+        QCOMPARE(manager.ranges.size(), 4); // the first answer and three parts
+    }
+
+    // The file was replaced on the server between two parts: the next part,
+    // asked for with If-Range, comes back as the whole new file, and that is
+    // what the download ends with.
+    void fileReplacedBetweenPartsEndsWithTheNewOne()
+    {
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        PSA_START_NGINX(nginx);
+        const QString dir = nginx.rootPath() + QStringLiteral("/replaced");
+        QDir().mkpath(dir);
+        const QString path = dir + QStringLiteral("/r.bin");
+        const qint64 before = 4 * MiB + 1;
+        const qint64 after = 4 * MiB + 77; // another length: another ETag
+        QVERIFY(writeBytes(path, before, 904));
+        QVERIFY(writeBytes(dir + QStringLiteral("/next.tmp"), after, 905));
+
+        RangeRecorder manager;
+        QHttpTransfer transfer(Kind::Download, &manager);
+        transfer.setHttp2PriorKnowledge(true);
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        QHttpTransfer::Request request;
+        request.request.setUrl(nginx.http2Url(QStringLiteral("replaced/r.bin")));
+        request.sink = &sink;
+        request.http2PartSize = MiB;
+        request.http2PartsAhead = 0; // each part asked for after the one before
+        bool replaced = false;
+        connect(&transfer, &QAttachmentTransfer::progress, this, [&](qint64 done, qint64) {
+            if (!replaced && done >= MiB)
+                replaced = QFile::rename(dir + QStringLiteral("/next.tmp"), path)
+                    || (QFile::remove(path)
+                        && QFile::rename(dir + QStringLiteral("/next.tmp"), path));
+        });
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        transfer.start(request);
+        QVERIFY(finished.wait(60000));
+        QVERIFY2(!transfer.error().isError(), qPrintable(transfer.error().message()));
+        QVERIFY(replaced);
+        QCOMPARE(sink.pos(), after);
+        QVERIFY(sink.data() == expectedBytes(after, 905));
+        const QList<QByteArray> expected
+            = {"", "bytes=0-" + QByteArray::number(MiB - 1),
+               "bytes=" + QByteArray::number(MiB) + '-' + QByteArray::number(2 * MiB - 1)};
+        QCOMPARE(manager.ranges, expected);
     }
 
     // What the manager is asked for: with prior knowledge a large upload

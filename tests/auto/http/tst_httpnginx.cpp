@@ -365,8 +365,8 @@ private Q_SLOTS:
 
     // Downloads are no longer kept off HTTP/2: with prior knowledge they go to
     // nginx's cleartext HTTP/2 port (which speaks nothing else), every request
-    // carries the small receive windows that bound what Qt buffers, and the
-    // files arrive whole, also those several windows long.
+    // carries the small receive windows that bound what Qt buffers within
+    // one answer, and the files arrive whole, also those several windows long.
     void downloadsUseHttp2WithSmallWindows()
     {
         NginxServer nginx(withHttp2());
@@ -392,11 +392,13 @@ private Q_SLOTS:
             QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
             QCOMPARE(sink.data(), TestSupport::randomBytes(sizes.at(i), 60 + i));
         }
-        QCOMPARE(manager.answers, sizes.size());
-        QCOMPARE(manager.answersOverHttp2, sizes.size());
-        QCOMPARE(manager.configurations.size(), sizes.size());
+        // The largest comes in parts: its first answer and two parts of 4 MiB.
+        const int requests = int(sizes.size()) + 2;
+        QCOMPARE(manager.answers, requests);
+        QCOMPARE(manager.answersOverHttp2, requests);
+        QCOMPARE(manager.configurations.size(), requests);
         const QHttp2Configuration qtDefault = QNetworkRequest().http2Configuration();
-        for (int i = 0; i < sizes.size(); ++i) {
+        for (int i = 0; i < requests; ++i) {
             QVERIFY(manager.http2Allowed.at(i).toBool() || !manager.http2Allowed.at(i).isValid());
             const QHttp2Configuration &used = manager.configurations.at(i);
             QCOMPARE(used, QHttpExchange::http2Configuration());
