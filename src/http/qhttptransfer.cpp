@@ -38,6 +38,7 @@ public:
     QAttachmentError failWith; // set: the next prepared request is not sent
     QIODevice *device = nullptr;
     qint64 devicePos = 0;
+    qint64 retriedAt = -1; // where a download's sink was at the last retry
     QHttpExchange *exchange = nullptr;
     QHttpStreamUpload *stream = nullptr;
     qint64 streamThreshold = QHttpTransfer::DefaultStreamThreshold;
@@ -196,8 +197,24 @@ void QHttpTransfer::Private::runExchange(const Request &request)
 
 void QHttpTransfer::Private::onExchangeFinished(const QAttachmentError &error)
 {
-    if (error.code() == QAttachmentError::Unauthorized && retryOnUnauthorized && !retried) {
+    // A download keeps what it wrote: an answer's body reaches the sink only
+    // once it is known to be the resource's (a 2xx), and the version it
+    // belongs to stays with the sink, so the next request resumes after it.
+    // Credentials that expire during a long download (a download in parts
+    // asks again for every part) are then fetched once per expiry, as long
+    // as each attempt got further than the one before.
+    const bool downloadGotFurther
+        = q->kind() == Download && device && !device->isSequential() && device->pos() > retriedAt;
+    if (error.code() == QAttachmentError::Unauthorized && retryOnUnauthorized
+        && (!retried || downloadGotFurther)) {
         retried = true;
+        if (q->kind() == Download && device && !device->isSequential()) {
+            retriedAt = device->pos();
+            qCDebug(lcHttp) << "unauthorized, asking for fresh credentials; resuming at"
+                            << retriedAt;
+            prepare(true);
+            return;
+        }
         // A stream has been read by the first attempt and cannot be sent
         // again: fresh credentials are still fetched, for the next attempt.
         if (device && device->isSequential() && q->kind() == Upload) {

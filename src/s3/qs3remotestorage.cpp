@@ -150,19 +150,15 @@ QHttpTransfer *QS3RemoteStoragePrivate::transfer(const QS3Request &s3, QObject *
                                        QStringLiteral("cannot read the file to upload")));
                 return;
             }
-            if (s3.sink && s3.sink->pos() != s3.resumeFrom && !s3.sink->seek(s3.resumeFrom)) {
-                ready({},
-                      QAttachmentError(QAttachmentError::LocalStorageError,
-                                       QStringLiteral("cannot position the download target")));
-                return;
-            }
             QHttpTransfer::Request r;
             r.request = request;
             r.method = s3.method;
             r.body = s3.body;
             r.bodySize = s3.bodySize;
             r.sink = s3.sink;
-            r.resumeFrom = s3.resumeFrom;
+            // What the sink holds is the object's (see QHttpTransfer): a
+            // retry resumes after it.
+            r.resumeFrom = s3.sink ? s3.sink->pos() : 0;
             r.notFoundIsSuccess = s3.notFoundIsSuccess;
             r.transferTimeoutMs = storage->transferTimeout();
             ready(r, {});
@@ -471,7 +467,6 @@ QAttachmentTransfer *QS3RemoteStorage::download(const QAttachment &attachment, Q
     get.method = "GET";
     get.key = objectKey(attachment);
     get.sink = sink;
-    get.resumeFrom = sink->pos();
     QHttpTransfer *transfer = d->transfer(get);
     d->track(transfer);
     return transfer;

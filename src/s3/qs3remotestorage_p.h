@@ -23,7 +23,6 @@ struct QS3Request
     qint64 bodyOffset = 0;
     qint64 bodySize = -1;
     QIODevice *sink = nullptr;
-    qint64 resumeFrom = 0;
     bool notFoundIsSuccess = false;
     QByteArray contentType;
 };

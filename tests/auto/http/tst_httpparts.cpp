@@ -253,6 +253,53 @@ private Q_SLOTS:
         QCOMPARE(sink.size(), 0);
     }
 
+    // Credentials that expire during a download in parts (each part is a
+    // request of its own): every 401 gets fresh ones, and the download goes
+    // on from what it holds, however often that happens while it gets further.
+    void expiringCredentialsDuringParts()
+    {
+        const QByteArray object = TestSupport::randomBytes(45000, 41);
+        m_server->objects().insert(QStringLiteral("/t.bin"), object);
+        QByteArray token = "t1";
+        m_server->setRequiredToken(token);
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        QHttpTransfer transfer(Kind::Download, &m_manager);
+        transfer.setDevice(&sink);
+        transfer.setRetryOnUnauthorized(true);
+        int refreshed = 0;
+        transfer.setPrepare([&](bool afterUnauthorized, QHttpTransfer::Ready ready) {
+            refreshed += afterUnauthorized ? 1 : 0;
+            QHttpTransfer::Request request = partsGet(QStringLiteral("/t.bin"), &sink);
+            request.request.setRawHeader("Authorization", "Bearer " + token);
+            ready(request, {});
+        });
+        // The server takes a new token once the first part is in, and again
+        // once the third is.
+        connect(&transfer, &QAttachmentTransfer::progress, this, [&](qint64 done, qint64) {
+            const QByteArray next = done >= 3 * PartSize && token == "t2" ? "t3"
+                : done >= PartSize && token == "t1"                       ? "t2"
+                                                                          : QByteArray();
+            if (!next.isEmpty()) {
+                token = next;
+                m_server->setRequiredToken(next);
+            }
+        });
+        QSignalSpy finished(&transfer, &QAttachmentTransfer::finished);
+        transfer.start();
+        QVERIFY(finished.wait(10000));
+        QVERIFY2(!transfer.error().isError(), qPrintable(transfer.error().message()));
+        QCOMPARE(sink.data(), object);
+        QCOMPARE(token, QByteArray("t3"));
+        QCOMPARE(refreshed, 2);
+        // Nothing was fetched twice from the start: after each refresh the
+        // download resumed where its sink was.
+        int fromStart = 0;
+        for (const FaultServer::Request &request : m_server->requests())
+            fromStart += rangeOf(request).startsWith("bytes=0-") ? 1 : 0;
+        QCOMPARE(fromStart, 1);
+    }
+
     // Aborted while parts are asked for ahead: it ends once, as cancelled,
     // and the sink gets nothing more.
     void abortDuringParts()
