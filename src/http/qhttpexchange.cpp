@@ -459,19 +459,24 @@ void QHttpExchange::onMetaDataChanged()
         // the resource's length) and agree with the Content-Length.
         const QByteArray header = reply->rawHeader("Content-Range");
         const QHttpWire::ContentRange range = QHttpWire::parseContentRange(header);
-        const bool fits = partEnd >= 0 ? range.valid && range.last <= partEnd && range.complete >= 0
-                && (resourceSize < 0 || range.complete == resourceSize)
-                                       : range.reachesEnd();
+        bool fits = range.reachesEnd();
+        QString asked = QStringLiteral("the bytes from %1 on").arg(request.resumeFrom);
+        if (partEnd >= 0) {
+            fits = range.valid && range.last <= partEnd && range.complete >= 0
+                && (resourceSize < 0 || range.complete == resourceSize);
+            asked = QStringLiteral("bytes %1-%2 of %3")
+                        .arg(request.resumeFrom)
+                        .arg(partEnd)
+                        .arg(resourceSize);
+        }
         if (range.first != request.resumeFrom || !fits
             || (announced >= 0 && announced != range.length())) {
             fail(QAttachmentError(
                 QAttachmentError::ProtocolError,
-                QStringLiteral("%1 answered the request for the bytes from %2 on with "
-                               "Content-Range \"%3\" and Content-Length %4")
-                    .arg(QHttpWire::hostOf(reply->url()))
-                    .arg(request.resumeFrom)
-                    .arg(QString::fromLatin1(header.left(100)))
-                    .arg(announced),
+                QStringLiteral("%1 answered the request for %2 with Content-Range \"%3\" and "
+                               "Content-Length %4")
+                    .arg(QHttpWire::hostOf(reply->url()), asked,
+                         QString::fromLatin1(header.left(100)), QString::number(announced)),
                 status));
             return;
         }
@@ -582,7 +587,8 @@ bool QHttpExchange::nextPart()
 void QHttpExchange::takeNextPart()
 {
     detachReply();
-    QMetaObject::invokeMethod(this, [this] { attachNextPart(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { attachNextPart(); }, Qt::QueuedConnection);
 }
 
 void QHttpExchange::attachNextPart()
