@@ -39,6 +39,7 @@ public:
     QIODevice *device = nullptr;
     qint64 devicePos = 0;
     qint64 retriedAt = -1; // where a download's sink was at the last retry
+    qint64 http2PartSize = -1;
     QHttpExchange *exchange = nullptr;
     QHttpStreamUpload *stream = nullptr;
     qint64 streamThreshold = QHttpTransfer::DefaultStreamThreshold;
@@ -172,8 +173,11 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
     return true;
 }
 
-void QHttpTransfer::Private::runExchange(const Request &request)
+void QHttpTransfer::Private::runExchange(const Request &given)
 {
+    Request request = given;
+    if (http2PartSize >= 0)
+        request.http2PartSize = http2PartSize;
     exchange = new QHttpExchange(q->kind(), manager, q);
     exchange->setErrorParser(errorParser);
     exchange->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
@@ -273,6 +277,11 @@ void QHttpTransfer::setStreamThreshold(qint64 bytes)
 void QHttpTransfer::setStreamSmallCleartextUploads(bool enabled)
 {
     d->streamSmallCleartext = enabled;
+}
+
+void QHttpTransfer::setHttp2PartSize(qint64 bytes)
+{
+    d->http2PartSize = bytes;
 }
 
 bool QHttpTransfer::reusedConnection() const

@@ -56,6 +56,9 @@ public:
     // Uploads under the threshold to http:// URLs (without HTTP/2 prior
     // knowledge) go that way too, on kept-alive connections; default true.
     void setStreamSmallCleartextUploads(bool enabled);
+    // Replaces every request's http2PartSize; negative (the default): each
+    // request keeps its own.
+    void setHttp2PartSize(qint64 bytes);
 
     // Starts the exchange of a known request now; finished() follows asynchronously.
     void start(const Request &request);

@@ -334,6 +334,7 @@ QHttpTransfer *QNetworkRemoteStoragePrivate::newTransfer(QAttachmentTransfer::Ki
         transfer->setPrepareTimeout(transferTimeout);
     transfer->setHttp2PriorKnowledge(http2PriorKnowledge);
     transfer->setStreamThreshold(streamingUploadThreshold);
+    transfer->setHttp2PartSize(http2DownloadPartSize);
     return transfer;
 }
 
@@ -456,5 +457,23 @@ void QNetworkRemoteStorage::setStreamingUploadThreshold(qint64 bytes)
         return;
     d_network->streamingUploadThreshold = bytes;
     Q_EMIT streamingUploadThresholdChanged();
+    Q_EMIT configurationChanged();
+}
+
+static_assert(QNetworkRemoteStorage::DefaultHttp2DownloadPartSize
+              == QHttpRequest::DefaultHttp2PartSize);
+
+qint64 QNetworkRemoteStorage::http2DownloadPartSize() const
+{
+    return d_network->http2DownloadPartSize;
+}
+
+void QNetworkRemoteStorage::setHttp2DownloadPartSize(qint64 bytes)
+{
+    bytes = qMax<qint64>(0, bytes);
+    if (d_network->http2DownloadPartSize == bytes)
+        return;
+    d_network->http2DownloadPartSize = bytes;
+    Q_EMIT http2DownloadPartSizeChanged();
     Q_EMIT configurationChanged();
 }

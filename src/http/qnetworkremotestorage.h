@@ -26,10 +26,13 @@ class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRem
                    suggestedConcurrentTransfersChanged)
     Q_PROPERTY(qint64 streamingUploadThreshold READ streamingUploadThreshold WRITE
                    setStreamingUploadThreshold NOTIFY streamingUploadThresholdChanged)
+    Q_PROPERTY(qint64 http2DownloadPartSize READ http2DownloadPartSize WRITE
+                   setHttp2DownloadPartSize NOTIFY http2DownloadPartSizeChanged)
 
 public:
     static constexpr int DefaultMaxConnectionsPerHost = 36;
     static constexpr int DefaultMaxHttp2Streams = 32;
+    static constexpr qint64 DefaultHttp2DownloadPartSize = 4 * 1024 * 1024;
 
     ~QNetworkRemoteStorage() override;
 
@@ -85,6 +88,14 @@ public:
     qint64 streamingUploadThreshold() const;
     void setStreamingUploadThreshold(qint64 bytes);
 
+    // Over HTTP/2, a download with more than this many bytes left (default
+    // 4 MiB) comes as a series of Range requests of this size, a few asked
+    // for ahead, when the server serves ranges of a version it names: Qt 6.4
+    // would otherwise hold whatever the server sends faster than the file
+    // is written. 0 (or less) fetches every download in one answer.
+    qint64 http2DownloadPartSize() const;
+    void setHttp2DownloadPartSize(qint64 bytes);
+
 Q_SIGNALS:
     void transferTimeoutChanged();
     void http2PriorKnowledgeChanged();
@@ -92,6 +103,7 @@ Q_SIGNALS:
     void maxHttp2StreamsChanged();
     void suggestedConcurrentTransfersChanged();
     void streamingUploadThresholdChanged();
+    void http2DownloadPartSizeChanged();
 
 protected:
     explicit QNetworkRemoteStorage(QObject *parent = nullptr);

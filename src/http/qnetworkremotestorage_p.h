@@ -118,6 +118,7 @@ public:
     bool http2PriorKnowledge = false;
     int maxConnectionsPerHost = QNetworkRemoteStorage::DefaultMaxConnectionsPerHost;
     int maxHttp2Streams = QNetworkRemoteStorage::DefaultMaxHttp2Streams;
+    qint64 http2DownloadPartSize = QNetworkRemoteStorage::DefaultHttp2DownloadPartSize;
     int suggestedConcurrency = 0;
     qint64 streamingUploadThreshold = QHttpTransfer::DefaultStreamThreshold;
     QPointer<QNetworkAccessManager> externalManager;

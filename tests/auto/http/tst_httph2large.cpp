@@ -234,6 +234,54 @@ private Q_SLOTS:
         QCOMPARE(ranges, expected);
     }
 
+    // The part size is the storage's http2DownloadPartSize; 0 fetches every
+    // download in one answer.
+    void partSizeIsAStorageProperty_data()
+    {
+        QTest::addColumn<qint64>("partSize");
+        QTest::newRow("1 MiB") << MiB;
+        QTest::newRow("0: one answer") << qint64(0);
+    }
+    void partSizeIsAStorageProperty()
+    {
+        QFETCH(qint64, partSize);
+        NginxServer::Options options;
+        options.http2 = true;
+        NginxServer nginx(options);
+        PSA_START_NGINX(nginx);
+        const qint64 size = 2 * MiB + 3;
+        QDir().mkpath(nginx.rootPath() + QStringLiteral("/sized"));
+        QVERIFY(writeBytes(nginx.rootPath() + QStringLiteral("/sized/s.bin"), size, 907));
+
+        RangeRecorder manager;
+        QHttpRemoteStorage remote;
+        QCOMPARE(remote.http2DownloadPartSize(), 4 * MiB);
+        QSignalSpy changed(&remote, &QNetworkRemoteStorage::http2DownloadPartSizeChanged);
+        remote.setHttp2DownloadPartSize(-5);
+        QCOMPARE(remote.http2DownloadPartSize(), 0);
+        remote.setHttp2DownloadPartSize(partSize);
+        QCOMPARE(remote.http2DownloadPartSize(), partSize);
+        QCOMPARE(changed.size(), partSize == 0 ? 1 : 2);
+        remote.setNetworkAccessManager(&manager);
+        remote.setHttp2PriorKnowledge(true);
+        remote.setBaseUrl(nginx.http2Url(QStringLiteral("sized/")));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        std::unique_ptr<QAttachmentTransfer> transfer(
+            remote.download(attachmentNamed(QStringLiteral("s"), QStringLiteral("s.bin")), &sink));
+        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+        QVERIFY(finished.wait(60000));
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QVERIFY(sink.data() == expectedBytes(size, 907));
+        QList<QByteArray> ranges = manager.ranges;
+        std::sort(ranges.begin(), ranges.end());
+        const QList<QByteArray> expected = partSize == 0
+            ? QList<QByteArray> {""}
+            : QList<QByteArray> {"", "bytes=0-1048575", "bytes=1048576-2097151",
+                                 "bytes=2097152-2097154"};
+        QCOMPARE(ranges, expected);
+    }
+
     // End to end: a queue that watches a file larger than a part downloads it
     // over HTTP/2 in parts, into its own file, whole.
     void queueDownloadsInParts()
