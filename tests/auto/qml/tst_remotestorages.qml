@@ -63,6 +63,11 @@ TestCase {
         compare(storage.uploadMethod, "PUT")
         compare(storage.transferTimeout, 60000)
         compare(storage.token, "")
+        compare(storage.http2DownloadPartSize, 4 * 1024 * 1024)
+        const partSizeChanged = spy(storage, "http2DownloadPartSizeChanged")
+        storage.http2DownloadPartSize = 0
+        compare(partSizeChanged.count, 1)
+        compare(storage.http2DownloadPartSize, 0)
         const changed = spy(storage, "baseUrlChanged")
         storage.baseUrl = "http://127.0.0.1:9/files/"
         compare(changed.count, 1)
