@@ -192,28 +192,30 @@ void QHttpExchange::send()
 {
     resetResponse();
     QNetworkRequest req = prepared();
-    if (request.sink && (request.resumeFrom > 0 || partEnd >= 0)) {
-        const QByteArray validator = resumeValidator(request.sink);
-        if (validator.isEmpty()) {
-            // Nothing tells which version the bytes received so far belong
-            // to: joining them to the current one could mix two files.
-            qCDebug(lcHttp) << "no validator for the partial download, starting from 0";
-            request.resumeFrom = 0;
-            inParts = false;
-            partsRefused = true;
-            partEnd = -1;
-            if (!request.sink->seek(0)) {
-                fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                                      QStringLiteral("cannot rewind the download target")));
-                return;
-            }
-        } else {
-            QByteArray range = "bytes=" + QByteArray::number(request.resumeFrom) + '-';
-            if (partEnd >= 0)
-                range += QByteArray::number(partEnd);
-            req.setRawHeader("Range", range);
-            req.setRawHeader("If-Range", validator);
+    if (request.sink && request.resumeFrom > 0 && resumeValidator(request.sink).isEmpty()) {
+        // Nothing tells which version the bytes received so far belong to:
+        // joining them to the current one could mix two files.
+        qCDebug(lcHttp) << "no validator for the partial download, starting from 0";
+        request.resumeFrom = 0;
+        if (!request.sink->seek(0)) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("cannot rewind the download target")));
+            return;
         }
+    }
+    if (startsInParts(req)) {
+        probing = true;
+        partEnd = request.resumeFrom + request.http2PartSize - 1;
+    }
+    if (request.sink && (request.resumeFrom > 0 || partEnd >= 0)) {
+        QByteArray range = "bytes=" + QByteArray::number(request.resumeFrom) + '-';
+        if (partEnd >= 0)
+            range += QByteArray::number(partEnd);
+        req.setRawHeader("Range", range);
+        // The first part from 0 joins nothing received before.
+        const QByteArray validator = resumeValidator(request.sink);
+        if (!validator.isEmpty() && (request.resumeFrom > 0 || inParts))
+            req.setRawHeader("If-Range", validator);
     }
     const QByteArray method = request.method.trimmed().toUpper();
     QIODevice *device = nullptr;
@@ -295,6 +297,8 @@ void QHttpExchange::restartFromZero()
     // The parts of another version must not be joined to these: the rest
     // comes in one answer.
     inParts = false;
+    probing = false;
+    restInOneAnswer = false;
     partsRefused = true;
     partEnd = -1;
     resourceSize = -1;
@@ -415,6 +419,16 @@ void QHttpExchange::onMetaDataChanged()
     if (request.method.trimmed().toUpper() == "HEAD")
         announced = 0;
 
+    if (status == 416 && probing && request.resumeFrom == 0) {
+        // An empty resource has no part to give: it comes in one answer.
+        qCDebug(lcHttp) << "no part to give, downloading in one answer";
+        probing = false;
+        partsRefused = true;
+        partEnd = -1;
+        detachReply();
+        sendAgain();
+        return;
+    }
     if (status == 416 && request.sink && request.resumeFrom > 0 && !restartedFromZero) {
         // What is stored already does not fit the resource (it changed, or the
         // partial file is not partial): fetch it whole.
@@ -442,7 +456,7 @@ void QHttpExchange::onMetaDataChanged()
         return;
     }
 
-    if (status == 206 && (request.resumeFrom > 0 || partEnd >= 0) && !restartedFromZero
+    if (status == 206 && (request.resumeFrom > 0 || inParts) && !restartedFromZero
         && responseValidator(reply) != resumeValidator(request.sink)) {
         // A server that ignores If-Range sends the rest of another version.
         qCDebug(lcHttp) << "the resource changed since the partial download, starting from 0";
@@ -488,6 +502,7 @@ void QHttpExchange::onMetaDataChanged()
             // the whole of it comes in this answer.
             qCDebug(lcHttp) << "a part was answered with the whole resource";
             inParts = false;
+            probing = false;
             partsRefused = true;
             partEnd = -1;
             dropAhead();
@@ -503,7 +518,7 @@ void QHttpExchange::onMetaDataChanged()
     // Kept with the bytes, for the next attempt to resume against.
     request.sink->setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty,
                               responseValidator(reply));
-    if (startParts(http2))
+    if (probing ? afterFirstPart(http2) : startParts(http2))
         return;
     report(offset, resourceTotal());
     prefetchParts();
@@ -528,6 +543,55 @@ bool QHttpExchange::startParts(bool http2)
     requestPart(offset);
     takeNextPart();
     return true;
+}
+
+// To a server known to speak HTTP/2 the first request already asks for a
+// part: nothing of a whole answer is then sent only to be dropped.
+bool QHttpExchange::startsInParts(const QNetworkRequest &req) const
+{
+    if (!request.sink || kind != QAttachmentTransfer::Download || inParts || probing || partsRefused
+        || partEnd >= 0 || request.http2PartSize <= 0
+        || request.method.trimmed().toUpper() != "GET")
+        return false;
+    if (request.partsFromTheStart)
+        return true;
+    if (!req.attribute(QNetworkRequest::Http2AllowedAttribute, true).toBool())
+        return false;
+    if (req.attribute(QNetworkRequest::Http2DirectAttribute).toBool())
+        return true;
+    auto *pool = qobject_cast<QNetworkManagerPool *>(manager);
+    return pool && pool->http2Known(req.url());
+}
+
+// The answer to a first request that asked for a part (a 206 that fits):
+// the rest follows in parts when more is left and a version names them; over
+// HTTP/1.1 (the reply's read buffer bounds memory there) in one answer after
+// this part; without a version the whole comes again in one answer. True:
+// this answer was dropped.
+bool QHttpExchange::afterFirstPart(bool http2)
+{
+    probing = false;
+    if (resourceSize >= 0 && request.resumeFrom + announced >= resourceSize)
+        return false; // all of it is in this answer
+    if (resumeValidator(request.sink).isEmpty()) {
+        // Parts, or a resumed rest, could be of another version.
+        qCDebug(lcHttp) << "the first part names no version: the whole in one answer";
+        partsRefused = true;
+        partEnd = -1;
+        detachReply();
+        sendAgain();
+        return true;
+    }
+    if (!http2 && !request.partsOverHttp1) {
+        qCDebug(lcHttp) << "the first part came over HTTP/1.1: the rest in one answer";
+        partsRefused = true;
+        restInOneAnswer = true;
+        return false;
+    }
+    qCDebug(lcHttp) << "downloading" << resourceSize - request.resumeFrom << "bytes in parts of"
+                    << request.http2PartSize;
+    inParts = true;
+    return false;
 }
 
 void QHttpExchange::requestPart(qint64 from)
@@ -780,6 +844,14 @@ void QHttpExchange::onReplyFinished()
                                   .arg(received)
                                   .arg(announced),
                               status));
+        return;
+    }
+    if (restInOneAnswer && resourceSize >= 0 && offset + received < resourceSize) {
+        restInOneAnswer = false;
+        request.resumeFrom = offset + received;
+        partEnd = -1;
+        detachReply();
+        sendAgain();
         return;
     }
     if (nextPart())

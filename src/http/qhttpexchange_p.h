@@ -44,6 +44,9 @@ struct QHttpRequest
     // Parts also over HTTP/1.1, where the reply's read buffer bounds memory
     // anyway: for servers that speak nothing else (tests).
     bool partsOverHttp1 = false;
+    // The first request asks for a part, as to a server known to speak
+    // HTTP/2 (tests; see QHttpExchange).
+    bool partsFromTheStart = false;
     qint64 maxKeptBody = 1024 * 1024;
     bool followRedirects = false;
     int transferTimeoutMs = 60000; // no progress for this long ends the exchange as Timeout
@@ -60,10 +63,13 @@ struct QHttpRequest
 // the app reads them: a download written more slowly than it arrives piles
 // up in memory, whatever the receive windows. A large download from a server
 // that serves ranges and names the version (ETag or Last-Modified) is
-// therefore cut into parts of QHttpRequest::http2PartSize: the first answer
-// is dropped once its headers are in, and each part is asked for with
+// therefore cut into parts of QHttpRequest::http2PartSize, each asked for with
 // "Range: bytes=N-M" and "If-Range", a few parts ahead of the one being read
-// (see prefetchParts()). What Qt can hold is bounded by those parts.
+// (see prefetchParts()). What Qt can hold is bounded by those parts. To a
+// server known to speak HTTP/2 (prior knowledge, or an earlier answer from
+// the same origin) the first request asks for the first part already; to
+// another, the first answer is dropped once its headers say it can be had
+// in parts, with what the server sent of it by then.
 //
 // It is not a transfer: QHttpTransfer runs it and reports its progress and
 // end. The callbacks may run from inside start() (a request refused before it
@@ -108,6 +114,8 @@ private:
                             QIODevice *device);
     void attach(QNetworkReply *r);
     bool startParts(bool http2);
+    bool startsInParts(const QNetworkRequest &req) const;
+    bool afterFirstPart(bool http2);
     void requestPart(qint64 from);
     void prefetchParts();
     bool nextPart();
@@ -156,6 +164,8 @@ private:
     bool restartedFromZero = false;
     // Fetching the body in parts (see the class comment).
     bool inParts = false;
+    bool probing = false; // the first request asks for a part; parts not agreed yet
+    bool restInOneAnswer = false; // after this part, the rest with "Range: bytes=N-"
     bool partsRefused = false; // a part was answered whole: no parts any more
     qint64 partEnd = -1; // the last byte the current part asks for; -1: to the end
     qint64 resourceSize = -1; // the whole resource's length, once known

@@ -51,6 +51,8 @@ public:
     static bool canSpread(const QNetworkAccessManager *source);
     // Whether any response came over HTTP/2.
     bool http2Seen() const { return m_http2Seen; }
+    // Whether a response from the origin (scheme, host, port) of `url` came over HTTP/2.
+    bool http2Known(const QUrl &url) const { return m_http2Origins.contains(originOf(url)); }
     // The manager whose configuration every manager of the pool follows.
     QNetworkAccessManager *sourceManager() const { return m_source ? m_source() : nullptr; }
 

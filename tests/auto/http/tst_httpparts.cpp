@@ -116,6 +116,92 @@ private Q_SLOTS:
         QCOMPARE(rangesAsked(*m_server), expected);
     }
 
+    // To a server known to speak HTTP/2 the first request asks for the first
+    // part already (without If-Range: nothing came before it), and what its
+    // answer says decides the rest.
+    void knownServerStartsWithAPart_data()
+    {
+        QTest::addColumn<int>("size");
+        QTest::addColumn<int>("resumeFrom");
+        QTest::addColumn<bool>("overHttp1");
+        QTest::addColumn<QList<QByteArray>>("ranges");
+        QTest::newRow("in parts") << 45000 << 0 << true
+                                  << QList<QByteArray> {"bytes=0-9999", "bytes=10000-19999",
+                                                        "bytes=20000-29999", "bytes=30000-39999",
+                                                        "bytes=40000-44999"};
+        QTest::newRow("resumed in parts")
+            << 45000 << 15000 << true
+            << QList<QByteArray> {"bytes=15000-24999", "bytes=25000-34999", "bytes=35000-44999"};
+        QTest::newRow("all in the first part")
+            << 8000 << 0 << true << QList<QByteArray> {"bytes=0-9999"};
+        QTest::newRow("empty: one answer after the 416")
+            << 0 << 0 << true << QList<QByteArray> {"bytes=0-9999", ""};
+        QTest::newRow("HTTP/1.1 after all: the rest in one answer")
+            << 45000 << 0 << false << QList<QByteArray> {"bytes=0-9999", "bytes=10000-"};
+    }
+    void knownServerStartsWithAPart()
+    {
+        QFETCH(int, size);
+        QFETCH(int, resumeFrom);
+        QFETCH(bool, overHttp1);
+        QFETCH(QList<QByteArray>, ranges);
+        const QByteArray object = TestSupport::randomBytes(size, 42);
+        m_server->objects().insert(QStringLiteral("/k.bin"), object);
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        if (resumeFrom > 0) {
+            sink.write(object.left(resumeFrom));
+            setValidator(sink, FaultServer::etagOf(object));
+        }
+        QHttpTransfer::Request request = partsGet(QStringLiteral("/k.bin"), &sink);
+        request.partsFromTheStart = true;
+        request.partsOverHttp1 = overHttp1;
+        auto transfer = exchange(Kind::Download, request);
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(sink.data(), object);
+        QCOMPARE(transfer->bytesTotal(), size);
+        QList<QByteArray> asked;
+        for (const FaultServer::Request &r : m_server->requests())
+            asked << rangeOf(r);
+        QCOMPARE(asked, ranges);
+        QCOMPARE(m_server->requests().first().headers.contains("if-range"), resumeFrom > 0);
+    }
+
+    // A first part without a version to ask the rest of: the whole comes in
+    // one answer. A first part answered whole is the download.
+    void knownServerFirstAnswerDecides_data()
+    {
+        QTest::addColumn<bool>("whole");
+        QTest::newRow("206 without a validator") << false;
+        QTest::newRow("200: ranges ignored") << true;
+    }
+    void knownServerFirstAnswerDecides()
+    {
+        QFETCH(bool, whole);
+        const QByteArray object = TestSupport::randomBytes(45000, 43);
+        m_server->objects().insert(QStringLiteral("/n.bin"), object);
+        if (whole)
+            m_server->addFault("GET", Fault::answer(200, object, wholeHeaders(object)));
+        else
+            m_server->addFault("GET",
+                               Fault::answer(206, object.left(PartSize),
+                                             {{"Content-Range", "bytes 0-9999/45000"}}));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        QHttpTransfer::Request request = partsGet(QStringLiteral("/n.bin"), &sink);
+        request.partsFromTheStart = true;
+        auto transfer = exchange(Kind::Download, request);
+        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        QCOMPARE(sink.data().left(sink.pos()), object);
+        QCOMPARE(sink.pos(), object.size());
+        QList<QByteArray> asked;
+        for (const FaultServer::Request &r : m_server->requests())
+            asked << rangeOf(r);
+        const QList<QByteArray> expected
+            = whole ? QList<QByteArray> {"bytes=0-9999"} : QList<QByteArray> {"bytes=0-9999", ""};
+        QCOMPARE(asked, expected);
+    }
+
     // Parts need a server that serves ranges, a version to ask them of, a
     // body larger than one part and, by default, HTTP/2: otherwise the first
     // answer is the download.
