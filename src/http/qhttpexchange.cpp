@@ -496,6 +496,10 @@ void QHttpExchange::onMetaDataChanged()
         }
         offset = request.resumeFrom;
         resourceSize = range.complete;
+        // A body without a length (chunked, or HTTP/2 without one) is still
+        // held to the range it claims: no byte beyond it, none missing.
+        if (announced < 0)
+            announced = range.length();
     } else {
         if (partEnd >= 0) {
             // The server ignores ranges after all, or the resource changed:

@@ -392,6 +392,28 @@ private Q_SLOTS:
         QCOMPARE(fromStart, 1);
     }
 
+    // A part without a Content-Length (chunked here) is held to the range its
+    // Content-Range claims: more bytes than that are an error, not data.
+    void chunkedPartLongerThanItsRangeIsAnError()
+    {
+        const QByteArray object = TestSupport::randomBytes(45000, 44);
+        QByteArray raw = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9999/45000\r\n"
+                         "ETag: "
+            + FaultServer::etagOf(object)
+            + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        raw += QByteArray::number(15000, 16) + "\r\n" + object.left(15000) + "\r\n0\r\n\r\n";
+        m_server->addFault("GET", Fault::of(Fault::Raw, raw));
+        QBuffer sink;
+        QVERIFY(sink.open(QIODevice::ReadWrite));
+        QHttpTransfer::Request request = partsGet(QStringLiteral("/c.bin"), &sink);
+        request.partsFromTheStart = true;
+        auto transfer = exchange(Kind::Download, request);
+        QCOMPARE(transfer->error().code(), Code::ProtocolError);
+        QVERIFY2(transfer->error().message().contains(QStringLiteral("longer than")),
+                 qPrintable(transfer->error().message()));
+        QVERIFY(sink.size() <= PartSize);
+    }
+
     // Aborted while parts are asked for ahead: it ends once, as cancelled,
     // and the sink gets nothing more.
     void abortDuringParts()
