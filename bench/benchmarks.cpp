@@ -481,9 +481,9 @@ void Benchmarks::runBig()
     QnamPool http2Pool;
     http2Pool.parallel = 1;
     http2Pool.http2Direct = true;
-    const double qnamUp2 = runQnamPool(
-        {{m_server->http2Url(QStringLiteral("big-up-qnam-h2/big.bin")), source}}, true, http2Pool,
-        timeout, &problem);
+    const double qnamUp2
+        = runQnamPool({{m_server->http2Url(QStringLiteral("big-up-qnam-h2/big.bin")), source}},
+                      true, http2Pool, timeout, &problem);
     const QString qnamUploaded2 = www + QStringLiteral("/big-up-qnam-h2/big.bin");
     if (qnamUp2 < 0 || QFileInfo(qnamUploaded2).size() != m_config.bigSize) {
         m_report.fail(QStringLiteral("upload_big"),
