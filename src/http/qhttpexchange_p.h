@@ -166,7 +166,7 @@ private:
     bool inParts = false;
     bool probing = false; // the first request asks for a part; parts not agreed yet
     bool restInOneAnswer = false; // after this part, the rest with "Range: bytes=N-"
-    bool partsRefused = false; // a part was answered whole: no parts any more
+    bool partsRefused = false; // no parts any more (answered whole, started over, no version)
     qint64 partEnd = -1; // the last byte the current part asks for; -1: to the end
     qint64 resourceSize = -1; // the whole resource's length, once known
     struct Part
