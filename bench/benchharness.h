@@ -85,8 +85,9 @@ double runQnam(const QList<QnamTransfer> &transfers, bool upload, int parallel, 
 // spread over `managers` managers (each new request to the one with the
 // fewest in flight, the first on a tie, as the storages' pool routes them).
 // `http2Direct`: every request with Http2DirectAttribute (cleartext HTTP/2
-// with prior knowledge); downloads are marked HTTP/2-not-allowed as the
-// queue's are, uploads are not.
+// with prior knowledge). Downloads also carry Http2AllowedAttribute false,
+// from when the queue's downloads did; they go to a port that speaks nothing
+// but HTTP/2 and complete, so Qt 6.4 speaks HTTP/2 for them all the same.
 struct QnamPool
 {
     int managers = 1;
