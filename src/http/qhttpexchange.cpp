@@ -204,7 +204,7 @@ void QHttpExchange::send()
         }
     }
     if (startsInParts(req)) {
-        probing = true;
+        parts = Parts::Probing;
         partEnd = request.resumeFrom + request.http2PartSize - 1;
     }
     if (request.sink && (request.resumeFrom > 0 || partEnd >= 0)) {
@@ -214,7 +214,7 @@ void QHttpExchange::send()
         req.setRawHeader("Range", range);
         // The first part from 0 joins nothing received before.
         const QByteArray validator = resumeValidator(request.sink);
-        if (!validator.isEmpty() && (request.resumeFrom > 0 || inParts))
+        if (!validator.isEmpty() && (request.resumeFrom > 0 || parts == Parts::InParts))
             req.setRawHeader("If-Range", validator);
     }
     const QByteArray method = request.method.trimmed().toUpper();
@@ -296,13 +296,8 @@ void QHttpExchange::restartFromZero()
     request.resumeFrom = 0;
     // The parts of another version must not be joined to these: the rest
     // comes in one answer.
-    inParts = false;
-    probing = false;
-    restInOneAnswer = false;
-    partsRefused = true;
-    partEnd = -1;
+    refuseParts();
     resourceSize = -1;
-    dropAhead();
     detachReply();
     if (!request.sink->seek(0)) {
         fail(QAttachmentError(QAttachmentError::LocalStorageError,
@@ -419,12 +414,10 @@ void QHttpExchange::onMetaDataChanged()
     if (request.method.trimmed().toUpper() == "HEAD")
         announced = 0;
 
-    if (status == 416 && probing && request.resumeFrom == 0) {
+    if (status == 416 && parts == Parts::Probing && request.resumeFrom == 0) {
         // An empty resource has no part to give: it comes in one answer.
         qCDebug(lcHttp) << "no part to give, downloading in one answer";
-        probing = false;
-        partsRefused = true;
-        partEnd = -1;
+        refuseParts();
         detachReply();
         sendAgain();
         return;
@@ -456,7 +449,7 @@ void QHttpExchange::onMetaDataChanged()
         return;
     }
 
-    if (status == 206 && (request.resumeFrom > 0 || inParts) && !restartedFromZero
+    if (status == 206 && (request.resumeFrom > 0 || parts == Parts::InParts) && !restartedFromZero
         && responseValidator(reply) != resumeValidator(request.sink)) {
         // A server that ignores If-Range sends the rest of another version.
         qCDebug(lcHttp) << "the resource changed since the partial download, starting from 0";
@@ -505,11 +498,7 @@ void QHttpExchange::onMetaDataChanged()
             // The server ignores ranges after all, or the resource changed:
             // the whole of it comes in this answer.
             qCDebug(lcHttp) << "a part was answered with the whole resource";
-            inParts = false;
-            probing = false;
-            partsRefused = true;
-            partEnd = -1;
-            dropAhead();
+            refuseParts();
         }
         resourceSize = announced;
         if (request.resumeFrom > 0 && !request.sink->seek(0)) {
@@ -522,7 +511,7 @@ void QHttpExchange::onMetaDataChanged()
     // Kept with the bytes, for the next attempt to resume against.
     request.sink->setProperty(QAttachmentRemoteStorage::ResumeValidatorProperty,
                               responseValidator(reply));
-    if (probing ? afterFirstPart(http2) : startParts(http2))
+    if (parts == Parts::Probing ? afterFirstPart(http2) : startParts(http2))
         return;
     report(offset, resourceTotal());
     prefetchParts();
@@ -530,8 +519,9 @@ void QHttpExchange::onMetaDataChanged()
 
 bool QHttpExchange::startParts(bool http2)
 {
-    if (inParts || partsRefused || (!http2 && !request.partsOverHttp1) || request.http2PartSize <= 0
-        || resourceSize < 0 || resourceSize - offset <= request.http2PartSize
+    if (parts != Parts::Undecided || (!http2 && !request.partsOverHttp1)
+        || request.http2PartSize <= 0 || resourceSize < 0
+        || resourceSize - offset <= request.http2PartSize
         || request.method.trimmed().toUpper() != "GET")
         return false;
     if (status != 206 && !acceptsByteRanges(reply))
@@ -540,7 +530,7 @@ bool QHttpExchange::startParts(bool http2)
         return false; // parts of different versions could not be told apart
     qCDebug(lcHttp) << "downloading" << resourceSize - offset << "bytes in parts of"
                     << request.http2PartSize;
-    inParts = true;
+    parts = Parts::InParts;
     // Nothing of this answer has been read: the first part starts where it
     // did. It is asked for before this answer is dropped, so that its
     // request leaves while data still flows (see prefetchParts()).
@@ -553,7 +543,7 @@ bool QHttpExchange::startParts(bool http2)
 // part: nothing of a whole answer is then sent only to be dropped.
 bool QHttpExchange::startsInParts(const QNetworkRequest &req) const
 {
-    if (!request.sink || kind != QAttachmentTransfer::Download || inParts || probing || partsRefused
+    if (!request.sink || kind != QAttachmentTransfer::Download || parts != Parts::Undecided
         || partEnd >= 0 || request.http2PartSize <= 0
         || request.method.trimmed().toUpper() != "GET")
         return false;
@@ -574,27 +564,25 @@ bool QHttpExchange::startsInParts(const QNetworkRequest &req) const
 // this answer was dropped.
 bool QHttpExchange::afterFirstPart(bool http2)
 {
-    probing = false;
+    parts = Parts::Undecided;
     if (resourceSize >= 0 && request.resumeFrom + announced >= resourceSize)
         return false; // all of it is in this answer
     if (resumeValidator(request.sink).isEmpty()) {
         // Parts, or a resumed rest, could be of another version.
         qCDebug(lcHttp) << "the first part names no version: the whole in one answer";
-        partsRefused = true;
-        partEnd = -1;
+        refuseParts();
         detachReply();
         sendAgain();
         return true;
     }
     if (!http2 && !request.partsOverHttp1) {
         qCDebug(lcHttp) << "the first part came over HTTP/1.1: the rest in one answer";
-        partsRefused = true;
-        restInOneAnswer = true;
+        parts = Parts::RestAfterPart;
         return false;
     }
     qCDebug(lcHttp) << "downloading" << resourceSize - request.resumeFrom << "bytes in parts of"
                     << request.http2PartSize;
-    inParts = true;
+    parts = Parts::InParts;
     return false;
 }
 
@@ -624,7 +612,7 @@ void QHttpExchange::requestPart(qint64 from)
 // then holds at most that many parts of the download, and the current one.
 void QHttpExchange::prefetchParts()
 {
-    if (!inParts || partEnd < 0 || resourceSize < 0)
+    if (parts != Parts::InParts || partEnd < 0 || resourceSize < 0)
         return;
     while (ahead.size() < request.http2PartsAhead) {
         const qint64 from = ahead.isEmpty() ? partEnd + 1 : ahead.constLast().last + 1;
@@ -637,7 +625,7 @@ void QHttpExchange::prefetchParts()
 // After a part that arrived whole: goes on with the next one, if any is left.
 bool QHttpExchange::nextPart()
 {
-    if (!inParts || resourceSize < 0 || offset + received >= resourceSize)
+    if (parts != Parts::InParts || resourceSize < 0 || offset + received >= resourceSize)
         return false;
     // A server may send less than was asked for: the parts asked for then no
     // longer fit, and the next one starts where this one ended.
@@ -681,6 +669,15 @@ void QHttpExchange::attachNextPart()
         onReplyFinished();
     else
         onReadyRead();
+}
+
+// From here on the download comes in one answer (or in one after the
+// current part, see RestAfterPart).
+void QHttpExchange::refuseParts()
+{
+    parts = Parts::Refused;
+    partEnd = -1;
+    dropAhead();
 }
 
 void QHttpExchange::dropAhead()
@@ -850,8 +847,8 @@ void QHttpExchange::onReplyFinished()
                               status));
         return;
     }
-    if (restInOneAnswer && resourceSize >= 0 && offset + received < resourceSize) {
-        restInOneAnswer = false;
+    if (parts == Parts::RestAfterPart && resourceSize >= 0 && offset + received < resourceSize) {
+        parts = Parts::Refused;
         request.resumeFrom = offset + received;
         partEnd = -1;
         detachReply();

@@ -122,6 +122,7 @@ private:
     void takeNextPart();
     void attachNextPart();
     void dropAhead();
+    void refuseParts();
     qint64 resourceTotal() const;
     void detachReply();
     void onMetaDataChanged();
@@ -163,10 +164,14 @@ private:
     QList<QNetworkReply::RawHeaderPair> headers;
     bool restartedFromZero = false;
     // Fetching the body in parts (see the class comment).
-    bool inParts = false;
-    bool probing = false; // the first request asks for a part; parts not agreed yet
-    bool restInOneAnswer = false; // after this part, the rest with "Range: bytes=N-"
-    bool partsRefused = false; // no parts any more (answered whole, started over, no version)
+    enum class Parts {
+        Undecided, // parts may still start
+        Probing, // the first request asks for a part; its answer decides
+        InParts,
+        RestAfterPart, // after this part, the rest with "Range: bytes=N-"
+        Refused, // no parts any more (answered whole, started over, no version)
+    };
+    Parts parts = Parts::Undecided;
     qint64 partEnd = -1; // the last byte the current part asks for; -1: to the end
     qint64 resourceSize = -1; // the whole resource's length, once known
     struct Part
