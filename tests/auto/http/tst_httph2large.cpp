@@ -62,6 +62,22 @@ class tst_HttpH2Large : public QObject
     Q_OBJECT
 
 private:
+    // Downloads `name` through `remote` into `sink` and waits for its success.
+    std::unique_ptr<QAttachmentTransfer> download(QHttpRemoteStorage &remote, const QString &name,
+                                                  QBuffer &sink)
+    {
+        std::unique_ptr<QAttachmentTransfer> transfer;
+        [&] {
+            QVERIFY(sink.open(QIODevice::ReadWrite));
+            transfer.reset(
+                remote.download(attachmentNamed(name, name + QStringLiteral(".bin")), &sink));
+            QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
+            QVERIFY(finished.wait(60000));
+            QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        }();
+        return transfer;
+    }
+
     // Uploads `path` as "big.bin" through `remote` and waits for its success;
     // `streamed` says whether the transfer was on the streamed path at its
     // first progress (1) or not (0).
@@ -180,12 +196,9 @@ private Q_SLOTS:
         remote.setHttp2PriorKnowledge(true);
         remote.setBaseUrl(nginx.http2Url(QStringLiteral("frames/")));
         QBuffer sink;
-        QVERIFY(sink.open(QIODevice::ReadWrite));
-        std::unique_ptr<QAttachmentTransfer> transfer(
-            remote.download(attachmentNamed(QStringLiteral("d"), QStringLiteral("f.bin")), &sink));
-        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
-        QVERIFY(finished.wait(60000));
-        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        const auto transfer = download(remote, QStringLiteral("f"), sink);
+        if (QTest::currentTestFailed())
+            return;
         QCOMPARE(sink.size(), size);
         QVERIFY(sink.data() == expectedBytes(size, 902));
         // Two parts of 4 MiB (see largeDownloadsComeInParts()).
@@ -218,12 +231,9 @@ private Q_SLOTS:
         remote.setHttp2PriorKnowledge(true);
         remote.setBaseUrl(nginx.http2Url(QStringLiteral("parts/")));
         QBuffer sink;
-        QVERIFY(sink.open(QIODevice::ReadWrite));
-        std::unique_ptr<QAttachmentTransfer> transfer(
-            remote.download(attachmentNamed(QStringLiteral("p"), QStringLiteral("p.bin")), &sink));
-        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
-        QVERIFY(finished.wait(60000));
-        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        const auto transfer = download(remote, QStringLiteral("p"), sink);
+        if (QTest::currentTestFailed())
+            return;
         QVERIFY(sink.data() == expectedBytes(size, 903));
         QCOMPARE(transfer->bytesTotal(), size);
         QList<QByteArray> ranges = manager.ranges;
@@ -267,12 +277,9 @@ private Q_SLOTS:
         remote.setHttp2PriorKnowledge(true);
         remote.setBaseUrl(nginx.http2Url(QStringLiteral("sized/")));
         QBuffer sink;
-        QVERIFY(sink.open(QIODevice::ReadWrite));
-        std::unique_ptr<QAttachmentTransfer> transfer(
-            remote.download(attachmentNamed(QStringLiteral("s"), QStringLiteral("s.bin")), &sink));
-        QSignalSpy finished(transfer.get(), &QAttachmentTransfer::finished);
-        QVERIFY(finished.wait(60000));
-        QVERIFY2(!transfer->error().isError(), qPrintable(transfer->error().message()));
+        const auto transfer = download(remote, QStringLiteral("s"), sink);
+        if (QTest::currentTestFailed())
+            return;
         QVERIFY(sink.data() == expectedBytes(size, 907));
         QList<QByteArray> ranges = manager.ranges;
         std::sort(ranges.begin(), ranges.end());
