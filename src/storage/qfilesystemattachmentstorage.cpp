@@ -94,25 +94,20 @@ bool openNoFollow(QFile &file, const QString &path, QIODevice::OpenMode mode, QS
 #endif
 }
 
+#ifndef Q_OS_UNIX
 // Data the file system only holds in its cache is lost with the power: a
 // partial file is flushed to the disk before it takes its final name.
 bool syncToDisk(QFile &file, QString *errorString)
 {
     if (!file.flush())
         return fail(errorString, file.errorString());
-#if defined(Q_OS_LINUX)
-    // The size is flushed with the data; the times are not worth a write.
-    if (::fdatasync(file.handle()) != 0)
-        return fail(errorString, qt_error_string(errno));
-#elif defined(Q_OS_UNIX)
-    if (::fsync(file.handle()) != 0)
-        return fail(errorString, qt_error_string(errno));
-#elif defined(Q_OS_WIN)
+#ifdef Q_OS_WIN
     if (::_commit(file.handle()) != 0)
         return fail(errorString, qt_error_string(errno));
 #endif
     return true;
 }
+#endif
 
 // Validators of partial files live beside them, one file each, in a hidden
 // folder that the listing of partial files leaves out.
@@ -250,18 +245,64 @@ namespace {
 // resuming after a crash (ValidatorOnDiskFrom), or when the storage goes with
 // the file incomplete. Whatever goes wrong with that file leaves no
 // validator: the next attempt then starts over, which is always safe.
-class PartialFile : public QFile
+class PartialFile : public QIODevice
 {
 public:
-    // The path is kept here: a QFile opened from a descriptor forgets its name.
     PartialFile(const QString &path, const QString &name,
                 std::shared_ptr<QPartialValidatorBook> book)
-        : QFile(path)
-        , m_path(path)
+        : m_path(path)
         , m_name(name)
         , m_book(std::move(book))
     { }
-    ~PartialFile() override { handOver(); }
+    ~PartialFile() override { PartialFile::close(); }
+
+#ifdef Q_OS_UNIX
+    // Takes `fd`, a regular file of `size` bytes, opened for reading and writing.
+    // A QFile would ask the file system for its kind, position and size again,
+    // three to five calls per download that the caller has answered already.
+    void adopt(int fd, qint64 size)
+    {
+        m_fd = fd;
+        m_size = size;
+        // Unbuffered: a full disk fails the write that hit it, with its reason,
+        // instead of a flush nobody checks.
+        QIODevice::open(QIODevice::ReadWrite | QIODevice::Unbuffered);
+    }
+#else
+    bool openPath(QString *errorString)
+    {
+        if (!openNoFollow(m_file, m_path, QIODevice::ReadWrite | QIODevice::Unbuffered,
+                          errorString))
+            return false;
+        return QIODevice::open(QIODevice::ReadWrite | QIODevice::Unbuffered);
+    }
+#endif
+
+    bool isSequential() const override
+    {
+        return false;
+    }
+
+    qint64 size() const override
+    {
+#ifdef Q_OS_UNIX
+        return m_size;
+#else
+        return m_file.size();
+#endif
+    }
+
+    bool resize(qint64 length)
+    {
+#ifdef Q_OS_UNIX
+        if (m_fd < 0 || ::ftruncate(m_fd, length) != 0)
+            return false;
+        m_size = length;
+        return true;
+#else
+        return m_file.resize(length);
+#endif
+    }
 
     void loadValidator()
     {
@@ -289,7 +330,17 @@ public:
     void close() override
     {
         handOver();
-        QFile::close();
+        if (isOpen())
+            QIODevice::close();
+#ifdef Q_OS_UNIX
+        // The data is flushed by the commit, which opens the file again and
+        // reports what went wrong; nothing here would be read.
+        if (m_fd >= 0)
+            ::close(m_fd);
+        m_fd = -1;
+#else
+        m_file.close();
+#endif
     }
 
 protected:
@@ -299,12 +350,34 @@ protected:
             && static_cast<QDynamicPropertyChangeEvent *>(e)->propertyName()
                 == QAttachmentRemoteStorage::ResumeValidatorProperty)
             keepValidator();
-        return QFile::event(e);
+        return QIODevice::event(e);
     }
 
-    qint64 writeData(const char *data, qint64 len) override
+    qint64 readData(char *data, qint64 maxSize) override
     {
-        const qint64 written = QFile::writeData(data, len);
+#ifdef Q_OS_UNIX
+        for (;;) {
+            const ssize_t n = ::pread(m_fd, data, size_t(maxSize), off_t(pos()));
+            if (n >= 0)
+                return n;
+            if (errno != EINTR) {
+                setErrorString(qt_error_string(errno));
+                return -1;
+            }
+        }
+#else
+        if (!m_file.seek(pos()))
+            return -1;
+        const qint64 n = m_file.read(data, maxSize);
+        if (n < 0)
+            setErrorString(m_file.errorString());
+        return n;
+#endif
+    }
+
+    qint64 writeData(const char *data, qint64 length) override
+    {
+        const qint64 written = writeAt(pos(), data, length);
         if (written > 0 && !m_onDisk && !m_validator.isEmpty()
             && pos() + written >= ValidatorOnDiskFrom) {
             m_book->store(m_name, m_validator);
@@ -314,6 +387,40 @@ protected:
     }
 
 private:
+    // All of `length` at `offset`, or -1 with the reason (a full disk says so).
+    qint64 writeAt(qint64 offset, const char *data, qint64 length)
+    {
+#ifdef Q_OS_UNIX
+        qint64 done = 0;
+        while (done < length) {
+            const ssize_t n
+                = ::pwrite(m_fd, data + done, size_t(length - done), off_t(offset + done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                // A short file is never taken for a complete one: the
+                // commit checks the size, and the next response cuts it.
+                m_size = qMax(m_size, offset + done);
+                setErrorString(n < 0 ? qt_error_string(errno)
+                                     : QStringLiteral("the file system took no bytes"));
+                return -1;
+            }
+            done += n;
+        }
+        m_size = qMax(m_size, offset + done);
+        return done;
+#else
+        if (!m_file.seek(offset))
+            return -1;
+        const qint64 n = m_file.write(data, length);
+        if (n != length) {
+            setErrorString(m_file.errorString());
+            return -1;
+        }
+        return n;
+#endif
+    }
+
     QByteArray readValidator() const
     {
         const QString path = validatorPath(m_path);
@@ -367,6 +474,12 @@ private:
     QString m_path;
     QString m_name;
     std::shared_ptr<QPartialValidatorBook> m_book;
+#ifdef Q_OS_UNIX
+    int m_fd = -1;
+    qint64 m_size = 0;
+#else
+    QFile m_file;
+#endif
     QByteArray m_validator; // of the bytes in the file; empty: none known
     bool m_onDisk = false; // m_validator has its file
     bool m_loading = false;
@@ -424,6 +537,21 @@ private:
 constexpr int MaxCommitThreads = 4;
 
 } // namespace
+
+#ifdef Q_OS_UNIX
+// An open folder. Partial files are opened and moved relative to it, so a
+// link put in place of the folder once it is open is never followed.
+struct QOpenDirectory
+{
+    explicit QOpenDirectory(int descriptor)
+        : fd(descriptor)
+    { }
+    ~QOpenDirectory() { ::close(fd); }
+    QOpenDirectory(const QOpenDirectory &) = delete;
+    QOpenDirectory &operator=(const QOpenDirectory &) = delete;
+    const int fd;
+};
+#endif
 
 class QFileSystemAttachmentStoragePrivate
 {
@@ -513,6 +641,80 @@ public:
 
     bool commit(const QString &name, qint64 size, QString *errorString);
 
+    // Makes the partial folder (and the root); a link in its place is
+    // removed, never followed.
+    bool preparePartialDir(QString *errorString)
+    {
+        const QString partials = root + QLatin1Char('/') + partialDirName();
+        if (isLink(partials) && !QFile::remove(partials))
+            return fail(
+                errorString,
+                QStringLiteral("%1 is a symbolic link and cannot be removed").arg(partials));
+        if (!QDir().mkpath(partials))
+            return fail(errorString, QStringLiteral("cannot create the directory %1").arg(root));
+        return true;
+    }
+
+#ifdef Q_OS_UNIX
+    // The partial folder, open; `again` opens it anew (the one held is gone).
+    std::shared_ptr<const QOpenDirectory> partialDir(bool again, QString *errorString)
+    {
+        QMutexLocker locker(&partialDirMutex);
+        if (openPartialDir && !again)
+            return openPartialDir;
+        openPartialDir.reset();
+        if (!preparePartialDir(errorString))
+            return nullptr;
+        const QString partials = root + QLatin1Char('/') + partialDirName();
+        const int fd = ::open(QFile::encodeName(partials).constData(),
+                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            fail(errorString,
+                 QStringLiteral("cannot open %1: %2").arg(partials, qt_error_string(errno)));
+            return nullptr;
+        }
+        openPartialDir = std::make_shared<const QOpenDirectory>(fd);
+        return openPartialDir;
+    }
+    void forgetPartialDir()
+    {
+        QMutexLocker locker(&partialDirMutex);
+        openPartialDir.reset();
+    }
+
+    // Opens `name` in the partial folder for reading and writing, never
+    // through a link; -1 and the reason when it cannot. With `create`, a
+    // folder found gone (nothing can be made in a removed folder) is made
+    // again, once. `dir` receives the folder the file is in.
+    int openPartialFile(const QString &name, bool create,
+                        std::shared_ptr<const QOpenDirectory> *dir, QString *errorString)
+    {
+        const QByteArray encoded = QFile::encodeName(name);
+        const int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
+        int error = 0;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            std::shared_ptr<const QOpenDirectory> folder = partialDir(attempt > 0, errorString);
+            if (!folder)
+                return -1;
+            const int fd = ::openat(folder->fd, encoded.constData(), flags, 0666);
+            if (fd >= 0) {
+                if (dir)
+                    *dir = std::move(folder);
+                return fd;
+            }
+            error = errno;
+            if (!create || error != ENOENT)
+                break;
+        }
+        const QString path = root + QLatin1Char('/') + partialDirName() + QLatin1Char('/') + name;
+        fail(errorString,
+             error == ELOOP
+                 ? QStringLiteral("%1 is a symbolic link").arg(path)
+                 : QStringLiteral("cannot open %1: %2").arg(path, qt_error_string(error)));
+        return -1;
+    }
+#endif
+
     const QString root;
     const std::shared_ptr<QPartialValidatorBook> validators;
     QMutex mutex;
@@ -521,6 +723,10 @@ public:
     quint64 renames = 0;
     quint64 directorySynced = 0;
     QMutex directoryMutex; // one flush of the directory at a time
+#ifdef Q_OS_UNIX
+    QMutex partialDirMutex;
+    std::shared_ptr<const QOpenDirectory> openPartialDir;
+#endif
     QThreadPool pool; // last: destroyed (and waited for) first
 };
 
@@ -543,14 +749,11 @@ QString QFileSystemAttachmentStorage::partialPath(const QString &name) const
 
 bool QFileSystemAttachmentStorage::initialize(QString *errorString)
 {
-    const QString partials = m_root + QLatin1Char('/') + partialDirName();
-    // The partial folder is ours: a link put in its place is removed, never followed.
-    if (isLink(partials) && !QFile::remove(partials))
-        return fail(errorString,
-                    QStringLiteral("%1 is a symbolic link and cannot be removed").arg(partials));
-    if (!QDir().mkpath(partials))
-        return fail(errorString, QStringLiteral("cannot create the directory %1").arg(m_root));
-    return true;
+#ifdef Q_OS_UNIX
+    // The next partial file opens the folder found now.
+    d->forgetPartialDir();
+#endif
+    return d->preparePartialDir(errorString);
 }
 
 qint64 QFileSystemAttachmentStorage::save(const QString &name, QIODevice *source,
@@ -560,7 +763,7 @@ qint64 QFileSystemAttachmentStorage::save(const QString &name, QIODevice *source
         fail(errorString, QStringLiteral("the source of %1 is not open for reading").arg(name));
         return -1;
     }
-    if (!checkName(name, errorString) || !initialize(errorString))
+    if (!checkName(name, errorString) || !d->preparePartialDir(errorString))
         return -1;
     const QString path = filePath(name);
     // QSaveFile would write through a link to its target.
@@ -671,16 +874,27 @@ bool QFileSystemAttachmentStorage::clear(QString *errorString)
 std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openPartial(const QString &name,
                                                                      QString *errorString)
 {
-    if (!checkName(name, errorString) || !initialize(errorString))
+    if (!checkName(name, errorString))
         return nullptr;
     d->waitFor(name); // its previous attempt's commit is still moving it
     auto file = std::make_unique<PartialFile>(partialPath(name), name, d->validators);
-    // ReadWrite, not Append: a download that must start over seeks back to 0.
-    // Unbuffered: a full disk fails the write that hit it, with its reason,
-    // instead of a flush nobody checks.
-    if (!openNoFollow(*file, partialPath(name), QIODevice::ReadWrite | QIODevice::Unbuffered,
-                      errorString))
+#ifdef Q_OS_UNIX
+    // The folder is opened once; each download costs an open and a stat here.
+    const int fd = d->openPartialFile(name, true, nullptr, errorString);
+    if (fd < 0)
         return nullptr;
+    struct stat info;
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        ::close(fd);
+        fail(errorString, QStringLiteral("%1 is not a file").arg(partialPath(name)));
+        return nullptr;
+    }
+    file->adopt(fd, info.st_size);
+#else
+    if (!d->preparePartialDir(errorString) || !file->openPath(errorString))
+        return nullptr;
+#endif
+    // Read and write, not append: a download that must start over seeks back to 0.
     file->seek(file->size());
     file->loadValidator();
     return file;
@@ -701,6 +915,58 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
                                                  QString *errorString)
 {
     const QString path = root + QLatin1Char('/') + partialDirName() + QLatin1Char('/') + name;
+    const QString target = root + QLatin1Char('/') + name;
+#ifdef Q_OS_UNIX
+    std::shared_ptr<const QOpenDirectory> dir;
+    const int fd = openPartialFile(name, false, &dir, errorString);
+    if (fd < 0)
+        return false;
+    const auto closeAndFail = [&](const QString &message) {
+        ::close(fd);
+        return fail(errorString, message);
+    };
+    struct stat info;
+    if (::fstat(fd, &info) != 0)
+        return closeAndFail(
+            QStringLiteral("cannot read the size of %1: %2").arg(path, qt_error_string(errno)));
+    // A short file is a write that did not reach the disk: it is never padded
+    // into a complete-looking one.
+    const qint64 held = info.st_size;
+    if (!S_ISREG(info.st_mode) || held < size)
+        return closeAndFail(
+            QStringLiteral("%1 holds %2 of %3 bytes").arg(path).arg(held).arg(size));
+    if (held > size && ::ftruncate(fd, size) != 0)
+        return closeAndFail(
+            QStringLiteral("cannot truncate %1: %2").arg(path, qt_error_string(errno)));
+#if defined(Q_OS_LINUX)
+    // The size is flushed with the data; the times are not worth a write.
+    const bool synced = ::fdatasync(fd) == 0;
+#else
+    const bool synced = ::fsync(fd) == 0;
+#endif
+    if (!synced)
+        return closeAndFail(
+            QStringLiteral("cannot write %1 to the disk: %2").arg(path, qt_error_string(errno)));
+    if (::close(fd) != 0 && errno != EINTR)
+        return fail(
+            errorString,
+            QStringLiteral("cannot write %1 to the disk: %2").arg(path, qt_error_string(errno)));
+    // One step: a stale file or link of the same name is replaced, never
+    // followed, and the name is never missing; a folder there fails it.
+    if (::renameat(dir->fd, QFile::encodeName(name).constData(), AT_FDCWD,
+                   QFile::encodeName(target).constData())
+        != 0)
+        return fail(
+            errorString,
+            QStringLiteral("cannot move %1 to %2: %3").arg(path, target, qt_error_string(errno)));
+    validators->forget(name);
+    QString problem;
+    if (!syncDirectory(&problem))
+        return fail(errorString,
+                    QStringLiteral("cannot write the directory of %1 to the disk: %2")
+                        .arg(target, problem));
+    return true;
+#else
     QFile partial(path);
     if (!openNoFollow(partial, path, QIODevice::ReadWrite, errorString))
         return false;
@@ -720,7 +986,6 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
     }
     partial.close();
     // rename() does not replace; a stale file (or link) of the same name goes first.
-    const QString target = root + QLatin1Char('/') + name;
     if ((QFileInfo::exists(target) || isLink(target)) && !QFile::remove(target))
         return fail(errorString, QStringLiteral("cannot replace %1").arg(target));
     if (!QFile::rename(path, target))
@@ -739,6 +1004,7 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
                         .arg(committed.size())
                         .arg(size));
     return true;
+#endif
 }
 
 bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 size,

@@ -15,6 +15,10 @@
 #include <memory>
 #include <type_traits>
 
+#ifdef Q_OS_UNIX
+#include <sys/stat.h>
+#endif
+
 namespace {
 
 // Whether code outside QAttachmentTransfer can emit its signals.
@@ -362,6 +366,116 @@ private Q_SLOTS:
         QVERIFY(!storage->exists(QStringLiteral("p")));
     }
 
+    // A partial file reads back what was written where it was written, and
+    // its size follows the writes: adapters seek back and write again.
+    void partialReadsBackAndKeepsItsSize_data() { storages(); }
+    void partialReadsBackAndKeepsItsSize()
+    {
+        QAttachmentLocalStorage *storage = make();
+        std::unique_ptr<QIODevice> partial = storage->openPartial(QStringLiteral("s.bin"));
+        QVERIFY(partial);
+        QVERIFY(!partial->isSequential());
+        QCOMPARE(partial->write("0123456789"), 10);
+        QCOMPARE(partial->size(), 10);
+        QCOMPARE(partial->pos(), 10);
+        QVERIFY(partial->seek(4));
+        QCOMPARE(partial->write("ab"), 2);
+        QCOMPARE(partial->size(), 10);
+        QVERIFY(partial->seek(0));
+        QCOMPARE(partial->readAll(), QByteArray("0123ab6789"));
+        QVERIFY(partial->seek(12)); // beyond the end: the gap reads as zeros
+        QCOMPARE(partial->write("z"), 1);
+        QCOMPARE(partial->size(), 13);
+        partial.reset();
+        QCOMPARE(storage->partialSize(QStringLiteral("s.bin")), 13);
+        partial = storage->openPartial(QStringLiteral("s.bin"));
+        QCOMPARE(partial->pos(), 13);
+        QVERIFY(partial->seek(0));
+        QCOMPARE(partial->readAll(), QByteArray("0123ab6789\0\0z", 13));
+    }
+
+    // The partial folder removed behind the storage's back (by hand, or by
+    // another storage's clear()) is made again for the next download.
+    void filesystemPartialFolderRemovedIsMadeAgain()
+    {
+        const QString root = m_dir->path() + QStringLiteral("/root");
+        QFileSystemAttachmentStorage storage(root);
+        QVERIFY(storage.initialize());
+        storage.openPartial(QStringLiteral("a.bin"))->write("first");
+        QVERIFY(storage.commitPartial(QStringLiteral("a.bin"), 5));
+        QVERIFY(QDir(root + QStringLiteral("/.partial")).removeRecursively());
+
+        QString error;
+        std::unique_ptr<QIODevice> partial = storage.openPartial(QStringLiteral("b.bin"), &error);
+        QVERIFY2(partial, qPrintable(error));
+        QCOMPARE(partial->write("second"), 6);
+        partial.reset();
+        QVERIFY(QFileInfo(root + QStringLiteral("/.partial/b.bin")).isFile());
+        QVERIFY2(storage.commitPartial(QStringLiteral("b.bin"), 6, &error), qPrintable(error));
+        QCOMPARE(storage.openForReading(QStringLiteral("b.bin"))->readAll(), QByteArray("second"));
+
+        // Removed once more, with a commit waiting: that file went with the
+        // folder, and the commit says so instead of making an empty one.
+        storage.openPartial(QStringLiteral("c.bin"))->write("third");
+        QVERIFY(QDir(root + QStringLiteral("/.partial")).removeRecursively());
+        QVERIFY(!storage.commitPartial(QStringLiteral("c.bin"), 5, &error));
+        QVERIFY2(error.contains(QStringLiteral("c.bin")), qPrintable(error));
+        QVERIFY(!storage.exists(QStringLiteral("c.bin")));
+    }
+
+#ifdef Q_OS_UNIX
+    // A commit replaces a stale file or a link of the same name in one step
+    // (the link itself, never what it points to); a folder of that name
+    // fails it and the partial file stays for the next attempt.
+    void filesystemCommitReplacesAFileOrALinkButNotAFolder()
+    {
+        const QString root = m_dir->path() + QStringLiteral("/root");
+        QFileSystemAttachmentStorage storage(root);
+        QVERIFY(storage.initialize());
+        QCOMPARE(storage.save(QStringLiteral("old.bin"), QByteArray("stale")), 5);
+        storage.openPartial(QStringLiteral("old.bin"))->write("new");
+        QString error;
+        QVERIFY2(storage.commitPartial(QStringLiteral("old.bin"), 3, &error), qPrintable(error));
+        QCOMPARE(storage.openForReading(QStringLiteral("old.bin"))->readAll(), QByteArray("new"));
+
+        const QString outside = m_dir->path() + QStringLiteral("/outside.txt");
+        QFile secret(outside);
+        QVERIFY(secret.open(QIODevice::WriteOnly));
+        secret.write("secret");
+        secret.close();
+        QVERIFY(QFile::link(outside, root + QStringLiteral("/link.bin")));
+        storage.openPartial(QStringLiteral("link.bin"))->write("mine");
+        QVERIFY2(storage.commitPartial(QStringLiteral("link.bin"), 4, &error), qPrintable(error));
+        QVERIFY(!QFileInfo(root + QStringLiteral("/link.bin")).isSymLink());
+        QCOMPARE(storage.openForReading(QStringLiteral("link.bin"))->readAll(), QByteArray("mine"));
+        QVERIFY(secret.open(QIODevice::ReadOnly));
+        QCOMPARE(secret.readAll(), QByteArray("secret"));
+
+        QVERIFY(QDir().mkpath(root + QStringLiteral("/dir.bin/inside")));
+        storage.openPartial(QStringLiteral("dir.bin"))->write("data");
+        QVERIFY(!storage.commitPartial(QStringLiteral("dir.bin"), 4, &error));
+        QVERIFY2(error.contains(QStringLiteral("cannot move")), qPrintable(error));
+        QCOMPARE(storage.partialSize(QStringLiteral("dir.bin")), 4);
+        QVERIFY(QFileInfo(root + QStringLiteral("/dir.bin/inside")).isDir());
+    }
+
+    // Something in the partial folder that is not a file (a pipe left there)
+    // is refused, never opened as a download's sink.
+    void filesystemPartialThatIsNotAFileIsRefused()
+    {
+        const QString root = m_dir->path() + QStringLiteral("/root");
+        QFileSystemAttachmentStorage storage(root);
+        QVERIFY(storage.initialize());
+        const QByteArray pipe = QFile::encodeName(root + QStringLiteral("/.partial/p.bin"));
+        QCOMPARE(::mkfifo(pipe.constData(), 0600), 0);
+        QString error;
+        QVERIFY(!storage.openPartial(QStringLiteral("p.bin"), &error));
+        QVERIFY2(error.contains(QStringLiteral("not a file")), qPrintable(error));
+        QVERIFY(!storage.commitPartial(QStringLiteral("p.bin"), 0, &error));
+        QVERIFY(!storage.exists(QStringLiteral("p.bin")));
+    }
+#endif
+
     void filesystemUrlIsAbsoluteFileUrl()
     {
         QFileSystemAttachmentStorage storage(m_dir->path() + QStringLiteral("/root"));
@@ -391,7 +505,10 @@ private Q_SLOTS:
     // The validator a download sets on a partial file survives reopening (on
     // disk: a restart too), goes with the file, and a new one drops the bytes after the
     // position it was set at: those belong to another version.
-    void partialKeepsItsValidator_data() { storages(); }
+    void partialKeepsItsValidator_data()
+    {
+        storages();
+    }
     void partialKeepsItsValidator()
     {
         const char *property = QAttachmentRemoteStorage::ResumeValidatorProperty;
