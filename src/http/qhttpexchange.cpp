@@ -28,36 +28,17 @@ constexpr int MaxRedirects = 10;
 // which streams them from the file.
 constexpr qint64 Http2BodyLimit = 1024 * 1024;
 
-// A validator goes back to the server in a header: printable ASCII only.
-QByteArray usableValidator(const QByteArray &value)
-{
-    if (value.size() > 1024)
-        return {};
-    for (const char c : value) {
-        if (c < 0x20 || c > 0x7e)
-            return {};
-    }
-    return value;
-}
-
 // The version of the resource the sink's bytes belong to (see
 // QAttachmentRemoteStorage::download()).
 QByteArray resumeValidator(const QIODevice *sink)
 {
-    return usableValidator(
+    return QHttpWire::usableValidator(
         sink->property(QAttachmentRemoteStorage::ResumeValidatorProperty).toByteArray());
 }
 
-// A validator If-Range accepts: a strong ETag, else Last-Modified; empty when
-// the response has neither.
 QByteArray responseValidator(const QNetworkReply *reply)
 {
-    const QByteArray etag = reply->rawHeader("ETag").trimmed();
-    if (etag.size() >= 2 && etag.startsWith('"') && etag.endsWith('"'))
-        return usableValidator(etag);
-    if (!etag.isEmpty())
-        return {}; // weak: If-Range must not use it, and a date is not better then
-    return usableValidator(reply->rawHeader("Last-Modified").trimmed());
+    return QHttpWire::rangeValidator(reply->rawHeader("ETag"), reply->rawHeader("Last-Modified"));
 }
 
 // Whether the response says the server serves byte ranges of it.
@@ -312,34 +293,12 @@ bool QHttpExchange::followRedirect()
     if (!request.followRedirects || kind == QAttachmentTransfer::Upload
         || redirects >= MaxRedirects)
         return false;
-    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
+    if (!QHttpWire::redirect(&request.request, status, reply->rawHeader("Location")))
         return false;
-    const QByteArray location = reply->rawHeader("Location").trimmed();
-    if (location.isEmpty())
-        return false;
-    const QUrl from = reply->url();
-    const QUrl target = from.resolved(QUrl::fromEncoded(location));
-    const QString scheme = target.scheme();
-    if (!target.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-        || (from.scheme() == QLatin1String("https") && scheme != QLatin1String("https")))
-        return false;
-    qCDebug(lcHttp).noquote() << "following the redirect to" << QHttpWire::redactedUrl(target);
+    qCDebug(lcHttp).noquote() << "following the redirect to"
+                              << QHttpWire::redactedUrl(request.request.url());
     ++redirects;
     detachReply();
-    // Every header the app or the adapter set (Authorization, static headers,
-    // the headers of a presigned request) is meant for the origin that was
-    // asked, and none of them goes to another one. Once dropped, they stay
-    // dropped, also on a way back.
-    const auto origin = [](const QUrl &url) {
-        return url.adjusted(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery
-                            | QUrl::RemoveFragment);
-    };
-    if (origin(target) != origin(from)) {
-        const QList<QByteArray> names = request.request.rawHeaderList();
-        for (const QByteArray &name : names)
-            request.request.setRawHeader(name, QByteArray());
-    }
-    request.request.setUrl(target);
     sendAgain();
     return true;
 }

@@ -227,6 +227,10 @@ void QHttpResponseParser::headersEnded()
     } else {
         m_bodyMode = UntilClose;
     }
+    if (m_onHeaders && !m_onHeaders()) {
+        fail(QStringLiteral("the HTTP %1 response was not taken").arg(m_status));
+        return;
+    }
     if (m_bodyMode == NoBody || (m_bodyMode == Length && m_remaining == 0))
         m_state = Done;
 }
@@ -234,6 +238,12 @@ void QHttpResponseParser::headersEnded()
 void QHttpResponseParser::keep(QByteArrayView bytes)
 {
     m_bodyReceived += bytes.size();
+    if (m_bodySink) {
+        if (!m_bodySink(bytes))
+            fail(QStringLiteral("the body of the HTTP %1 response could not be stored")
+                     .arg(m_status));
+        return;
+    }
     const qint64 room = m_maxKeptBody - m_kept.size();
     if (room > 0)
         m_kept.append(bytes.first(qMin<qint64>(room, bytes.size())));
@@ -275,7 +285,7 @@ qsizetype QHttpResponseParser::feed(QByteArrayView data)
                 keep(data.sliced(pos, n));
                 pos += n;
                 m_remaining -= n;
-                if (m_remaining == 0)
+                if (m_remaining == 0 && m_state != Failed)
                     m_state = Done;
                 break;
             }

@@ -8,6 +8,7 @@
 #include <QtCore/qlist.h>
 #include <QtCore/qstring.h>
 
+#include <functional>
 #include <utility>
 
 // Reads one HTTP/1.x response from bytes as they arrive, with every buffer
@@ -29,6 +30,14 @@ public:
     explicit QHttpResponseParser(qint64 maxKeptBody = 1024 * 1024)
         : m_maxKeptBody(maxKeptBody)
     { }
+
+    // Called once the final answer's header block is read, before any of its
+    // body; false stops the parse there (Failed).
+    void setHeadersHandler(std::function<bool()> handler) { m_onHeaders = std::move(handler); }
+    // From then on the body goes to `sink`, piece by piece, instead of being
+    // kept (usually set by the headers handler for a 2xx); false from it
+    // fails the parse.
+    void setBodySink(std::function<bool(QByteArrayView)> sink) { m_bodySink = std::move(sink); }
 
     // Reads from `data`; returns how many bytes belong to this response. Once
     // Done or Failed nothing more is taken.
@@ -95,6 +104,8 @@ private:
     qint64 m_bodyReceived = 0;
     qint64 m_maxKeptBody;
     QByteArray m_kept;
+    std::function<bool()> m_onHeaders;
+    std::function<bool(QByteArrayView)> m_bodySink;
 };
 
 #endif // QHTTPRESPONSEPARSER_P_H

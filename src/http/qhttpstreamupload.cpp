@@ -1,6 +1,7 @@
 #include "qhttpstreamupload_p.h"
 
 #include "qattachmentlogging_p.h"
+#include "qattachmentremotestorage.h"
 #include "qhttpconnectioncache_p.h"
 #include "qhttpwire_p.h"
 
@@ -59,10 +60,18 @@ QString QHttpStreamUpload::whyNotStream(const QHttpRequest &request, QNetworkAcc
     // bookkeeping): only the manager itself can honour that.
     if (typeid(*manager) != typeid(QNetworkAccessManager))
         return QStringLiteral("the manager is a subclass of QNetworkAccessManager");
-    if (!request.body || request.body->isSequential() || !request.body->isReadable())
+    if (request.sink) {
+        if (request.body)
+            return QStringLiteral("a body and a sink");
+        if (request.resumeFrom > 0)
+            return QStringLiteral("a resumed download");
+        if (request.partsOverHttp1 || request.partsFromTheStart)
+            return QStringLiteral("a download in parts");
+        if (!request.sink->isWritable())
+            return QStringLiteral("the sink is not open for writing");
+    } else if (!request.body || request.body->isSequential() || !request.body->isReadable()) {
         return QStringLiteral("the body is not a random-access file");
-    if (request.sink)
-        return QStringLiteral("the response has a sink");
+    }
     if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
         return QStringLiteral("not http or https");
     if (!url.isValid() || url.host().isEmpty())
@@ -110,10 +119,83 @@ void QHttpStreamUpload::touch()
         m_timer.start(m_request.transferTimeoutMs);
 }
 
+void QHttpStreamUpload::resetResponse()
+{
+    m_parser = QHttpResponseParser(m_request.maxKeptBody);
+    m_toSink = false;
+    m_expected = -1;
+    m_pendingError = QAttachmentError();
+    if (m_request.sink)
+        m_parser.setHeadersHandler([this] { return takeHeaders(); });
+}
+
+// A download's final answer: a 2xx is checked and its body goes to the sink
+// as it arrives; anything else is kept, to name the failure.
+bool QHttpStreamUpload::takeHeaders()
+{
+    const int status = m_parser.status();
+    if (status < 200 || status >= 300)
+        return true;
+    const qint64 announced = m_parser.contentLength();
+    if (announced < 0 && !m_parser.isChunked()) {
+        m_pendingError = QAttachmentError(
+            QAttachmentError::ProtocolError,
+            QStringLiteral("HTTP %1 response has neither a Content-Length nor chunked encoding; "
+                           "a cut-off body would go unnoticed")
+                .arg(status),
+            status);
+        return false;
+    }
+    m_expected = announced;
+    if (status == 206) {
+        // No range was asked for: a part is only the whole resource.
+        const QByteArray header = m_parser.header("Content-Range");
+        const QHttpWire::ContentRange range = QHttpWire::parseContentRange(header);
+        if (range.first != 0 || !range.reachesEnd()
+            || (announced >= 0 && announced != range.length())) {
+            m_pendingError = QAttachmentError(
+                QAttachmentError::ProtocolError,
+                QStringLiteral("%1 answered the request for the bytes from 0 on with "
+                               "Content-Range \"%2\" and Content-Length %3")
+                    .arg(host(), QString::fromLatin1(header.left(100)), QString::number(announced)),
+                status);
+            return false;
+        }
+        m_expected = range.length();
+    }
+    // Kept with the bytes, for a later attempt to resume against.
+    m_request.sink->setProperty(
+        QAttachmentRemoteStorage::ResumeValidatorProperty,
+        QHttpWire::rangeValidator(m_parser.header("ETag"), m_parser.header("Last-Modified")));
+    m_toSink = true;
+    m_parser.setBodySink([this](QByteArrayView bytes) { return toSink(bytes); });
+    if (onProgress)
+        onProgress(0, m_expected);
+    return true;
+}
+
+bool QHttpStreamUpload::toSink(QByteArrayView bytes)
+{
+    if (m_expected >= 0 && m_parser.bodyReceived() > m_expected) {
+        m_pendingError = QAttachmentError(
+            QAttachmentError::ProtocolError,
+            QStringLiteral("response body is longer than the announced %1 bytes").arg(m_expected),
+            m_parser.status());
+        return false;
+    }
+    if (m_request.sink->write(bytes.data(), bytes.size()) != bytes.size()) {
+        m_pendingError = QAttachmentError(QAttachmentError::LocalStorageError,
+                                          QStringLiteral("writing the downloaded data failed: %1")
+                                              .arg(m_request.sink->errorString()));
+        return false;
+    }
+    return true;
+}
+
 void QHttpStreamUpload::start(const QHttpRequest &request)
 {
     m_request = request;
-    m_parser = QHttpResponseParser(request.maxKeptBody);
+    resetResponse();
     const QUrl url = request.request.url();
     const QByteArray method = request.method.trimmed().toUpper();
     const QString problem = QHttpWire::problemWithRequest(request.request, method);
@@ -123,23 +205,24 @@ void QHttpStreamUpload::start(const QHttpRequest &request)
             QStringLiteral("refusing to send the request to %1: %2").arg(host(), problem)));
         return;
     }
-    QIODevice *body = request.body;
-    m_bodyStart = body->pos();
-    const qint64 remaining = qMax<qint64>(0, body->size() - m_bodyStart);
-    if (request.bodySize > remaining) {
-        fail(QAttachmentError(QAttachmentError::LocalStorageError,
-                              QStringLiteral("request body has %1 bytes, %2 expected")
-                                  .arg(remaining)
-                                  .arg(request.bodySize)));
-        return;
+    if (QIODevice *body = request.body) {
+        m_bodyStart = body->pos();
+        const qint64 remaining = qMax<qint64>(0, body->size() - m_bodyStart);
+        if (request.bodySize > remaining) {
+            fail(QAttachmentError(QAttachmentError::LocalStorageError,
+                                  QStringLiteral("request body has %1 bytes, %2 expected")
+                                      .arg(remaining)
+                                      .arg(request.bodySize)));
+            return;
+        }
+        m_total = request.bodySize >= 0 ? request.bodySize : remaining;
     }
-    m_total = request.bodySize >= 0 ? request.bodySize : remaining;
     m_tls = url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
     m_origin = QHttpConnectionCache::originOf(url);
 
     qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(url) << "body" << m_total
                               << "streamed over HTTP/1.1";
-    if (onProgress)
+    if (onProgress && !request.sink)
         onProgress(0, m_total);
     if (!m_cache) {
         touch();
@@ -288,14 +371,16 @@ void QHttpStreamUpload::onConnected()
     }
     if (method == "POST" && !hasContentType)
         head += "Content-Type: application/octet-stream\r\n";
-    head += "Content-Length: " + QByteArray::number(m_total) + "\r\n";
+    // A download asks without a body (and says nothing of one).
+    if (m_request.body)
+        head += "Content-Length: " + QByteArray::number(m_total) + "\r\n";
     head += "Accept-Encoding: identity\r\n";
     if (!hasUserAgent)
         head += "User-Agent: Mozilla/5.0\r\n"; // what the manager sends
     // HTTP/1.1 keeps the connection by default.
     head += m_cache ? QByteArray("\r\n") : QByteArray("Connection: close\r\n\r\n");
     m_head = head.size();
-    if (!m_request.body->seek(m_bodyStart)) {
+    if (m_request.body && !m_request.body->seek(m_bodyStart)) {
         fail(QAttachmentError(QAttachmentError::LocalStorageError,
                               QStringLiteral("cannot seek in the local file")));
         return;
@@ -379,7 +464,7 @@ void QHttpStreamUpload::pump()
         thisTurn += got;
     }
     const qint64 sent = qBound<qint64>(0, m_read - queuedInSocket(), m_total);
-    if (sent != m_lastReported && onProgress) {
+    if (sent != m_lastReported && onProgress && !m_request.sink) {
         m_lastReported = sent;
         onProgress(sent, m_total);
     }
@@ -390,13 +475,34 @@ void QHttpStreamUpload::onReadyRead()
     if (m_done || !m_socket)
         return;
     touch();
-    char buffer[64 * 1024];
+    // A download reads in larger pieces: fewer system calls per byte.
+    if (m_readBuffer.size() < (m_request.sink ? DownloadReadChunk : 64 * 1024))
+        m_readBuffer.resize(m_request.sink ? DownloadReadChunk : 64 * 1024);
+    char *buffer = m_readBuffer.data();
+    // A download on loopback may never leave the socket empty: bounded per
+    // turn of the event loop, as the upload's pump() is.
+    QElapsedTimer turn;
+    turn.start();
+    qint64 thisTurn = 0;
     while (!m_done && m_socket && m_socket->isOpen()) {
+        if (m_toSink && (thisTurn >= MaxPerTurn || turn.elapsed() >= 5)) {
+            if (!m_readQueued) {
+                m_readQueued = true;
+                QMetaObject::invokeMethod(
+                    this,
+                    [this] {
+                        m_readQueued = false;
+                        onReadyRead();
+                    },
+                    Qt::QueuedConnection);
+            }
+            break;
+        }
         // The TLS socket buffers; the plain one is unbuffered, and only a read
         // tells that the peer closed or reset it (Qt emits nothing then).
         if (m_tlsSocket && m_tlsSocket->bytesAvailable() <= 0)
             break;
-        const qint64 n = m_socket->read(buffer, sizeof buffer);
+        const qint64 n = m_socket->read(buffer, m_readBuffer.size());
         if (n < 0) {
             endOfStream(m_socket->error() == QAbstractSocket::RemoteHostClosedError
                             ? QStringLiteral("the connection was closed or reset by the server")
@@ -406,7 +512,14 @@ void QHttpStreamUpload::onReadyRead()
         if (n == 0)
             break;
         m_answered = true;
+        thisTurn += n;
         const qsizetype used = m_parser.feed(QByteArrayView(buffer, n));
+        if (m_done)
+            return;
+        if (m_pendingError.isError()) {
+            fail(std::exchange(m_pendingError, QAttachmentError()));
+            return;
+        }
         if (m_parser.hasFailed() && m_parser.status() == 0) {
             // Not HTTP at all: the manager reports this as a connection that
             // ended without a valid HTTP response.
@@ -427,7 +540,8 @@ void QHttpStreamUpload::onReadyRead()
             return;
         }
         // Enough of the answer to name the failure: the rest is not needed.
-        if (m_parser.headersComplete() && m_parser.bodyReceived() > m_request.maxKeptBody) {
+        if (!m_toSink && m_parser.headersComplete()
+            && m_parser.bodyReceived() > m_request.maxKeptBody) {
             if (m_parser.status() >= 200 && m_parser.status() < 300) {
                 fail(QAttachmentError(
                     QAttachmentError::ProtocolError,
@@ -439,11 +553,52 @@ void QHttpStreamUpload::onReadyRead()
             return;
         }
     }
+    if (m_toSink && !m_done && onProgress)
+        onProgress(m_parser.bodyReceived(), m_expected);
+}
+
+void QHttpStreamUpload::fallBack(const QHttpRequest &request)
+{
+    m_done = true;
+    m_timer.stop();
+    releaseSocket();
+    releaseSlot();
+    const auto fallback = onFallback;
+    fallback(request);
 }
 
 void QHttpStreamUpload::responseDone()
 {
     const int status = m_parser.status();
+    QHttpRequest redirected = m_request;
+    if (m_request.sink && m_request.followRedirects && onFallback
+        && QHttpWire::redirect(&redirected.request, status, m_parser.header("Location"))) {
+        // The manager's path follows it (and any further one); nothing
+        // reached the sink.
+        qCDebug(lcHttp).noquote() << "HTTP" << status << "redirect to"
+                                  << QHttpWire::redactedUrl(redirected.request.url())
+                                  << "handed to the manager";
+        fallBack(redirected);
+        return;
+    }
+    if (status >= 200 && status < 300 && m_toSink) {
+        const qint64 received = m_parser.bodyReceived();
+        if (m_expected >= 0 && received < m_expected) {
+            fail(QAttachmentError(QAttachmentError::ProtocolError,
+                                  QStringLiteral("short body: the response ended after %1 of the "
+                                                 "announced %2 bytes")
+                                      .arg(received)
+                                      .arg(m_expected),
+                                  status));
+            return;
+        }
+        qCDebug(lcHttp) << "streamed download done, status" << status << "body" << received
+                        << (m_reused ? "on a reused connection" : "");
+        if (onProgress)
+            onProgress(received, received);
+        finish(QAttachmentError());
+        return;
+    }
     if (status >= 200 && status < 300) {
         if (m_read < m_total || queuedInSocket() > 0) {
             // A success for a body that was not all sent cannot be trusted.
@@ -481,7 +636,7 @@ QAttachmentError QHttpStreamUpload::statusError() const
         answer.reason = QString::fromLatin1(m_parser.reason());
         answer.location = m_parser.header("Location");
         answer.body = m_parser.keptBody();
-        answer.upload = true;
+        answer.upload = m_request.body != nullptr;
         answer.requestUrl = m_request.request.url();
         error = QHttpWire::statusError(answer);
     }
@@ -546,6 +701,23 @@ void QHttpStreamUpload::endOfStream(const QString &cause)
         responseDone();
         return;
     }
+    if (m_toSink) {
+        // A download's body broken off; the next attempt resumes after what
+        // reached the sink. Named as the manager's path names it.
+        const qint64 received = m_parser.bodyReceived();
+        if (m_expected >= 0 && received < m_expected) {
+            fail(QAttachmentError(
+                QAttachmentError::ProtocolError,
+                QStringLiteral("short body from %1: the connection ended after %2 of the "
+                               "announced %3 bytes (%4)")
+                    .arg(host(), QString::number(received), QString::number(m_expected),
+                         QHttpWire::redactSecrets(cause, m_request.request.url())),
+                m_parser.status()));
+            return;
+        }
+        fail(transportError(cause));
+        return;
+    }
     if (m_parser.headersComplete() && !m_parser.hasFailed()) {
         fail(transportError(cause));
         return;
@@ -572,13 +744,8 @@ void QHttpStreamUpload::onSocketError()
     if (m_sslErrors && !m_ready && onFallback) {
         // Nothing was sent: the manager repeats the request with its own
         // handling of certificate errors.
-        qCDebug(lcHttp) << "TLS certificate errors, handing the upload to the manager";
-        m_done = true;
-        m_timer.stop();
-        closeSocket();
-        releaseSlot();
-        const auto fallback = onFallback;
-        fallback();
+        qCDebug(lcHttp) << "TLS certificate errors, handing the request to the manager";
+        fallBack(m_request);
         return;
     }
     // The answer may have arrived before a reset.
@@ -641,12 +808,13 @@ void QHttpStreamUpload::fail(const QAttachmentError &error)
         closeSocket();
         m_read = 0;
         m_lastReported = -1;
-        m_parser = QHttpResponseParser(m_request.maxKeptBody);
+        resetResponse();
         touch();
         connectSocket(nullptr);
         return;
     }
-    qCDebug(lcHttp) << "streamed upload failed:" << error;
+    qCDebug(lcHttp) << (m_request.sink ? "streamed download failed:" : "streamed upload failed:")
+                    << error;
     finish(error);
 }
 

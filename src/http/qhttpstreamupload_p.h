@@ -14,7 +14,10 @@ class QNetworkAccessManager;
 class QSslSocket;
 class QTcpSocket;
 
-// A large upload sent over HTTP/1.1 on a socket of the calling thread,
+// An upload, or a download over cleartext HTTP/1.1, on a socket of the
+// calling thread instead of through QNetworkAccessManager.
+//
+// Uploads: a large upload sent over HTTP/1.1 on a socket of the calling thread,
 // instead of through QNetworkAccessManager: Qt 6.4's HTTP thread pulls a
 // body from the app's thread 16 KiB at a time, with a queued round trip per
 // piece, which caps an upload well below what the link carries. Here the body
@@ -30,7 +33,19 @@ class QTcpSocket;
 // caller repeats it through the manager, whose own sslErrors handling
 // (signals the app may have connected) then applies unchanged.
 //
-// canStream() says which requests it takes; everything else stays with the
+// Downloads: for `http://` without a proxy, Qt 6.4 reads an HTTP/1.1
+// response's status line and headers one byte per system call (about 240
+// read() calls for one of nginx's answers), on its own thread, and hands the
+// body over to the app's thread. Here the answer is read in pieces of up to
+// 64 KiB and its body written to the sink as it comes (bounded per turn of
+// the event loop). Only a download from the start (no Range) is taken: its
+// 2xx must be framed by Content-Length or chunks, a 206 must be the whole
+// resource, and the body may not run past its length; the answer's validator
+// goes to the sink as the manager's path sets it. Resumed downloads keep
+// going through the manager, and a redirect to follow is handed to it
+// (onFallback), nothing written.
+//
+// whyNotStream() says which requests it takes; everything else stays with the
 // manager (proxies, cookies, user info in the URL, HSTS upgrades, ...).
 //
 // With a connection cache, the connection is kept open (HTTP/1.1 keep-alive)
@@ -48,6 +63,7 @@ public:
     static constexpr qint64 WriteWindow = 1024 * 1024;
     static constexpr qint64 MaxPerTurn = 4 * 1024 * 1024;
     static constexpr qint64 SmallBody = 256 * 1024;
+    static constexpr qint64 DownloadReadChunk = 256 * 1024;
 
     using ErrorParser = QHttpExchange::ErrorParser;
 
@@ -62,9 +78,10 @@ public:
     std::function<void(qint64 done, qint64 total)> onProgress;
     // Called once, with the error or with none for success.
     std::function<void(const QAttachmentError &error)> onFinished;
-    // Called instead of onFinished when the request should go through the
-    // manager (certificate errors); nothing of it was sent.
-    std::function<void()> onFallback;
+    // Called instead of onFinished with the request the manager should send:
+    // this one after certificate errors (nothing of it was sent), or where a
+    // download was redirected to (nothing of it written).
+    std::function<void(const QHttpRequest &request)> onFallback;
 
     // Connections come from and go back to `cache` (null: one connection per
     // upload, closed at the end, as "Connection: close" asks).
@@ -87,6 +104,10 @@ public:
 
 private:
     void begin();
+    // A fresh parser for the answer (again after a resend).
+    void resetResponse();
+    bool takeHeaders();
+    bool toSink(QByteArrayView bytes);
     void releaseSlot();
     void connectSocket(QTcpSocket *reused);
     void onConnected();
@@ -102,6 +123,8 @@ private:
     void onTimeout();
     void touch();
     void responseDone();
+    // Ends here and lets the manager send `request` (onFallback).
+    void fallBack(const QHttpRequest &request);
     QAttachmentError statusError() const;
     QAttachmentError transportError(const QString &cause) const;
     void fail(const QAttachmentError &error);
@@ -138,6 +161,12 @@ private:
     bool m_answered = false; // a byte of the answer arrived
     bool m_reusable = false; // the answer was read whole and allows reuse
     int m_writes = 0;
+    // Downloads.
+    bool m_toSink = false; // the answer is a 2xx whose body goes to the sink
+    qint64 m_expected = -1; // body bytes the answer announced
+    QAttachmentError m_pendingError; // found while the parser ran
+    bool m_readQueued = false;
+    QByteArray m_readBuffer;
 };
 
 #endif // QHTTPSTREAMUPLOAD_P_H

@@ -21,7 +21,9 @@ public:
     void run(const Request &request);
     void onExchangeFinished(const QAttachmentError &error);
     void dropExchange();
-    bool streamUpload(const Request &request);
+    bool streamed(const Request &request);
+    bool streamsUpload(const Request &request) const;
+    bool streamsDownload(const Request &request) const;
     void runExchange(const Request &request);
 
     QHttpTransfer *q;
@@ -44,6 +46,7 @@ public:
     QHttpStreamUpload *stream = nullptr;
     qint64 streamThreshold = QHttpTransfer::DefaultStreamThreshold;
     bool streamSmallCleartext = true;
+    bool streamCleartextDownloads = true;
 };
 
 void QHttpTransfer::Private::prepare(bool afterUnauthorized)
@@ -104,14 +107,12 @@ void QHttpTransfer::Private::run(const Request &request)
     }
     dropExchange();
     notFoundIsSuccess = request.notFoundIsSuccess;
-    if (streamUpload(request))
+    if (streamed(request))
         return;
     runExchange(request);
 }
 
-// A large upload goes over a socket of this thread when nothing the manager
-// does for it is needed (see QHttpStreamUpload).
-bool QHttpTransfer::Private::streamUpload(const Request &request)
+bool QHttpTransfer::Private::streamsUpload(const Request &request) const
 {
     if (q->kind() != Upload || streamThreshold < 0 || !request.body)
         return false;
@@ -134,13 +135,34 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
         if (!streamSmallCleartext || !cleartext)
             return false;
     }
+    return true;
+}
+
+// Downloads from `http://` without prior knowledge of HTTP/2: Qt reads such
+// an answer's headers one byte per system call (see QHttpStreamUpload).
+// Over TLS the manager's buffered socket and HTTP/2 serve as well.
+bool QHttpTransfer::Private::streamsDownload(const Request &request) const
+{
+    if (q->kind() != Download || !streamCleartextDownloads || !request.sink || request.body)
+        return false;
+    const bool cleartext
+        = request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0;
+    return cleartext && !http2PriorKnowledge && request.resumeFrom == 0;
+}
+
+// An upload or a download goes over a socket of this thread when nothing the
+// manager does for it is needed (see QHttpStreamUpload).
+bool QHttpTransfer::Private::streamed(const Request &request)
+{
+    if (!streamsUpload(request) && !streamsDownload(request))
+        return false;
     // A pool's managers all follow its source: the source is what is judged.
     QNetworkAccessManager *judged = manager;
     if (auto *pool = qobject_cast<QNetworkManagerPool *>(manager.data()))
         judged = pool->sourceManager();
     const QString why = QHttpStreamUpload::whyNotStream(request, judged);
     if (!why.isEmpty()) {
-        qCDebug(lcHttp).noquote() << "upload through the network access manager:" << why;
+        qCDebug(lcHttp).noquote() << "through the network access manager:" << why;
         return false;
     }
     stream = new QHttpStreamUpload(q);
@@ -154,9 +176,10 @@ bool QHttpTransfer::Private::streamUpload(const Request &request)
     stream->setConnectionLimit(6 * (pool ? pool->managerCount() : 1));
     stream->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
     stream->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
-    stream->onFallback = [this, request] {
-        // Certificate errors: the manager repeats the request and handles them
-        // its way. The stream is inside its callback: delete it later.
+    stream->onFallback = [this](const Request &request) {
+        // Certificate errors (the manager repeats the request and handles them
+        // its way), or a redirect to follow. The stream is inside its
+        // callback: delete it later.
         stream->onProgress = nullptr;
         stream->onFinished = nullptr;
         stream->onFallback = nullptr;
@@ -277,6 +300,11 @@ void QHttpTransfer::setStreamThreshold(qint64 bytes)
 void QHttpTransfer::setStreamSmallCleartextUploads(bool enabled)
 {
     d->streamSmallCleartext = enabled;
+}
+
+void QHttpTransfer::setStreamCleartextDownloads(bool enabled)
+{
+    d->streamCleartextDownloads = enabled;
 }
 
 void QHttpTransfer::setHttp2PartSize(qint64 bytes)

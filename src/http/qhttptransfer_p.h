@@ -56,6 +56,9 @@ public:
     // Uploads under the threshold to http:// URLs (without HTTP/2 prior
     // knowledge) go that way too, on kept-alive connections; default true.
     void setStreamSmallCleartextUploads(bool enabled);
+    // Downloads from http:// over a socket of this thread (default on; see
+    // QHttpStreamUpload); off: through the manager.
+    void setStreamCleartextDownloads(bool enabled);
     // Replaces every request's http2PartSize; negative (the default): each
     // request keeps its own.
     void setHttp2PartSize(qint64 bytes);

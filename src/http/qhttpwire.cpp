@@ -446,6 +446,54 @@ ContentRange parseContentRange(QByteArrayView value)
     return range;
 }
 
+QByteArray usableValidator(const QByteArray &value)
+{
+    if (value.size() > 1024)
+        return {};
+    for (const char c : value) {
+        if (c < 0x20 || c > 0x7e)
+            return {};
+    }
+    return value;
+}
+
+QByteArray rangeValidator(const QByteArray &etag, const QByteArray &lastModified)
+{
+    const QByteArray tag = etag.trimmed();
+    if (tag.size() >= 2 && tag.startsWith('"') && tag.endsWith('"'))
+        return usableValidator(tag);
+    if (!tag.isEmpty())
+        return {};
+    return usableValidator(lastModified.trimmed());
+}
+
+bool redirect(QNetworkRequest *request, int status, const QByteArray &location)
+{
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
+        return false;
+    const QByteArray trimmed = location.trimmed();
+    if (trimmed.isEmpty())
+        return false;
+    const QUrl from = request->url();
+    const QUrl target = from.resolved(QUrl::fromEncoded(trimmed));
+    const QString scheme = target.scheme();
+    if (!target.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
+        || (from.scheme() == QLatin1String("https") && scheme != QLatin1String("https")))
+        return false;
+    // Once dropped, the headers stay dropped, also on a way back.
+    const auto origin = [](const QUrl &url) {
+        return url.adjusted(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery
+                            | QUrl::RemoveFragment);
+    };
+    if (origin(target) != origin(from)) {
+        const QList<QByteArray> names = request->rawHeaderList();
+        for (const QByteArray &name : names)
+            request->setRawHeader(name, QByteArray());
+    }
+    request->setUrl(target);
+    return true;
+}
+
 QAttachmentError statusError(const StatusAnswer &answer)
 {
     QString message = QStringLiteral("HTTP %1").arg(answer.status);

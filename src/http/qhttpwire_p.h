@@ -63,6 +63,15 @@ struct ContentRange
 };
 POWERSYNC_ATTACHMENTS_TEST_EXPORT ContentRange parseContentRange(QByteArrayView value);
 
+// A validator that may go back to the server in a header (printable ASCII,
+// at most 1 KiB); empty otherwise.
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QByteArray usableValidator(const QByteArray &value);
+// The validator If-Range accepts from a response's ETag and Last-Modified
+// fields: a strong ETag, else the date; empty when there is neither, or when
+// the ETag is weak (If-Range must not use it, and the date is no better then).
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QByteArray rangeValidator(const QByteArray &etag,
+                                                            const QByteArray &lastModified);
+
 // The error for a final answer outside 2xx: the status mapped to a code, the
 // reason phrase, where a redirect pointed (without its query) and the start
 // of the body, with secrets taken out. Retry-After is not part of it.
@@ -76,6 +85,15 @@ struct StatusAnswer
     QUrl requestUrl; // its query never appears in the message
 };
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentError statusError(const StatusAnswer &answer);
+
+// Points `request` at where a redirect (301, 302, 303, 307, 308 with a
+// Location) sends it, resolved against its URL; false, and `request`
+// unchanged, for any other answer, a target that is not http(s), or one
+// from https to http. Every header set on the request (Authorization, static
+// headers, a presigned request's) is meant for the origin that was asked:
+// all go when the target is another origin.
+POWERSYNC_ATTACHMENTS_TEST_EXPORT bool redirect(QNetworkRequest *request, int status,
+                                                const QByteArray &location);
 
 // "host" or "host:port" of `url`, to name the peer in messages.
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QString hostOf(const QUrl &url);

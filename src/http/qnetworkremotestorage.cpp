@@ -334,6 +334,7 @@ QHttpTransfer *QNetworkRemoteStoragePrivate::newTransfer(QAttachmentTransfer::Ki
         transfer->setPrepareTimeout(transferTimeout);
     transfer->setHttp2PriorKnowledge(http2PriorKnowledge);
     transfer->setStreamThreshold(streamingUploadThreshold);
+    transfer->setStreamCleartextDownloads(streamingDownloads);
     transfer->setHttp2PartSize(http2DownloadPartSize);
     return transfer;
 }
@@ -457,6 +458,20 @@ void QNetworkRemoteStorage::setStreamingUploadThreshold(qint64 bytes)
         return;
     d_network->streamingUploadThreshold = bytes;
     Q_EMIT streamingUploadThresholdChanged();
+    Q_EMIT configurationChanged();
+}
+
+bool QNetworkRemoteStorage::streamingDownloads() const
+{
+    return d_network->streamingDownloads;
+}
+
+void QNetworkRemoteStorage::setStreamingDownloads(bool enabled)
+{
+    if (d_network->streamingDownloads == enabled)
+        return;
+    d_network->streamingDownloads = enabled;
+    Q_EMIT streamingDownloadsChanged();
     Q_EMIT configurationChanged();
 }
 

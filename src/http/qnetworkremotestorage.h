@@ -28,6 +28,8 @@ class POWERSYNC_ATTACHMENTS_EXPORT QNetworkRemoteStorage : public QAttachmentRem
                    setStreamingUploadThreshold NOTIFY streamingUploadThresholdChanged)
     Q_PROPERTY(qint64 http2DownloadPartSize READ http2DownloadPartSize WRITE
                    setHttp2DownloadPartSize NOTIFY http2DownloadPartSizeChanged)
+    Q_PROPERTY(bool streamingDownloads READ streamingDownloads WRITE setStreamingDownloads NOTIFY
+                   streamingDownloadsChanged)
 
 public:
     static constexpr int DefaultMaxConnectionsPerHost = 36;
@@ -96,6 +98,15 @@ public:
     qint64 http2DownloadPartSize() const;
     void setHttp2DownloadPartSize(qint64 bytes);
 
+    // Downloads from http:// URLs (without HTTP/2 prior knowledge) are read
+    // over HTTP/1.1 on a socket of the storage's thread (default true): Qt
+    // 6.4 reads such an answer's headers one byte per system call. Resumed
+    // downloads, redirects and requests that need the manager (a proxy,
+    // cookies, ...) still go through it. false: every download through the
+    // QNetworkAccessManager.
+    bool streamingDownloads() const;
+    void setStreamingDownloads(bool enabled);
+
 Q_SIGNALS:
     void transferTimeoutChanged();
     void http2PriorKnowledgeChanged();
@@ -104,6 +115,7 @@ Q_SIGNALS:
     void suggestedConcurrentTransfersChanged();
     void streamingUploadThresholdChanged();
     void http2DownloadPartSizeChanged();
+    void streamingDownloadsChanged();
 
 protected:
     explicit QNetworkRemoteStorage(QObject *parent = nullptr);

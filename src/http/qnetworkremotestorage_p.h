@@ -123,6 +123,7 @@ public:
     qint64 http2DownloadPartSize = QNetworkRemoteStorage::DefaultHttp2DownloadPartSize;
     int suggestedConcurrency = 0;
     qint64 streamingUploadThreshold = QHttpTransfer::DefaultStreamThreshold;
+    bool streamingDownloads = true;
     QPointer<QNetworkAccessManager> externalManager;
     mutable QNetworkAccessManager *ownManager = nullptr;
     mutable QPointer<QNetworkManagerPool> managerPool;

@@ -68,6 +68,11 @@ TestCase {
         storage.http2DownloadPartSize = 0
         compare(partSizeChanged.count, 1)
         compare(storage.http2DownloadPartSize, 0)
+        compare(storage.streamingDownloads, true)
+        const streamingChanged = spy(storage, "streamingDownloadsChanged")
+        storage.streamingDownloads = false
+        compare(streamingChanged.count, 1)
+        compare(storage.streamingDownloads, false)
         const changed = spy(storage, "baseUrlChanged")
         storage.baseUrl = "http://127.0.0.1:9/files/"
         compare(changed.count, 1)
