@@ -16,7 +16,7 @@ class QTcpSocket;
 class QUrl;
 
 // Idle HTTP/1.1 connections kept for the next request to the same origin
-// (QHttpStreamUpload): a new connection per request would cost a handshake
+// (QHttpSocketExchange): a new connection per request would cost a handshake
 // (three more round trips with TLS) each time.
 //
 // Bounded: at most maxIdlePerOrigin idle connections per origin and

@@ -2,7 +2,7 @@
 
 #include "qattachmentlogging_p.h"
 #include "qhttpconnectioncache_p.h"
-#include "qhttpstreamupload_p.h"
+#include "qhttpsocketexchange_p.h"
 #include "qnetworkcredential_p.h"
 #include "qnetworkremotestorage_p.h"
 
@@ -43,7 +43,7 @@ public:
     qint64 retriedAt = -1; // where a download's sink was at the last retry
     qint64 http2PartSize = -1;
     QHttpExchange *exchange = nullptr;
-    QHttpStreamUpload *stream = nullptr;
+    QHttpSocketExchange *stream = nullptr;
     qint64 streamThreshold = QHttpTransfer::DefaultStreamThreshold;
     bool streamSmallCleartext = true;
     bool streamCleartextDownloads = true;
@@ -139,7 +139,7 @@ bool QHttpTransfer::Private::streamsUpload(const Request &request) const
 }
 
 // Downloads from `http://` without prior knowledge of HTTP/2: Qt reads such
-// an answer's headers one byte per system call (see QHttpStreamUpload).
+// an answer's headers one byte per system call (see QHttpSocketExchange).
 // Over TLS the manager's buffered socket and HTTP/2 serve as well.
 bool QHttpTransfer::Private::streamsDownload(const Request &request) const
 {
@@ -151,7 +151,7 @@ bool QHttpTransfer::Private::streamsDownload(const Request &request) const
 }
 
 // An upload or a download goes over a socket of this thread when nothing the
-// manager does for it is needed (see QHttpStreamUpload).
+// manager does for it is needed (see QHttpSocketExchange).
 bool QHttpTransfer::Private::streamed(const Request &request)
 {
     if (!streamsUpload(request) && !streamsDownload(request))
@@ -160,12 +160,12 @@ bool QHttpTransfer::Private::streamed(const Request &request)
     QNetworkAccessManager *judged = manager;
     if (auto *pool = qobject_cast<QNetworkManagerPool *>(manager.data()))
         judged = pool->sourceManager();
-    const QString why = QHttpStreamUpload::whyNotStream(request, judged);
+    const QString why = QHttpSocketExchange::whyNotStream(request, judged);
     if (!why.isEmpty()) {
         qCDebug(lcHttp).noquote() << "through the network access manager:" << why;
         return false;
     }
-    stream = new QHttpStreamUpload(q);
+    stream = new QHttpSocketExchange(q);
     stream->setErrorParser(errorParser);
     // Kept-alive connections are shared by the transfers of one manager (a
     // storage's pool).

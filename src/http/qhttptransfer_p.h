@@ -49,7 +49,7 @@ public:
     // bodies over 1 MiB excepted).
     void setHttp2PriorKnowledge(bool enabled);
     // Uploads of a file with at least this many bytes go over a socket of
-    // this thread (QHttpStreamUpload) where the request allows it; negative:
+    // this thread (QHttpSocketExchange) where the request allows it; negative:
     // never.
     static constexpr qint64 DefaultStreamThreshold = 8 * 1024 * 1024;
     void setStreamThreshold(qint64 bytes);
@@ -57,7 +57,7 @@ public:
     // knowledge) go that way too, on kept-alive connections; default true.
     void setStreamSmallCleartextUploads(bool enabled);
     // Downloads from http:// over a socket of this thread (default on; see
-    // QHttpStreamUpload); off: through the manager.
+    // QHttpSocketExchange); off: through the manager.
     void setStreamCleartextDownloads(bool enabled);
     // Replaces every request's http2PartSize; negative (the default): each
     // request keeps its own.

@@ -1,5 +1,6 @@
-// The HTTP/1.x response parser of the streaming upload on arbitrary bytes,
-// fed whole and in pieces whose sizes come from the input. Each result must
+// The HTTP/1.x response parser of the streamed uploads and downloads on
+// arbitrary bytes, fed whole and in pieces whose sizes come from the input,
+// and once more with a download's body sink. Each result must
 // keep its promises, not only not crash: the same verdict both ways, bounded
 // buffers, a status in range once the headers are complete.
 
@@ -66,6 +67,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(takenInPieces == taken, "same length in pieces");
     check(pieces.status() == whole.status(), "same status in pieces");
     check(pieces.keptBody() == whole.keptBody(), "same body in pieces");
+
+    // A download's use: the body of a 2xx handed to a sink from the headers
+    // handler, in pieces. The sink gets exactly the bytes counted as body,
+    // in order, and nothing is kept; other answers keep their body as before.
+    QHttpResponseParser sunk(MaxKept);
+    QByteArray sinkBytes;
+    bool handlerRan = false;
+    sunk.setHeadersHandler([&] {
+        check(!handlerRan, "the headers handler runs once");
+        handlerRan = true;
+        check(sunk.headersComplete(), "the handler sees complete headers");
+        if (sunk.status() >= 200 && sunk.status() < 300)
+            sunk.setBodySink([&](QByteArrayView bytes) {
+                sinkBytes.append(bytes);
+                return true;
+            });
+        return true;
+    });
+    pos = 0;
+    while (pos < input.size()) {
+        const qsizetype n = qMin<qsizetype>(piece, input.size() - pos);
+        sunk.feed(input.sliced(pos, n));
+        pos += n;
+    }
+    check(sunk.state() == whole.state(), "same verdict with a sink");
+    check(!handlerRan || whole.headersComplete(), "the handler ran after the headers");
+    if (whole.headersComplete() && !handlerRan)
+        check(whole.hasFailed(), "only a refused header block skips the handler");
+    if (handlerRan && sunk.status() >= 200 && sunk.status() < 300) {
+        check(sunk.keptBody().isEmpty(), "a sunk body is not kept");
+        check(sinkBytes.size() == sunk.bodyReceived(), "the sink got every body byte");
+        check(whole.keptBody() == sinkBytes.left(MaxKept), "the sink got the same body");
+    } else {
+        check(sinkBytes.isEmpty(), "no sink without a 2xx");
+    }
 
     whole.endOfInput();
     checkPromises(whole);

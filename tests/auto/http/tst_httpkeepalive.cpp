@@ -1,5 +1,5 @@
 // Small uploads over cleartext HTTP/1.1 on kept-alive connections
-// (QHttpStreamUpload with a QHttpConnectionCache): reuse counted at the
+// (QHttpSocketExchange with a QHttpConnectionCache): reuse counted at the
 // server, no reuse after an error, "Connection: close" or a response cut
 // short, a kept-alive connection the server dropped, bounded idle
 // connections, TLS, and the request leaving in one write with TCP_NODELAY.

@@ -1,5 +1,5 @@
 // Downloads from http:// on the storage's own HTTP/1.1 reader
-// (QHttpStreamUpload with a sink): what it takes, what it refuses, what it
+// (QHttpSocketExchange with a sink): what it takes, what it refuses, what it
 // hands to the manager, against the fault server.
 
 #include "httpsuite.h"

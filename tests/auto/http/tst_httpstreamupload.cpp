@@ -1,4 +1,4 @@
-// Large uploads over the streaming path (QHttpStreamUpload): its response
+// Large uploads over the streaming path (QHttpSocketExchange): its response
 // parser against hostile answers, and uploads against the fault server, a TLS
 // server with a test certificate, nginx and the embedded server.
 
@@ -6,7 +6,7 @@
 
 #include <attachmentsserver.h>
 #include <qhttpresponseparser_p.h>
-#include <qhttpstreamupload_p.h>
+#include <qhttpsocketexchange_p.h>
 
 #include <QtCore/qcryptographichash.h>
 #include <QtNetwork/qnetworkcookie.h>
@@ -215,13 +215,13 @@ private Q_SLOTS:
         request.method = "PUT";
         request.body = &body;
         QNetworkAccessManager manager;
-        QCOMPARE(QHttpStreamUpload::whyNotStream(request, &manager), QString());
+        QCOMPARE(QHttpSocketExchange::whyNotStream(request, &manager), QString());
 
         manager.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, QStringLiteral("127.0.0.1"), 9));
         QVERIFY(
-            QHttpStreamUpload::whyNotStream(request, &manager).contains(QStringLiteral("proxy")));
+            QHttpSocketExchange::whyNotStream(request, &manager).contains(QStringLiteral("proxy")));
         manager.setProxy(QNetworkProxy::NoProxy);
-        QCOMPARE(QHttpStreamUpload::whyNotStream(request, &manager), QString());
+        QCOMPARE(QHttpSocketExchange::whyNotStream(request, &manager), QString());
 
         // The application's proxy, as the manager would pick it (Qt never
         // proxies loopback addresses: the host is only looked at, not used).
@@ -230,16 +230,16 @@ private Q_SLOTS:
         QNetworkProxy::setApplicationProxy(
             QNetworkProxy(QNetworkProxy::HttpProxy, QStringLiteral("127.0.0.1"), 9));
         QNetworkAccessManager defaultProxy;
-        const QString why = QHttpStreamUpload::whyNotStream(remote, &defaultProxy);
+        const QString why = QHttpSocketExchange::whyNotStream(remote, &defaultProxy);
         QNetworkProxy::setApplicationProxy(QNetworkProxy());
         QVERIFY2(why.contains(QStringLiteral("proxy")), qPrintable(why));
-        QCOMPARE(QHttpStreamUpload::whyNotStream(remote, &defaultProxy), QString());
+        QCOMPARE(QHttpSocketExchange::whyNotStream(remote, &defaultProxy), QString());
 
         QNetworkCookie cookie("session", "1");
         cookie.setDomain(QStringLiteral("127.0.0.1"));
         cookie.setPath(QStringLiteral("/"));
         defaultProxy.cookieJar()->insertCookie(cookie);
-        QVERIFY(QHttpStreamUpload::whyNotStream(request, &defaultProxy)
+        QVERIFY(QHttpSocketExchange::whyNotStream(request, &defaultProxy)
                     .contains(QStringLiteral("cookie")));
 
         // A subclass may change requests in createRequest(): it keeps them.
@@ -247,16 +247,16 @@ private Q_SLOTS:
         {
         };
         Recording recording;
-        QVERIFY(QHttpStreamUpload::whyNotStream(request, &recording)
+        QVERIFY(QHttpSocketExchange::whyNotStream(request, &recording)
                     .contains(QStringLiteral("subclass")));
 
         QHttpRequest withUser = request;
         withUser.request.setUrl(QUrl(QStringLiteral("http://me:pw@127.0.0.1:1/a")));
-        QVERIFY(!QHttpStreamUpload::whyNotStream(withUser, &manager).isEmpty());
+        QVERIFY(!QHttpSocketExchange::whyNotStream(withUser, &manager).isEmpty());
         QBuffer sink;
         QHttpRequest ftp = request;
         ftp.request.setUrl(QUrl(QStringLiteral("ftp://127.0.0.1/a")));
-        QVERIFY(!QHttpStreamUpload::whyNotStream(ftp, &manager).isEmpty());
+        QVERIFY(!QHttpSocketExchange::whyNotStream(ftp, &manager).isEmpty());
     }
 
     // --- against the fault server ----------------------------------------------

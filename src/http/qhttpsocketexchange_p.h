@@ -1,10 +1,11 @@
-#ifndef QHTTPSTREAMUPLOAD_P_H
-#define QHTTPSTREAMUPLOAD_P_H
+#ifndef QHTTPSOCKETEXCHANGE_P_H
+#define QHTTPSOCKETEXCHANGE_P_H
 
 #include "qhttpconnectioncache_p.h"
 #include "qhttpexchange_p.h"
 #include "qhttpresponseparser_p.h"
 
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 
@@ -14,15 +15,15 @@ class QNetworkAccessManager;
 class QSslSocket;
 class QTcpSocket;
 
-// An upload, or a download over cleartext HTTP/1.1, on a socket of the
-// calling thread instead of through QNetworkAccessManager.
+// One HTTP/1.1 request and its answer on a socket of the calling thread,
+// instead of through QNetworkAccessManager (whose QHttpExchange handles
+// everything else): uploads, and downloads from http://.
 //
-// Uploads: a large upload sent over HTTP/1.1 on a socket of the calling thread,
-// instead of through QNetworkAccessManager: Qt 6.4's HTTP thread pulls a
-// body from the app's thread 16 KiB at a time, with a queued round trip per
-// piece, which caps an upload well below what the link carries. Here the body
-// is read from its device in large pieces and written as the socket drains,
-// with at most WriteWindow bytes queued in the socket (memory stays bounded).
+// Uploads: Qt 6.4's HTTP thread pulls a body from the app's thread 16 KiB at
+// a time, with a queued round trip per piece, which caps an upload well
+// below what the link carries. Here the body is read from its device in
+// large pieces and written as the socket drains, with at most WriteWindow
+// bytes queued in the socket (memory stays bounded).
 //
 // It speaks to the same peer as the manager would: TLS with the request's
 // QSslConfiguration and the usual certificate checks (the peer's name is
@@ -37,26 +38,25 @@ class QTcpSocket;
 // response's status line and headers one byte per system call (about 240
 // read() calls for one of nginx's answers), on its own thread, and hands the
 // body over to the app's thread. Here the answer is read in pieces of up to
-// 64 KiB and its body written to the sink as it comes (bounded per turn of
-// the event loop). Only a download from the start (no Range) is taken: its
-// 2xx must be framed by Content-Length or chunks, a 206 must be the whole
-// resource, and the body may not run past its length; the answer's validator
-// goes to the sink as the manager's path sets it. Resumed downloads keep
-// going through the manager, and a redirect to follow is handed to it
-// (onFallback), nothing written.
+// DownloadReadChunk and its body written to the sink as it comes (at most
+// MaxPerTurn bytes or 5 ms per turn of the event loop). Only a download from the start (no Range)
+// is taken: its 2xx must be framed by Content-Length or chunks, a 206 must be the whole resource,
+// and the body may not run past its length; the answer's validator goes to the sink as the
+// manager's path sets it. Resumed downloads keep going through the manager, and a redirect to
+// follow is handed to it (onFallback), nothing written.
 //
 // whyNotStream() says which requests it takes; everything else stays with the
 // manager (proxies, cookies, user info in the URL, HSTS upgrades, ...).
 //
 // With a connection cache, the connection is kept open (HTTP/1.1 keep-alive)
 // and given to the cache after a response that was read whole and allows it;
-// the next upload to the same origin takes it from there. A request whose
+// the next request to the same origin takes it from there. A request whose
 // reused connection ends before any byte of an answer arrived (the server
 // closed it while idle) is sent once more on a new connection. The socket
 // has TCP_NODELAY set, and a small request (head and body up to SmallBody
 // bytes) goes to it in one write: no segment waits for the peer's delayed
 // acknowledgement.
-class POWERSYNC_ATTACHMENTS_TEST_EXPORT QHttpStreamUpload : public QObject
+class POWERSYNC_ATTACHMENTS_TEST_EXPORT QHttpSocketExchange : public QObject
 {
 public:
     static constexpr qint64 ReadChunk = 256 * 1024;
@@ -67,8 +67,8 @@ public:
 
     using ErrorParser = QHttpExchange::ErrorParser;
 
-    explicit QHttpStreamUpload(QObject *parent = nullptr);
-    ~QHttpStreamUpload() override;
+    explicit QHttpSocketExchange(QObject *parent = nullptr);
+    ~QHttpSocketExchange() override;
 
     // Empty when `request` may be sent here, with `manager`'s settings; else
     // why not (for the debug log).
@@ -142,6 +142,8 @@ private:
     QSslSocket *m_tlsSocket = nullptr; // m_socket over https
     bool m_pumpQueued = false;
     QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_lastProgressMs = 0;
     bool m_tls = false;
     bool m_ready = false; // connected (and encrypted): the request may go out
     bool m_sslErrors = false;
@@ -169,4 +171,4 @@ private:
     QByteArray m_readBuffer;
 };
 
-#endif // QHTTPSTREAMUPLOAD_P_H
+#endif // QHTTPSOCKETEXCHANGE_P_H

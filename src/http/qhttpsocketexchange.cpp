@@ -1,4 +1,4 @@
-#include "qhttpstreamupload_p.h"
+#include "qhttpsocketexchange_p.h"
 
 #include "qattachmentlogging_p.h"
 #include "qattachmentremotestorage.h"
@@ -50,7 +50,8 @@ bool usesProxy(QNetworkAccessManager *manager, const QUrl &url)
 
 } // namespace
 
-QString QHttpStreamUpload::whyNotStream(const QHttpRequest &request, QNetworkAccessManager *manager)
+QString QHttpSocketExchange::whyNotStream(const QHttpRequest &request,
+                                          QNetworkAccessManager *manager)
 {
     const QUrl url = request.request.url();
     const QString scheme = url.scheme().toLower();
@@ -94,32 +95,39 @@ QString QHttpStreamUpload::whyNotStream(const QHttpRequest &request, QNetworkAcc
     return {};
 }
 
-QHttpStreamUpload::QHttpStreamUpload(QObject *parent)
+QHttpSocketExchange::QHttpSocketExchange(QObject *parent)
     : QObject(parent)
 {
     m_timer.setSingleShot(true);
+    m_clock.start();
     connect(&m_timer, &QTimer::timeout, this, [this] { onTimeout(); });
 }
 
-QHttpStreamUpload::~QHttpStreamUpload()
+QHttpSocketExchange::~QHttpSocketExchange()
 {
     m_done = true;
     closeSocket();
     releaseSlot();
 }
 
-QString QHttpStreamUpload::host() const
+QString QHttpSocketExchange::host() const
 {
     return QHttpWire::hostOf(m_request.request.url());
 }
 
-void QHttpStreamUpload::touch()
+void QHttpSocketExchange::touch()
 {
-    if (m_request.transferTimeoutMs > 0)
+    if (m_request.transferTimeoutMs <= 0)
+        return;
+    // The time is noted at each sign of life; the timer, when it fires,
+    // waits for the rest of the period if there was one meanwhile (a coarse
+    // timer may also fire a little early).
+    m_lastProgressMs = m_clock.elapsed();
+    if (!m_timer.isActive())
         m_timer.start(m_request.transferTimeoutMs);
 }
 
-void QHttpStreamUpload::resetResponse()
+void QHttpSocketExchange::resetResponse()
 {
     m_parser = QHttpResponseParser(m_request.maxKeptBody);
     m_toSink = false;
@@ -131,7 +139,7 @@ void QHttpStreamUpload::resetResponse()
 
 // A download's final answer: a 2xx is checked and its body goes to the sink
 // as it arrives; anything else is kept, to name the failure.
-bool QHttpStreamUpload::takeHeaders()
+bool QHttpSocketExchange::takeHeaders()
 {
     const int status = m_parser.status();
     if (status < 200 || status >= 300)
@@ -174,7 +182,7 @@ bool QHttpStreamUpload::takeHeaders()
     return true;
 }
 
-bool QHttpStreamUpload::toSink(QByteArrayView bytes)
+bool QHttpSocketExchange::toSink(QByteArrayView bytes)
 {
     if (m_expected >= 0 && m_parser.bodyReceived() > m_expected) {
         m_pendingError = QAttachmentError(
@@ -192,7 +200,7 @@ bool QHttpStreamUpload::toSink(QByteArrayView bytes)
     return true;
 }
 
-void QHttpStreamUpload::start(const QHttpRequest &request)
+void QHttpSocketExchange::start(const QHttpRequest &request)
 {
     m_request = request;
     resetResponse();
@@ -241,7 +249,7 @@ void QHttpStreamUpload::start(const QHttpRequest &request)
     }
 }
 
-void QHttpStreamUpload::begin()
+void QHttpSocketExchange::begin()
 {
     if (m_done)
         return;
@@ -250,7 +258,7 @@ void QHttpStreamUpload::begin()
                           : nullptr);
 }
 
-void QHttpStreamUpload::releaseSlot()
+void QHttpSocketExchange::releaseSlot()
 {
     if (!m_cache)
         return;
@@ -263,7 +271,7 @@ void QHttpStreamUpload::releaseSlot()
 }
 
 // Sets up `reused`, or a new connection when it is null.
-void QHttpStreamUpload::connectSocket(QTcpSocket *reused)
+void QHttpSocketExchange::connectSocket(QTcpSocket *reused)
 {
     const QUrl url = m_request.request.url();
     m_reused = reused != nullptr;
@@ -316,7 +324,7 @@ void QHttpStreamUpload::connectSocket(QTcpSocket *reused)
     }
 }
 
-qint64 QHttpStreamUpload::readBody(qint64 offset, char *data, qint64 size)
+qint64 QHttpSocketExchange::readBody(qint64 offset, char *data, qint64 size)
 {
     // The device may be shared (the parts of a multipart upload from one
     // buffer): read from where this body is, wherever another left it.
@@ -326,7 +334,7 @@ qint64 QHttpStreamUpload::readBody(qint64 offset, char *data, qint64 size)
     return body->read(data, size);
 }
 
-bool QHttpStreamUpload::writeAll(const char *data, qint64 size)
+bool QHttpSocketExchange::writeAll(const char *data, qint64 size)
 {
     ++m_writes;
     if (m_socket->write(data, size) != size) {
@@ -336,7 +344,7 @@ bool QHttpStreamUpload::writeAll(const char *data, qint64 size)
     return true;
 }
 
-void QHttpStreamUpload::onConnected()
+void QHttpSocketExchange::onConnected()
 {
     if (m_done || m_ready)
         return;
@@ -415,12 +423,12 @@ void QHttpStreamUpload::onConnected()
     pump();
 }
 
-qint64 QHttpStreamUpload::queuedInSocket() const
+qint64 QHttpSocketExchange::queuedInSocket() const
 {
     return m_socket->bytesToWrite() + (m_tlsSocket ? m_tlsSocket->encryptedBytesToWrite() : 0);
 }
 
-void QHttpStreamUpload::pump()
+void QHttpSocketExchange::pump()
 {
     if (m_done || !m_ready || !m_socket)
         return;
@@ -470,7 +478,7 @@ void QHttpStreamUpload::pump()
     }
 }
 
-void QHttpStreamUpload::onReadyRead()
+void QHttpSocketExchange::onReadyRead()
 {
     if (m_done || !m_socket)
         return;
@@ -557,7 +565,7 @@ void QHttpStreamUpload::onReadyRead()
         onProgress(m_parser.bodyReceived(), m_expected);
 }
 
-void QHttpStreamUpload::fallBack(const QHttpRequest &request)
+void QHttpSocketExchange::fallBack(const QHttpRequest &request)
 {
     m_done = true;
     m_timer.stop();
@@ -567,7 +575,7 @@ void QHttpStreamUpload::fallBack(const QHttpRequest &request)
     fallback(request);
 }
 
-void QHttpStreamUpload::responseDone()
+void QHttpSocketExchange::responseDone()
 {
     const int status = m_parser.status();
     QHttpRequest redirected = m_request;
@@ -624,7 +632,7 @@ void QHttpStreamUpload::responseDone()
     fail(statusError());
 }
 
-QAttachmentError QHttpStreamUpload::statusError() const
+QAttachmentError QHttpSocketExchange::statusError() const
 {
     const int status = m_parser.status();
     QAttachmentError error;
@@ -649,7 +657,7 @@ QAttachmentError QHttpStreamUpload::statusError() const
     return error;
 }
 
-QAttachmentError QHttpStreamUpload::transportError(const QString &cause) const
+QAttachmentError QHttpSocketExchange::transportError(const QString &cause) const
 {
     const QString why = QHttpWire::redactSecrets(cause, m_request.request.url());
     const qint64 sent = m_socket ? qBound<qint64>(0, m_read - queuedInSocket(), m_total) : m_read;
@@ -681,7 +689,7 @@ QAttachmentError QHttpStreamUpload::transportError(const QString &cause) const
             .arg(host(), why));
 }
 
-void QHttpStreamUpload::onDisconnected()
+void QHttpSocketExchange::onDisconnected()
 {
     if (m_done)
         return;
@@ -692,7 +700,7 @@ void QHttpStreamUpload::onDisconnected()
     endOfStream(QStringLiteral("the connection was closed or reset by the server"));
 }
 
-void QHttpStreamUpload::endOfStream(const QString &cause)
+void QHttpSocketExchange::endOfStream(const QString &cause)
 {
     if (m_done)
         return;
@@ -732,7 +740,7 @@ void QHttpStreamUpload::endOfStream(const QString &cause)
     fail(transportError(cause));
 }
 
-void QHttpStreamUpload::onSocketError()
+void QHttpSocketExchange::onSocketError()
 {
     if (m_done || !m_socket)
         return;
@@ -755,10 +763,15 @@ void QHttpStreamUpload::onSocketError()
     fail(transportError(m_socket->errorString()));
 }
 
-void QHttpStreamUpload::onTimeout()
+void QHttpSocketExchange::onTimeout()
 {
     if (m_done)
         return;
+    const qint64 idle = m_clock.elapsed() - m_lastProgressMs;
+    if (idle >= 0 && idle < m_request.transferTimeoutMs) {
+        m_timer.start(int(m_request.transferTimeoutMs - idle));
+        return;
+    }
     fail(QAttachmentError(QAttachmentError::Timeout,
                           QStringLiteral("no progress from %1 for %2 ms")
                               .arg(host())
@@ -766,7 +779,7 @@ void QHttpStreamUpload::onTimeout()
                           httpStatus()));
 }
 
-void QHttpStreamUpload::closeSocket()
+void QHttpSocketExchange::closeSocket()
 {
     if (!m_socket)
         return;
@@ -777,7 +790,7 @@ void QHttpStreamUpload::closeSocket()
     socket->deleteLater();
 }
 
-void QHttpStreamUpload::releaseSocket()
+void QHttpSocketExchange::releaseSocket()
 {
     const bool keep
         = m_reusable && m_cache && m_socket && m_read == m_total && queuedInSocket() == 0;
@@ -795,7 +808,7 @@ void QHttpStreamUpload::releaseSocket()
     }
 }
 
-void QHttpStreamUpload::fail(const QAttachmentError &error)
+void QHttpSocketExchange::fail(const QAttachmentError &error)
 {
     m_reusable = false;
     if (m_reused && !m_resent && !m_answered && !m_done
@@ -818,7 +831,7 @@ void QHttpStreamUpload::fail(const QAttachmentError &error)
     finish(error);
 }
 
-void QHttpStreamUpload::finish(const QAttachmentError &error)
+void QHttpSocketExchange::finish(const QAttachmentError &error)
 {
     if (m_done)
         return;
@@ -832,7 +845,7 @@ void QHttpStreamUpload::finish(const QAttachmentError &error)
         finished(error);
 }
 
-void QHttpStreamUpload::abort()
+void QHttpSocketExchange::abort()
 {
     m_done = true;
     m_timer.stop();
