@@ -70,15 +70,7 @@ QHttp2Configuration QHttpExchange::http2Configuration()
 
 void QHttpExchange::touch()
 {
-    if (request.transferTimeoutMs <= 0)
-        return;
-    // Every signal of the reply is a sign of life: restarting the timer at
-    // each (several per small file) cost more than the rest of the
-    // bookkeeping. The time is noted; the timer, when it fires, waits for
-    // the rest of the period if there was progress meanwhile.
-    lastProgressMs = clock.elapsed();
-    if (!timer.isActive())
-        timer.start(request.transferTimeoutMs);
+    silence.touch(request.transferTimeoutMs);
 }
 
 void QHttpExchange::resetResponse()
@@ -161,7 +153,7 @@ void QHttpExchange::attach(QNetworkReply *r)
                      [this](qint64, qint64) { touch(); });
     // The manager (and with it the reply) may go away under a running exchange.
     QObject::connect(r, &QObject::destroyed, this, [this] {
-        timer.stop();
+        silence.stop();
         reply = nullptr;
         finish(QAttachmentError(QAttachmentError::NetworkError,
                                 QStringLiteral("the network access manager was "
@@ -305,7 +297,7 @@ bool QHttpExchange::followRedirect()
 
 void QHttpExchange::detachReply()
 {
-    timer.stop();
+    silence.stop();
     if (!reply)
         return;
     QNetworkReply *r = reply;
@@ -764,7 +756,7 @@ void QHttpExchange::onReplyFinished()
 {
     if (!reply)
         return;
-    timer.stop();
+    silence.stop();
     if (!responseStarted)
         onMetaDataChanged();
     if (!reply)
@@ -832,11 +824,6 @@ void QHttpExchange::onTimeout()
 {
     if (!reply)
         return;
-    const qint64 idle = clock.elapsed() - lastProgressMs;
-    if (idle >= 0 && idle < request.transferTimeoutMs) {
-        timer.start(int(request.transferTimeoutMs - idle));
-        return;
-    }
     // What arrived before the silence is kept, for a resume.
     onReadyRead(true);
     if (!reply)
@@ -859,7 +846,7 @@ void QHttpExchange::finish(const QAttachmentError &error)
     if (done)
         return;
     done = true;
-    timer.stop();
+    silence.stop();
     dropAhead();
     if (onFinished)
         onFinished(error);
@@ -870,11 +857,8 @@ QHttpExchange::QHttpExchange(QAttachmentTransfer::Kind kind, QNetworkAccessManag
     : QObject(parent)
     , kind(kind)
     , manager(manager)
-{
-    timer.setSingleShot(true);
-    clock.start();
-    connect(&timer, &QTimer::timeout, this, [this] { onTimeout(); });
-}
+    , silence(this, [this] { onTimeout(); })
+{ }
 
 QHttpExchange::~QHttpExchange()
 {

@@ -2,11 +2,10 @@
 #define QHTTPEXCHANGE_P_H
 
 #include "qattachmenttransfer.h"
+#include "qhttpsilencetimer_p.h"
 
 #include <QtCore/qbytearray.h>
-#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
-#include <QtCore/qtimer.h>
 #include <QtNetwork/qhttp2configuration.h>
 #include <QtNetwork/qnetworkreply.h>
 #include <QtNetwork/qnetworkrequest.h>
@@ -142,9 +141,7 @@ private:
     QHttpRequest request;
     ErrorParser errorParser;
     QPointer<QNetworkReply> reply;
-    QTimer timer; // runs while a reply is out; on firing, looks at lastProgressMs
-    QElapsedTimer clock;
-    qint64 lastProgressMs = 0; // clock time of the last sign of life
+    QHttpSilenceTimer silence; // runs while a reply is out
     QHttpBodySlice *slice = nullptr;
     qint64 bodyStart = -1; // where the body began in the caller's device
     bool done = false;

@@ -97,11 +97,8 @@ QString QHttpSocketExchange::whyNotStream(const QHttpRequest &request,
 
 QHttpSocketExchange::QHttpSocketExchange(QObject *parent)
     : QObject(parent)
-{
-    m_timer.setSingleShot(true);
-    m_clock.start();
-    connect(&m_timer, &QTimer::timeout, this, [this] { onTimeout(); });
-}
+    , m_silence(this, [this] { onTimeout(); })
+{ }
 
 QHttpSocketExchange::~QHttpSocketExchange()
 {
@@ -117,14 +114,7 @@ QString QHttpSocketExchange::host() const
 
 void QHttpSocketExchange::touch()
 {
-    if (m_request.transferTimeoutMs <= 0)
-        return;
-    // The time is noted at each sign of life; the timer, when it fires,
-    // waits for the rest of the period if there was one meanwhile (a coarse
-    // timer may also fire a little early).
-    m_lastProgressMs = m_clock.elapsed();
-    if (!m_timer.isActive())
-        m_timer.start(m_request.transferTimeoutMs);
+    m_silence.touch(m_request.transferTimeoutMs);
 }
 
 void QHttpSocketExchange::resetResponse()
@@ -244,7 +234,7 @@ void QHttpSocketExchange::start(const QHttpRequest &request)
     });
     if (!m_holdsSlot && !m_done) {
         m_ticket = ticket;
-        m_timer.stop();
+        m_silence.stop();
         qCDebug(lcHttp) << "upload waits for a connection to" << host();
     }
 }
@@ -428,6 +418,22 @@ qint64 QHttpSocketExchange::queuedInSocket() const
     return m_socket->bytesToWrite() + (m_tlsSocket ? m_tlsSocket->encryptedBytesToWrite() : 0);
 }
 
+// Runs `step` in a later turn of the event loop, once however often asked
+// before it ran.
+void QHttpSocketExchange::continueLater(bool *queued, void (QHttpSocketExchange::*step)())
+{
+    if (*queued)
+        return;
+    *queued = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this, queued, step] {
+            *queued = false;
+            (this->*step)();
+        },
+        Qt::QueuedConnection);
+}
+
 void QHttpSocketExchange::pump()
 {
     if (m_done || !m_ready || !m_socket)
@@ -441,16 +447,7 @@ void QHttpSocketExchange::pump()
     qint64 thisTurn = 0;
     while (m_read < m_total && queuedInSocket() < WriteWindow) {
         if (thisTurn >= MaxPerTurn || turn.elapsed() >= 5) {
-            if (!m_pumpQueued) {
-                m_pumpQueued = true;
-                QMetaObject::invokeMethod(
-                    this,
-                    [this] {
-                        m_pumpQueued = false;
-                        pump();
-                    },
-                    Qt::QueuedConnection);
-            }
+            continueLater(&m_pumpQueued, &QHttpSocketExchange::pump);
             break;
         }
         const qint64 n = qMin(ReadChunk, m_total - m_read);
@@ -494,16 +491,7 @@ void QHttpSocketExchange::onReadyRead()
     qint64 thisTurn = 0;
     while (!m_done && m_socket && m_socket->isOpen()) {
         if (m_toSink && (thisTurn >= MaxPerTurn || turn.elapsed() >= 5)) {
-            if (!m_readQueued) {
-                m_readQueued = true;
-                QMetaObject::invokeMethod(
-                    this,
-                    [this] {
-                        m_readQueued = false;
-                        onReadyRead();
-                    },
-                    Qt::QueuedConnection);
-            }
+            continueLater(&m_readQueued, &QHttpSocketExchange::onReadyRead);
             break;
         }
         // The TLS socket buffers; the plain one is unbuffered, and only a read
@@ -568,7 +556,7 @@ void QHttpSocketExchange::onReadyRead()
 void QHttpSocketExchange::fallBack(const QHttpRequest &request)
 {
     m_done = true;
-    m_timer.stop();
+    m_silence.stop();
     releaseSocket();
     releaseSlot();
     const auto fallback = onFallback;
@@ -767,11 +755,6 @@ void QHttpSocketExchange::onTimeout()
 {
     if (m_done)
         return;
-    const qint64 idle = m_clock.elapsed() - m_lastProgressMs;
-    if (idle >= 0 && idle < m_request.transferTimeoutMs) {
-        m_timer.start(int(m_request.transferTimeoutMs - idle));
-        return;
-    }
     fail(QAttachmentError(QAttachmentError::Timeout,
                           QStringLiteral("no progress from %1 for %2 ms")
                               .arg(host())
@@ -836,7 +819,7 @@ void QHttpSocketExchange::finish(const QAttachmentError &error)
     if (m_done)
         return;
     m_done = true;
-    m_timer.stop();
+    m_silence.stop();
     releaseSocket();
     releaseSlot();
     // The callback may drop this object's callbacks (and itself) while it runs.
@@ -848,7 +831,7 @@ void QHttpSocketExchange::finish(const QAttachmentError &error)
 void QHttpSocketExchange::abort()
 {
     m_done = true;
-    m_timer.stop();
+    m_silence.stop();
     closeSocket();
     releaseSlot();
 }

@@ -4,10 +4,9 @@
 #include "qhttpconnectioncache_p.h"
 #include "qhttpexchange_p.h"
 #include "qhttpresponseparser_p.h"
+#include "qhttpsilencetimer_p.h"
 
-#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
-#include <QtCore/qtimer.h>
 
 #include <functional>
 
@@ -113,6 +112,7 @@ private:
     void onConnected();
     bool writeAll(const char *data, qint64 size);
     qint64 readBody(qint64 offset, char *data, qint64 size);
+    void continueLater(bool *queued, void (QHttpSocketExchange::*step)());
     void pump();
     void onReadyRead();
     void onDisconnected();
@@ -141,9 +141,7 @@ private:
     QTcpSocket *m_socket = nullptr;
     QSslSocket *m_tlsSocket = nullptr; // m_socket over https
     bool m_pumpQueued = false;
-    QTimer m_timer;
-    QElapsedTimer m_clock;
-    qint64 m_lastProgressMs = 0;
+    QHttpSilenceTimer m_silence;
     bool m_tls = false;
     bool m_ready = false; // connected (and encrypted): the request may go out
     bool m_sslErrors = false;

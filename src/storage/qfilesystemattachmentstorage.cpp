@@ -959,13 +959,6 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
         return fail(
             errorString,
             QStringLiteral("cannot move %1 to %2: %3").arg(path, target, qt_error_string(errno)));
-    validators->forget(name);
-    QString problem;
-    if (!syncDirectory(&problem))
-        return fail(errorString,
-                    QStringLiteral("cannot write the directory of %1 to the disk: %2")
-                        .arg(target, problem));
-    return true;
 #else
     QFile partial(path);
     if (!openNoFollow(partial, path, QIODevice::ReadWrite, errorString))
@@ -990,12 +983,15 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
         return fail(errorString, QStringLiteral("cannot replace %1").arg(target));
     if (!QFile::rename(path, target))
         return fail(errorString, QStringLiteral("cannot move %1 to %2").arg(path, target));
+#endif
     validators->forget(name);
     QString problem;
     if (!syncDirectory(&problem))
         return fail(errorString,
                     QStringLiteral("cannot write the directory of %1 to the disk: %2")
                         .arg(target, problem));
+#ifndef Q_OS_UNIX
+    // The Unix path checked the size through the file's descriptor.
     const QFileInfo committed(target);
     if (!committed.isFile() || committed.size() != size)
         return fail(errorString,
@@ -1003,8 +999,8 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
                         .arg(target)
                         .arg(committed.size())
                         .arg(size));
-    return true;
 #endif
+    return true;
 }
 
 bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 size,
