@@ -728,28 +728,16 @@ void QHttpExchange::onReadyRead(bool all)
 
 QAttachmentError QHttpExchange::statusError()
 {
-    QAttachmentError error;
-    if (errorParser) {
-        error = errorParser(status, kept);
-    } else {
-        QHttpWire::StatusAnswer answer;
-        answer.status = status;
-        answer.reason = reply
-            ? reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
-            : QString();
-        answer.location = reply ? reply->rawHeader("Location") : QByteArray();
-        answer.body = kept;
-        answer.upload = kind == QAttachmentTransfer::Upload;
-        answer.requestUrl = request.request.url();
-        error = QHttpWire::statusError(answer);
-    }
-    if (!error.isError())
-        error = QAttachmentError::fromHttpStatus(status);
-    if (error.httpStatus() == 0)
-        error.setHttpStatus(status);
-    if (error.retryAfterMs() < 0 && reply)
-        error.setRetryAfterMs(QHttpWire::parseRetryAfter(reply->rawHeader("Retry-After")));
-    return error;
+    QHttpWire::StatusAnswer answer;
+    answer.status = status;
+    answer.reason = reply ? reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
+                          : QString();
+    answer.location = reply ? reply->rawHeader("Location") : QByteArray();
+    answer.body = kept;
+    answer.upload = kind == QAttachmentTransfer::Upload;
+    answer.requestUrl = request.request.url();
+    return QHttpWire::answerError(errorParser, answer,
+                                  reply ? reply->rawHeader("Retry-After") : QByteArray());
 }
 
 void QHttpExchange::onReplyFinished()

@@ -3,6 +3,7 @@
 
 #include "qattachmenttransfer.h"
 #include "qhttpsilencetimer_p.h"
+#include "qhttpwire_p.h"
 
 #include <QtCore/qbytearray.h>
 #include <QtCore/qpointer.h>
@@ -78,7 +79,7 @@ class QHttpExchange : public QObject
 public:
     // Turns an error response (status, kept body) into an error; the default
     // maps the status with QHttpWire::statusError().
-    using ErrorParser = std::function<QAttachmentError(int status, const QByteArray &body)>;
+    using ErrorParser = QHttpWire::ErrorParser;
 
     QHttpExchange(QAttachmentTransfer::Kind kind, QNetworkAccessManager *manager,
                   QObject *parent = nullptr);

@@ -622,27 +622,14 @@ void QHttpSocketExchange::responseDone()
 
 QAttachmentError QHttpSocketExchange::statusError() const
 {
-    const int status = m_parser.status();
-    QAttachmentError error;
-    if (m_errorParser) {
-        error = m_errorParser(status, m_parser.keptBody());
-    } else {
-        QHttpWire::StatusAnswer answer;
-        answer.status = status;
-        answer.reason = QString::fromLatin1(m_parser.reason());
-        answer.location = m_parser.header("Location");
-        answer.body = m_parser.keptBody();
-        answer.upload = m_request.body != nullptr;
-        answer.requestUrl = m_request.request.url();
-        error = QHttpWire::statusError(answer);
-    }
-    if (!error.isError())
-        error = QAttachmentError::fromHttpStatus(status);
-    if (error.httpStatus() == 0)
-        error.setHttpStatus(status);
-    if (error.retryAfterMs() < 0)
-        error.setRetryAfterMs(QHttpWire::parseRetryAfter(m_parser.header("Retry-After")));
-    return error;
+    QHttpWire::StatusAnswer answer;
+    answer.status = m_parser.status();
+    answer.reason = QString::fromLatin1(m_parser.reason());
+    answer.location = m_parser.header("Location");
+    answer.body = m_parser.keptBody();
+    answer.upload = m_request.body != nullptr;
+    answer.requestUrl = m_request.request.url();
+    return QHttpWire::answerError(m_errorParser, answer, m_parser.header("Retry-After"));
 }
 
 QAttachmentError QHttpSocketExchange::transportError(const QString &cause) const

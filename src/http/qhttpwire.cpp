@@ -522,6 +522,19 @@ QAttachmentError statusError(const StatusAnswer &answer)
     return QAttachmentError::fromHttpStatus(answer.status, message);
 }
 
+QAttachmentError answerError(const ErrorParser &parse, const StatusAnswer &answer,
+                             QByteArrayView retryAfter)
+{
+    QAttachmentError error = parse ? parse(answer.status, answer.body) : statusError(answer);
+    if (!error.isError())
+        error = QAttachmentError::fromHttpStatus(answer.status);
+    if (error.httpStatus() == 0)
+        error.setHttpStatus(answer.status);
+    if (error.retryAfterMs() < 0)
+        error.setRetryAfterMs(parseRetryAfter(retryAfter));
+    return error;
+}
+
 QString hostOf(const QUrl &url)
 {
     QString host = url.host(QUrl::FullyEncoded);

@@ -9,6 +9,8 @@
 #include <QtCore/qstring.h>
 #include <QtCore/qurl.h>
 
+#include <functional>
+
 class QNetworkRequest;
 
 // What goes onto the wire and what comes back from it, as small free
@@ -85,6 +87,15 @@ struct StatusAnswer
     QUrl requestUrl; // its query never appears in the message
 };
 POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentError statusError(const StatusAnswer &answer);
+// An adapter's own reading of an error answer (status, start of the body).
+using ErrorParser = std::function<QAttachmentError(int status, const QByteArray &body)>;
+// The error both exchanges report for a final answer outside 2xx: `parse`'s
+// (when set) or statusError()'s, the status's own code when neither named
+// one, always with the status, and Retry-After (`retryAfter`) unless the
+// error has a pause already.
+POWERSYNC_ATTACHMENTS_TEST_EXPORT QAttachmentError answerError(const ErrorParser &parse,
+                                                               const StatusAnswer &answer,
+                                                               QByteArrayView retryAfter);
 
 // Points `request` at where a redirect (301, 302, 303, 307, 308 with a
 // Location) sends it, resolved against its URL; false, and `request`
