@@ -4,7 +4,9 @@
 #include "qattachmentnames_p.h"
 #include "qattachmentremotestorage.h"
 
+#include <QtCore/qbuffer.h>
 #include <QtCore/qcoreevent.h>
+#include <QtCore/qdatetime.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qdiriterator.h>
 #include <QtCore/qfile.h>
@@ -12,6 +14,7 @@
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qmutex.h>
 #include <QtCore/qobject.h>
+#include <QtCore/qrandom.h>
 #include <QtCore/qsavefile.h>
 #include <QtCore/qset.h>
 #include <QtCore/qthreadpool.h>
@@ -19,6 +22,7 @@
 
 #ifdef Q_OS_UNIX
 #include <cerrno>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -31,6 +35,8 @@
 namespace {
 
 constexpr qint64 CopyChunk = 256 * 1024;
+// What save() names its file in the partial folder until it is complete.
+constexpr char SavingPrefix[] = ".saving-";
 
 bool fail(QString *errorString, const QString &message)
 {
@@ -51,6 +57,54 @@ bool checkName(const QString &name, QString *errorString)
 {
     const QString problem = QAttachmentNames::problemWith(name, QStringLiteral("file name"));
     return problem.isEmpty() || fail(errorString, problem);
+}
+
+// Hands all that `source` holds to `write` (which answers the reason it
+// failed, or nothing); the size, or -1 with the reason. A QBuffer is written
+// from its bytes where they are.
+template<typename Write>
+qint64 copyAll(QIODevice *source, const QString &name, const QString &path, Write &&write,
+               QString *errorString)
+{
+    if (source->metaObject() == &QBuffer::staticMetaObject
+        && !source->openMode().testFlag(QIODevice::Text)) {
+        auto *buffer = static_cast<QBuffer *>(source);
+        const QByteArray &bytes = buffer->data();
+        const qint64 from = qBound<qint64>(0, buffer->pos(), bytes.size());
+        const qint64 length = bytes.size() - from;
+        if (length > 0) {
+            const QString problem = write(bytes.constData() + from, length);
+            if (!problem.isEmpty()) {
+                fail(errorString, QStringLiteral("cannot write %1: %2").arg(path, problem));
+                return -1;
+            }
+        }
+        buffer->seek(bytes.size());
+        return length;
+    }
+    QByteArray chunk;
+    qint64 total = 0;
+    for (;;) {
+        chunk.resize(CopyChunk);
+        const qint64 n = source->read(chunk.data(), CopyChunk);
+        if (n < 0) {
+            fail(
+                errorString,
+                QStringLiteral("cannot read the data for %1: %2").arg(name, source->errorString()));
+            return -1;
+        }
+        if (n == 0 && (source->atEnd() || !source->waitForReadyRead(-1)))
+            break;
+        if (n > 0) {
+            const QString problem = write(chunk.constData(), n);
+            if (!problem.isEmpty()) {
+                fail(errorString, QStringLiteral("cannot write %1: %2").arg(path, problem));
+                return -1;
+            }
+        }
+        total += n;
+    }
+    return total;
 }
 
 bool isLink(const QString &path)
@@ -486,25 +540,27 @@ private:
     bool m_handedOver = false;
 };
 
+} // namespace
+
 // Carries a commit's outcome back to the thread of its context. The relay
 // is a child of the context: when the context goes first, so does the relay,
 // and the worker finds nobody to post to.
-class CommitRelay : public QObject
+class QFileSystemCommitRelay : public QObject
 {
 public:
     struct Link
     {
         QMutex mutex;
-        CommitRelay *relay = nullptr;
+        QFileSystemCommitRelay *relay = nullptr;
     };
 
-    CommitRelay(QObject *context, std::shared_ptr<Link> link)
+    QFileSystemCommitRelay(QObject *context, std::shared_ptr<Link> link)
         : m_link(std::move(link))
     {
         m_link->relay = this;
         setParent(context);
     }
-    ~CommitRelay() override
+    ~QFileSystemCommitRelay() override
     {
         QMutexLocker locker(&m_link->mutex);
         m_link->relay = nullptr;
@@ -516,7 +572,7 @@ public:
                         const QString &problem)
     {
         QMutexLocker locker(&link->mutex);
-        CommitRelay *relay = link->relay;
+        QFileSystemCommitRelay *relay = link->relay;
         if (!relay)
             return;
         // Posted while the lock keeps the relay alive; a relay destroyed
@@ -534,8 +590,8 @@ private:
     std::shared_ptr<Link> m_link;
 };
 
+namespace {
 constexpr int MaxCommitThreads = 4;
-
 } // namespace
 
 #ifdef Q_OS_UNIX
@@ -641,6 +697,62 @@ public:
 
     bool commit(const QString &name, qint64 size, QString *errorString);
 
+    // Commits handed to the pool wait in one queue, taken by at most
+    // MaxCommitThreads workers that each run until the queue is empty. A
+    // worker is woken only when none is on its way: waking a thread costs the
+    // caller more than the commit of a small file on a fast disk, and the
+    // downloads that finish in one turn of the event loop then share one
+    // wake. A commit that waits while every worker is busy (a slow disk) has
+    // the next worker started for it.
+    struct QueuedCommit
+    {
+        QString name;
+        qint64 size = 0;
+        std::shared_ptr<QFileSystemCommitRelay::Link> link;
+        QAttachmentLocalStorage::CommitCallback callback;
+    };
+    void queueCommit(QueuedCommit commit)
+    {
+        QMutexLocker locker(&queueMutex);
+        queuedCommits.append(std::move(commit));
+        wakeWorkerIfNeeded();
+    }
+    // Under queueMutex.
+    void wakeWorkerIfNeeded()
+    {
+        if (queuedCommits.isEmpty() || workersWaking > 0 || workers >= MaxCommitThreads)
+            return;
+        ++workers;
+        ++workersWaking;
+        pool.start([this] { runCommits(); });
+    }
+    void runCommits()
+    {
+        QMutexLocker locker(&queueMutex);
+        --workersWaking;
+        while (!queuedCommits.isEmpty()) {
+            QueuedCommit next = queuedCommits.takeFirst();
+            // More are waiting: another worker takes them while this one flushes.
+            wakeWorkerIfNeeded();
+            locker.unlock();
+            QString problem;
+            const bool ok = commit(next.name, next.size, &problem);
+            // Posted before the name is free: whoever waited for the name
+            // finds the outcome queued already.
+            QFileSystemCommitRelay::deliver(next.link, std::move(next.callback), ok, problem);
+            release(next.name);
+            locker.relock();
+        }
+        --workers;
+    }
+#ifdef Q_OS_UNIX
+    qint64 save(const QString &name, QIODevice *source, QString *errorString);
+    // Removes what saves interrupted by a crash left in the partial folder
+    // (hidden names, which no attachment has): those written to before this
+    // storage was made.
+    void removeUnfinishedSaves();
+#endif
+
     // Makes the partial folder (and the root); a link in its place is
     // removed, never followed.
     bool preparePartialDir(QString *errorString)
@@ -683,14 +795,15 @@ public:
     }
 
     // Opens `name` in the partial folder for reading and writing, never
-    // through a link; -1 and the reason when it cannot. With `create`, a
-    // folder found gone (nothing can be made in a removed folder) is made
-    // again, once. `dir` receives the folder the file is in.
-    int openPartialFile(const QString &name, bool create,
-                        std::shared_ptr<const QOpenDirectory> *dir, QString *errorString)
+    // through a link; -1 and the reason (and errno's value in `errorCode`)
+    // when it cannot. `create` is 0, O_CREAT or O_CREAT | O_EXCL; when it
+    // creates, a folder found gone (nothing can be made in a removed folder)
+    // is made again, once. `dir` receives the folder the file is in.
+    int openPartialFile(const QString &name, int create, std::shared_ptr<const QOpenDirectory> *dir,
+                        QString *errorString, int *errorCode = nullptr)
     {
         const QByteArray encoded = QFile::encodeName(name);
-        const int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
+        const int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | create;
         int error = 0;
         for (int attempt = 0; attempt < 2; ++attempt) {
             std::shared_ptr<const QOpenDirectory> folder = partialDir(attempt > 0, errorString);
@@ -703,9 +816,11 @@ public:
                 return fd;
             }
             error = errno;
-            if (!create || error != ENOENT)
+            if (!(create & O_CREAT) || error != ENOENT)
                 break;
         }
+        if (errorCode)
+            *errorCode = error;
         const QString path = root + QLatin1Char('/') + partialDirName() + QLatin1Char('/') + name;
         fail(errorString,
              error == ELOOP
@@ -716,6 +831,7 @@ public:
 #endif
 
     const QString root;
+    const qint64 createdMs = QDateTime::currentMSecsSinceEpoch();
     const std::shared_ptr<QPartialValidatorBook> validators;
     QMutex mutex;
     QWaitCondition done;
@@ -727,6 +843,10 @@ public:
     QMutex partialDirMutex;
     std::shared_ptr<const QOpenDirectory> openPartialDir;
 #endif
+    QMutex queueMutex;
+    QList<QueuedCommit> queuedCommits;
+    int workers = 0; // started and not done
+    int workersWaking = 0; // started and not yet taking commits
     QThreadPool pool; // last: destroyed (and waited for) first
 };
 
@@ -752,8 +872,13 @@ bool QFileSystemAttachmentStorage::initialize(QString *errorString)
 #ifdef Q_OS_UNIX
     // The next partial file opens the folder found now.
     d->forgetPartialDir();
-#endif
+    if (!d->preparePartialDir(errorString))
+        return false;
+    d->removeUnfinishedSaves();
+    return true;
+#else
     return d->preparePartialDir(errorString);
+#endif
 }
 
 qint64 QFileSystemAttachmentStorage::save(const QString &name, QIODevice *source,
@@ -763,7 +888,12 @@ qint64 QFileSystemAttachmentStorage::save(const QString &name, QIODevice *source
         fail(errorString, QStringLiteral("the source of %1 is not open for reading").arg(name));
         return -1;
     }
-    if (!checkName(name, errorString) || !d->preparePartialDir(errorString))
+    if (!checkName(name, errorString))
+        return -1;
+#ifdef Q_OS_UNIX
+    return d->save(name, source, errorString);
+#else
+    if (!d->preparePartialDir(errorString))
         return -1;
     const QString path = filePath(name);
     // QSaveFile would write through a link to its target.
@@ -778,31 +908,22 @@ qint64 QFileSystemAttachmentStorage::save(const QString &name, QIODevice *source
         fail(errorString, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
         return -1;
     }
-    // The reason is read before cancelWriting(), which replaces it.
-    const auto abandon = [&](const QString &message) {
-        fail(errorString, message);
+    const qint64 total = copyAll(
+        source, name, path,
+        [&](const char *data, qint64 length) {
+            return file.write(data, length) == length ? QString() : file.errorString();
+        },
+        errorString);
+    if (total < 0) {
         file.cancelWriting();
-        return qint64(-1);
-    };
-    QByteArray chunk;
-    qint64 total = 0;
-    for (;;) {
-        chunk.resize(CopyChunk);
-        const qint64 n = source->read(chunk.data(), CopyChunk);
-        if (n < 0)
-            return abandon(
-                QStringLiteral("cannot read the data for %1: %2").arg(name, source->errorString()));
-        if (n == 0 && (source->atEnd() || !source->waitForReadyRead(-1)))
-            break;
-        if (n > 0 && file.write(chunk.constData(), n) != n)
-            return abandon(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-        total += n;
+        return -1;
     }
     if (!file.commit()) {
         fail(errorString, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
         return -1;
     }
     return total;
+#endif
 }
 
 qint64 QFileSystemAttachmentStorage::saveFromPath(const QString &name, const QString &sourcePath,
@@ -880,7 +1001,7 @@ std::unique_ptr<QIODevice> QFileSystemAttachmentStorage::openPartial(const QStri
     auto file = std::make_unique<PartialFile>(partialPath(name), name, d->validators);
 #ifdef Q_OS_UNIX
     // The folder is opened once; each download costs an open and a stat here.
-    const int fd = d->openPartialFile(name, true, nullptr, errorString);
+    const int fd = d->openPartialFile(name, O_CREAT, nullptr, errorString);
     if (fd < 0)
         return nullptr;
     struct stat info;
@@ -909,6 +1030,106 @@ qint64 QFileSystemAttachmentStorage::partialSize(const QString &name) const
     return info.isFile() && !info.isSymLink() ? info.size() : 0;
 }
 
+#ifdef Q_OS_UNIX
+// Written under a new hidden name in the partial folder, flushed, then moved
+// to `name` in one step: a crash never leaves part of a file under its final
+// name (what it leaves in the partial folder, the start-up sweep removes), and
+// a file or link of that name is replaced, never followed. Two calls to open
+// and flush the file beside the writes, the folder being open already.
+qint64 QFileSystemAttachmentStoragePrivate::save(const QString &name, QIODevice *source,
+                                                 QString *errorString)
+{
+    const QString target = root + QLatin1Char('/') + name;
+    std::shared_ptr<const QOpenDirectory> dir;
+    QByteArray temporary;
+    int fd = -1;
+    for (int attempt = 0; fd < 0; ++attempt) {
+        temporary = SavingPrefix
+            + QByteArray::number(QRandomGenerator::global()->generate64(), 16)
+                  .rightJustified(16, '0');
+        int error = 0;
+        fd = openPartialFile(QFile::decodeName(temporary), O_CREAT | O_EXCL, &dir, errorString,
+                             &error);
+        if (fd < 0 && (error != EEXIST || attempt == 8))
+            return -1;
+    }
+    const auto discard = [&](const QString &message) {
+        if (fd >= 0)
+            ::close(fd);
+        ::unlinkat(dir->fd, temporary.constData(), 0);
+        if (!message.isEmpty())
+            fail(errorString, message);
+        return qint64(-1);
+    };
+    const qint64 total = copyAll(
+        source, name, target,
+        [fd](const char *data, qint64 length) -> QString {
+            while (length > 0) {
+                const ssize_t n = ::write(fd, data, size_t(qMin<qint64>(length, 1 << 30)));
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0)
+                    return n < 0 ? qt_error_string(errno)
+                                 : QStringLiteral("the file system took no bytes");
+                data += n;
+                length -= n;
+            }
+            return {};
+        },
+        errorString);
+    if (total < 0)
+        return discard({});
+#if defined(Q_OS_LINUX)
+    const bool synced = ::fdatasync(fd) == 0;
+#else
+    const bool synced = ::fsync(fd) == 0;
+#endif
+    if (!synced)
+        return discard(
+            QStringLiteral("cannot write %1 to the disk: %2").arg(target, qt_error_string(errno)));
+    const int closed = ::close(fd);
+    fd = -1;
+    if (closed != 0 && errno != EINTR)
+        return discard(
+            QStringLiteral("cannot write %1 to the disk: %2").arg(target, qt_error_string(errno)));
+    if (::renameat(dir->fd, temporary.constData(), AT_FDCWD, QFile::encodeName(target).constData())
+        != 0)
+        return discard(QStringLiteral("cannot move the new file to %1: %2")
+                           .arg(target, qt_error_string(errno)));
+    return total;
+}
+#endif
+
+#ifdef Q_OS_UNIX
+void QFileSystemAttachmentStoragePrivate::removeUnfinishedSaves()
+{
+    std::shared_ptr<const QOpenDirectory> dir = partialDir(false, nullptr);
+    if (!dir)
+        return;
+    const int listing = ::openat(dir->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *entries = listing >= 0 ? ::fdopendir(listing) : nullptr;
+    if (!entries) {
+        if (listing >= 0)
+            ::close(listing);
+        return;
+    }
+    QList<QByteArray> stale;
+    while (const dirent *entry = ::readdir(entries)) {
+        if (std::strncmp(entry->d_name, SavingPrefix, sizeof(SavingPrefix) - 1) != 0)
+            continue;
+        struct stat info;
+        if (::fstatat(dir->fd, entry->d_name, &info, AT_SYMLINK_NOFOLLOW) == 0
+            && S_ISREG(info.st_mode) && qint64(info.st_mtime) < createdMs / 1000)
+            stale.append(QByteArray(entry->d_name));
+    }
+    ::closedir(entries);
+    for (const QByteArray &name : std::as_const(stale)) {
+        if (::unlinkat(dir->fd, name.constData(), 0) == 0)
+            qCDebug(lcStorage) << "removed an unfinished save" << name;
+    }
+}
+#endif
+
 // Runs in the calling thread for commitPartial(), on the pool for
 // commitPartialAsync(); the name is claimed by then.
 bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 size,
@@ -918,7 +1139,7 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
     const QString target = root + QLatin1Char('/') + name;
 #ifdef Q_OS_UNIX
     std::shared_ptr<const QOpenDirectory> dir;
-    const int fd = openPartialFile(name, false, &dir, errorString);
+    const int fd = openPartialFile(name, 0, &dir, errorString);
     if (fd < 0)
         return false;
     const auto closeAndFail = [&](const QString &message) {
@@ -1018,25 +1239,17 @@ bool QFileSystemAttachmentStorage::commitPartial(const QString &name, qint64 siz
 void QFileSystemAttachmentStorage::commitPartialAsync(const QString &name, qint64 size,
                                                       QObject *context, CommitCallback callback)
 {
-    auto link = std::make_shared<CommitRelay::Link>();
+    auto link = std::make_shared<QFileSystemCommitRelay::Link>();
     if (context && callback)
-        new CommitRelay(context, link);
+        new QFileSystemCommitRelay(context, link);
     QString problem;
     if (!checkName(name, &problem)) {
-        CommitRelay::deliver(link, std::move(callback), false, problem);
+        QFileSystemCommitRelay::deliver(link, std::move(callback), false, problem);
         return;
     }
     while (!d->claim(name))
         d->waitFor(name);
-    QFileSystemAttachmentStoragePrivate *p = d.get();
-    p->pool.start([p, name, size, link, callback = std::move(callback)]() mutable {
-        QString problem;
-        const bool ok = p->commit(name, size, &problem);
-        // Posted before the name is free: whoever waited for the name finds
-        // the outcome queued already.
-        CommitRelay::deliver(link, std::move(callback), ok, problem);
-        p->release(name);
-    });
+    d->queueCommit({name, size, std::move(link), std::move(callback)});
 }
 
 bool QFileSystemAttachmentStorage::removePartial(const QString &name)

@@ -50,6 +50,36 @@ public:
     void failWith(const QAttachmentError &error) { finishWithError(error); }
 };
 
+// A sequential source that gives its first `failAfter` bytes, then fails.
+class FailingSource : public QIODevice
+{
+public:
+    FailingSource(const QByteArray &data, qint64 failAfter)
+        : m_data(data.left(failAfter))
+    {
+        open(QIODevice::ReadOnly);
+    }
+    bool isSequential() const override { return true; }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        if (m_given == m_data.size()) {
+            setErrorString(QStringLiteral("the source broke"));
+            return -1;
+        }
+        const qint64 n = qMin<qint64>(maxSize, m_data.size() - m_given);
+        memcpy(data, m_data.constData() + m_given, size_t(n));
+        m_given += n;
+        return n;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_data;
+    qint64 m_given = 0;
+};
+
 } // namespace
 
 class tst_Storage : public QObject
@@ -255,6 +285,45 @@ private Q_SLOTS:
         QCOMPARE(storage->openForReading(QStringLiteral("a.jpg"))->readAll(),
                  QByteArray("complete file"));
         QCOMPARE(storage->partialSize(QStringLiteral("a.jpg")), 0);
+    }
+
+    // Many commits handed over in one turn (downloads that finished together)
+    // each report once, in the caller's thread, with their own outcome, while
+    // a name committed again meanwhile waits for its first commit.
+    void asyncCommitsHandedOverTogetherEachReport_data() { storages(); }
+    void asyncCommitsHandedOverTogetherEachReport()
+    {
+        QAttachmentLocalStorage *storage = make();
+        constexpr int Count = 300;
+        for (int i = 0; i < Count; ++i)
+            storage->openPartial(QStringLiteral("f%1.bin").arg(i))->write(QByteArray::number(i));
+        QObject context;
+        QHash<QString, int> calls;
+        QHash<QString, bool> outcome;
+        for (int i = 0; i < Count; ++i) {
+            const QString name = QStringLiteral("f%1.bin").arg(i);
+            // Every tenth one claims a byte more than it holds: it fails.
+            const qint64 size = QByteArray::number(i).size() + (i % 10 == 0 ? 1 : 0);
+            storage->commitPartialAsync(name, size, &context, [&, name](bool ok, const QString &) {
+                QCOMPARE(QThread::currentThread(), context.thread());
+                ++calls[name];
+                outcome[name] = ok;
+            });
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(calls.size(), Count, 20000);
+        for (int i = 0; i < Count; ++i) {
+            const QString name = QStringLiteral("f%1.bin").arg(i);
+            QCOMPARE(calls.value(name), 1);
+            QCOMPARE(outcome.value(name), i % 10 != 0);
+            if (i % 10 == 0) {
+                QVERIFY(!storage->exists(name));
+                QCOMPARE(storage->partialSize(name), QByteArray::number(i).size());
+            } else {
+                QCOMPARE(storage->openForReading(name)->readAll(), QByteArray::number(i));
+            }
+        }
+        QCoreApplication::processEvents();
+        QCOMPARE(calls.size(), Count);
     }
 
     void asyncCommitOfAShortFileFailsAndKeepsIt_data() { storages(); }
@@ -475,6 +544,71 @@ private Q_SLOTS:
         QVERIFY(!storage.exists(QStringLiteral("p.bin")));
     }
 #endif
+
+    // What save() leaves: the file under its name and nothing in the partial
+    // folder, whatever the source (a buffer read from where it stands, a
+    // device read in pieces); a source that fails, a folder in the way, or a
+    // partial folder removed behind the storage's back.
+    void filesystemSaveLeavesOnlyTheFile()
+    {
+        const QString root = m_dir->path() + QStringLiteral("/root");
+        QFileSystemAttachmentStorage storage(root);
+        QVERIFY(storage.initialize());
+        const QByteArray data = TestSupport::randomBytes(600 * 1024 + 7);
+        QBuffer buffer;
+        buffer.setData(data);
+        QVERIFY(buffer.open(QIODevice::ReadOnly));
+        QVERIFY(buffer.seek(1000));
+        QString error;
+        QCOMPARE(storage.save(QStringLiteral("rest.bin"), &buffer, &error), data.size() - 1000);
+        QVERIFY(buffer.atEnd());
+        QCOMPARE(storage.openForReading(QStringLiteral("rest.bin"))->readAll(), data.mid(1000));
+
+        FailingSource failing(data, 300 * 1024);
+        QCOMPARE(storage.save(QStringLiteral("failed.bin"), &failing, &error), -1);
+        QVERIFY2(error.contains(QStringLiteral("cannot read the data for failed.bin")),
+                 qPrintable(error));
+        QVERIFY(!QFileInfo::exists(root + QStringLiteral("/failed.bin")));
+
+        QVERIFY(QDir().mkpath(root + QStringLiteral("/dir.bin/inside")));
+        QCOMPARE(storage.save(QStringLiteral("dir.bin"), QByteArray("data"), &error), -1);
+        QVERIFY2(error.contains(QStringLiteral("cannot move")), qPrintable(error));
+        QVERIFY(QFileInfo(root + QStringLiteral("/dir.bin/inside")).isDir());
+        QCOMPARE(storage.partialNames(), QStringList());
+
+        QVERIFY(QDir(root + QStringLiteral("/.partial")).removeRecursively());
+        QCOMPARE(storage.save(QStringLiteral("again.bin"), QByteArray("again"), &error), 5);
+        QCOMPARE(storage.openForReading(QStringLiteral("again.bin"))->readAll(),
+                 QByteArray("again"));
+        QCOMPARE(storage.partialNames(), QStringList());
+        QCOMPARE(QDir(root).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot),
+                 QStringList({QStringLiteral("again.bin"), QStringLiteral("rest.bin")}));
+
+        // What a crash in the middle of a save left goes when the next
+        // storage on the root starts (written to a second or more before it
+        // was made); what is being written since stays.
+        const QString leftover = root + QStringLiteral("/.partial/.saving-0123456789abcdef");
+        const QString current = root + QStringLiteral("/.partial/.saving-fedcba9876543210");
+        for (const QString &path : {leftover, current}) {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("half");
+            file.close();
+        }
+        QFile old(leftover);
+        QVERIFY(old.open(QIODevice::ReadWrite));
+        QVERIFY(old.setFileTime(QDateTime::currentDateTime().addSecs(-60),
+                                QFileDevice::FileModificationTime));
+        old.close();
+        QFileSystemAttachmentStorage next(root);
+        QFile later(current);
+        QVERIFY(later.open(QIODevice::Append));
+        later.write("more");
+        later.close();
+        QVERIFY(next.initialize());
+        QVERIFY(!QFileInfo::exists(leftover));
+        QVERIFY(QFileInfo::exists(current));
+    }
 
     void filesystemUrlIsAbsoluteFileUrl()
     {
