@@ -305,8 +305,15 @@ void QAttachmentScheduler::handOff(QAttachmentJob *job)
     job->committing = true;
     ++m_commits;
     job->operation.finish(*d.storage(), *job, [this, job] { onFinishedOffThread(job); });
-    if (job->committing)
-        schedule();
+    // The next transfer starts now, not after the events already queued: on
+    // a fast link those are mostly other transfers finishing, and a slot
+    // left empty meanwhile is a request not on the wire.
+    if (job->committing) {
+        if (d.syncing && !m_pumpTimer.isActive())
+            startDue();
+        else
+            schedule();
+    }
 }
 
 void QAttachmentScheduler::onFinishedOffThread(QAttachmentJob *job)
