@@ -35,8 +35,10 @@
 namespace {
 
 constexpr qint64 CopyChunk = 256 * 1024;
+#ifdef Q_OS_UNIX
 // What save() names its file in the partial folder until it is complete.
 constexpr char SavingPrefix[] = ".saving-";
+#endif
 
 bool fail(QString *errorString, const QString &message)
 {
@@ -1033,9 +1035,10 @@ qint64 QFileSystemAttachmentStorage::partialSize(const QString &name) const
 #ifdef Q_OS_UNIX
 // Written under a new hidden name in the partial folder, flushed, then moved
 // to `name` in one step: a crash never leaves part of a file under its final
-// name (what it leaves in the partial folder, the start-up sweep removes), and
-// a file or link of that name is replaced, never followed. Two calls to open
-// and flush the file beside the writes, the folder being open already.
+// name (what it leaves in the partial folder, the next storage's initialize()
+// removes), and a file or link of that name is replaced, never followed. Two
+// calls to open and flush the file beside the writes, the folder being open
+// already.
 qint64 QFileSystemAttachmentStoragePrivate::save(const QString &name, QIODevice *source,
                                                  QString *errorString)
 {
@@ -1098,9 +1101,7 @@ qint64 QFileSystemAttachmentStoragePrivate::save(const QString &name, QIODevice 
                            .arg(target, qt_error_string(errno)));
     return total;
 }
-#endif
 
-#ifdef Q_OS_UNIX
 void QFileSystemAttachmentStoragePrivate::removeUnfinishedSaves()
 {
     std::shared_ptr<const QOpenDirectory> dir = partialDir(false, nullptr);

@@ -15,8 +15,9 @@ class QFileSystemAttachmentStoragePrivate;
 // on a small pool of threads the storage owns (at most four commits run at
 // once; one flush of the directory covers every rename done meanwhile) and
 // reports back in the calling thread. Destroying the storage waits for the
-// commits in flight. save() writes a new file under a hidden name in the
-// partial folder and moves it into place in one step once it is on the disk.
+// commits in flight. On Unix, save() writes a new file under a hidden name in
+// the partial folder and moves it into place in one step once it is on the
+// disk (elsewhere QSaveFile writes it beside its final name).
 class POWERSYNC_ATTACHMENTS_EXPORT QFileSystemAttachmentStorage : public QAttachmentLocalStorage
 {
 public:
