@@ -109,6 +109,25 @@ qint64 copyAll(QIODevice *source, const QString &name, const QString &path, Writ
     return total;
 }
 
+#ifdef Q_OS_UNIX
+// Flushes the data of `fd` to the disk and closes it, whatever happens; the
+// reason when either failed.
+QString flushAndClose(int fd)
+{
+#if defined(Q_OS_LINUX)
+    // The size is flushed with the data; the times are not worth a write.
+    const bool synced = ::fdatasync(fd) == 0;
+#else
+    const bool synced = ::fsync(fd) == 0;
+#endif
+    const int syncError = errno;
+    const bool closed = ::close(fd) == 0 || errno == EINTR;
+    if (!synced)
+        return qt_error_string(syncError);
+    return closed ? QString() : qt_error_string(errno);
+}
+#endif
+
 bool isLink(const QString &path)
 {
     const QFileInfo info(path);
@@ -1082,19 +1101,10 @@ qint64 QFileSystemAttachmentStoragePrivate::save(const QString &name, QIODevice 
         errorString);
     if (total < 0)
         return discard({});
-#if defined(Q_OS_LINUX)
-    const bool synced = ::fdatasync(fd) == 0;
-#else
-    const bool synced = ::fsync(fd) == 0;
-#endif
-    if (!synced)
-        return discard(
-            QStringLiteral("cannot write %1 to the disk: %2").arg(target, qt_error_string(errno)));
-    const int closed = ::close(fd);
+    const QString unflushed = flushAndClose(fd);
     fd = -1;
-    if (closed != 0 && errno != EINTR)
-        return discard(
-            QStringLiteral("cannot write %1 to the disk: %2").arg(target, qt_error_string(errno)));
+    if (!unflushed.isEmpty())
+        return discard(QStringLiteral("cannot write %1 to the disk: %2").arg(target, unflushed));
     if (::renameat(dir->fd, temporary.constData(), AT_FDCWD, QFile::encodeName(target).constData())
         != 0)
         return discard(QStringLiteral("cannot move the new file to %1: %2")
@@ -1160,19 +1170,10 @@ bool QFileSystemAttachmentStoragePrivate::commit(const QString &name, qint64 siz
     if (held > size && ::ftruncate(fd, size) != 0)
         return closeAndFail(
             QStringLiteral("cannot truncate %1: %2").arg(path, qt_error_string(errno)));
-#if defined(Q_OS_LINUX)
-    // The size is flushed with the data; the times are not worth a write.
-    const bool synced = ::fdatasync(fd) == 0;
-#else
-    const bool synced = ::fsync(fd) == 0;
-#endif
-    if (!synced)
-        return closeAndFail(
-            QStringLiteral("cannot write %1 to the disk: %2").arg(path, qt_error_string(errno)));
-    if (::close(fd) != 0 && errno != EINTR)
-        return fail(
-            errorString,
-            QStringLiteral("cannot write %1 to the disk: %2").arg(path, qt_error_string(errno)));
+    const QString unflushed = flushAndClose(fd);
+    if (!unflushed.isEmpty())
+        return fail(errorString,
+                    QStringLiteral("cannot write %1 to the disk: %2").arg(path, unflushed));
     // One step: a stale file or link of the same name is replaced, never
     // followed, and the name is never missing; a folder there fails it.
     if (::renameat(dir->fd, QFile::encodeName(name).constData(), AT_FDCWD,
