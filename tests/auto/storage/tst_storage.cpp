@@ -16,6 +16,9 @@
 #include <type_traits>
 
 #ifdef Q_OS_UNIX
+#include <cerrno>
+#include <csignal>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #endif
 
@@ -609,6 +612,38 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(leftover));
         QVERIFY(QFileInfo::exists(current));
     }
+
+#ifdef Q_OS_UNIX
+    // A write the file system refuses (here a file-size limit, as a full disk
+    // would) fails the save with the system's reason, and leaves nothing.
+    void filesystemSaveThatCannotWriteLeavesNothing()
+    {
+        const QString root = m_dir->path() + QStringLiteral("/root");
+        QFileSystemAttachmentStorage storage(root);
+        QVERIFY(storage.initialize());
+        QCOMPARE(storage.save(QStringLiteral("kept.bin"), QByteArray("old")), 3);
+
+        struct rlimit before;
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &before), 0);
+        const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+        struct rlimit limited = before;
+        limited.rlim_cur = 100 * 1024;
+        QCOMPARE(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+        QString error;
+        const qint64 saved = storage.save(QStringLiteral("kept.bin"),
+                                          TestSupport::randomBytes(600 * 1024), &error);
+        ::setrlimit(RLIMIT_FSIZE, &before);
+        std::signal(SIGXFSZ, oldHandler);
+
+        QCOMPARE(saved, -1);
+        QVERIFY2(error.startsWith(QStringLiteral("cannot write ") + root
+                                  + QStringLiteral("/kept.bin: ")),
+                 qPrintable(error));
+        QVERIFY2(error.contains(qt_error_string(EFBIG)), qPrintable(error));
+        QCOMPARE(storage.openForReading(QStringLiteral("kept.bin"))->readAll(), QByteArray("old"));
+        QCOMPARE(storage.partialNames(), QStringList());
+    }
+#endif
 
     void filesystemUrlIsAbsoluteFileUrl()
     {
