@@ -49,7 +49,8 @@ public:
     // tampered or corrupt row is reported (once) and left alone.
     QString rowProblem(const QAttachment &row) const;
     bool acceptRow(const QAttachment &row);
-    // One row write and the app's update hook in one transaction.
+    // One row write and the app's update hook in one transaction. `write`
+    // is a single statement: without a hook it runs on its own.
     bool writeWithHook(const std::function<bool(QString *)> &write,
                        const QAttachmentQueue::UpdateHook &hook, const QAttachment &attachment,
                        QString *errorString);

@@ -307,6 +307,8 @@ bool QAttachmentQueuePrivate::writeWithHook(const std::function<bool(QString *)>
                                             const QAttachmentQueue::UpdateHook &hook,
                                             const QAttachment &attachment, QString *errorString)
 {
+    if (!hook)
+        return store.writeOneStatement(write, errorString);
     QAttachmentStore::WriteTransaction transaction(store);
     if (!transaction.isOpen()) {
         if (errorString)

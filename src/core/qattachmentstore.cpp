@@ -112,25 +112,28 @@ QAttachmentStore::WriteTransaction::WriteTransaction(const QAttachmentStore &sto
 {
     // Inside a transaction the app opened on this connection, our writes join
     // it; otherwise they get one of their own. It takes the write lock at
-    // once (IMMEDIATE), waiting for another connection's lock for no more than
-    // BusyTimeoutMs: a lock held elsewhere ends in "busy" here, not in a
-    // statement blocked for the connection's whole busy timeout.
+    // once (IMMEDIATE), and it and its commit wait for another connection's
+    // lock for no more than BusyTimeoutMs: a lock held elsewhere ends in
+    // "busy" here, not in a statement blocked for the connection's whole
+    // busy timeout. (With a rollback journal, a commit waits for every
+    // reader of the file.)
     const auto run
         = [this](const QString &sql) { return m_store.run(m_database, sql, {}, nullptr, false); };
     {
         const int appTimeout = readBusyTimeout(run);
         const bool shortened = appTimeout > BusyTimeoutMs
             && Finisher {run(QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs))}.query;
+        if (shortened)
+            m_restore = appTimeout;
         Finisher begin {run(QStringLiteral("BEGIN IMMEDIATE"))};
         m_own = begin.query != nullptr;
         const bool busy = !m_own && m_store.lastFailureWasBusy();
         const QSqlError error = m_store.m_lastError;
-        if (shortened)
-            Finisher {run(QStringLiteral("PRAGMA busy_timeout = %1").arg(appTimeout))};
         if (m_own) {
             m_open = true;
             return;
         }
+        restoreBusyTimeout();
         if (busy) {
             m_busy = true;
             m_errorString = QStringLiteral("the database is busy: another connection holds its "
@@ -149,6 +152,7 @@ QAttachmentStore::WriteTransaction::WriteTransaction(const QAttachmentStore &sto
 QAttachmentStore::WriteTransaction::~WriteTransaction()
 {
     rollback();
+    restoreBusyTimeout();
 }
 
 bool QAttachmentStore::WriteTransaction::commit(QString *errorString)
@@ -162,14 +166,24 @@ bool QAttachmentStore::WriteTransaction::commit(QString *errorString)
     if (!m_own)
         return true;
     if (Finisher {m_store.run(m_database, QStringLiteral("COMMIT"), {}, nullptr, false)}.query) {
+        restoreBusyTimeout();
         if (m_store.m_onCommit)
             m_store.m_onCommit();
         return true;
     }
-    m_errorString = QStringLiteral("commit failed: %1").arg(m_store.m_lastError.text());
+    const bool busy = m_store.lastFailureWasBusy();
+    m_errorString = busy ? QStringLiteral("the database is busy: another connection holds a lock "
+                                          "on it, so the commit could not finish (%1)")
+                               .arg(m_store.m_lastError.databaseText())
+                         : QStringLiteral("commit failed: %1").arg(m_store.m_lastError.text());
     if (errorString)
         *errorString = m_errorString;
+    const QSqlError commitError = m_store.m_lastError;
     Finisher {m_store.run(m_database, QStringLiteral("ROLLBACK"), {}, nullptr, false)};
+    // The caller asks whether the commit met a lock, not the rollback.
+    m_store.m_lastError = commitError;
+    m_store.m_lastBusy = busy;
+    restoreBusyTimeout();
     return false;
 }
 
@@ -180,6 +194,16 @@ void QAttachmentStore::WriteTransaction::rollback()
     m_done = true;
     if (m_own)
         Finisher {m_store.run(m_database, QStringLiteral("ROLLBACK"), {}, nullptr, false)};
+    restoreBusyTimeout();
+}
+
+void QAttachmentStore::WriteTransaction::restoreBusyTimeout()
+{
+    if (m_restore < 0)
+        return;
+    Finisher {m_store.run(m_database, QStringLiteral("PRAGMA busy_timeout = %1").arg(m_restore), {},
+                          nullptr, false)};
+    m_restore = -1;
 }
 
 // --- the busy limit ----------------------------------------------------------------
@@ -202,6 +226,31 @@ QAttachmentStore::BusyLimit::~BusyLimit()
         return;
     Finisher {m_store.run(m_database, QStringLiteral("PRAGMA busy_timeout = %1").arg(m_restore), {},
                           nullptr, false)};
+}
+
+// --- one statement ------------------------------------------------------------------
+
+bool QAttachmentStore::writeOneStatement(const std::function<bool(QString *)> &write,
+                                         QString *errorString)
+{
+    bool ok = false;
+    {
+        const BusyLimit limit(*this, BusyTimeoutMs);
+        m_lastBusy = false;
+        ok = write(errorString);
+    }
+    if (ok) {
+        // Inside a transaction of the app's, the write commits with it; the
+        // observer's checkpoint then finds nothing more to copy.
+        if (m_onCommit)
+            m_onCommit();
+        return true;
+    }
+    if (m_lastBusy)
+        failWith(errorString,
+                 QStringLiteral("the database is busy: another connection holds a lock on it (%1)")
+                     .arg(m_lastError.databaseText()));
+    return false;
 }
 
 bool QAttachmentStore::isBusyError(const QSqlError &error)

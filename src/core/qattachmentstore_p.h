@@ -67,7 +67,10 @@ public:
 
     // One write transaction, committed by commit() and rolled back when it
     // goes out of scope without one. Inside a transaction the app opened on
-    // the connection, the writes join it and commit with it.
+    // the connection, the writes join it and commit with it. A transaction of
+    // its own waits for other connections' locks for BusyTimeoutMs at most,
+    // from BEGIN to COMMIT: its statements (and an update hook's) run under
+    // that limit.
     class WriteTransaction
     {
     public:
@@ -87,9 +90,12 @@ public:
         void rollback();
 
     private:
+        void restoreBusyTimeout();
+
         const QAttachmentStore &m_store;
         QSqlDatabase m_database;
         QString m_errorString;
+        int m_restore = -1; // the connection's busy timeout, while it is shortened
         bool m_open = false;
         bool m_own = false;
         bool m_done = false;
@@ -118,6 +124,13 @@ public:
         QSqlDatabase m_database;
         int m_restore = -1;
     };
+    // Runs `write`, which must be one statement, outside a transaction of the
+    // store's own: SQLite makes a statement atomic, so a save or a delete
+    // without the app's hook needs no BEGIN and COMMIT around it. It waits
+    // for another connection's lock for BusyTimeoutMs at most, as a
+    // WriteTransaction does, and says "busy" when that lock stayed.
+    bool writeOneStatement(const std::function<bool(QString *)> &write, QString *errorString);
+
     // Whether the last statement of the store that failed failed because
     // another connection held a lock (SQLITE_BUSY or SQLITE_LOCKED).
     bool lastFailureWasBusy() const { return m_lastBusy; }

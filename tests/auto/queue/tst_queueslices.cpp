@@ -13,6 +13,7 @@
 #include <testsupport.h>
 
 #include <QtCore/qdatetime.h>
+#include <QtCore/qdir.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qtimer.h>
@@ -302,6 +303,125 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 10000);
         // And saving works again.
         QVERIFY(m_queue->saveFile(QByteArray("now"), QStringLiteral("text/plain")).isValid());
+    }
+
+    void aReaderOnAnotherConnectionMakesSaveFileBusyNotBlocked()
+    {
+        // With a rollback journal, a write's commit waits for every reader of
+        // the file: another connection's open read must not hold the app's
+        // thread for the connection's busy timeout either.
+        {
+            QSqlQuery mode(db());
+            QVERIFY(mode.exec(QStringLiteral("PRAGMA journal_mode = DELETE")) && mode.next());
+            QCOMPARE(mode.value(0).toString(), QStringLiteral("delete"));
+        }
+        const int appTimeout = rowCount(QStringLiteral("PRAGMA busy_timeout"));
+        QVERIFY(appTimeout > 1000);
+        QVERIFY(m_queue->startSync());
+        QVERIFY(m_queue->saveFile(QByteArray("first"), {}, QStringLiteral("txt")).isValid());
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+        const QString other = m_connection + QStringLiteral("-reader");
+        {
+            QSqlDatabase second = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
+            second.setDatabaseName(db().databaseName());
+            QVERIFY(second.open());
+            QSqlQuery read(second);
+            QVERIFY(read.exec(QStringLiteral("BEGIN")));
+            QVERIFY(read.exec(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")));
+            QVERIFY(read.next());
+            QCOMPARE(read.value(0).toInt(), 1);
+        }
+        const int filesBefore = int(QDir(filesDir()).entryList(QDir::Files).size());
+        QElapsedTimer clock;
+        clock.start();
+        QString problem;
+        const QAttachment saved
+            = m_queue->saveFile(QByteArray("read over"), QStringLiteral("text/plain"),
+                                QStringLiteral("txt"), {}, {}, &problem);
+        const qint64 waited = clock.elapsed();
+        QVERIFY(!saved.isValid());
+        QVERIFY2(problem.contains(QStringLiteral("busy")), qPrintable(problem));
+        QVERIFY2(waited < 2500, qPrintable(QString::number(waited)));
+        // Nothing of the refused save stays: no row, no file.
+        QCOMPARE(QDir(filesDir()).entryList(QDir::Files).size(), filesBefore);
+
+        // With an update hook the save is a transaction of the queue's own:
+        // its commit gives up as quickly.
+        int hookCalls = 0;
+        clock.restart();
+        problem.clear();
+        QVERIFY(!m_queue
+                     ->saveFile(
+                         QByteArray("hooked"), {}, QStringLiteral("txt"),
+                         [&](QAttachmentTransaction &, const QAttachment &) {
+                             ++hookCalls;
+                             return true;
+                         },
+                         {}, &problem)
+                     .isValid());
+        QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+        QCOMPARE(hookCalls, 1);
+        QVERIFY2(problem.contains(QStringLiteral("busy")), qPrintable(problem));
+        QCOMPARE(QDir(filesDir()).entryList(QDir::Files).size(), filesBefore);
+
+        // The queue's own transactions (here a reconciliation's writes) give
+        // up at their commit as quickly, and are written once the read ends.
+        clock.restart();
+        m_queue->setWatchedAttachments(manyItems(5));
+        QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(!m_queue->isIdle());
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+        {
+            QSqlDatabase second = QSqlDatabase::database(other, false);
+            QSqlQuery(second).exec(QStringLiteral("ROLLBACK"));
+            second.close();
+        }
+        QSqlDatabase::removeDatabase(other);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")), 5,
+            10000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 10000);
+        QVERIFY(m_queue->saveFile(QByteArray("now"), {}, QStringLiteral("txt")).isValid());
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 7);
+        // Each write, given up or done, gave the connection its busy timeout back.
+        QCOMPARE(rowCount(QStringLiteral("PRAGMA busy_timeout")), appTimeout);
+    }
+
+    void saveFileInsideTheAppsTransactionIsPartOfIt()
+    {
+        QVERIFY(m_queue->startSync());
+        const auto othersCount = [this] {
+            const QString other = m_connection + QStringLiteral("-count");
+            int count = -1;
+            {
+                QSqlDatabase second = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
+                second.setDatabaseName(db().databaseName());
+                QSqlQuery query(second);
+                if (second.open()
+                    && query.exec(QStringLiteral("SELECT COUNT(*) FROM attachments_queue"))
+                    && query.next())
+                    count = query.value(0).toInt();
+            }
+            QSqlDatabase::removeDatabase(other);
+            return count;
+        };
+        QVERIFY(db().transaction());
+        const QAttachment kept = m_queue->saveFile(QByteArray("kept"), {}, QStringLiteral("txt"));
+        QVERIFY(kept.isValid());
+        // Not committed on its own: another connection sees it only with the app's commit.
+        QCOMPARE(othersCount(), 0);
+        QVERIFY(db().commit());
+        QCOMPARE(othersCount(), 1);
+
+        QVERIFY(db().transaction());
+        const QAttachment undone
+            = m_queue->saveFile(QByteArray("undone"), {}, QStringLiteral("txt"));
+        QVERIFY(undone.isValid());
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 2);
+        QVERIFY(db().rollback());
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+        QCOMPARE(stateOf(kept.id()), QAttachmentState::toInt(State::QueuedUpload));
+        QCOMPARE(stateOf(undone.id()), -1);
     }
 };
 
