@@ -5,6 +5,7 @@
 
 #include <qattachmentqueue.h>
 #include <qattachmentremotestorage.h>
+#include <qattachmenttransaction.h>
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdatetime.h>
@@ -131,11 +132,101 @@ void runSchedulerStartStall(const Config &config, Report &report)
     env.queue->stopSyncing();
 }
 
+// With a rollback journal a commit waits for every reader of the file: another
+// connection reads for a second while the app saves, once with an update hook
+// (a transaction of the queue's own) and once without (one statement).
+void runReaderStall(const Config &config, Report &report)
+{
+    const QString name = QStringLiteral("stall_max_read_database");
+    QueueEnv env(config.synchronous);
+    {
+        QSqlQuery mode(env.database());
+        if (!env.isOpen() || !mode.exec(QStringLiteral("PRAGMA journal_mode=DELETE"))
+            || !mode.next() || mode.value(0).toString() != QLatin1String("delete")) {
+            report.fail(name,
+                        QStringLiteral("no rollback journal: %1").arg(mode.lastError().text()));
+            return;
+        }
+    }
+    SilentRemoteStorage remote;
+    env.queue->setRemoteStorage(&remote);
+    env.queue->setOnline(false);
+    if (!env.queue->startSync()
+        || !env.queue->saveFile(QByteArray("first"), {}, QStringLiteral("txt")).isValid()) {
+        report.fail(name, QStringLiteral("the queue did not start"));
+        return;
+    }
+    progress(QStringLiteral("stall: a rollback-journal database read by another connection "
+                            "for 1 s"));
+    const QString other = env.connection + QStringLiteral("-reader");
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
+        db.setDatabaseName(env.database().databaseName());
+        db.open();
+    }
+    QSqlDatabase readDb = QSqlDatabase::database(other, false);
+    QSqlQuery read(readDb);
+    if (!readDb.isOpen() || !read.exec(QStringLiteral("BEGIN"))
+        || !read.exec(QStringLiteral("SELECT COUNT(*) FROM %1").arg(env.queue->tableName()))
+        || !read.next()) {
+        report.fail(name, read.lastError().text());
+        return;
+    }
+    StallProbe probe;
+    bool readEnded = false;
+    int savesOk = 0;
+    double saveSeconds = 0;
+    bool finished = false;
+    const auto save = [&](bool withHook) {
+        QElapsedTimer saveClock;
+        saveClock.start();
+        const auto hook = [](QAttachmentTransaction &, const QAttachment &) { return true; };
+        if (env.queue
+                ->saveFile(
+                    QByteArray("read over"), QStringLiteral("text/plain"), QStringLiteral("txt"),
+                    withHook ? QAttachmentQueue::UpdateHook(hook) : QAttachmentQueue::UpdateHook(),
+                    {}, nullptr)
+                .isValid())
+            ++savesOk;
+        saveSeconds = qMax(saveSeconds, double(saveClock.nsecsElapsed()) / 1e9);
+    };
+    const double seconds = probed(
+        probe,
+        [&] {
+            save(true);
+            // The next save a moment later, as an app's come: two calls in a
+            // row would be one stall of both waits.
+            QTimer::singleShot(100, [&] {
+                save(false);
+                QTimer::singleShot(1000, [&] {
+                    read.finish();
+                    QSqlQuery(readDb).exec(QStringLiteral("ROLLBACK"));
+                    readEnded = true;
+                });
+            });
+        },
+        [&] { return readEnded; }, 30000, &finished);
+    read = QSqlQuery();
+    readDb.close();
+    readDb = QSqlDatabase();
+    QSqlDatabase::removeDatabase(other);
+    if (!finished) {
+        report.fail(name, QStringLiteral("the read never ended"));
+        return;
+    }
+    Figure figure = stallFigure(name, probe, seconds);
+    figure.extra.append({QStringLiteral("save_file_max_s"), saveSeconds});
+    figure.extra.append({QStringLiteral("saves_ok"), double(savesOk)});
+    report.add(figure);
+    env.queue->stopSyncing();
+}
+
 } // namespace
 
 void runStallBenchmarks(const Config &config, Report &report)
 {
     runSchedulerStartStall(config, report);
+    runReaderStall(config, report);
 
     const int count = config.reconcileCount;
     const QString label = countLabel(count);

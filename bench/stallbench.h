@@ -9,7 +9,8 @@ struct Config;
 
 // The event-loop stall probe over the queue's long local work: reconciling
 // many new ids, unwatching as many synced ones (archive, expire, delete their
-// files), and a database whose write lock another connection holds.
+// files), a database whose write lock another connection holds, and one with
+// a rollback journal that another connection reads.
 void runStallBenchmarks(const Config &config, Report &report);
 
 } // namespace Bench
