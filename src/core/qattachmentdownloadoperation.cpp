@@ -98,8 +98,16 @@ void QAttachmentDownloadOperation::afterSuccess(QAttachmentQueuePrivate &queue,
         emit queue.q_ptr->downloadFinished(row);
         return;
     }
-    // Unreferenced or deleted meanwhile: the file belongs to no row.
-    const std::optional<QAttachment> now = queue.store.row(row.id(), nullptr);
+    // Unreferenced or deleted meanwhile: the file belongs to no row. When
+    // another connection's lock keeps the row from being read, the file
+    // stays; the next start's check removes it if no row owns it.
+    std::optional<QAttachment> now;
+    {
+        const QAttachmentStore::ReadLimit noWait(queue.store, 0);
+        now = queue.store.row(row.id(), nullptr);
+    }
+    if (!now && queue.store.lastFailureWasBusy())
+        return;
     if (!now || now->localUri() != row.localUri())
         queue.storage()->remove(row.localUri());
 }

@@ -463,9 +463,18 @@ bool QAttachmentQueue::deleteFile(const QString &id, const UpdateHook &updateHoo
         return failWith(errorString, problem);
     if (!d->ensureReady(&problem))
         return failWith(errorString, problem);
-    std::optional<QAttachment> row = d->store.row(id, &problem);
+    std::optional<QAttachment> row;
+    {
+        const QAttachmentStore::ReadLimit shortWait(d->store, QAttachmentStore::BusyTimeoutMs);
+        row = d->store.row(id, &problem);
+    }
     if (!row)
-        return failWith(errorString, problem);
+        return failWith(errorString,
+                        d->store.lastFailureWasBusy()
+                            ? QStringLiteral("the database is busy: another connection holds a "
+                                             "lock on it (%1)")
+                                  .arg(problem)
+                            : problem);
     if (!row->isValid())
         return failWith(errorString, QStringLiteral("no attachment with id \"%1\"").arg(id));
 
@@ -497,7 +506,12 @@ QAttachment QAttachmentQueue::attachment(const QString &id) const
     Q_D(const QAttachmentQueue);
     if (!const_cast<QAttachmentQueuePrivate *>(d)->ensureReady(nullptr))
         return {};
-    const QAttachment row = d->store.row(id, nullptr).value_or(QAttachment());
+    QAttachment row;
+    {
+        // Another connection's lock is waited for briefly: then there is no row to give.
+        const QAttachmentStore::ReadLimit shortWait(d->store, QAttachmentStore::BusyTimeoutMs);
+        row = d->store.row(id, nullptr).value_or(QAttachment());
+    }
     if (row.isValid())
         const_cast<QAttachmentQueuePrivate *>(d)->statuses.remember(row);
     return row;
@@ -511,7 +525,12 @@ QList<QAttachment> QAttachmentQueue::attachments() const
         return result;
     QString problem;
     auto *self = const_cast<QAttachmentQueuePrivate *>(d);
-    if (!d->store.allRows(&result, &problem)) {
+    bool ok = false;
+    {
+        const QAttachmentStore::ReadLimit shortWait(d->store, QAttachmentStore::BusyTimeoutMs);
+        ok = d->store.allRows(&result, &problem);
+    }
+    if (!ok) {
         self->reportError(QAttachmentError::DatabaseError, problem);
         return result;
     }

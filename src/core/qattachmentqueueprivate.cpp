@@ -798,7 +798,17 @@ void QAttachmentQueuePrivate::updateCounts()
     countsClock.start();
     int uploads = 0, downloads = 0, deletes = 0;
     QString problem;
-    if (!store.pendingCounts(&uploads, &downloads, &deletes, &problem)) {
+    bool ok = false;
+    {
+        // Another connection's lock makes the counts wait for the next try.
+        const QAttachmentStore::ReadLimit noWait(store, 0);
+        ok = store.pendingCounts(&uploads, &downloads, &deletes, &problem);
+    }
+    if (!ok && store.lastFailureWasBusy()) {
+        countsTimer.start(250);
+        return;
+    }
+    if (!ok) {
         reportError(QAttachmentError::DatabaseError, problem);
         return;
     }
@@ -851,8 +861,23 @@ bool QAttachmentQueuePrivate::runWatchQuery(QString *errorString)
 {
     QString problem;
     bool invalid = false;
-    std::optional<QList<QWatchedAttachmentItem>> items
-        = QAttachmentWatcher::run(store.database(), watchQuery, &problem, &invalid);
+    bool busy = false;
+    std::optional<QList<QWatchedAttachmentItem>> items;
+    {
+        // With a rollback journal another connection's write can hold the
+        // app's tables: the query runs again a moment later, the watched set
+        // kept as it was meanwhile.
+        const QAttachmentStore::ReadLimit shortWait(store, QAttachmentStore::BusyTimeoutMs);
+        items = QAttachmentWatcher::run(store.database(), watchQuery, &problem, &invalid, &busy);
+    }
+    if (!items && busy) {
+        qCDebug(lcQueue) << "the database is busy; the watch query runs again in 250 ms";
+        if (syncing)
+            watchTimer.start(250);
+        if (errorString)
+            *errorString = QStringLiteral("the database is busy: %1").arg(problem);
+        return false;
+    }
     if (!items) {
         reportRecurring(QStringLiteral("watch"),
                         invalid ? QAttachmentError::InvalidInput : QAttachmentError::DatabaseError,

@@ -140,7 +140,21 @@ bool QAttachmentScheduler::readPage(int limit)
 {
     QList<QAttachment> rows;
     QString problem;
-    if (!d.store.pendingPage(&m_cursor, limit, &rows, &problem)) {
+    bool ok = false;
+    {
+        // Read from the event loop: another connection's lock makes it try
+        // again later (startDue()), never wait.
+        const QAttachmentStore::ReadLimit noWait(d.store, 0);
+        ok = d.store.pendingPage(&m_cursor, limit, &rows, &problem);
+    }
+    if (!ok && d.store.lastFailureWasBusy()) {
+        m_readBusyMs = qBound(ReadBusyFirstMs, m_readBusyMs * 2, ReadBusyMaxMs);
+        qCDebug(lcTransfer) << "the database is busy; pending rows read again in" << m_readBusyMs
+                            << "ms";
+        return false;
+    }
+    m_readBusyMs = 0;
+    if (!ok) {
         d.reportError(QAttachmentError::DatabaseError, problem);
         return false;
     }
@@ -226,8 +240,11 @@ void QAttachmentScheduler::startDue()
     // The next page on the next turn: the event loop runs between pages.
     if (pageRead && !m_scanDone && concurrencyLimit() > runningCount())
         m_pumpTimer.start();
-    if (nextDue >= 0)
-        m_retryTimer.start(int(qMax<qint64>(0, nextDue - now)));
+    qint64 wait = nextDue >= 0 ? qMax<qint64>(0, nextDue - now) : -1;
+    if (m_readBusyMs > 0) // the page could not be read: another connection's lock
+        wait = wait < 0 ? m_readBusyMs : qMin<qint64>(wait, m_readBusyMs);
+    if (wait >= 0)
+        m_retryTimer.start(int(wait));
     d.updateIdle();
 }
 

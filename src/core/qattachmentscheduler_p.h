@@ -189,6 +189,11 @@ private:
     QList<QAttachmentJob *> m_finished; // each is in m_jobs too
     qint64 m_lastWrite = -1; // on m_clock, when the last batch was written
     int m_recordFailures = 0; // consecutive failed writes of finished transfers
+    // While another connection's lock keeps the pending rows from being read:
+    // the pause before the next try (doubling up to ReadBusyMaxMs), else 0.
+    int m_readBusyMs = 0;
+    static constexpr int ReadBusyFirstMs = 25;
+    static constexpr int ReadBusyMaxMs = 1000;
     QElapsedTimer m_clock;
 
     QTimer m_pumpTimer; // zero-delay: coalesces "start what can start"

@@ -220,6 +220,12 @@ QAttachmentStore::BusyLimit::BusyLimit(const QAttachmentStore &store, int msecs)
         m_restore = current;
 }
 
+QAttachmentStore::ReadLimit::ReadLimit(const QAttachmentStore &store, int msecs)
+{
+    if (store.m_readsMayWait)
+        m_limit.emplace(store, msecs);
+}
+
 QAttachmentStore::BusyLimit::~BusyLimit()
 {
     if (m_restore < 0)
@@ -280,6 +286,13 @@ bool QAttachmentStore::createTable(QString *errorString)
         dropStatements();
     m_target = target;
     m_isView = isView;
+    // In WAL mode a read never waits for another connection; with a rollback
+    // journal it waits for a writer's exclusive lock (a commit, or a write
+    // whose cache spilled). A mode that cannot be read counts as waiting.
+    QSqlQuery mode(database());
+    m_readsMayWait
+        = !(mode.exec(QStringLiteral("PRAGMA journal_mode")) && mode.next()
+            && mode.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) == 0);
     return true;
 }
 

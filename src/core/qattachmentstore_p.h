@@ -131,6 +131,18 @@ public:
     // WriteTransaction does, and says "busy" when that lock stayed.
     bool writeOneStatement(const std::function<bool(QString *)> &write, QString *errorString);
 
+    // While it lives, reads on the connection wait at most `msecs` for
+    // another connection's lock. It costs nothing in WAL mode, where a read
+    // never waits (the journal mode is read by createTable()).
+    class ReadLimit
+    {
+    public:
+        ReadLimit(const QAttachmentStore &store, int msecs);
+
+    private:
+        std::optional<BusyLimit> m_limit;
+    };
+
     // Whether the last statement of the store that failed failed because
     // another connection held a lock (SQLITE_BUSY or SQLITE_LOCKED).
     bool lastFailureWasBusy() const { return m_lastBusy; }
@@ -316,6 +328,7 @@ private:
     QString m_target; // the table or view written, once createTable() found it
     bool m_isView = false;
     mutable bool m_lastBusy = false;
+    bool m_readsMayWait = true; // not in WAL mode
     mutable QSqlError m_lastError; // of the last statement that failed
     bool m_tracking = false;
     bool m_touchedAll = false;

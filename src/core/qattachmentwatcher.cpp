@@ -2,6 +2,7 @@
 
 #include "qattachmentlogging_p.h"
 #include "qattachmentqueuetable.h"
+#include "qattachmentstore_p.h"
 
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
@@ -71,15 +72,19 @@ QStringList QAttachmentWatcher::sourceTables(const QSqlDatabase &database, const
 std::optional<QList<QWatchedAttachmentItem>> QAttachmentWatcher::run(const QSqlDatabase &database,
                                                                      const QString &sql,
                                                                      QString *errorString,
-                                                                     bool *invalidQuery)
+                                                                     bool *invalidQuery, bool *busy)
 {
     QSqlQuery query(database);
     query.setForwardOnly(true);
     *invalidQuery = false;
-    if (!query.exec(sql)) {
+    const auto failed = [&] {
         *errorString = QStringLiteral("the watch query failed: %1").arg(query.lastError().text());
+        if (busy)
+            *busy = QAttachmentStore::isBusyError(query.lastError());
         return std::nullopt;
-    }
+    };
+    if (!query.exec(sql))
+        return failed();
     const QSqlRecord record = query.record();
     const int idColumn = record.indexOf(QStringLiteral("id"));
     if (idColumn < 0) {
@@ -105,6 +110,10 @@ std::optional<QList<QWatchedAttachmentItem>> QAttachmentWatcher::run(const QSqlD
             item.setMetaData(query.value(metaColumn).toString());
         items.append(item);
     }
+    // A read that stopped half-way is no watched set: the ids it did not
+    // reach would be taken for unreferenced.
+    if (query.lastError().isValid())
+        return failed();
     return items;
 }
 

@@ -30,10 +30,13 @@ public:
                        std::function<void()> external = {});
     ~QAttachmentWatcher();
 
-    // The items the query returns; no value (and errorString) when it fails or
-    // returns no `id` column. Rows with a NULL id are skipped.
+    // The items the query returns; no value (and errorString) when it fails,
+    // stops half-way or returns no `id` column; `busy` (when given) says
+    // whether another connection's lock failed it. Rows with a NULL id are
+    // skipped.
     static std::optional<QList<QWatchedAttachmentItem>>
-    run(const QSqlDatabase &database, const QString &sql, QString *errorString, bool *invalidQuery);
+    run(const QSqlDatabase &database, const QString &sql, QString *errorString, bool *invalidQuery,
+        bool *busy = nullptr);
 
     // Subscribes to the tables, each view through the tables it reads.
     void subscribe(const QSqlDatabase &database, const QStringList &tables);

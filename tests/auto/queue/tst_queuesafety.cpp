@@ -319,6 +319,32 @@ private Q_SLOTS:
         QCOMPARE(errors.count(), 1);
     }
 
+    void aWatchQueryThatFailsHalfWayChangesNothing()
+    {
+        // Five references are watched and synced as queued downloads.
+        for (int i = 0; i < 5; ++i)
+            exec(QStringLiteral("INSERT INTO items VALUES (?, ?)"),
+                 {QStringLiteral("i%1").arg(i), QStringLiteral("p%1").arg(i)});
+        m_queue->setWatchQuery(QStringLiteral("SELECT photo_id AS id FROM items ORDER BY id"));
+        QVERIFY(m_queue->startSync());
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 5000);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
+                 5);
+        // A query that returns two rows, then fails at the third (SQLite
+        // raises "integer overflow" there): the two are not the watched set.
+        QSignalSpy errors(m_queue, &QAttachmentQueue::errorOccurred);
+        m_queue->setWatchQuery(QStringLiteral(
+            "SELECT CASE WHEN id = 'i2' THEN abs(-9223372036854775808) ELSE photo_id END AS id "
+            "FROM items ORDER BY items.id"));
+        m_queue->triggerSync();
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 5000);
+        QCOMPARE(countErrorsAbout(errors, QStringLiteral("watch query")), 1);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
+                 5);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 4")),
+                 0);
+    }
+
     void aQueueThatCannotStartSaysSoOnce()
     {
         TestSupport::closeDatabase(m_connection);

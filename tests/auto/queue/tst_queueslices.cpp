@@ -22,6 +22,8 @@
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
+#include <functional>
+
 using State = QAttachmentState::State;
 
 class tst_QueueSlices : public FakeRemoteQueueSuite
@@ -385,6 +387,72 @@ private Q_SLOTS:
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 7);
         // Each write, given up or done, gave the connection its busy timeout back.
         QCOMPARE(rowCount(QStringLiteral("PRAGMA busy_timeout")), appTimeout);
+    }
+
+    void anExclusiveLockElsewhereNeverHoldsTheEventLoop()
+    {
+        // With a rollback journal, another connection's write that spilled
+        // (or is committing) holds the file's exclusive lock: even reads wait
+        // for it. The queue's work around the event loop never does.
+        {
+            QSqlQuery mode(db());
+            QVERIFY(mode.exec(QStringLiteral("PRAGMA journal_mode = DELETE")) && mode.next());
+            QCOMPARE(mode.value(0).toString(), QStringLiteral("delete"));
+        }
+        // The app's rows reference five photos; the watch query reads them.
+        exec(QStringLiteral("CREATE TABLE notes (photo TEXT)"));
+        for (int i = 0; i < 5; ++i)
+            exec(QStringLiteral("INSERT INTO notes VALUES (?)"), {QStringLiteral("id-%1").arg(i)});
+        m_queue->setWatchQuery(
+            QStringLiteral("SELECT photo AS id, 'jpg' AS file_extension FROM notes"));
+        QVERIFY(m_queue->startSync());
+        QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 10000);
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
+                 5);
+        const QString other = m_connection + QStringLiteral("-writer");
+        {
+            QSqlDatabase second = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
+            second.setDatabaseName(db().databaseName());
+            QVERIFY(second.open());
+            QSqlQuery lock(second);
+            QVERIFY2(lock.exec(QStringLiteral("BEGIN EXCLUSIVE")),
+                     qPrintable(lock.lastError().text()));
+        }
+        // The queue comes online with downloads pending, and the app keeps calling.
+        qint64 longest = 0;
+        QElapsedTimer clock;
+        const auto timed = [&](const std::function<void()> &call) {
+            clock.start();
+            call();
+            longest = qMax(longest, clock.elapsed());
+        };
+        {
+            // The other connection adds two references, not committed yet.
+            QSqlQuery add(QSqlDatabase::database(other, false));
+            QVERIFY(add.exec(QStringLiteral("INSERT INTO notes VALUES ('id-5'), ('id-6')")));
+        }
+        timed([&] { m_queue->setOnline(true); });
+        timed([&] { m_queue->triggerSync(); }); // runs the watch query
+        timed([&] { QVERIFY(!m_queue->attachment(QStringLiteral("id-1")).isValid()); });
+        QElapsedTimer total;
+        total.start();
+        while (total.elapsed() < 600)
+            timed([] { QCoreApplication::processEvents(QEventLoop::AllEvents, 5); });
+        QVERIFY2(longest < 1000, qPrintable(QString::number(longest)));
+        // Nothing could be read, so nothing started.
+        QCOMPARE(m_remote->started(QAttachmentTransfer::Download), 0);
+        {
+            QSqlDatabase second = QSqlDatabase::database(other, false);
+            QVERIFY(QSqlQuery(second).exec(QStringLiteral("COMMIT")));
+            second.close();
+        }
+        QSqlDatabase::removeDatabase(other);
+        // Once the lock went, the queue went on by itself: the watch query
+        // ran again and found the new references.
+        QTRY_COMPARE_WITH_TIMEOUT(
+            rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 7, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_remote->started(QAttachmentTransfer::Download) >= 7, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_queue->pendingDownloads(), 7, 5000);
     }
 
     void saveFileInsideTheAppsTransactionIsPartOfIt()
