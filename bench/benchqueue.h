@@ -58,6 +58,15 @@ public:
         queue->setSyncInterval(0);
     }
     bool isOpen() const { return dir.isValid() && database().isOpen(); }
+    // Another connection to the same file, named `name` (the caller closes
+    // and removes it); check isOpen() on what it returns.
+    QSqlDatabase openAnother(const QString &name) const
+    {
+        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        other.setDatabaseName(database().databaseName());
+        other.open();
+        return other;
+    }
     QSqlDatabase database() const { return QSqlDatabase::database(connection, false); }
     QString filesDir() const { return dir.path() + QStringLiteral("/files"); }
     bool exec(const QString &sql, QString *errorString) const

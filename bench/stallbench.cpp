@@ -159,12 +159,7 @@ void runReaderStall(const Config &config, Report &report)
     progress(QStringLiteral("stall: a rollback-journal database read by another connection "
                             "for 1 s"));
     const QString other = env.connection + QStringLiteral("-reader");
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-        db.setDatabaseName(env.database().databaseName());
-        db.open();
-    }
-    QSqlDatabase readDb = QSqlDatabase::database(other, false);
+    QSqlDatabase readDb = env.openAnother(other);
     QSqlQuery read(readDb);
     if (!readDb.isOpen() || !read.exec(QStringLiteral("BEGIN"))
         || !read.exec(QStringLiteral("SELECT COUNT(*) FROM %1").arg(env.queue->tableName()))
@@ -321,12 +316,7 @@ void runStallBenchmarks(const Config &config, Report &report)
     if (wanted(3)) {
         progress(QStringLiteral("stall: a database locked by another connection for 1 s"));
         const QString other = env.connection + QStringLiteral("-other");
-        {
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-            db.setDatabaseName(env.database().databaseName());
-            db.open();
-        }
-        QSqlDatabase lockDb = QSqlDatabase::database(other, false);
+        QSqlDatabase lockDb = env.openAnother(other);
         QSqlQuery lock(lockDb);
         if (!lockDb.isOpen() || !lock.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
             report.fail(QStringLiteral("stall_locked"), lock.lastError().text());

@@ -52,6 +52,37 @@ private:
         return query.value(0).toInt();
     }
 
+    // Opens another connection to the suite's database file, `name`, and runs
+    // `statements` on it; a transaction begun there stays open until
+    // endOther(). False (and a warning) when something failed.
+    bool beginOther(const QString &name, const QStringList &statements)
+    {
+        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        other.setDatabaseName(db().databaseName());
+        if (!other.open())
+            return false;
+        QSqlQuery query(other);
+        for (const QString &sql : statements) {
+            if (!query.exec(sql)) {
+                qWarning() << sql << query.lastError().text();
+                return false;
+            }
+        }
+        return true;
+    }
+    // Ends the other connection's transaction with `sql` and closes it.
+    static bool endOther(const QString &name, const QString &sql)
+    {
+        bool ok = false;
+        {
+            QSqlDatabase other = QSqlDatabase::database(name, false);
+            ok = QSqlQuery(other).exec(sql);
+            other.close();
+        }
+        QSqlDatabase::removeDatabase(name);
+        return ok;
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -268,14 +299,7 @@ private Q_SLOTS:
         QVERIFY(m_queue->startSync());
         // Another connection to the same file holds the write lock.
         const QString other = m_connection + QStringLiteral("-other");
-        {
-            QSqlDatabase second = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-            second.setDatabaseName(db().databaseName());
-            QVERIFY(second.open());
-            QSqlQuery lock(second);
-            QVERIFY2(lock.exec(QStringLiteral("BEGIN IMMEDIATE")),
-                     qPrintable(lock.lastError().text()));
-        }
+        QVERIFY(beginOther(other, {QStringLiteral("BEGIN IMMEDIATE")}));
         QElapsedTimer clock;
         clock.start();
         QString problem;
@@ -293,12 +317,7 @@ private Q_SLOTS:
         m_queue->setWatchedAttachments(manyItems(5));
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 0);
         QVERIFY(!m_queue->isIdle());
-        {
-            QSqlDatabase second = QSqlDatabase::database(other, false);
-            QSqlQuery(second).exec(QStringLiteral("ROLLBACK"));
-            second.close();
-        }
-        QSqlDatabase::removeDatabase(other);
+        QVERIFY(endOther(other, QStringLiteral("ROLLBACK")));
         QTRY_COMPARE_WITH_TIMEOUT(
             rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")), 5,
             10000);
@@ -322,17 +341,11 @@ private Q_SLOTS:
         QVERIFY(m_queue->startSync());
         QVERIFY(m_queue->saveFile(QByteArray("first"), {}, QStringLiteral("txt")).isValid());
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+        // Its read keeps the file's shared lock until its transaction ends.
         const QString other = m_connection + QStringLiteral("-reader");
-        {
-            QSqlDatabase second = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-            second.setDatabaseName(db().databaseName());
-            QVERIFY(second.open());
-            QSqlQuery read(second);
-            QVERIFY(read.exec(QStringLiteral("BEGIN")));
-            QVERIFY(read.exec(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")));
-            QVERIFY(read.next());
-            QCOMPARE(read.value(0).toInt(), 1);
-        }
+        QVERIFY(beginOther(
+            other,
+            {QStringLiteral("BEGIN"), QStringLiteral("SELECT COUNT(*) FROM attachments_queue")}));
         const int filesBefore = int(QDir(filesDir()).entryList(QDir::Files).size());
         QElapsedTimer clock;
         clock.start();
@@ -373,12 +386,7 @@ private Q_SLOTS:
         QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
         QVERIFY(!m_queue->isIdle());
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
-        {
-            QSqlDatabase second = QSqlDatabase::database(other, false);
-            QSqlQuery(second).exec(QStringLiteral("ROLLBACK"));
-            second.close();
-        }
-        QSqlDatabase::removeDatabase(other);
+        QVERIFY(endOther(other, QStringLiteral("ROLLBACK")));
         QTRY_COMPARE_WITH_TIMEOUT(
             rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")), 5,
             10000);
@@ -409,15 +417,11 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(m_queue->isIdle(), 10000);
         QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue WHERE state = 0")),
                  5);
+        // It adds two references, not committed yet.
         const QString other = m_connection + QStringLiteral("-writer");
-        {
-            QSqlDatabase second = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-            second.setDatabaseName(db().databaseName());
-            QVERIFY(second.open());
-            QSqlQuery lock(second);
-            QVERIFY2(lock.exec(QStringLiteral("BEGIN EXCLUSIVE")),
-                     qPrintable(lock.lastError().text()));
-        }
+        QVERIFY(beginOther(other,
+                           {QStringLiteral("BEGIN EXCLUSIVE"),
+                            QStringLiteral("INSERT INTO notes VALUES ('id-5'), ('id-6')")}));
         // The queue comes online with downloads pending, and the app keeps calling.
         qint64 longest = 0;
         QElapsedTimer clock;
@@ -426,11 +430,6 @@ private Q_SLOTS:
             call();
             longest = qMax(longest, clock.elapsed());
         };
-        {
-            // The other connection adds two references, not committed yet.
-            QSqlQuery add(QSqlDatabase::database(other, false));
-            QVERIFY(add.exec(QStringLiteral("INSERT INTO notes VALUES ('id-5'), ('id-6')")));
-        }
         timed([&] { m_queue->setOnline(true); });
         timed([&] { m_queue->triggerSync(); }); // runs the watch query
         timed([&] { QVERIFY(!m_queue->attachment(QStringLiteral("id-1")).isValid()); });
@@ -441,12 +440,7 @@ private Q_SLOTS:
         QVERIFY2(longest < 1000, qPrintable(QString::number(longest)));
         // Nothing could be read, so nothing started.
         QCOMPARE(m_remote->started(QAttachmentTransfer::Download), 0);
-        {
-            QSqlDatabase second = QSqlDatabase::database(other, false);
-            QVERIFY(QSqlQuery(second).exec(QStringLiteral("COMMIT")));
-            second.close();
-        }
-        QSqlDatabase::removeDatabase(other);
+        QVERIFY(endOther(other, QStringLiteral("COMMIT")));
         // Once the lock went, the queue went on by itself: the watch query
         // ran again and found the new references.
         QTRY_COMPARE_WITH_TIMEOUT(
@@ -461,16 +455,13 @@ private Q_SLOTS:
         const auto othersCount = [this] {
             const QString other = m_connection + QStringLiteral("-count");
             int count = -1;
-            {
-                QSqlDatabase second = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), other);
-                second.setDatabaseName(db().databaseName());
-                QSqlQuery query(second);
-                if (second.open()
-                    && query.exec(QStringLiteral("SELECT COUNT(*) FROM attachments_queue"))
+            if (beginOther(other, {})) {
+                QSqlQuery query(QSqlDatabase::database(other, false));
+                if (query.exec(QStringLiteral("SELECT COUNT(*) FROM attachments_queue"))
                     && query.next())
                     count = query.value(0).toInt();
             }
-            QSqlDatabase::removeDatabase(other);
+            endOther(other, QStringLiteral("SELECT 1"));
             return count;
         };
         QVERIFY(db().transaction());
