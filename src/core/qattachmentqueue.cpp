@@ -36,7 +36,7 @@ QAttachment failSave(QString *errorString, const QString &message)
     return {};
 }
 
-bool failWith(QString *errorString, const QString &message)
+bool failCall(QString *errorString, const QString &message)
 {
     if (errorString)
         *errorString = message;
@@ -460,23 +460,23 @@ bool QAttachmentQueue::deleteFile(const QString &id, const UpdateHook &updateHoo
     Q_D(QAttachmentQueue);
     QString problem = QAttachmentNames::problemWith(id, QStringLiteral("attachment id"));
     if (!problem.isEmpty())
-        return failWith(errorString, problem);
+        return failCall(errorString, problem);
     if (!d->ensureReady(&problem))
-        return failWith(errorString, problem);
+        return failCall(errorString, problem);
     std::optional<QAttachment> row;
     {
         const QAttachmentStore::ReadLimit shortWait(d->store, QAttachmentStore::BusyTimeoutMs);
         row = d->store.row(id, &problem);
     }
     if (!row)
-        return failWith(errorString,
+        return failCall(errorString,
                         d->store.lastFailureWasBusy()
                             ? QStringLiteral("the database is busy: another connection holds a "
                                              "lock on it (%1)")
                                   .arg(problem)
                             : problem);
     if (!row->isValid())
-        return failWith(errorString, QStringLiteral("no attachment with id \"%1\"").arg(id));
+        return failCall(errorString, QStringLiteral("no attachment with id \"%1\"").arg(id));
 
     QAttachment attachment = *row;
     attachment.setState(QAttachmentState::QueuedDelete);
@@ -489,7 +489,7 @@ bool QAttachmentQueue::deleteFile(const QString &id, const UpdateHook &updateHoo
         },
         updateHook, attachment, &problem);
     if (!ok)
-        return failWith(errorString, QStringLiteral("nothing deleted: %1").arg(problem));
+        return failCall(errorString, QStringLiteral("nothing deleted: %1").arg(problem));
 
     // The delete wins over an upload or download of the same attachment.
     d->scheduler->abortIfStale(id, QAttachmentState::QueuedDelete);

@@ -1,6 +1,7 @@
 #include "qhttpresponseparser_p.h"
 
 #include "qattachmentnames_p.h"
+#include "qhttpheaderfields_p.h"
 
 #include <algorithm>
 
@@ -42,17 +43,7 @@ qint64 parseDecimal(QByteArrayView digits)
 
 QByteArray QHttpResponseParser::header(QByteArrayView name) const
 {
-    QByteArray value;
-    bool found = false;
-    for (const auto &pair : m_headers) {
-        if (pair.first.compare(name, Qt::CaseInsensitive) != 0)
-            continue;
-        if (found)
-            value += ", ";
-        value += pair.second;
-        found = true;
-    }
-    return value;
+    return qHttpHeaderValue(m_headers, name);
 }
 
 void QHttpResponseParser::fail(const QString &message)

@@ -51,7 +51,7 @@ bool usesProxy(QNetworkAccessManager *manager, const QUrl &url)
 } // namespace
 
 QString QHttpSocketExchange::whyNotStream(const QHttpRequest &request,
-                                          QNetworkAccessManager *manager)
+                                          QNetworkAccessManager *manager, bool http2)
 {
     const QUrl url = request.request.url();
     const QString scheme = url.scheme().toLower();
@@ -81,9 +81,16 @@ QString QHttpSocketExchange::whyNotStream(const QHttpRequest &request,
         return QStringLiteral("user info in the URL");
     if (scheme == QLatin1String("https") && !QSslSocket::supportsSsl())
         return QStringLiteral("no TLS backend");
-    if (request.request.attribute(QNetworkRequest::Http2AllowedAttribute).toBool()
-        || request.request.attribute(QNetworkRequest::Http2DirectAttribute).toBool())
+    if (http2) {
+        if (scheme != QLatin1String("http"))
+            return QStringLiteral("HTTP/2 with prior knowledge is for http:// only");
+        const QVariant allowed = request.request.attribute(QNetworkRequest::Http2AllowedAttribute);
+        if (allowed.isValid() && !allowed.toBool())
+            return QStringLiteral("HTTP/2 refused by the request");
+    } else if (request.request.attribute(QNetworkRequest::Http2AllowedAttribute).toBool()
+               || request.request.attribute(QNetworkRequest::Http2DirectAttribute).toBool()) {
         return QStringLiteral("HTTP/2 asked for");
+    }
     if (request.request.hasRawHeader("Transfer-Encoding") || request.request.hasRawHeader("Expect"))
         return QStringLiteral("Transfer-Encoding or Expect set");
     if (manager->isStrictTransportSecurityEnabled() && scheme == QLatin1String("http"))
@@ -120,6 +127,8 @@ void QHttpSocketExchange::touch()
 void QHttpSocketExchange::resetResponse()
 {
     m_parser = QHttpResponseParser(m_request.maxKeptBody);
+    if (m_http2)
+        m_h2 = std::make_unique<QHttp2RequestCodec>(m_request.maxKeptBody);
     m_toSink = false;
     m_expected = -1;
     m_pendingError = QAttachmentError();
@@ -219,10 +228,11 @@ void QHttpSocketExchange::start(const QHttpRequest &request)
     m_origin = QHttpConnectionCache::originOf(url);
 
     qCDebug(lcHttp).noquote() << method << QHttpWire::redactedUrl(url) << "body" << m_total
-                              << "streamed over HTTP/1.1";
+                              << (m_http2 ? "streamed over HTTP/2" : "streamed over HTTP/1.1");
     if (onProgress && !request.sink)
         onProgress(0, m_total);
-    if (!m_cache) {
+    // An HTTP/2 connection carries this one request and ends with it.
+    if (!m_cache || m_http2) {
         touch();
         connectSocket(nullptr);
         return;
@@ -324,6 +334,11 @@ qint64 QHttpSocketExchange::readBody(qint64 offset, char *data, qint64 size)
     return body->read(data, size);
 }
 
+bool QHttpSocketExchange::writeAll(const QByteArray &bytes)
+{
+    return bytes.isEmpty() || writeAll(bytes.constData(), bytes.size());
+}
+
 bool QHttpSocketExchange::writeAll(const char *data, qint64 size)
 {
     ++m_writes;
@@ -354,6 +369,10 @@ void QHttpSocketExchange::onConnected()
         hostHeader += ':' + QByteArray::number(url.port());
 
     const QByteArray method = m_request.method.trimmed().toUpper();
+    if (m_http2) {
+        openHttp2(method, target, hostHeader);
+        return;
+    }
     QByteArray head;
     head.reserve(1024);
     head += method + ' ' + target + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n";
@@ -450,7 +469,13 @@ void QHttpSocketExchange::pump()
             continueLater(&m_pumpQueued, &QHttpSocketExchange::pump);
             break;
         }
-        const qint64 n = qMin(ReadChunk, m_total - m_read);
+        qint64 n = qMin(ReadChunk, m_total - m_read);
+        if (m_h2) {
+            // The server's flow-control windows: its WINDOW_UPDATE calls pump() again.
+            n = qMin(n, m_h2->sendWindow());
+            if (n <= 0)
+                break;
+        }
         if (buffer.size() < n)
             buffer.resize(n);
         const qint64 got = readBody(m_read, buffer.data(), n);
@@ -463,7 +488,10 @@ void QHttpSocketExchange::pump()
                                       .arg(m_request.body->errorString())));
             return;
         }
-        if (!writeAll(buffer.data(), got))
+        const bool written = m_h2
+            ? writeAll(m_h2->data(QByteArrayView(buffer.data(), got), m_read + got == m_total))
+            : writeAll(buffer.data(), got);
+        if (!written)
             return;
         m_read += got;
         thisTurn += got;
@@ -509,6 +537,11 @@ void QHttpSocketExchange::onReadyRead()
             break;
         m_answered = true;
         thisTurn += n;
+        if (m_h2) {
+            if (!readHttp2(QByteArrayView(buffer, n)))
+                return;
+            continue;
+        }
         const qsizetype used = m_parser.feed(QByteArrayView(buffer, n));
         if (m_done)
             return;
@@ -551,6 +584,9 @@ void QHttpSocketExchange::onReadyRead()
     }
     if (m_toSink && !m_done && onProgress)
         onProgress(m_parser.bodyReceived(), m_expected);
+    // A WINDOW_UPDATE may have opened the way for more of the body.
+    if (m_h2 && !m_done)
+        pump();
 }
 
 void QHttpSocketExchange::fallBack(const QHttpRequest &request)
@@ -565,10 +601,10 @@ void QHttpSocketExchange::fallBack(const QHttpRequest &request)
 
 void QHttpSocketExchange::responseDone()
 {
-    const int status = m_parser.status();
+    const int status = answerStatus();
     QHttpRequest redirected = m_request;
     if (m_request.sink && m_request.followRedirects && onFallback
-        && QHttpWire::redirect(&redirected.request, status, m_parser.header("Location"))) {
+        && QHttpWire::redirect(&redirected.request, status, answerHeader("Location"))) {
         // The manager's path follows it (and any further one); nothing
         // reached the sink.
         qCDebug(lcHttp).noquote() << "HTTP" << status << "redirect to"
@@ -623,28 +659,28 @@ void QHttpSocketExchange::responseDone()
 QAttachmentError QHttpSocketExchange::statusError() const
 {
     QHttpWire::StatusAnswer answer;
-    answer.status = m_parser.status();
-    answer.reason = QString::fromLatin1(m_parser.reason());
-    answer.location = m_parser.header("Location");
-    answer.body = m_parser.keptBody();
+    answer.status = answerStatus();
+    answer.reason = m_h2 ? QString() : QString::fromLatin1(m_parser.reason());
+    answer.location = answerHeader("Location");
+    answer.body = responseBody();
     answer.upload = m_request.body != nullptr;
     answer.requestUrl = m_request.request.url();
-    return QHttpWire::answerError(m_errorParser, answer, m_parser.header("Retry-After"));
+    return QHttpWire::answerError(m_errorParser, answer, answerHeader("Retry-After"));
 }
 
 QAttachmentError QHttpSocketExchange::transportError(const QString &cause) const
 {
     const QString why = QHttpWire::redactSecrets(cause, m_request.request.url());
     const qint64 sent = m_socket ? qBound<qint64>(0, m_read - queuedInSocket(), m_total) : m_read;
-    if (m_parser.headersComplete()) {
+    if (answerHeadersComplete()) {
         return QAttachmentError(QAttachmentError::NetworkError,
                                 QStringLiteral("HTTP %1 response from %2 broken off after %3 "
                                                "bytes: %4")
-                                    .arg(m_parser.status())
+                                    .arg(answerStatus())
                                     .arg(host())
-                                    .arg(m_parser.bodyReceived())
+                                    .arg(m_h2 ? m_h2->bodyReceived() : m_parser.bodyReceived())
                                     .arg(why),
-                                m_parser.status());
+                                answerStatus());
     }
     if (!m_ready)
         return QAttachmentError(QAttachmentError::NetworkError,
@@ -679,6 +715,13 @@ void QHttpSocketExchange::endOfStream(const QString &cause)
 {
     if (m_done)
         return;
+    if (m_h2) {
+        if (m_h2->isDone())
+            responseDone();
+        else
+            fail(transportError(cause));
+        return;
+    }
     m_parser.endOfInput();
     if (m_parser.isDone()) {
         responseDone();

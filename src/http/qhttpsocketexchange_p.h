@@ -1,6 +1,7 @@
 #ifndef QHTTPSOCKETEXCHANGE_P_H
 #define QHTTPSOCKETEXCHANGE_P_H
 
+#include "qhttp2requestcodec_p.h"
 #include "qhttpconnectioncache_p.h"
 #include "qhttpexchange_p.h"
 #include "qhttpresponseparser_p.h"
@@ -9,6 +10,7 @@
 #include <QtCore/qpointer.h>
 
 #include <functional>
+#include <memory>
 
 class QNetworkAccessManager;
 class QSslSocket;
@@ -70,8 +72,16 @@ public:
     ~QHttpSocketExchange() override;
 
     // Empty when `request` may be sent here, with `manager`'s settings; else
-    // why not (for the debug log).
-    static QString whyNotStream(const QHttpRequest &request, QNetworkAccessManager *manager);
+    // why not (for the debug log). With `http2`: sent over HTTP/2 (below).
+    static QString whyNotStream(const QHttpRequest &request, QNetworkAccessManager *manager,
+                                bool http2 = false);
+
+    // An upload to a cleartext server spoken to with prior knowledge of
+    // HTTP/2 (one that may speak nothing else on that port): the request
+    // goes as the only stream of a connection of its own
+    // (QHttp2RequestCodec), its body streamed as the server's flow-control
+    // windows allow. Set before start(); no connection cache is used.
+    void setHttp2(bool enabled) { m_http2 = enabled; }
 
     void setErrorParser(ErrorParser parser) { m_errorParser = std::move(parser); }
     std::function<void(qint64 done, qint64 total)> onProgress;
@@ -93,9 +103,9 @@ public:
     // Stops; no callback follows.
     void abort();
 
-    int httpStatus() const { return m_parser.headersComplete() ? m_parser.status() : 0; }
-    QByteArray responseBody() const { return m_parser.keptBody(); }
-    QByteArray responseHeader(const QByteArray &name) const { return m_parser.header(name); }
+    int httpStatus() const { return answerHeadersComplete() ? answerStatus() : 0; }
+    QByteArray responseBody() const { return m_h2 ? m_h2->keptBody() : m_parser.keptBody(); }
+    QByteArray responseHeader(const QByteArray &name) const { return answerHeader(name); }
     // For tests: whether the last connection was taken from the cache, and
     // how many writes to the socket carried the request.
     bool reusedConnection() const { return m_reused; }
@@ -111,6 +121,21 @@ private:
     void connectSocket(QTcpSocket *reused);
     void onConnected();
     bool writeAll(const char *data, qint64 size);
+    bool writeAll(const QByteArray &bytes);
+    // The answer, from the HTTP/1.1 parser or the HTTP/2 codec.
+    int answerStatus() const { return m_h2 ? m_h2->status() : m_parser.status(); }
+    bool answerHeadersComplete() const
+    {
+        return m_h2 ? m_h2->headersComplete() : m_parser.headersComplete();
+    }
+    QByteArray answerHeader(QByteArrayView name) const
+    {
+        return m_h2 ? m_h2->header(name) : m_parser.header(name);
+    }
+    // HTTP/2 (qhttpsocketexchangehttp2.cpp): the connection preface and the
+    // request's headers; the answer's frames, false once the exchange ended.
+    void openHttp2(const QByteArray &method, const QByteArray &target, const QByteArray &authority);
+    bool readHttp2(QByteArrayView bytes);
     qint64 readBody(qint64 offset, char *data, qint64 size);
     void continueLater(bool *queued, void (QHttpSocketExchange::*step)());
     void pump();
@@ -138,6 +163,8 @@ private:
     QHttpRequest m_request;
     ErrorParser m_errorParser;
     QHttpResponseParser m_parser;
+    bool m_http2 = false;
+    std::unique_ptr<QHttp2RequestCodec> m_h2; // with m_http2, for the current attempt
     QTcpSocket *m_socket = nullptr;
     QSslSocket *m_tlsSocket = nullptr; // m_socket over https
     bool m_pumpQueued = false;

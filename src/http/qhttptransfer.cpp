@@ -23,6 +23,7 @@ public:
     void dropExchange();
     bool streamed(const Request &request);
     bool streamsUpload(const Request &request) const;
+    bool overHttp2(const Request &request) const;
     bool streamsDownload(const Request &request) const;
     void runExchange(const Request &request);
 
@@ -118,14 +119,16 @@ bool QHttpTransfer::Private::streamsUpload(const Request &request) const
         return false;
     const bool cleartext
         = request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0;
-    // A cleartext server spoken to with prior knowledge may understand nothing
-    // but HTTP/2 on that port (nginx's `listen ... http2;` answers HTTP/1.1
-    // with an HTTP/2 GOAWAY): every upload goes to it through the manager.
-    if (cleartext && http2PriorKnowledge)
-        return false;
     const qint64 size = request.bodySize >= 0
         ? request.bodySize
         : (request.body->isSequential() ? -1 : request.body->size() - request.body->pos());
+    // A cleartext server spoken to with prior knowledge may understand nothing
+    // but HTTP/2 on that port (nginx's `listen ... http2;` answers HTTP/1.1
+    // with an HTTP/2 GOAWAY). Small uploads go to it through the manager,
+    // many on one connection; large ones over HTTP/2 on a connection of
+    // their own (QHttp2RequestCodec), streamed from the file.
+    if (cleartext && http2PriorKnowledge)
+        return size >= streamThreshold;
     if (size < streamThreshold) {
         // Smaller uploads too over cleartext HTTP/1.1, on kept-alive
         // connections: Qt 6.4 sends a request's head and body in separate
@@ -150,6 +153,12 @@ bool QHttpTransfer::Private::streamsDownload(const Request &request) const
     return cleartext && !http2PriorKnowledge && request.resumeFrom == 0;
 }
 
+bool QHttpTransfer::Private::overHttp2(const Request &request) const
+{
+    return http2PriorKnowledge
+        && request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0;
+}
+
 // An upload or a download goes over a socket of this thread when nothing the
 // manager does for it is needed (see QHttpSocketExchange).
 bool QHttpTransfer::Private::streamed(const Request &request)
@@ -160,16 +169,19 @@ bool QHttpTransfer::Private::streamed(const Request &request)
     QNetworkAccessManager *judged = manager;
     if (auto *pool = qobject_cast<QNetworkManagerPool *>(manager.data()))
         judged = pool->sourceManager();
-    const QString why = QHttpSocketExchange::whyNotStream(request, judged);
+    const bool http2 = overHttp2(request);
+    const QString why = QHttpSocketExchange::whyNotStream(request, judged, http2);
     if (!why.isEmpty()) {
         qCDebug(lcHttp).noquote() << "through the network access manager:" << why;
         return false;
     }
     stream = new QHttpSocketExchange(q);
     stream->setErrorParser(errorParser);
+    stream->setHttp2(http2);
     // Kept-alive connections are shared by the transfers of one manager (a
     // storage's pool).
-    stream->setConnectionCache(QHttpConnectionCache::of(manager));
+    if (!http2)
+        stream->setConnectionCache(QHttpConnectionCache::of(manager));
     // As many connections per origin as the manager (or the pool's managers)
     // would open.
     auto *pool = qobject_cast<QNetworkManagerPool *>(manager.data());
@@ -205,9 +217,7 @@ void QHttpTransfer::Private::runExchange(const Request &given)
     exchange->setErrorParser(errorParser);
     exchange->onProgress = [this](qint64 done, qint64 total) { q->setProgress(done, total); };
     exchange->onFinished = [this](const QAttachmentError &error) { onExchangeFinished(error); };
-    if (http2PriorKnowledge
-        && request.request.url().scheme().compare(QLatin1String("http"), Qt::CaseInsensitive)
-            == 0) {
+    if (overHttp2(request)) {
         Request direct = request;
         direct.request.setAttribute(QNetworkRequest::Http2DirectAttribute, true);
         // Large bodies too: such a server may speak nothing else on that port

@@ -57,9 +57,11 @@ public:
 
     // Requests to http:// URLs speak HTTP/2 at once, without asking
     // (cleartext HTTP/2 with prior knowledge), for servers known to support
-    // it; default false. Uploads of more than 1 MiB keep using HTTP/1.1 (Qt
-    // 6.4 would read them into memory over HTTP/2), and https:// URLs
-    // negotiate HTTP/2 with the server either way.
+    // it; default false. Uploads of streamingUploadThreshold bytes or more
+    // then go over HTTP/2 on a connection of their own that the storage
+    // writes (Qt 6.4's manager would read them into memory), the smaller
+    // ones through the manager. https:// URLs negotiate HTTP/2 with the
+    // server either way.
     bool http2PriorKnowledge() const;
     void setHttp2PriorKnowledge(bool enabled);
 
@@ -83,7 +85,8 @@ public:
     int suggestedConcurrentTransfers() const;
 
     // Uploads of at least this many bytes (default 8 MiB) are sent over
-    // HTTP/1.1 on a socket of the storage's thread rather than through the
+    // HTTP/1.1 (HTTP/2 with http2PriorKnowledge on http:// URLs) on a socket
+    // of the storage's thread rather than through the
     // QNetworkAccessManager, which is several times faster for large files.
     // Requests that need the manager (a proxy, cookies, ...) still go through
     // it. A negative value sends every upload through the manager.

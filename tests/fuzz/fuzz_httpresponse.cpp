@@ -4,6 +4,7 @@
 // keep its promises, not only not crash: the same verdict both ways, bounded
 // buffers, a status in range once the headers are complete.
 
+#include "fuzzpromise.h"
 #include "qhttpresponseparser_p.h"
 
 #include <cstdint>
@@ -11,14 +12,6 @@
 #include <cstdlib>
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "broken promise: %s\n", what);
-        abort();
-    }
-}
 
 constexpr qint64 MaxKept = 64;
 

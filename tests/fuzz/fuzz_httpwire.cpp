@@ -2,6 +2,7 @@
 // and HTTP dates, Content-Range, the status error, header checks and the
 // redaction of secrets. Each result must keep its promises, not only not crash.
 
+#include "fuzzpromise.h"
 #include "qhttpwire_p.h"
 
 #include <QtCore/qtimezone.h>
@@ -11,14 +12,6 @@
 #include <cstdlib>
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "broken promise: %s\n", what);
-        abort();
-    }
-}
 
 bool isDigits(QByteArrayView v)
 {

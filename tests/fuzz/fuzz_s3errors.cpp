@@ -2,23 +2,12 @@
 // it maps to and single-element reads. Messages stay bounded whatever the
 // server sends.
 
+#include "fuzzpromise.h"
 #include "qs3errors_p.h"
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-
-namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "broken promise: %s\n", what);
-        abort();
-    }
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,6 +3,7 @@
 // unambiguous: one line per header, only unreserved characters and %XX in
 // encoded parts, and encoding must reverse exactly.
 
+#include "fuzzpromise.h"
 #include "qhttpwire_p.h"
 #include "qs3signer_p.h"
 
@@ -14,14 +15,6 @@
 #include <cstring>
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "broken promise: %s\n", what);
-        abort();
-    }
-}
 
 bool isHex(char c)
 {
