@@ -821,6 +821,17 @@ void QHttpSocketExchange::releaseSocket()
     }
 }
 
+void QHttpSocketExchange::sendAgain()
+{
+    m_resent = true;
+    closeSocket();
+    m_read = 0;
+    m_lastReported = -1;
+    resetResponse();
+    touch();
+    connectSocket(nullptr);
+}
+
 void QHttpSocketExchange::fail(const QAttachmentError &error)
 {
     m_reusable = false;
@@ -830,13 +841,7 @@ void QHttpSocketExchange::fail(const QAttachmentError &error)
         // request: once more, on a new connection.
         qCDebug(lcHttp) << "kept-alive connection to" << host()
                         << "ended before an answer; sending again on a new one";
-        m_resent = true;
-        closeSocket();
-        m_read = 0;
-        m_lastReported = -1;
-        resetResponse();
-        touch();
-        connectSocket(nullptr);
+        sendAgain();
         return;
     }
     qCDebug(lcHttp) << (m_request.sink ? "streamed download failed:" : "streamed upload failed:")

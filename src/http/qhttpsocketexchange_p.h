@@ -152,6 +152,8 @@ private:
     void fallBack(const QHttpRequest &request);
     QAttachmentError statusError() const;
     QAttachmentError transportError(const QString &cause) const;
+    // The request once more from the start, on a new connection (once per exchange).
+    void sendAgain();
     void fail(const QAttachmentError &error);
     void finish(const QAttachmentError &error);
     void closeSocket();

@@ -69,6 +69,14 @@ bool QHttpSocketExchange::readHttp2(QByteArrayView bytes)
 {
     if (!m_h2->feed(bytes)) {
         const QString why = m_h2->errorString();
+        if (m_h2->wasRefused() && !m_resent) {
+            // Not processed at all (RFC 9113 8.7): once more at once, on a
+            // new connection.
+            qCDebug(lcHttp).noquote() << "HTTP/2 request refused by" << host() << "(" << why
+                                      << "); sending again on a new connection";
+            sendAgain();
+            return false;
+        }
         if (m_h2->headersComplete()) {
             fail(QAttachmentError(QAttachmentError::ProtocolError,
                                   host() + QStringLiteral(": ") + why, m_h2->status()));
