@@ -40,6 +40,7 @@ public:
     // Opens the storage and creates the table on first use (saveFile works
     // before startSync). Reports failures through errorOccurred.
     bool ensureReady(QString *errorString);
+    bool createTableBriefly(QString *errorString);
     void invalidateReady();
     // Moves WAL checkpoints of the queue's connection to a thread of their
     // own (QAttachmentCheckpointer) when backgroundCheckpoints is on and the

@@ -199,6 +199,15 @@ QString QAttachmentQueuePrivate::downloadName(const QAttachment &attachment)
     return QAttachmentNames::localNameFor(attachment.id(), attachment.filename());
 }
 
+// The table's set-up waits for another connection's lock as briefly as a
+// save does, not for the connection's busy timeout on the app's thread: a
+// first use then fails as busy, and the next call tries again.
+bool QAttachmentQueuePrivate::createTableBriefly(QString *errorString)
+{
+    const QAttachmentStore::BusyLimit shortWait(store, QAttachmentStore::BusyTimeoutMs);
+    return store.createTable(errorString);
+}
+
 bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
 {
     const QSqlDatabase db = store.database();
@@ -218,7 +227,7 @@ bool QAttachmentQueuePrivate::ensureReady(QString *errorString)
                       .arg(store.connectionName());
     } else if (!storage()->initialize(&problem)) {
         problem = QStringLiteral("local storage unusable: %1").arg(problem);
-    } else if (!store.createTable(&problem)) {
+    } else if (!createTableBriefly(&problem)) {
         problem = QStringLiteral("cannot create the queue table: %1").arg(problem);
     }
     if (!problem.isEmpty()) {

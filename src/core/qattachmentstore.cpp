@@ -60,12 +60,23 @@ bool failWith(QString *errorString, const QString &message)
     return false;
 }
 
+// A failed statement of the table's set-up; a lock held elsewhere is named
+// as such, since trying again later helps.
+bool failQuery(QString *errorString, const QSqlError &error, const QString &sql = {})
+{
+    QString message
+        = sql.isEmpty() ? error.text() : QStringLiteral("\"%1\" failed: %2").arg(sql, error.text());
+    if (QAttachmentStore::isBusyError(error))
+        message
+            = QStringLiteral("the database is busy (another connection holds a lock): ") + message;
+    return failWith(errorString, message);
+}
+
 bool runDdl(QSqlDatabase &db, const QString &sql, QString *errorString)
 {
     QSqlQuery query(db);
     if (!query.exec(sql))
-        return failWith(errorString,
-                        QStringLiteral("\"%1\" failed: %2").arg(sql, query.lastError().text()));
+        return failQuery(errorString, query.lastError(), sql);
     return true;
 }
 
@@ -310,7 +321,7 @@ QString schemaType(const QSqlDatabase &db, const QString &name, QString *errorSt
         *ok = query.exec();
     }
     if (!*ok) {
-        failWith(errorString, query.lastError().text());
+        failQuery(errorString, query.lastError());
         return {};
     }
     return query.next() ? query.value(0).toString() : QString();
@@ -323,7 +334,7 @@ bool checkViewColumns(const QSqlDatabase &db, const QString &view,
     QSet<QString> existing;
     QSqlQuery info(db);
     if (!info.exec(QStringLiteral("PRAGMA main.table_info(%1)").arg(view)))
-        return failWith(errorString, info.lastError().text());
+        return failQuery(errorString, info.lastError());
     while (info.next())
         existing.insert(info.value(QStringLiteral("name")).toString().toLower());
     QStringList missing;
@@ -397,7 +408,7 @@ bool QAttachmentStore::createTable(const QAttachmentQueueTable &table, const QSq
     QSet<QString> existing;
     QSqlQuery info(db);
     if (!info.exec(QStringLiteral("PRAGMA table_info(%1)").arg(table.name())))
-        return failWith(errorString, info.lastError().text());
+        return failQuery(errorString, info.lastError());
     while (info.next())
         existing.insert(info.value(QStringLiteral("name")).toString().toLower());
     for (const QAttachmentQueueTable::Column &column : std::as_const(columns)) {

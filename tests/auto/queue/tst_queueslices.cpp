@@ -442,6 +442,36 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_queue->pendingDownloads(), 7, 5000);
     }
 
+    // The queue's first use sets up its table: under another connection's
+    // exclusive lock (a rollback journal, where even reads wait for it) that
+    // waits briefly and fails as busy, and the next call after the lock
+    // went sets it up.
+    void firstUseUnderALockElsewhereIsRefusedQuickly()
+    {
+        {
+            QSqlQuery mode(db());
+            QVERIFY(mode.exec(QStringLiteral("PRAGMA journal_mode = DELETE")) && mode.next());
+            QCOMPARE(mode.value(0).toString(), QStringLiteral("delete"));
+        }
+        QVERIFY(!QAttachmentQueuePrivate::get(m_queue)->ready);
+        const QString other = m_connection + QStringLiteral("-first");
+        QVERIFY(beginOther(
+            other, {QStringLiteral("BEGIN EXCLUSIVE"), QStringLiteral("CREATE TABLE held (x)")}));
+        QVERIFY(saveRefusedQuicklyAsBusy(QByteArray("first")));
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(!m_queue->startSync());
+        QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(!QAttachmentQueuePrivate::get(m_queue)->ready);
+        QVERIFY(endOther(other, QStringLiteral("ROLLBACK")));
+        QVERIFY(m_queue->startSync());
+        QVERIFY(m_queue
+                    ->saveFile(QByteArray("second"), QStringLiteral("text/plain"),
+                               QStringLiteral("txt"))
+                    .isValid());
+        QCOMPARE(rowCount(QStringLiteral("SELECT COUNT(*) FROM attachments_queue")), 1);
+    }
+
     void saveFileInsideTheAppsTransactionIsPartOfIt()
     {
         QVERIFY(m_queue->startSync());
