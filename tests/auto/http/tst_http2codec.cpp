@@ -4,7 +4,9 @@
 // acknowledgements, WINDOW_UPDATEs), and how it reads answers, hostile ones
 // included, with frames built here byte by byte.
 
+#include "http2testframes.h"
 #include <qhpackdecoder_p.h>
+
 #include <qhttp2requestcodec_p.h>
 
 #include <QtTest/qtest.h>
@@ -20,30 +22,6 @@ struct Frame
     quint32 stream = 0;
     QByteArray payload;
 };
-
-QByteArray u32(quint32 value)
-{
-    QByteArray out;
-    out.append(char(value >> 24));
-    out.append(char(value >> 16));
-    out.append(char(value >> 8));
-    out.append(char(value));
-    return out;
-}
-
-QByteArray frame(quint8 type, quint8 flags, quint32 stream, const QByteArray &payload)
-{
-    QByteArray out;
-    const quint32 length = quint32(payload.size());
-    out.append(char(length >> 16));
-    out.append(char(length >> 8));
-    out.append(char(length));
-    out.append(char(type));
-    out.append(char(flags));
-    out += u32(stream);
-    out += payload;
-    return out;
-}
 
 QByteArray settings(const QList<std::pair<quint16, quint32>> &values = {})
 {

@@ -3,6 +3,8 @@
 // starving the flow-control window, closing, answering before the body
 // arrived. Each ends the transfer once, with the error that names it.
 
+#include "http2testframes.h"
+
 #include <qhttptransfer_p.h>
 
 #include <QtCore/qbuffer.h>
@@ -15,29 +17,6 @@
 namespace {
 
 using Kind = QAttachmentTransfer::Kind;
-
-QByteArray frame(quint8 type, quint8 flags, quint32 stream, const QByteArray &payload)
-{
-    QByteArray out;
-    const quint32 length = quint32(payload.size());
-    out.append(char(length >> 16));
-    out.append(char(length >> 8));
-    out.append(char(length));
-    out.append(char(type));
-    out.append(char(flags));
-    for (int shift = 24; shift >= 0; shift -= 8)
-        out.append(char(stream >> shift));
-    out += payload;
-    return out;
-}
-
-QByteArray u32(quint32 value)
-{
-    QByteArray out;
-    for (int shift = 24; shift >= 0; shift -= 8)
-        out.append(char(value >> shift));
-    return out;
-}
 
 // Answers every connection, once its first bytes arrive, with `reply`, and
 // closes it after when `close` is set.
